@@ -1,0 +1,3 @@
+from esruntime.cli import main
+
+raise SystemExit(main())

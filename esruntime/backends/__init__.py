@@ -1,0 +1,1 @@
+"""Event store backends: :mod:`~esruntime.backends.memory` and :mod:`~esruntime.backends.sql`."""

@@ -1,0 +1,69 @@
+"""The SQL schema of the event store, shared by SQLite and PostgreSQL.
+
+- ``esr_tenants`` holds each tenant's head. Every append locks its tenant's row (SQLite locks
+  the database), which serializes appends per tenant, keeps positions gapless, and makes a
+  position visible only after all smaller ones.
+- ``esr_events`` holds events, clustered by ``(tenant_id, position)``; ``tags`` is a copy of the
+  event's tags joined by U+001F (tags cannot contain control characters), so a read needs no join.
+- ``esr_event_tags`` has one row per (event, tag) with the event's type, keyed by
+  ``(tenant_id, tag, position)``: a tag-filtered read is a range scan of this index, and a
+  tag-and-type item is answered without touching the events.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+__all__ = ["TAG_SEPARATOR", "event_tags", "events", "metadata", "tenants"]
+
+TAG_SEPARATOR = "\x1f"
+
+metadata = MetaData()
+
+_json = Text().with_variant(JSONB(), "postgresql")
+
+tenants = Table(
+    "esr_tenants",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("head", BigInteger, nullable=False, server_default="0"),
+)
+
+events = Table(
+    "esr_events",
+    metadata,
+    Column("tenant_id", Integer, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("event_id", String(200), nullable=False),
+    Column("type", String(200), nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("data", _json, nullable=False),
+    Column("metadata", _json, nullable=False),
+    Column("recorded_at", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"),
+    PrimaryKeyConstraint("tenant_id", "position", name="esr_events_pk"),
+    Index("esr_events_event_id", "tenant_id", "event_id", unique=True),
+    Index("esr_events_type", "tenant_id", "type", "position"),
+)
+
+event_tags = Table(
+    "esr_event_tags",
+    metadata,
+    Column("tenant_id", Integer, nullable=False),
+    Column("tag", String(500), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("type", String(200), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "tag", "position", name="esr_event_tags_pk"),
+    sqlite_with_rowid=False,
+)

@@ -1,0 +1,1 @@
+"""Adapters that mount esruntime into web frameworks (each needs its extra installed)."""

@@ -1,0 +1,1 @@
+"""FastAPI adapter (``pip install 'esruntime[fastapi]'``); its routes arrive with the HTTP API."""

@@ -1,0 +1,91 @@
+"""JSON encoding of event data and metadata, shared by the backends.
+
+Every backend stores the same JSON text, so an event that one backend accepts, every backend
+accepts, and bad data is refused before any write with a message naming the event.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from esruntime.errors import EventTooLargeError, InvalidEventError
+from esruntime.events import Event
+
+__all__ = ["DEFAULT_MAX_EVENT_BYTES", "EncodedEvent", "decode", "encode_events"]
+
+DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
+
+_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+decode = json.JSONDecoder().decode
+# An escaped NUL preceded by an even number of backslashes: a real U+0000 in a string, which
+# PostgreSQL's jsonb cannot hold. Refused everywhere so that backends agree.
+_ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+EncodedEvent = tuple[Event, str, str]
+"""An event with its data and metadata as JSON text."""
+
+
+def _encode(value: Any, event: Event, index: int, what: str) -> str:
+    if what == "data" and isinstance(value, bytes | bytearray | memoryview):
+        try:
+            text = bytes(value).decode("utf-8")
+            decode(text)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise InvalidEventError(
+                f"event {index} ({event.type!r}): data bytes are not UTF-8 JSON text: {exc}"
+            ) from None
+    else:
+        try:
+            text = _encoder.encode(value)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise InvalidEventError(
+                f"event {index} ({event.type!r}): {what} is not JSON-serializable: {exc}"
+            ) from None
+    if "\\u0000" in text and _ESCAPED_NUL.search(text):
+        raise InvalidEventError(
+            f"event {index} ({event.type!r}): {what} contains the character U+0000, "
+            "which cannot be stored"
+        )
+    return text
+
+
+def _size(text: str, event: Event, index: int, what: str) -> int:
+    if text.isascii():
+        return len(text)
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise InvalidEventError(
+            f"event {index} ({event.type!r}): {what} contains an unpaired surrogate ({exc.reason})"
+        ) from None
+
+
+def encode_events(events: Sequence[Event], max_event_bytes: int) -> list[EncodedEvent]:
+    """Encode events for storage, refusing any that is malformed or larger than the limit.
+
+    Raises :class:`InvalidEventError` (or :class:`EventTooLargeError`) naming the event's index
+    and type; nothing is written when any event of the batch is refused.
+    """
+    if isinstance(events, Event):
+        events = [events]
+    if not events:
+        raise InvalidEventError("append needs at least one event; got none")
+    encoded: list[EncodedEvent] = []
+    for index, event in enumerate(events):
+        if not isinstance(event, Event):
+            raise InvalidEventError(f"event {index} is not an esruntime Event: {event!r}")
+        data = _encode(event.data, event, index, "data")
+        metadata = (
+            "{}" if not event.metadata else _encode(dict(event.metadata), event, index, "metadata")
+        )
+        size = _size(data, event, index, "data") + _size(metadata, event, index, "metadata")
+        if size > max_event_bytes:
+            raise EventTooLargeError(
+                f"event {index} ({event.type!r}) is {size:,} bytes of data and metadata; "
+                f"the limit is {max_event_bytes:,} bytes"
+            )
+        encoded.append((event, data, metadata))
+    return encoded

@@ -1,0 +1,251 @@
+"""Value types of the DCB event store: events, queries and append conditions.
+
+Matching follows the DCB specification: a :class:`QueryItem` matches an event when its ``types``
+are empty or contain the event's type, **and** every one of its tags is among the event's tags.
+A :class:`Query` ORs its items; an empty query matches every event.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from attrs import field, frozen
+from ulid import ULID
+
+from esruntime.errors import InvalidEventError, InvalidQueryError
+
+__all__ = [
+    "AppendCondition",
+    "Event",
+    "Query",
+    "QueryItem",
+    "ReadResult",
+    "SequencedEvent",
+    "new_event_id",
+]
+
+MAX_TYPE_LENGTH = 200
+MAX_TAG_LENGTH = 500
+MAX_ID_LENGTH = 200
+
+_TAG = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*:[^\x00-\x1f\ud800-\udfff]+")
+_CONTROL = re.compile(r"[\x00-\x1f\ud800-\udfff]")
+
+
+def new_event_id() -> str:
+    """A fresh, time-ordered event id: ``evt_`` followed by a ULID."""
+    return f"evt_{ULID()}"
+
+
+def _check_type(value: object, error: type[ValueError], what: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise error(f"{what} must be a non-empty string, got {value!r}")
+    if len(value) > MAX_TYPE_LENGTH:
+        raise error(f"{what} is {len(value)} characters long; the limit is {MAX_TYPE_LENGTH}")
+    if _CONTROL.search(value):
+        raise error(f"{what} {value!r} contains a control character or an unpaired surrogate")
+    return value
+
+
+def _normalize_tags(tags: Iterable[str], error: type[ValueError]) -> tuple[str, ...]:
+    if isinstance(tags, str | bytes):
+        raise error(f"tags must be a sequence of 'key:value' strings, not a single string {tags!r}")
+    unique = set()
+    for tag in tags:
+        if not isinstance(tag, str) or not _TAG.fullmatch(tag):
+            raise error(
+                f"tag {tag!r} is not 'key:value' (a key of letters, digits, '_', '.' or '-' "
+                "starting with a letter or '_', a colon, and a non-empty value without "
+                "control characters)"
+            )
+        if len(tag) > MAX_TAG_LENGTH:
+            raise error(
+                f"tag {tag[:40]!r}... is {len(tag)} characters; the limit is {MAX_TAG_LENGTH}"
+            )
+        unique.add(tag)
+    return tuple(sorted(unique))
+
+
+def _event_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    return _normalize_tags(tags, InvalidEventError)
+
+
+def _item_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    return _normalize_tags(tags, InvalidQueryError)
+
+
+def _item_types(types: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(types, str | bytes):
+        raise InvalidQueryError(
+            f"types must be a sequence of strings, not a single string {types!r}"
+        )
+    return tuple(sorted({_check_type(t, InvalidQueryError, "event type") for t in types}))
+
+
+def _validate_type(_: object, __: object, value: Any) -> None:
+    _check_type(value, InvalidEventError, "event type")
+
+
+def _validate_id(_: object, __: object, value: Any) -> None:
+    if not isinstance(value, str) or not value or len(value) > MAX_ID_LENGTH:
+        raise InvalidEventError(
+            f"event id must be a non-empty string of at most {MAX_ID_LENGTH} characters, "
+            f"got {value!r}"
+        )
+
+
+def _validate_metadata(_: object, __: object, value: Any) -> None:
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise InvalidEventError(f"event metadata must be a mapping with string keys, got {value!r}")
+
+
+@frozen
+class Event:
+    """An event to append: its type, JSON data, ``key:value`` tags, id and metadata.
+
+    ``data`` is any JSON-able value, or ``bytes`` holding UTF-8 JSON text (stored as given,
+    read back decoded). Tags are a set: they are deduplicated and sorted.
+    """
+
+    type: str = field(validator=_validate_type)
+    data: Any = None
+    tags: tuple[str, ...] = field(default=(), converter=_event_tags)
+    id: str = field(factory=new_event_id, validator=_validate_id)
+    metadata: Mapping[str, Any] = field(factory=dict, validator=_validate_metadata)
+
+    @classmethod
+    def from_storage(
+        cls, type: str, data: Any, tags: tuple[str, ...], id: str, metadata: Mapping[str, Any]
+    ) -> Event:
+        """Rebuild an event read back from a store, skipping the checks it passed on append."""
+        event = object.__new__(cls)
+        set_ = object.__setattr__
+        set_(event, "type", type)
+        set_(event, "data", data)
+        set_(event, "tags", tags)
+        set_(event, "id", id)
+        set_(event, "metadata", metadata)
+        return event
+
+
+@frozen
+class SequencedEvent:
+    """An event as stored: its position in the tenant's store and when it was recorded."""
+
+    position: int
+    event: Event
+    timestamp: datetime
+
+    @property
+    def type(self) -> str:
+        return self.event.type
+
+    @property
+    def data(self) -> Any:
+        return self.event.data
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self.event.tags
+
+    @property
+    def id(self) -> str:
+        return self.event.id
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        return self.event.metadata
+
+
+@frozen
+class QueryItem:
+    """Matches events of any of ``types`` (any type when empty) carrying all of ``tags``."""
+
+    types: tuple[str, ...] = field(default=(), converter=_item_types)
+    tags: tuple[str, ...] = field(default=(), converter=_item_tags)
+
+    def matches(self, event: Event) -> bool:
+        if self.types and event.type not in self.types:
+            return False
+        return all(tag in event.tags for tag in self.tags)
+
+    @property
+    def matches_all(self) -> bool:
+        return not self.types and not self.tags
+
+
+def _items(items: Iterable[QueryItem]) -> tuple[QueryItem, ...]:
+    if isinstance(items, QueryItem):
+        return (items,)
+    result = []
+    for item in items:
+        if not isinstance(item, QueryItem):
+            raise InvalidQueryError(f"query items must be QueryItem instances, got {item!r}")
+        result.append(item)
+    # Identical items select the same events: keep the first of each, in the order given.
+    return tuple(dict.fromkeys(result))
+
+
+@frozen
+class Query:
+    """A disjunction of :class:`QueryItem`; the empty query matches every event."""
+
+    items: tuple[QueryItem, ...] = field(default=(), converter=_items)
+
+    @classmethod
+    def all(cls) -> Query:
+        """The query that matches every event."""
+        return cls()
+
+    @classmethod
+    def of(cls, *items: QueryItem) -> Query:
+        return cls(items)
+
+    @property
+    def matches_all(self) -> bool:
+        return not self.items or any(item.matches_all for item in self.items)
+
+    def matches(self, event: Event) -> bool:
+        return self.matches_all or any(item.matches(event) for item in self.items)
+
+
+def _query(value: Query | Iterable[QueryItem]) -> Query:
+    return value if isinstance(value, Query) else Query(value)
+
+
+def _validate_after(_: object, __: object, value: Any) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        raise InvalidQueryError(f"'after' must be a non-negative integer or None, got {value!r}")
+
+
+@frozen
+class AppendCondition:
+    """Fail the append if any event after position ``after`` matches ``fail_if_events_match``.
+
+    ``after=None`` means any event at all: the decision assumed that no matching event exists.
+    """
+
+    fail_if_events_match: Query = field(converter=_query)
+    after: int | None = field(default=None, validator=_validate_after)
+
+
+@frozen
+class ReadResult:
+    """The events a read selected and the head captured with them.
+
+    ``head`` is the store's head when the read had no limit, and the last selected position when
+    it had one (``None`` when a limited read selected nothing). Use it as an append condition's
+    ``after``: every matching event up to ``head`` was seen.
+    """
+
+    events: list[SequencedEvent]
+    head: int | None
+
+    def __iter__(self) -> Iterator[SequencedEvent]:
+        return iter(self.events)
+
+    def __len__(self) -> int:
+        return len(self.events)

@@ -1,0 +1,501 @@
+"""The event store contract: one suite that every backend passes (needs pytest)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from esruntime.errors import (
+    DuplicateEventIdError,
+    EventTooLargeError,
+    IntegrityError,
+    InvalidEventError,
+    InvalidQueryError,
+    SubscriptionTimeout,
+)
+from esruntime.events import AppendCondition, Event, Query, QueryItem
+from esruntime.protocols import EventStore
+
+__all__ = ["EventStoreContract"]
+
+StoreFactory = Callable[..., EventStore]
+
+
+def item(types: tuple[str, ...] = (), tags: tuple[str, ...] = ()) -> QueryItem:
+    return QueryItem(types=types, tags=tags)
+
+
+def query(*items: QueryItem) -> Query:
+    return Query(items)
+
+
+def positions(store: EventStore, q: Query | None = None, **kwargs: Any) -> list[int]:
+    return [e.position for e in store.read(q, **kwargs)]
+
+
+class EventStoreContract:
+    """Behaviour shared by every :class:`~esruntime.protocols.EventStore`.
+
+    Subclasses provide a ``make_store`` fixture: a callable taking ``tenant`` (and optionally
+    ``max_event_bytes``) that returns an empty store for that tenant, where stores made for the
+    same tenant by one factory share their events.
+    """
+
+    @pytest.fixture
+    def store(self, make_store: StoreFactory) -> EventStore:
+        return make_store()
+
+    @pytest.fixture
+    def sample(self, store: EventStore) -> EventStore:
+        """Positions 1-6: a course/student history with overlapping tags."""
+        store.append(
+            [
+                Event("CourseDefined", {"course": "c1", "capacity": 2}, ["course:c1"]),
+                Event("CourseDefined", {"course": "c2", "capacity": 5}, ["course:c2"]),
+                Event("StudentSubscribed", {"s": "s1"}, ["course:c1", "student:s1"]),
+                Event("StudentSubscribed", {"s": "s2"}, ["course:c1", "student:s2"]),
+                Event("StudentSubscribed", {"s": "s1"}, ["course:c2", "student:s1"]),
+                Event("CourseRenamed", {"course": "c1"}, ["course:c1"]),
+            ]
+        )
+        return store
+
+    # -- matching ------------------------------------------------------------------------------
+
+    def test_empty_store_reads_nothing_and_has_no_head(self, store: EventStore) -> None:
+        result = store.read()
+        assert result.events == []
+        assert result.head is None
+        assert store.head() is None
+
+    def test_empty_query_matches_every_event(self, sample: EventStore) -> None:
+        assert positions(sample) == [1, 2, 3, 4, 5, 6]
+        assert positions(sample, Query()) == [1, 2, 3, 4, 5, 6]
+        assert positions(sample, query(item())) == [1, 2, 3, 4, 5, 6]
+
+    def test_types_of_an_item_are_alternatives(self, sample: EventStore) -> None:
+        q = query(item(types=("CourseDefined", "CourseRenamed")))
+        assert positions(sample, q) == [1, 2, 6]
+
+    def test_tags_of_an_item_must_all_be_present(self, sample: EventStore) -> None:
+        assert positions(sample, query(item(tags=("course:c1",)))) == [1, 3, 4, 6]
+        assert positions(sample, query(item(tags=("course:c1", "student:s1")))) == [3]
+        assert positions(sample, query(item(tags=("course:c2", "student:s2")))) == []
+
+    def test_types_and_tags_of_an_item_must_both_match(self, sample: EventStore) -> None:
+        q = query(item(types=("StudentSubscribed",), tags=("student:s1",)))
+        assert positions(sample, q) == [3, 5]
+        q = query(item(types=("CourseDefined", "CourseRenamed"), tags=("course:c1",)))
+        assert positions(sample, q) == [1, 6]
+
+    def test_items_are_alternatives_without_duplicates(self, sample: EventStore) -> None:
+        q = query(
+            item(tags=("student:s1",)),
+            item(types=("StudentSubscribed",), tags=("course:c1",)),
+            item(tags=("course:c1", "student:s1")),
+        )
+        assert positions(sample, q) == [3, 4, 5]
+
+    def test_results_are_in_position_order_whatever_the_item_order(
+        self, sample: EventStore
+    ) -> None:
+        a = item(types=("CourseRenamed",))
+        b = item(tags=("course:c2",))
+        c = item(types=("CourseDefined",), tags=("course:c1",))
+        expected = [1, 2, 5, 6]
+        assert positions(sample, query(a, b, c)) == expected
+        assert positions(sample, query(c, b, a)) == expected
+        assert positions(sample, query(b, a, c), backwards=True) == expected[::-1]
+
+    def test_unknown_type_or_tag_matches_nothing(self, sample: EventStore) -> None:
+        assert positions(sample, query(item(types=("Nope",)))) == []
+        assert positions(sample, query(item(tags=("course:none",)))) == []
+
+    def test_the_type_is_not_a_tag(self, sample: EventStore) -> None:
+        assert positions(sample, query(item(tags=("type:CourseDefined",)))) == []
+
+    # -- start, backwards, limit and head ------------------------------------------------------
+
+    def test_start_is_inclusive_forwards(self, sample: EventStore) -> None:
+        assert positions(sample, start=4) == [4, 5, 6]
+        assert positions(sample, query(item(tags=("course:c1",))), start=4) == [4, 6]
+        assert positions(sample, start=7) == []
+
+    def test_backwards_reads_from_the_end_or_from_start_inclusive(self, sample: EventStore) -> None:
+        assert positions(sample, backwards=True) == [6, 5, 4, 3, 2, 1]
+        assert positions(sample, backwards=True, start=4) == [4, 3, 2, 1]
+        assert positions(sample, query(item(tags=("course:c1",))), backwards=True, start=5) == [
+            4,
+            3,
+            1,
+        ]
+        assert positions(sample, backwards=True, start=100) == [6, 5, 4, 3, 2, 1]
+
+    def test_limit_bounds_the_selection_in_either_direction(self, sample: EventStore) -> None:
+        q = query(item(tags=("course:c1",)))
+        assert positions(sample, q, limit=2) == [1, 3]
+        assert positions(sample, q, limit=2, backwards=True) == [6, 4]
+        assert positions(sample, q, limit=2, start=4) == [4, 6]
+        assert positions(sample, q, limit=100) == [1, 3, 4, 6]
+
+    def test_head_is_the_store_head_without_a_limit(self, sample: EventStore) -> None:
+        assert sample.read(query(item(types=("CourseDefined",)))).head == 6
+        assert sample.read(query(item(types=("Nope",)))).head == 6
+        assert sample.read(start=100).head == 6
+        assert sample.head() == 6
+
+    def test_head_is_the_last_selected_position_with_a_limit(self, sample: EventStore) -> None:
+        q = query(item(tags=("course:c1",)))
+        assert sample.read(q, limit=2).head == 3
+        assert sample.read(q, limit=2, backwards=True).head == 4
+        assert sample.read(query(item(types=("Nope",))), limit=5).head is None
+        assert sample.read(limit=0).events == []
+
+    def test_bad_read_arguments_are_refused(self, sample: EventStore) -> None:
+        with pytest.raises(InvalidQueryError, match="'start'"):
+            sample.read(start=-1)
+        with pytest.raises(InvalidQueryError, match="'limit'"):
+            sample.read(limit=-5)
+        with pytest.raises(InvalidQueryError, match="'limit'"):
+            sample.read(limit="10")  # type: ignore[arg-type]
+
+    # -- appending and conditions --------------------------------------------------------------
+
+    def test_positions_start_at_one_and_are_gapless(self, store: EventStore) -> None:
+        assert store.append(Event("A")) == 1
+        assert store.append([Event("B"), Event("C"), Event("D")]) == 4
+        assert store.append([Event("E")]) == 5
+        assert positions(store) == [1, 2, 3, 4, 5]
+        assert [e.type for e in store.read()] == ["A", "B", "C", "D", "E"]
+
+    def test_an_empty_append_is_refused(self, store: EventStore) -> None:
+        with pytest.raises(InvalidEventError, match="at least one event"):
+            store.append([])
+        assert store.head() is None
+
+    def test_events_round_trip_with_their_id_data_tags_and_metadata(
+        self, store: EventStore
+    ) -> None:
+        event = Event(
+            "Deposited",
+            {"amount": 12.5, "nested": {"list": [1, None, True, "x"]}, "n": 2**53},
+            ["account:a1", "bank:b"],
+            id="evt_custom",
+            metadata={"correlation_id": "c-1"},
+        )
+        store.append(event)
+        (stored,) = store.read().events
+        assert stored.event == event
+        assert stored.position == 1
+        assert stored.timestamp.tzinfo is not None
+        assert store.get("evt_custom") == stored
+        assert store.get("evt_missing") is None
+
+    def test_tags_are_a_set(self, store: EventStore) -> None:
+        store.append(Event("A", tags=["b:2", "a:1", "b:2"]))
+        (stored,) = store.read().events
+        assert stored.tags == ("a:1", "b:2")
+        assert positions(store, query(item(tags=("b:2", "a:1")))) == [1]
+
+    def test_unicode_is_kept_everywhere(self, store: EventStore) -> None:
+        data = {"name": "Zoë ✓ 日本語 😀", "emoji_key_😀": "\u2028\u00e9", "quote": "\"'\\"}
+        store.append(Event("Ünïcode.Ëvent", data, ["name:Zoë-😀", "city:東京"]))
+        (stored,) = store.read(query(item(types=("Ünïcode.Ëvent",), tags=("city:東京",)))).events
+        assert stored.data == data
+        assert stored.tags == ("city:東京", "name:Zoë-😀")
+
+    def test_large_payloads_round_trip(self, make_store: StoreFactory) -> None:
+        store = make_store(max_event_bytes=8 * 1024 * 1024)
+        data = {"blob": "x" * (5 * 1024 * 1024), "items": list(range(10_000))}
+        store.append(Event("Big", data))
+        assert store.read().events[0].data == data
+
+    def test_condition_passes_when_the_last_match_is_at_or_below_after(
+        self, sample: EventStore
+    ) -> None:
+        q = query(item(tags=("course:c2",)))  # matches 2 and 5
+        assert sample.append(Event("X"), AppendCondition(q, after=5)) == 7
+        assert sample.append(Event("X"), AppendCondition(q, after=6)) == 8
+
+    def test_condition_fails_when_a_match_is_above_after(self, sample: EventStore) -> None:
+        q = query(item(tags=("course:c2",)))
+        with pytest.raises(IntegrityError):
+            sample.append(Event("X"), AppendCondition(q, after=4))
+        with pytest.raises(IntegrityError):
+            sample.append(Event("X"), AppendCondition(q, after=None))
+        assert sample.head() == 6
+
+    def test_condition_with_no_after_fails_on_any_match(self, store: EventStore) -> None:
+        q = query(item(types=("Registered",), tags=("user:u1",)))
+        assert store.append(Event("Registered", tags=["user:u1"]), AppendCondition(q)) == 1
+        with pytest.raises(IntegrityError):
+            store.append(Event("Registered", tags=["user:u1"]), AppendCondition(q))
+        assert store.append(Event("Registered", tags=["user:u2"]), AppendCondition(q, after=1)) == 2
+
+    def test_condition_on_the_empty_query_fails_on_any_later_event(
+        self, sample: EventStore
+    ) -> None:
+        with pytest.raises(IntegrityError):
+            sample.append(Event("X"), AppendCondition(Query(), after=5))
+        assert sample.append(Event("X"), AppendCondition(Query(), after=6)) == 7
+
+    def test_a_failed_condition_writes_nothing(self, sample: EventStore) -> None:
+        q = query(item(types=("CourseDefined",)))
+        with pytest.raises(IntegrityError):
+            sample.append([Event("Y", tags=["y:1"]), Event("Z")], AppendCondition(q, after=0))
+        assert sample.head() == 6
+        assert positions(sample, query(item(tags=("y:1",)))) == []
+        assert sample.append(Event("W")) == 7
+
+    def test_condition_with_many_items(self, sample: EventStore) -> None:
+        items = [item(types=(f"T{n}",), tags=(f"k:{n}",)) for n in range(300)]
+        q = Query([*items, item(types=("CourseRenamed",))])
+        with pytest.raises(IntegrityError):
+            sample.append(Event("X"), AppendCondition(q, after=5))
+        assert sample.append(Event("X"), AppendCondition(q, after=6)) == 7
+
+    def test_duplicate_event_ids_are_refused_atomically(self, store: EventStore) -> None:
+        store.append(Event("A", id="evt_1"))
+        with pytest.raises(DuplicateEventIdError):
+            store.append([Event("B", id="evt_2"), Event("C", id="evt_1")])
+        with pytest.raises(DuplicateEventIdError):
+            store.append([Event("B", id="evt_3"), Event("C", id="evt_3")])
+        assert positions(store) == [1]
+        assert store.get("evt_2") is None
+
+    # -- bad input -----------------------------------------------------------------------------
+
+    @pytest.mark.parametrize(
+        ("data", "message"),
+        [
+            ({"when": object()}, "not JSON-serializable"),
+            ({1, 2}, "not JSON-serializable"),
+            ({"x": float("nan")}, "not JSON-serializable"),
+            ({"x": float("inf")}, "not JSON-serializable"),
+            ({"bad": "nul\u0000char"}, r"U\+0000"),
+            ({"bad": "\ud800"}, "surrogate"),
+            (b"{not json", "not UTF-8 JSON"),
+            (b"\xff\xfe", "not UTF-8 JSON"),
+        ],
+    )
+    def test_data_that_is_not_json_is_refused(
+        self, store: EventStore, data: Any, message: str
+    ) -> None:
+        with pytest.raises(InvalidEventError, match=message) as caught:
+            store.append([Event("Ok", {"fine": 1}), Event("Bad", data)])
+        assert "event 1 ('Bad')" in str(caught.value)
+        assert store.head() is None
+
+    def test_deeply_nested_or_circular_data_is_refused(self, store: EventStore) -> None:
+        circular: list[Any] = []
+        circular.append(circular)
+        deep: Any = 0
+        for _ in range(100_000):
+            deep = [deep]
+        for data in (circular, deep):
+            with pytest.raises(InvalidEventError, match="not JSON-serializable"):
+                store.append(Event("Bad", data))
+        assert store.head() is None
+
+    def test_bytes_data_is_stored_as_the_json_it_holds(self, store: EventStore) -> None:
+        store.append(Event("Raw", b'{"a": [1, 2]}'))
+        assert store.read().events[0].data == {"a": [1, 2]}
+
+    def test_metadata_that_is_not_json_is_refused(self, store: EventStore) -> None:
+        with pytest.raises(InvalidEventError, match="metadata is not JSON-serializable"):
+            store.append(Event("Bad", metadata={"x": object()}))
+
+    @pytest.mark.parametrize(
+        "tag", ["nokey", ":value", "key:", "1key:v", "ke y:v", "key:va\nlue", "", 42, "k:\x00"]
+    )
+    def test_tags_that_are_not_key_value_are_refused(self, tag: Any) -> None:
+        with pytest.raises(InvalidEventError, match="not 'key:value'"):
+            Event("A", tags=[tag])
+        with pytest.raises(InvalidQueryError, match="not 'key:value'"):
+            QueryItem(tags=[tag])
+
+    def test_a_single_string_is_not_a_list_of_tags(self) -> None:
+        with pytest.raises(InvalidEventError, match="single string"):
+            Event("A", tags="account:1")
+        with pytest.raises(InvalidQueryError, match="single string"):
+            QueryItem(types="Deposited")
+
+    @pytest.mark.parametrize("type_", ["", None, "x" * 201, "A\nB", 5])
+    def test_bad_event_types_are_refused(self, type_: Any) -> None:
+        with pytest.raises(InvalidEventError, match="event type"):
+            Event(type_)
+
+    def test_oversized_events_are_refused_with_their_size(self, make_store: StoreFactory) -> None:
+        store = make_store(max_event_bytes=1000)
+        store.append(Event("Fits", {"x": "a" * 900}))
+        with pytest.raises(
+            EventTooLargeError, match=r"event 0 \('Huge'\) is 1,0\d\d bytes.*limit is 1,000"
+        ):
+            store.append(Event("Huge", {"x": "a" * 1000}))
+        with pytest.raises(EventTooLargeError):
+            store.append(Event("Huge", {"x": "é" * 600}))  # 1,200 bytes in UTF-8
+        assert store.head() == 1
+
+    def test_a_query_with_thousands_of_items_works(self, sample: EventStore) -> None:
+        items = [item(types=("StudentSubscribed",), tags=(f"student:s{n}",)) for n in range(3000)]
+        items.append(item(types=("CourseRenamed",)))
+        q = Query(items)
+        assert positions(sample, q) == [3, 4, 5, 6]
+        assert positions(sample, q, limit=2) == [3, 4]
+        assert positions(sample, q, backwards=True, limit=3) == [6, 5, 4]
+        assert sample.read(q, limit=2).head == 4
+
+    def test_a_query_needs_query_items(self) -> None:
+        with pytest.raises(InvalidQueryError, match="QueryItem"):
+            Query(["course:c1"])  # type: ignore[list-item]
+        with pytest.raises(InvalidQueryError, match="'after'"):
+            AppendCondition(Query(), after=-1)
+
+    # -- helpers for the schema registry -------------------------------------------------------
+
+    def test_counts_by_type_and_by_presence_of_a_field(self, sample: EventStore) -> None:
+        sample.append(Event("StudentSubscribed", {"other": 1}))
+        sample.append(Event("StudentSubscribed", {"s": None}))
+        sample.append(Event("StudentSubscribed", ["not", "an", "object"]))
+        assert sample.count("StudentSubscribed") == 6
+        assert sample.count("StudentSubscribed", having_field="s") == 4
+        assert sample.count("StudentSubscribed", having_field="other") == 1
+        assert sample.count("StudentSubscribed", having_field="missing") == 0
+        assert sample.count("Nope") == 0
+        assert sample.type_counts() == {
+            "CourseDefined": 2,
+            "StudentSubscribed": 6,
+            "CourseRenamed": 1,
+        }
+
+    def test_field_names_with_odd_characters_are_counted_literally(self, store: EventStore) -> None:
+        store.append(Event("A", {'we"ird.key': 1, "$x": 2}))
+        assert store.count("A", having_field='we"ird.key') == 1
+        assert store.count("A", having_field="$x") == 1
+        assert store.count("A", having_field="we") == 0
+
+    # -- tenancy -------------------------------------------------------------------------------
+
+    def test_tenants_never_see_each_other(self, make_store: StoreFactory) -> None:
+        a, b = make_store(tenant="tenant-a"), make_store(tenant="tenant-b")
+        a.append([Event("A", {"t": "a"}, ["k:1"], id="evt_shared"), Event("A", tags=["k:1"])])
+        assert b.append(Event("B", tags=["k:1"], id="evt_shared")) == 1
+        assert positions(b) == [1]
+        assert positions(b, query(item(tags=("k:1",)))) == [1]
+        assert b.count("A") == 0
+        assert b.type_counts() == {"B": 1}
+        shared = b.get("evt_shared")
+        assert shared is not None
+        assert shared.type == "B"
+        assert b.append(Event("B"), AppendCondition(query(item(types=("A",))))) == 2
+        assert a.head() == 2
+        assert b.head() == 2
+        assert make_store(tenant="tenant-a").head() == 2
+
+    # -- subscriptions -------------------------------------------------------------------------
+
+    def test_subscription_catches_up_then_follows_live(self, sample: EventStore) -> None:
+        q = query(item(tags=("course:c1",)))
+        with sample.subscribe(q) as sub:
+            assert [sub.next(timeout=5).position for _ in range(4)] == [1, 3, 4, 6]
+            sample.append([Event("Other"), Event("CourseRenamed", tags=["course:c1"])])
+            assert sub.next(timeout=5).position == 8
+            with pytest.raises(SubscriptionTimeout):
+                sub.next(timeout=0.05)
+
+    def test_subscription_after_is_exclusive(self, sample: EventStore) -> None:
+        with sample.subscribe(after=4) as sub:
+            assert [sub.next(timeout=5).position for _ in range(2)] == [5, 6]
+
+    def test_closing_a_subscription_ends_a_blocked_iteration(self, store: EventStore) -> None:
+        sub = store.subscribe()
+        seen: list[int] = []
+        consumer = threading.Thread(target=lambda: seen.extend(e.position for e in sub))
+        consumer.start()
+        store.append(Event("A"))
+        while not seen:
+            consumer.join(0.01)
+        sub.close()
+        consumer.join(10)
+        assert not consumer.is_alive()
+        assert seen == [1]
+
+    def test_subscription_sees_every_event_once_in_order_under_concurrent_writers(
+        self, store: EventStore
+    ) -> None:
+        writers, batches = 4, 25
+        q = query(item(types=("Tick",)))
+        with store.subscribe(q) as sub:
+
+            def write(w: int) -> None:
+                for b in range(batches):
+                    store.append([Event("Tick", {"w": w, "b": b}), Event("Noise")])
+
+            threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+            for thread in threads:
+                thread.start()
+            received = [sub.next(timeout=30) for _ in range(writers * batches)]
+            for thread in threads:
+                thread.join()
+            with pytest.raises(SubscriptionTimeout):
+                sub.next(timeout=0.1)
+        got = [e.position for e in received]
+        assert got == sorted(set(got))
+        assert got == positions(store, q)
+        assert {(e.data["w"], e.data["b"]) for e in received} == {
+            (w, b) for w in range(writers) for b in range(batches)
+        }
+
+    def test_async_subscription(self, sample: EventStore) -> None:
+        async def consume() -> list[int]:
+            seen = []
+            async with sample.subscribe(query(item(types=("CourseDefined", "Late")))) as sub:
+                async for event in sub:
+                    seen.append(event.position)
+                    if len(seen) == 2:
+                        await asyncio.to_thread(sample.append, Event("Late"))
+                    if len(seen) == 3:
+                        break
+                with pytest.raises(SubscriptionTimeout):
+                    await sub.anext(timeout=0.05)
+            return seen
+
+        assert asyncio.run(consume()) == [1, 2, 7]
+
+    # -- concurrency ---------------------------------------------------------------------------
+
+    def test_racing_conditional_appends_have_exactly_one_winner(self, store: EventStore) -> None:
+        """Threads decide on the same facts and race; each round has exactly one winner."""
+        threads_count, rounds = 8, 15
+        q = query(item(types=("Claimed",), tags=("seat:1",)))
+        for round_ in range(rounds):
+            head = store.read(q).head
+            barrier = threading.Barrier(threads_count)
+            outcomes: list[str] = []
+
+            def contend(
+                n: int,
+                head: int | None = head,
+                barrier: threading.Barrier = barrier,
+                outcomes: list[str] = outcomes,
+            ) -> None:
+                barrier.wait()
+                try:
+                    store.append(
+                        Event("Claimed", {"by": n}, ["seat:1"]), AppendCondition(q, after=head)
+                    )
+                    outcomes.append("won")
+                except IntegrityError:
+                    outcomes.append("lost")
+
+            threads = [threading.Thread(target=contend, args=(n,)) for n in range(threads_count)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert sorted(outcomes) == ["lost"] * (threads_count - 1) + ["won"], round_
+        assert positions(store) == list(range(1, rounds + 1))

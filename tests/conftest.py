@@ -1,0 +1,61 @@
+"""Fixtures shared by the test suite: stores on each backend, PostgreSQL discovery."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy
+from sqlalchemy.engine import make_url
+
+from esruntime.backends.sql import SqlEventStore, create_store_engine
+
+POSTGRES_URL = os.environ.get(
+    "ESRUNTIME_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_POSTGRES = os.environ.get("ESRUNTIME_REQUIRE_POSTGRES") == "1"
+TEST_DATABASE = f"esruntime_test_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this run, dropped at the end; skip when none answers."""
+    admin = sqlalchemy.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {TEST_DATABASE}")
+            conn.exec_driver_sql(f"CREATE DATABASE {TEST_DATABASE}")
+    except sqlalchemy.exc.OperationalError as exc:
+        admin.dispose()
+        reason = f"no PostgreSQL server answers at {POSTGRES_URL} ({str(exc).splitlines()[0]})"
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"ESRUNTIME_REQUIRE_POSTGRES=1 but {reason}")
+        pytest.skip(reason)
+    yield make_url(POSTGRES_URL).set(database=TEST_DATABASE).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)")
+    admin.dispose()
+
+
+@pytest.fixture
+def postgres_engine(postgres_url: str) -> Iterator[sqlalchemy.Engine]:
+    """An engine on empty event tables."""
+    engine = create_store_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS esr_event_tags, esr_events, esr_tenants")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Any) -> str:
+    return f"sqlite:///{tmp_path}/events.db"
+
+
+def sql_store_factory(engine: sqlalchemy.Engine) -> Callable[..., SqlEventStore]:
+    def make(tenant: str = "default", **options: Any) -> SqlEventStore:
+        return SqlEventStore(engine, tenant, **options)
+
+    return make

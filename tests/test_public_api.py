@@ -1,0 +1,47 @@
+"""The public surface is explicit, sorted, and importing it has no side effects."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import esruntime
+
+
+def test_all_is_sorted_and_every_name_exists() -> None:
+    assert esruntime.__all__ == sorted(esruntime.__all__)
+    for name in esruntime.__all__:
+        assert hasattr(esruntime, name), name
+
+
+def test_public_surface_is_what_we_promise() -> None:
+    assert set(esruntime.__all__) >= {
+        "AppendCondition",
+        "Event",
+        "EventStore",
+        "InMemoryEventStore",
+        "IntegrityError",
+        "Query",
+        "QueryItem",
+        "SequencedEvent",
+        "SqlEventStore",
+    }
+
+
+def test_import_does_not_load_optional_extras_or_touch_loggers() -> None:
+    code = (
+        "import logging, sys; before = dict(logging.root.manager.loggerDict);"
+        "import esruntime;"
+        "optional = ('fastapi', 'flask', 'psycopg', 'umadb', 'eventsourcing');"
+        "extras = [m for m in optional if m in sys.modules];"
+        "print(extras, logging.root.handlers)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] []"
+
+
+def test_every_error_has_one_root() -> None:
+    from esruntime import errors
+
+    for name in errors.__all__:
+        assert issubclass(getattr(errors, name), errors.EsruntimeError), name

@@ -1,0 +1,42 @@
+"""Every backend passes the event store contract shipped in ``esruntime.testing``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy
+
+from esruntime.backends.memory import InMemoryEventStore
+from esruntime.backends.sql import SqlEventStore, create_store_engine
+from esruntime.testing import EventStoreContract
+from tests.conftest import sql_store_factory
+
+
+class TestInMemoryEventStore(EventStoreContract):
+    @pytest.fixture
+    def make_store(self) -> Callable[..., InMemoryEventStore]:
+        stores: dict[str, InMemoryEventStore] = {}
+
+        def make(tenant: str = "default", **options: Any) -> InMemoryEventStore:
+            if tenant not in stores or options:
+                stores[tenant] = InMemoryEventStore(tenant, **options)
+            return stores[tenant]
+
+        return make
+
+
+class TestSqliteEventStore(EventStoreContract):
+    @pytest.fixture
+    def make_store(self, sqlite_url: str) -> Iterator[Callable[..., SqlEventStore]]:
+        engine = create_store_engine(sqlite_url)
+        yield sql_store_factory(engine)
+        engine.dispose()
+
+
+@pytest.mark.postgres
+class TestPostgresEventStore(EventStoreContract):
+    @pytest.fixture
+    def make_store(self, postgres_engine: sqlalchemy.Engine) -> Callable[..., SqlEventStore]:
+        return sql_store_factory(postgres_engine)
