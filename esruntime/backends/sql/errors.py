@@ -18,8 +18,8 @@ from esruntime.errors import (
 
 __all__ = ["translate_errors"]
 
-# SQLSTATE classes that mean "the database is not available right now".
-_UNAVAILABLE_CLASSES = {"08", "53", "57", "58", "HY"}
+# SQLSTATE classes that mean "not now": connection, resources, lock or deadlock, shutdown.
+_UNAVAILABLE_CLASSES = {"08", "40", "53", "55", "57", "58", "HY"}
 
 
 @contextmanager
