@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import weakref
 from typing import Any, Literal
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
-__all__ = ["SqliteSynchronous", "create_store_engine"]
+__all__ = ["SqliteSynchronous", "ThreadConnections", "create_store_engine", "thread_connections"]
 
 SqliteSynchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 
@@ -37,8 +40,9 @@ def create_store_engine(
             raise ValueError(
                 f"sqlite_synchronous must be OFF, NORMAL, FULL or EXTRA, got {sqlite_synchronous!r}"
             )
+        # Each thread keeps its own connection (see ThreadConnections): no fixed cap.
         engine_options.setdefault("pool_size", 8)
-        engine_options.setdefault("max_overflow", 32)
+        engine_options.setdefault("max_overflow", -1)
         engine = create_engine(
             parsed,
             connect_args={"check_same_thread": False, "timeout": sqlite_busy_timeout},
@@ -66,3 +70,46 @@ def configure_sqlite(engine: Engine, synchronous: SqliteSynchronous, busy_timeou
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.close()
+
+
+class _Checkout:
+    """A pooled connection kept by one thread; returned to the pool when the thread ends."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.pid = os.getpid()
+        self._pooled = engine.raw_connection()
+        self.driver_connection = self._pooled.driver_connection
+
+    def __del__(self) -> None:
+        if self.pid == os.getpid():
+            self._pooled.close()
+
+
+class ThreadConnections:
+    """One driver connection per thread, checked out of ``engine``'s pool on first use.
+
+    A connection inherited through ``fork`` is never used: the child checks out its own.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = weakref.ref(engine)  # the registry below is keyed weakly by the engine
+        self._local = threading.local()
+
+    def get(self) -> Any:
+        checkout: _Checkout | None = getattr(self._local, "checkout", None)
+        if checkout is None or checkout.pid != os.getpid():
+            engine = self._engine()
+            if engine is None:
+                raise RuntimeError("the engine of this store was garbage-collected")
+            checkout = self._local.checkout = _Checkout(engine)
+        return checkout.driver_connection
+
+
+_thread_connections: weakref.WeakKeyDictionary[Engine, ThreadConnections] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def thread_connections(engine: Engine) -> ThreadConnections:
+    """The per-thread connections of ``engine``, shared by every store using it."""
+    return _thread_connections.setdefault(engine, ThreadConnections(engine))

@@ -16,6 +16,7 @@ from esruntime.events import QueryItem
 __all__ = [
     "MAX_ITEMS_PER_STATEMENT",
     "ItemShape",
+    "bump_head_unless_sql",
     "condition_sql",
     "for_paramstyle",
     "item_params",
@@ -76,6 +77,13 @@ def condition_sql(shapes: tuple[ItemShape, ...]) -> str:
     """Whether any event after a position (one ``?`` per item) matches one of the items."""
     exists = " OR ".join(f"EXISTS ({_item_sql(shape, 'pos > ?')})" for shape in shapes)
     return f"SELECT 1 WHERE {exists}"
+
+
+@lru_cache(maxsize=1024)
+def bump_head_unless_sql(shapes: tuple[ItemShape, ...]) -> str:
+    """Advance a tenant's head (count, tenant) unless an item matches after a position."""
+    exists = " OR ".join(f"EXISTS ({_item_sql(shape, 'pos > ?')})" for shape in shapes)
+    return f"UPDATE esr_tenants SET head = head + ? WHERE id = ? AND NOT ({exists}) RETURNING head"
 
 
 @lru_cache(maxsize=1024)

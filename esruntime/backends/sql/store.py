@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from esruntime.backends.sql import statements as sql
-from esruntime.backends.sql.connections import create_store_engine
+from esruntime.backends.sql.connections import create_store_engine, thread_connections
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.tables import TAG_SEPARATOR, metadata, tenants
 from esruntime.encoding import DEFAULT_MAX_EVENT_BYTES, EncodedEvent, decode, encode_events
@@ -100,6 +100,7 @@ class SqlEventStore:
         if not self._postgres and self._engine.dialect.name != "sqlite":
             raise ValueError(f"unsupported database dialect {self._engine.dialect.name!r}")
         self._paramstyle = "format" if self._postgres else "qmark"
+        self._thread_connections = None if self._postgres else thread_connections(self._engine)
         self._tenant = tenant
         self.max_event_bytes = max_event_bytes
         self._poll_interval = poll_interval
@@ -140,8 +141,15 @@ class SqlEventStore:
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:
-        """A pooled driver connection (sqlite3 or psycopg), with driver errors translated."""
+        """A driver connection (sqlite3 or psycopg), with driver errors translated.
+
+        SQLite connections are cheap and local, so each thread keeps the one it checked out of
+        the pool (returned when the thread ends); PostgreSQL ones go back after every use.
+        """
         with translate_errors():
+            if self._thread_connections is not None:
+                yield self._thread_connections.get()
+                return
             pooled = self._engine.raw_connection()
             try:
                 yield pooled.driver_connection
@@ -172,21 +180,48 @@ class SqlEventStore:
     ) -> int:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if condition is not None:
-                self._check(conn, condition)
-            ((head,),) = conn.execute(_SQLITE_BUMP_HEAD, (len(encoded), self._tenant_id)).fetchall()
+            bumped = self._bump_sqlite_head(conn, len(encoded), condition)
+            if not bumped:  # only a condition can stop the head from moving
+                assert condition is not None
+                raise _condition_failed(condition)
+            ((head,),) = bumped
             rows, tag_rows = self._rows(encoded, head - len(encoded) + 1)
             if len(rows) == 1:
                 conn.execute(_SQLITE_INSERT_EVENT, rows[0])
             else:
                 conn.executemany(_SQLITE_INSERT_EVENT, rows)
-            if tag_rows:
+            if len(tag_rows) == 1:
+                conn.execute(_SQLITE_INSERT_TAG, tag_rows[0])
+            elif tag_rows:
                 conn.executemany(_SQLITE_INSERT_TAG, tag_rows)
             conn.commit()
         except BaseException:
             conn.rollback()
             raise
         return int(head)
+
+    def _bump_sqlite_head(
+        self, conn: Any, count: int, condition: AppendCondition | None
+    ) -> list[tuple[int]]:
+        """Advance the head by ``count``; no row when the condition fails.
+
+        With one statement's worth of items the condition is part of the UPDATE; longer
+        conditions are checked first, in the same (write-locked) transaction.
+        """
+        if condition is None:
+            return conn.execute(_SQLITE_BUMP_HEAD, (count, self._tenant_id)).fetchall()  # type: ignore[no-any-return]
+        query = condition.fail_if_events_match
+        items = _expand(query.items)
+        if query.matches_all or len(items) > sql.MAX_ITEMS_PER_STATEMENT:
+            self._check(conn, condition)
+            return conn.execute(_SQLITE_BUMP_HEAD, (count, self._tenant_id)).fetchall()  # type: ignore[no-any-return]
+        text = sql.bump_head_unless_sql(sql.shape_of(items))
+        params = [
+            count,
+            self._tenant_id,
+            *sql.item_params(self._tenant_id, items, (condition.after or 0,)),
+        ]
+        return conn.execute(text, params).fetchall()  # type: ignore[no-any-return]
 
     def _rows(
         self, encoded: list[EncodedEvent], first: int
@@ -264,10 +299,7 @@ class SqlEventStore:
                 if found:
                     break
         if found:
-            raise IntegrityError(
-                f"append condition failed: an event matching the query exists after position "
-                f"{condition.after}"
-            )
+            raise _condition_failed(condition)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -408,6 +440,13 @@ class SqlEventStore:
         self._signal.notify()
         if self._owns_engine:
             self._engine.dispose()
+
+
+def _condition_failed(condition: AppendCondition) -> IntegrityError:
+    return IntegrityError(
+        "append condition failed: an event matching the query exists after position "
+        f"{condition.after}"
+    )
 
 
 def _expand(items: Sequence[QueryItem]) -> list[QueryItem]:
