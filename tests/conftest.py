@@ -59,3 +59,9 @@ def sql_store_factory(engine: sqlalchemy.Engine) -> Callable[..., SqlEventStore]
         return SqlEventStore(engine, tenant, **options)
 
     return make
+
+
+@pytest.fixture
+def clean_postgres_url(postgres_url: str, postgres_engine: sqlalchemy.Engine) -> str:
+    """The URL of a PostgreSQL database without event tables, for stores in other processes."""
+    return postgres_url
