@@ -55,7 +55,6 @@ def create_store_engine(
             parsed = parsed.set(drivername="postgresql+psycopg")
         engine_options.setdefault("pool_size", 8)
         engine_options.setdefault("max_overflow", 32)
-        engine_options.setdefault("pool_pre_ping", True)
         return create_engine(parsed, **engine_options)
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path or postgresql://...")
 

@@ -20,6 +20,7 @@ __all__ = [
     "condition_sql",
     "for_paramstyle",
     "item_params",
+    "item_sql",
     "positions_sql",
     "read_sql",
     "shape_of",
@@ -51,7 +52,7 @@ def item_params(tenant_id: int, items: Sequence[QueryItem], bounds: Sequence[int
     return params
 
 
-def _item_sql(shape: ItemShape, bounds: str) -> str:
+def item_sql(shape: ItemShape, bounds: str) -> str:
     """Positions matching one item; ``bounds`` is a condition on the column ``pos``."""
     n_types, n_tags = shape
     if n_tags:
@@ -75,14 +76,14 @@ def _item_sql(shape: ItemShape, bounds: str) -> str:
 @lru_cache(maxsize=1024)
 def condition_sql(shapes: tuple[ItemShape, ...]) -> str:
     """Whether any event after a position (one ``?`` per item) matches one of the items."""
-    exists = " OR ".join(f"EXISTS ({_item_sql(shape, 'pos > ?')})" for shape in shapes)
+    exists = " OR ".join(f"EXISTS ({item_sql(shape, 'pos > ?')})" for shape in shapes)
     return f"SELECT 1 WHERE {exists}"
 
 
 @lru_cache(maxsize=1024)
 def bump_head_unless_sql(shapes: tuple[ItemShape, ...]) -> str:
     """Advance a tenant's head (count, tenant) unless an item matches after a position."""
-    exists = " OR ".join(f"EXISTS ({_item_sql(shape, 'pos > ?')})" for shape in shapes)
+    exists = " OR ".join(f"EXISTS ({item_sql(shape, 'pos > ?')})" for shape in shapes)
     return f"UPDATE esr_tenants SET head = head + ? WHERE id = ? AND NOT ({exists}) RETURNING head"
 
 
@@ -94,7 +95,7 @@ def positions_sql(shapes: tuple[ItemShape, ...], backwards: bool, limited: bool)
     ``items x limit`` index entries whatever the store's size. A trailing ``?`` is the limit.
     """
     order = "DESC" if backwards else "ASC"
-    per_item = [_item_sql(shape, "pos BETWEEN ? AND ?") for shape in shapes]
+    per_item = [item_sql(shape, "pos BETWEEN ? AND ?") for shape in shapes]
     if limited:
         per_item = [
             f"SELECT pos FROM ({sql} ORDER BY pos {order} LIMIT ?) AS i{n}"

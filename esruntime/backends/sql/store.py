@@ -16,8 +16,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
+from esruntime.backends.sql import postgres, sqlite
 from esruntime.backends.sql import statements as sql
 from esruntime.backends.sql.connections import create_store_engine, thread_connections
 from esruntime.backends.sql.errors import translate_errors
@@ -41,30 +43,6 @@ _PLAIN_KEY = re.compile(r"[A-Za-z0-9_$.\- ]*")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _signals: weakref.WeakKeyDictionary[Engine, dict[int, AppendSignal]] = weakref.WeakKeyDictionary()
 
-_SQLITE_BUMP_HEAD = "UPDATE esr_tenants SET head = head + ? WHERE id = ? RETURNING head"
-_SQLITE_INSERT_EVENT = (
-    "INSERT INTO esr_events"
-    " (tenant_id, position, event_id, type, tags, data, metadata, recorded_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_SQLITE_INSERT_TAG = (
-    "INSERT INTO esr_event_tags (tenant_id, tag, position, type) VALUES (?, ?, ?, ?)"
-)
-_PG_LOCK_HEAD = "SELECT head FROM esr_tenants WHERE id = %s FOR UPDATE"
-_PG_WRITE = """
-WITH new_events AS (
-    INSERT INTO esr_events (tenant_id, position, event_id, type, tags, data, metadata, recorded_at)
-    SELECT %(tenant)s, p, i, t, g, d::jsonb, m::jsonb, %(now)s
-    FROM unnest(%(positions)s::bigint[], %(ids)s::text[], %(types)s::text[], %(tags)s::text[],
-                %(data)s::text[], %(metadata)s::text[]) AS u(p, i, t, g, d, m)
-), new_tags AS (
-    INSERT INTO esr_event_tags (tenant_id, tag, position, type)
-    SELECT %(tenant)s, g, p, t
-    FROM unnest(%(tag_tags)s::text[], %(tag_positions)s::bigint[], %(tag_types)s::text[])
-        AS u(g, p, t)
-)
-UPDATE esr_tenants SET head = %(head)s WHERE id = %(tenant)s
-"""
 _HEAD = "SELECT head FROM esr_tenants WHERE id = ?"
 _ANY_AFTER = "SELECT 1 FROM esr_events WHERE tenant_id = ? AND position > ? LIMIT 1"
 _GET = f"SELECT {sql.EVENT_COLUMNS} FROM esr_events e WHERE e.tenant_id = ? AND e.event_id = ?"
@@ -73,6 +51,9 @@ _BY_POSITIONS = (
 )
 _COUNT = "SELECT count(*) FROM esr_events WHERE tenant_id = ? AND type = ?"
 _TYPE_COUNTS = "SELECT type, count(*) FROM esr_events WHERE tenant_id = ? GROUP BY type"
+
+ReadPlan = tuple[str, list[Any]]
+"""SQL text (with ``?``) for :func:`statements.read_sql` and its parameters."""
 
 
 class SqlEventStore:
@@ -130,29 +111,40 @@ class SqlEventStore:
         )
 
     def _register_tenant(self, name: str) -> int:
-        insert = (postgresql.insert if self._postgres else sqlite.insert)(tenants)
+        insert = (pg_dialect.insert if self._postgres else sqlite_dialect.insert)(tenants)
         with self._engine.begin() as conn:
             conn.execute(
                 insert.values(name=name, head=0).on_conflict_do_nothing(index_elements=["name"])
             )
-            return int(
-                conn.execute(select(tenants.c.id).where(tenants.c.name == name)).scalar_one()
-            )
+            query = select(tenants.c.id).where(tenants.c.name == name)
+            return int(conn.execute(query).scalar_one())
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:
         """A driver connection (sqlite3 or psycopg), with driver errors translated.
 
         SQLite connections are cheap and local, so each thread keeps the one it checked out of
-        the pool (returned when the thread ends); PostgreSQL ones go back after every use.
+        the pool (returned when the thread ends). PostgreSQL ones are used in autocommit mode
+        (the hot paths say BEGIN themselves) and go back to the pool after every use; a broken
+        one is invalidated so that the pool opens a new one.
         """
         with translate_errors():
             if self._thread_connections is not None:
                 yield self._thread_connections.get()
                 return
             pooled = self._engine.raw_connection()
+            conn: Any = pooled.driver_connection
             try:
-                yield pooled.driver_connection
+                conn.autocommit = True
+                yield conn
+                conn.autocommit = False
+            except BaseException:
+                if conn.broken or conn.closed:
+                    pooled.invalidate()
+                else:
+                    postgres.abort(conn)
+                    conn.autocommit = False
+                raise
             finally:
                 pooled.close()
 
@@ -162,9 +154,8 @@ class SqlEventStore:
     # -- appending -----------------------------------------------------------------------------
 
     def append(self, events: Event | list[Event], condition: AppendCondition | None = None) -> int:
-        encoded = encode_events(
-            events if isinstance(events, list) else [events], self.max_event_bytes
-        )
+        batch = events if isinstance(events, list) else [events]
+        encoded = encode_events(batch, self.max_event_bytes)
         if condition is not None and not isinstance(condition, AppendCondition):
             raise InvalidQueryError(f"condition must be an AppendCondition, got {condition!r}")
         with self._connection() as conn:
@@ -185,15 +176,7 @@ class SqlEventStore:
                 assert condition is not None
                 raise _condition_failed(condition)
             ((head,),) = bumped
-            rows, tag_rows = self._rows(encoded, head - len(encoded) + 1)
-            if len(rows) == 1:
-                conn.execute(_SQLITE_INSERT_EVENT, rows[0])
-            else:
-                conn.executemany(_SQLITE_INSERT_EVENT, rows)
-            if len(tag_rows) == 1:
-                conn.execute(_SQLITE_INSERT_TAG, tag_rows[0])
-            elif tag_rows:
-                conn.executemany(_SQLITE_INSERT_TAG, tag_rows)
+            sqlite.insert_rows(conn, *self._rows(encoded, head - len(encoded) + 1))
             conn.commit()
         except BaseException:
             conn.rollback()
@@ -208,20 +191,52 @@ class SqlEventStore:
         With one statement's worth of items the condition is part of the UPDATE; longer
         conditions are checked first, in the same (write-locked) transaction.
         """
-        if condition is None:
-            return conn.execute(_SQLITE_BUMP_HEAD, (count, self._tenant_id)).fetchall()  # type: ignore[no-any-return]
-        query = condition.fail_if_events_match
-        items = _expand(query.items)
-        if query.matches_all or len(items) > sql.MAX_ITEMS_PER_STATEMENT:
+        items = None if condition is None else _condition_items(condition)
+        if condition is not None and items is None:
             self._check(conn, condition)
-            return conn.execute(_SQLITE_BUMP_HEAD, (count, self._tenant_id)).fetchall()  # type: ignore[no-any-return]
+        if condition is None or items is None:
+            rows: list[tuple[int]] = conn.execute(
+                sqlite.BUMP_HEAD, (count, self._tenant_id)
+            ).fetchall()
+            return rows
         text = sql.bump_head_unless_sql(sql.shape_of(items))
-        params = [
-            count,
-            self._tenant_id,
-            *sql.item_params(self._tenant_id, items, (condition.after or 0,)),
-        ]
-        return conn.execute(text, params).fetchall()  # type: ignore[no-any-return]
+        after = condition.after or 0
+        params = [count, self._tenant_id, *sql.item_params(self._tenant_id, items, (after,))]
+        rows = conn.execute(text, params).fetchall()
+        return rows
+
+    def _append_postgres(
+        self, conn: Any, encoded: list[EncodedEvent], condition: AppendCondition | None
+    ) -> int:
+        items = None if condition is None else _condition_items(condition)
+        any_event = condition is not None and condition.fail_if_events_match.matches_all
+        # A condition too long for one statement is checked on its own, under the lock.
+        check_first = condition is not None and items is None and not any_event
+        shape = sql.shape_of(items) if items else None
+        text = postgres.write_statement(shape, any_event)
+        after = 0 if condition is None else condition.after or 0
+        params = postgres.write_params(
+            self._tenant_id, encoded, _now_micros(), items, after, any_event
+        )
+        if check_first:
+            assert condition is not None
+            conn.execute("BEGIN")
+            conn.execute(postgres.LOCK_HEAD, (self._tenant_id,))
+            self._check(conn, condition)
+            row = conn.execute(text, params).fetchone()
+            conn.execute("COMMIT")
+        else:
+            with conn.pipeline():
+                conn.execute("BEGIN")
+                conn.execute(postgres.LOCK_HEAD, (self._tenant_id,))
+                cursor = conn.execute(text, params)
+                conn.execute("COMMIT")
+            row = cursor.fetchone()
+        ok, head = row
+        if not ok:
+            assert condition is not None
+            raise _condition_failed(condition)
+        return int(head)
 
     def _rows(
         self, encoded: list[EncodedEvent], first: int
@@ -232,56 +247,10 @@ class SqlEventStore:
         tag_rows: list[tuple[Any, ...]] = []
         for position, (event, data, meta) in enumerate(encoded, first):
             tags = event.tags
-            rows.append(
-                (
-                    tenant_id,
-                    position,
-                    event.id,
-                    event.type,
-                    TAG_SEPARATOR.join(tags),
-                    data,
-                    meta,
-                    now,
-                )
-            )
+            joined = TAG_SEPARATOR.join(tags)
+            rows.append((tenant_id, position, event.id, event.type, joined, data, meta, now))
             tag_rows.extend((tenant_id, tag, position, event.type) for tag in tags)
         return rows, tag_rows
-
-    def _append_postgres(
-        self, conn: Any, encoded: list[EncodedEvent], condition: AppendCondition | None
-    ) -> int:
-        try:
-            with conn.cursor() as cursor:
-                cursor.execute(_PG_LOCK_HEAD, (self._tenant_id,))
-                (current,) = cursor.fetchone()
-                if condition is not None:
-                    self._check(cursor, condition)
-                rows, tag_rows = self._rows(encoded, current + 1)
-                head = current + len(rows)
-                columns = list(zip(*rows, strict=True))
-                tag_columns = list(zip(*tag_rows, strict=True)) or [(), (), (), ()]
-                cursor.execute(
-                    _PG_WRITE,
-                    {
-                        "tenant": self._tenant_id,
-                        "now": rows[0][7],
-                        "positions": list(columns[1]),
-                        "ids": list(columns[2]),
-                        "types": list(columns[3]),
-                        "tags": list(columns[4]),
-                        "data": list(columns[5]),
-                        "metadata": list(columns[6]),
-                        "tag_tags": list(tag_columns[1]),
-                        "tag_positions": list(tag_columns[2]),
-                        "tag_types": list(tag_columns[3]),
-                        "head": head,
-                    },
-                )
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
-        return int(head)
 
     def _check(self, conn: Any, condition: AppendCondition) -> None:
         """Raise IntegrityError when an event after ``condition.after`` matches its query."""
@@ -293,9 +262,8 @@ class SqlEventStore:
             found = None
             for chunk in _chunks(_expand(query.items)):
                 params = sql.item_params(self._tenant_id, chunk, (after,))
-                found = conn.execute(
-                    self._sql(sql.condition_sql(sql.shape_of(chunk))), params
-                ).fetchone()
+                text = self._sql(sql.condition_sql(sql.shape_of(chunk)))
+                found = conn.execute(text, params).fetchone()
                 if found:
                     break
         if found:
@@ -316,63 +284,81 @@ class SqlEventStore:
             raise InvalidQueryError(f"query must be a Query, got {query!r}")
         if limit == 0:
             return ReadResult([], None)
+        query = query or Query()
         with self._connection() as conn:
-            head = self._head(conn)
-            if head is None:
-                return ReadResult([], None)
-            if backwards:
-                low, high = 1, head if start is None else min(start, head)
+            if self._postgres:
+                head, events = self._read_postgres(conn, query, start, backwards, limit)
             else:
-                low, high = start or 1, head
-            events = (
-                []
-                if low > high
-                else self._select(conn, query or Query(), low, high, backwards, limit)
-            )
+                head, events = self._read_in_steps(conn, query, start, backwards, limit)
         if limit is not None:
             return ReadResult(events, events[-1].position if events else None)
         return ReadResult(events, head)
+
+    def _read_in_steps(
+        self, conn: Any, query: Query, start: int | None, backwards: bool, limit: int | None
+    ) -> tuple[int | None, list[SequencedEvent]]:
+        """Read the head, then the matching events up to it: the same snapshot, as positions
+        up to the head are all committed and no later one is selected."""
+        head = self._head(conn)
+        if head is None:
+            return None, []
+        if backwards:
+            low, high = 1, head if start is None else min(start, head)
+        else:
+            low, high = start or 1, head
+        if low > high:
+            return head, []
+        plan = self._read_plan(query, low, high, backwards, limit)
+        if plan is None:
+            return head, self._select_in_chunks(conn, query, low, high, backwards, limit)
+        text, params = plan
+        rows = conn.execute(self._sql(text), params).fetchall()
+        return head, [self._decode(row) for row in rows]
+
+    def _read_postgres(
+        self, conn: Any, query: Query, start: int | None, backwards: bool, limit: int | None
+    ) -> tuple[int | None, list[SequencedEvent]]:
+        """One statement: the events and the head come from the same snapshot."""
+        low = 1 if backwards else start or 1
+        high = start if backwards and start is not None else postgres.MAX_POSITION
+        plan = self._read_plan(query, low, high, backwards, limit)
+        if plan is None:
+            return self._read_in_steps(conn, query, start, backwards, limit)
+        text, params = plan
+        rows = conn.execute(postgres.read_statement(text), [*params, self._tenant_id]).fetchall()
+        head = int(rows[0][0]) or None if rows else None
+        return head, [self._decode(row[1:]) for row in rows if row[1] is not None]
+
+    def _read_plan(
+        self, query: Query, low: int, high: int, backwards: bool, limit: int | None
+    ) -> ReadPlan | None:
+        """SQL and parameters of a read; None for a query too long for one statement."""
+        limited = limit is not None
+        tail = [] if limit is None else [limit]
+        if query.matches_all:
+            return sql.read_sql(None, backwards, limited), [self._tenant_id, low, high, *tail]
+        items = _expand(query.items)
+        if len(items) > sql.MAX_ITEMS_PER_STATEMENT:
+            return None
+        shapes = sql.shape_of(items)
+        text = sql.read_sql(shapes, backwards, limited)
+        if shapes == ((1, 0),):
+            return text, [self._tenant_id, items[0].types[0], low, high, *tail]
+        bounds = (low, high, *tail)
+        return text, [self._tenant_id, *sql.item_params(self._tenant_id, items, bounds), *tail]
 
     def _head(self, conn: Any) -> int | None:
         row = conn.execute(self._sql(_HEAD), (self._tenant_id,)).fetchone()
         return int(row[0]) if row and row[0] else None
 
-    def _select(
-        self, conn: Any, query: Query, low: int, high: int, backwards: bool, limit: int | None
-    ) -> list[SequencedEvent]:
-        limited = limit is not None
-        tail = [] if limit is None else [limit]
-        if query.matches_all:
-            text = sql.read_sql(None, backwards, limited)
-            params: list[Any] = [self._tenant_id, low, high, *tail]
-        else:
-            items = _expand(query.items)
-            if len(items) > sql.MAX_ITEMS_PER_STATEMENT:
-                return self._select_in_chunks(conn, items, low, high, backwards, limit)
-            shapes = sql.shape_of(items)
-            text = sql.read_sql(shapes, backwards, limited)
-            if shapes == ((1, 0),):
-                params = [self._tenant_id, items[0].types[0], low, high, *tail]
-            else:
-                bounds = (low, high, *tail)
-                params = [self._tenant_id, *sql.item_params(self._tenant_id, items, bounds), *tail]
-        rows = conn.execute(self._sql(text), params).fetchall()
-        return [self._decode(row) for row in rows]
-
     def _select_in_chunks(
-        self,
-        conn: Any,
-        items: Sequence[QueryItem],
-        low: int,
-        high: int,
-        backwards: bool,
-        limit: int | None,
+        self, conn: Any, query: Query, low: int, high: int, backwards: bool, limit: int | None
     ) -> list[SequencedEvent]:
         """A query too long for one statement: merge the positions of each chunk of items."""
         limited = limit is not None
         tail = [] if limit is None else [limit]
         streams = []
-        for chunk in _chunks(items):
+        for chunk in _chunks(_expand(query.items)):
             text = sql.positions_sql(sql.shape_of(chunk), backwards, limited)
             params = [*sql.item_params(self._tenant_id, chunk, (low, high, *tail)), *tail]
             streams.append([row[0] for row in conn.execute(self._sql(text), params).fetchall()])
@@ -386,7 +372,7 @@ class SqlEventStore:
         events.sort(key=lambda e: e.position, reverse=backwards)
         return events
 
-    def _decode(self, row: tuple[Any, ...]) -> SequencedEvent:
+    def _decode(self, row: Sequence[Any]) -> SequencedEvent:
         position, event_id, type_, tags, data, meta, recorded_at = row
         if not self._postgres:
             data = decode(data)
@@ -440,6 +426,15 @@ class SqlEventStore:
         self._signal.notify()
         if self._owns_engine:
             self._engine.dispose()
+
+
+def _condition_items(condition: AppendCondition) -> list[QueryItem] | None:
+    """The condition's items when one statement can check them, else None."""
+    query = condition.fail_if_events_match
+    if query.matches_all:
+        return None
+    items = _expand(query.items)
+    return items if len(items) <= sql.MAX_ITEMS_PER_STATEMENT else None
 
 
 def _condition_failed(condition: AppendCondition) -> IntegrityError:
