@@ -1,10 +1,12 @@
 """PostgreSQL hot paths: an append in one network round trip, a read in one statement.
 
-An append sends ``BEGIN``, a lock of the tenant's head row, one write statement and ``COMMIT``
-as one pipeline. The write statement checks the condition, inserts the events and their tags
-and moves the head, all or nothing; it runs after the lock is held, so in READ COMMITTED it sees
-every append that committed before it. A read is one statement that returns the events with
-the tenant's head from the same snapshot.
+An append sends ``BEGIN``, the tenant's transaction-scoped advisory lock, one write statement
+and ``COMMIT`` as one pipeline. The advisory lock serializes a tenant's appends without writing
+anything (a row lock would cost a WAL record and an fsync'd commit of its own); PostgreSQL makes
+a commit visible before it releases the transaction's locks. The write statement runs after the
+lock is held, so in READ COMMITTED it sees every append committed before it: it checks the
+condition and inserts the events and their tags after the head (the largest position), all or
+nothing. A read is one statement that returns the events with the head of the same snapshot.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from esruntime.encoding import EncodedEvent
 from esruntime.events import QueryItem
 
 __all__ = [
-    "LOCK_HEAD",
+    "LOCK_NAMESPACE",
+    "LOCK_TENANT",
     "MAX_POSITION",
     "WriteShape",
     "abort",
@@ -28,7 +31,8 @@ __all__ = [
     "write_statement",
 ]
 
-LOCK_HEAD = "SELECT head FROM esr_tenants WHERE id = %s FOR UPDATE"
+LOCK_NAMESPACE = 0x65737274  # "esrt": the first key of esruntime's two-key advisory locks
+LOCK_TENANT = f"SELECT pg_advisory_xact_lock({LOCK_NAMESPACE}, %s)"
 MAX_POSITION = 2**63 - 1
 
 WriteShape = tuple[sql.ItemShape, ...] | None
@@ -37,7 +41,7 @@ WriteShape = tuple[sql.ItemShape, ...] | None
 
 @lru_cache(maxsize=1024)
 def write_statement(shape: WriteShape, any_event: bool) -> str:
-    """The write: ok flag and new head, from ``ok``, ``h`` (old head) and the unnested rows.
+    """The write: ok flag and new head, from ``ok``, ``h`` (the head) and the unnested rows.
 
     ``any_event`` makes the condition "any event after ``after``" (the empty query).
     """
@@ -49,7 +53,7 @@ def write_statement(shape: WriteShape, any_event: bool) -> str:
         exists = "FALSE"
     text = f"""
 WITH ok AS (SELECT NOT ({exists}) AS ok),
-h AS (SELECT head FROM esr_tenants WHERE id = ?),
+h AS (SELECT coalesce(max(position), 0) AS head FROM esr_events WHERE tenant_id = ?),
 new_events AS (
     INSERT INTO esr_events
         (tenant_id, position, event_id, type, tags, data, metadata, recorded_at)
@@ -63,11 +67,8 @@ new_tags AS (
     SELECT ?, u.g, h.head + u.n, u.t
     FROM h, ok, unnest(?::text[], ?::bigint[], ?::text[]) AS u(g, n, t)
     WHERE ok.ok
-),
-bump AS (
-    UPDATE esr_tenants SET head = head + ? WHERE id = ? AND (SELECT ok FROM ok) RETURNING head
 )
-SELECT (SELECT ok FROM ok), (SELECT head FROM bump)"""
+SELECT ok.ok, h.head + ? FROM ok, h"""
     return sql.for_paramstyle(text, "format")
 
 
@@ -98,7 +99,7 @@ def write_params(
             tag_index.append(n)
             tag_types.append(event.type)
     params += [tenant_id, tenant_id, now, ids, types, tags, data, metadata]
-    params += [tenant_id, tag_tags, tag_index, tag_types, len(encoded), tenant_id]
+    params += [tenant_id, tag_tags, tag_index, tag_types, len(encoded)]
     return params
 
 
@@ -106,12 +107,13 @@ def write_params(
 def read_statement(inner: str) -> str:
     """The tenant's head and the events ``inner`` selects (NULLs when none), one snapshot.
 
-    Parameters: those of ``inner`` (a :func:`statements.read_sql` text), then the tenant.
+    Parameters: the tenant, then those of ``inner`` (a :func:`statements.read_sql` text).
     """
     order = "DESC" if " ORDER BY e.position DESC" in inner else "ASC"
     text = (
-        f"SELECT t.head, e.* FROM esr_tenants t LEFT JOIN LATERAL ({inner}) e ON TRUE"
-        f" WHERE t.id = ? ORDER BY e.position {order}"
+        f"SELECT h.head, e.* FROM (SELECT max(position) AS head FROM esr_events"
+        f" WHERE tenant_id = ?) h LEFT JOIN LATERAL ({inner}) e ON TRUE"
+        f" ORDER BY e.position {order}"
     )
     return sql.for_paramstyle(text, "format")
 

@@ -1,8 +1,8 @@
-"""The SQLite append: five statements under ``BEGIN IMMEDIATE``.
+"""The SQLite append: three statements under ``BEGIN IMMEDIATE``.
 
 SQLite has one writer at a time, so the write lock taken by ``BEGIN IMMEDIATE`` serializes
-appends (across threads and processes); the condition is part of the statement that moves the
-head, which returns no row when the condition fails.
+appends (across threads and processes). The condition is part of the statement that reads the
+head, which returns no row when the condition fails; then the events and their tags are inserted.
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["BUMP_HEAD", "INSERT_EVENT", "INSERT_TAG", "insert_rows"]
+__all__ = ["INSERT_EVENT", "INSERT_TAG", "insert_rows"]
 
-BUMP_HEAD = "UPDATE esr_tenants SET head = head + ? WHERE id = ? RETURNING head"
 INSERT_EVENT = (
     "INSERT INTO esr_events"
     " (tenant_id, position, event_id, type, tags, data, metadata, recorded_at)"

@@ -14,11 +14,12 @@ from functools import lru_cache
 from esruntime.events import QueryItem
 
 __all__ = [
+    "HEAD",
     "MAX_ITEMS_PER_STATEMENT",
     "ItemShape",
-    "bump_head_unless_sql",
     "condition_sql",
     "for_paramstyle",
+    "head_unless_sql",
     "item_params",
     "item_sql",
     "positions_sql",
@@ -80,11 +81,14 @@ def condition_sql(shapes: tuple[ItemShape, ...]) -> str:
     return f"SELECT 1 WHERE {exists}"
 
 
+HEAD = "SELECT coalesce(max(position), 0) FROM esr_events WHERE tenant_id = ?"
+
+
 @lru_cache(maxsize=1024)
-def bump_head_unless_sql(shapes: tuple[ItemShape, ...]) -> str:
-    """Advance a tenant's head (count, tenant) unless an item matches after a position."""
+def head_unless_sql(shapes: tuple[ItemShape, ...]) -> str:
+    """A tenant's head (tenant), or no row when an item matches after a position."""
     exists = " OR ".join(f"EXISTS ({item_sql(shape, 'pos > ?')})" for shape in shapes)
-    return f"UPDATE esr_tenants SET head = head + ? WHERE id = ? AND NOT ({exists}) RETURNING head"
+    return f"SELECT ({HEAD}) WHERE NOT ({exists})"
 
 
 @lru_cache(maxsize=1024)

@@ -43,7 +43,7 @@ _PLAIN_KEY = re.compile(r"[A-Za-z0-9_$.\- ]*")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _signals: weakref.WeakKeyDictionary[Engine, dict[int, AppendSignal]] = weakref.WeakKeyDictionary()
 
-_HEAD = "SELECT head FROM esr_tenants WHERE id = ?"
+_HEAD = "SELECT max(position) FROM esr_events WHERE tenant_id = ?"
 _ANY_AFTER = "SELECT 1 FROM esr_events WHERE tenant_id = ? AND position > ? LIMIT 1"
 _GET = f"SELECT {sql.EVENT_COLUMNS} FROM esr_events e WHERE e.tenant_id = ? AND e.event_id = ?"
 _BY_POSITIONS = (
@@ -113,9 +113,7 @@ class SqlEventStore:
     def _register_tenant(self, name: str) -> int:
         insert = (pg_dialect.insert if self._postgres else sqlite_dialect.insert)(tenants)
         with self._engine.begin() as conn:
-            conn.execute(
-                insert.values(name=name, head=0).on_conflict_do_nothing(index_elements=["name"])
-            )
+            conn.execute(insert.values(name=name).on_conflict_do_nothing(index_elements=["name"]))
             query = select(tenants.c.id).where(tenants.c.name == name)
             return int(conn.execute(query).scalar_one())
 
@@ -171,37 +169,33 @@ class SqlEventStore:
     ) -> int:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            bumped = self._bump_sqlite_head(conn, len(encoded), condition)
-            if not bumped:  # only a condition can stop the head from moving
+            found = self._sqlite_head_unless(conn, condition)
+            if not found:  # only a condition can hide the head
                 assert condition is not None
                 raise _condition_failed(condition)
-            ((head,),) = bumped
-            sqlite.insert_rows(conn, *self._rows(encoded, head - len(encoded) + 1))
+            ((head,),) = found
+            sqlite.insert_rows(conn, *self._rows(encoded, head + 1))
             conn.commit()
         except BaseException:
             conn.rollback()
             raise
-        return int(head)
+        return int(head) + len(encoded)
 
-    def _bump_sqlite_head(
-        self, conn: Any, count: int, condition: AppendCondition | None
-    ) -> list[tuple[int]]:
-        """Advance the head by ``count``; no row when the condition fails.
+    def _sqlite_head_unless(self, conn: Any, condition: AppendCondition | None) -> list[tuple[int]]:
+        """The head; no row when the condition fails.
 
-        With one statement's worth of items the condition is part of the UPDATE; longer
+        With one statement's worth of items the condition is part of the head's SELECT; longer
         conditions are checked first, in the same (write-locked) transaction.
         """
         items = None if condition is None else _condition_items(condition)
         if condition is not None and items is None:
             self._check(conn, condition)
         if condition is None or items is None:
-            rows: list[tuple[int]] = conn.execute(
-                sqlite.BUMP_HEAD, (count, self._tenant_id)
-            ).fetchall()
+            rows: list[tuple[int]] = conn.execute(sql.HEAD, (self._tenant_id,)).fetchall()
             return rows
-        text = sql.bump_head_unless_sql(sql.shape_of(items))
+        text = sql.head_unless_sql(sql.shape_of(items))
         after = condition.after or 0
-        params = [count, self._tenant_id, *sql.item_params(self._tenant_id, items, (after,))]
+        params = [self._tenant_id, *sql.item_params(self._tenant_id, items, (after,))]
         rows = conn.execute(text, params).fetchall()
         return rows
 
@@ -221,14 +215,14 @@ class SqlEventStore:
         if check_first:
             assert condition is not None
             conn.execute("BEGIN")
-            conn.execute(postgres.LOCK_HEAD, (self._tenant_id,))
+            conn.execute(postgres.LOCK_TENANT, (self._tenant_id,))
             self._check(conn, condition)
             row = conn.execute(text, params).fetchone()
             conn.execute("COMMIT")
         else:
             with conn.pipeline():
                 conn.execute("BEGIN")
-                conn.execute(postgres.LOCK_HEAD, (self._tenant_id,))
+                conn.execute(postgres.LOCK_TENANT, (self._tenant_id,))
                 cursor = conn.execute(text, params)
                 conn.execute("COMMIT")
             row = cursor.fetchone()
@@ -325,8 +319,8 @@ class SqlEventStore:
         if plan is None:
             return self._read_in_steps(conn, query, start, backwards, limit)
         text, params = plan
-        rows = conn.execute(postgres.read_statement(text), [*params, self._tenant_id]).fetchall()
-        head = int(rows[0][0]) or None if rows else None
+        rows = conn.execute(postgres.read_statement(text), [self._tenant_id, *params]).fetchall()
+        head = None if rows[0][0] is None else int(rows[0][0])
         return head, [self._decode(row[1:]) for row in rows if row[1] is not None]
 
     def _read_plan(

@@ -1,8 +1,9 @@
 """The SQL schema of the event store, shared by SQLite and PostgreSQL.
 
-- ``esr_tenants`` holds each tenant's head. Every append locks its tenant's row (SQLite locks
-  the database), which serializes appends per tenant, keeps positions gapless, and makes a
-  position visible only after all smaller ones.
+- ``esr_tenants`` names the tenants. A tenant's head is the largest position of its events:
+  appends are serialized per tenant (SQLite's single writer; a transaction-scoped advisory lock
+  on PostgreSQL, which writes nothing), so positions are gapless, never reused (events are never
+  deleted), and a position is visible only after every smaller one.
 - ``esr_events`` holds events, clustered by ``(tenant_id, position)``; ``tags`` is a copy of the
   event's tags joined by U+001F (tags cannot contain control characters), so a read needs no join.
 - ``esr_event_tags`` has one row per (event, tag) with the event's type, keyed by
@@ -38,7 +39,6 @@ tenants = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(200), nullable=False, unique=True),
-    Column("head", BigInteger, nullable=False, server_default="0"),
 )
 
 events = Table(

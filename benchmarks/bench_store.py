@@ -1,0 +1,379 @@
+"""Event store benchmark: esruntime's backends beside UmaDB, eventsourcing and a bare-sqlite3 floor.
+
+Run: ``python benchmarks/bench_store.py`` (``--quick`` for a smoke run, ``--sizes 10000`` to skip
+the 1M-event store). Needs ``pip install -e '.[bench]'`` and PostgreSQL at 127.0.0.1:5432
+(``--postgres-url`` to change). Every figure is the median of ``--runs`` runs in this process;
+ratios compare stores measured in the same run.
+
+Workloads (identical for every store):
+
+- conditional append: one ~100-byte event per append, tagged with one of 100 accounts, on the
+  condition that no event of that type and tag follows the account's previous position;
+- batch append: 100 such events in one unconditional append;
+- tagged read: the 100 events of one tag, read with limit 100, from stores of 10k and 1M events
+  (the tag's events are spread evenly; the others have 1,000 other tags).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.peers import Peer, available_peers
+from esruntime import (
+    AppendCondition,
+    Event,
+    EventStore,
+    InMemoryEventStore,
+    IntegrityError,
+    Query,
+    QueryItem,
+    SqlEventStore,
+    create_store_engine,
+)
+from esruntime.backends.sql import statements
+
+EVENT_TYPE = "Deposited"
+ACCOUNTS = 100
+
+
+def event_data(tag: str) -> dict[str, Any]:
+    return {"account": tag, "amount": 10, "note": "x" * 60}
+
+
+class EsruntimePeer:
+    """An esruntime store behind the peers' interface."""
+
+    integrity_error: type[Exception] = IntegrityError
+
+    def __init__(self, name: str, factory: Callable[[], EventStore]) -> None:
+        self.name = name
+        self._factory = factory
+        self._store = factory()
+
+    def reset(self) -> None:
+        self._store.close()
+        self._store = self._factory()
+
+    def conditional_append(self, tag: str, after: int | None) -> int:
+        query = Query([QueryItem(types=[EVENT_TYPE], tags=[tag])])
+        event = Event(EVENT_TYPE, event_data(tag), [tag])
+        return self._store.append(event, AppendCondition(query, after=after))
+
+    def batch_append(self, tags: list[str]) -> int:
+        return self._store.append([Event(EVENT_TYPE, event_data(tag), [tag]) for tag in tags])
+
+    def read_tagged(self, tag: str, limit: int) -> int:
+        return len(self._store.read(Query([QueryItem(tags=[tag])]), limit=limit).events)
+
+    def close(self) -> None:
+        self._store.close()
+
+
+class SqliteFloor:
+    """The floor for Python on SQLite: bare ``sqlite3`` running esruntime's own statements.
+
+    The same schema, pragmas and statements as ``SqlEventStore``'s conditional and batch
+    appends, with the SQL, ids and JSON prepared ahead: only the driver calls are timed.
+    """
+
+    integrity_error: type[Exception] = IntegrityError
+
+    def __init__(self, synchronous: str, directory: Path) -> None:
+        self.name = f"bare sqlite3 floor ({synchronous})"
+        self._synchronous = synchronous
+        self._directory = directory
+        self._count = 0
+        self._open()
+
+    def _open(self) -> None:
+        self._count += 1
+        path = self._directory / f"floor-{self._synchronous}-{self._count}.db"
+        store = SqlEventStore(f"sqlite:///{path}")  # creates the schema and the tenant row
+        store.close()
+        self._conn = sqlite3.connect(path, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute(f"PRAGMA synchronous={self._synchronous}")
+        self._head_unless = statements.head_unless_sql(((1, 1),))
+        self._data = json.dumps(event_data("x"), separators=(",", ":"))
+        self._id = 0
+
+    def reset(self) -> None:
+        self._conn.close()
+        self._open()
+
+    def _next_id(self) -> str:
+        self._id += 1
+        return f"evt_{self._id}"
+
+    def conditional_append(self, tag: str, after: int | None) -> int:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        rows = conn.execute(self._head_unless, (1, 1, tag, EVENT_TYPE, after or 0)).fetchall()
+        if not rows:
+            conn.execute("ROLLBACK")
+            raise IntegrityError("condition failed")
+        ((head,),) = rows
+        head += 1
+        conn.execute(
+            "INSERT INTO esr_events (tenant_id, position, event_id, type, tags, data, metadata,"
+            " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (1, head, self._next_id(), EVENT_TYPE, tag, self._data, "{}", 0),
+        )
+        conn.execute(
+            "INSERT INTO esr_event_tags (tenant_id, tag, position, type) VALUES (?, ?, ?, ?)",
+            (1, tag, head, EVENT_TYPE),
+        )
+        conn.execute("COMMIT")
+        return int(head)
+
+    def batch_append(self, tags: list[str]) -> int:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        ((head,),) = conn.execute(statements.HEAD, (1,)).fetchall()
+        first = head + 1
+        conn.executemany(
+            "INSERT INTO esr_events (tenant_id, position, event_id, type, tags, data, metadata,"
+            " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (1, first + i, self._next_id(), EVENT_TYPE, tag, self._data, "{}", 0)
+                for i, tag in enumerate(tags)
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO esr_event_tags (tenant_id, tag, position, type) VALUES (?, ?, ?, ?)",
+            [(1, tag, first + i, EVENT_TYPE) for i, tag in enumerate(tags)],
+        )
+        conn.execute("COMMIT")
+        return int(head) + len(tags)
+
+    def read_tagged(self, tag: str, limit: int) -> int:
+        raise NotImplementedError("the floor measures appends only")
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def conditional_appends(peer: Peer, count: int) -> float:
+    """Appends per second: ``count`` conditional appends over 100 accounts."""
+    peer.reset()
+    tags = [f"account:{i:04d}" for i in range(ACCOUNTS)]
+    heads: dict[str, int | None] = dict.fromkeys(tags)
+    started = time.perf_counter()
+    for i in range(count):
+        tag = tags[i % ACCOUNTS]
+        heads[tag] = peer.conditional_append(tag, heads[tag])
+    return count / (time.perf_counter() - started)
+
+
+def batch_appends(peer: Peer, batches: int) -> float:
+    """Events per second appended in batches of 100."""
+    peer.reset()
+    tags = [f"account:{i % ACCOUNTS:04d}" for i in range(100)]
+    started = time.perf_counter()
+    for _ in range(batches):
+        peer.batch_append(tags)
+    return batches * 100 / (time.perf_counter() - started)
+
+
+def populate(peer: Peer, size: int) -> None:
+    """``size`` events: every (size/100)th has tag account:target, the rest 1,000 others."""
+    peer.reset()
+    stride = size // 100
+    batch: list[str] = []
+    for position in range(1, size + 1):
+        batch.append("account:target" if position % stride == 0 else f"account:{position % 1000}")
+        if len(batch) == 1000:
+            peer.batch_append(batch)
+            batch = []
+    if batch:
+        peer.batch_append(batch)
+
+
+def tagged_read_ms(peer: Peer, reads: int) -> float:
+    """Median milliseconds to read the 100 events of the target tag."""
+    timings = []
+    for _ in range(reads):
+        started = time.perf_counter()
+        count = peer.read_tagged("account:target", 100)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert count == 100, count
+    return statistics.median(timings)
+
+
+def median_of(runs: int, measure: Callable[[], float]) -> float:
+    return statistics.median(measure() for _ in range(runs))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--appends", type=int, default=2000)
+    parser.add_argument("--batches", type=int, default=50)
+    parser.add_argument("--reads", type=int, default=200)
+    parser.add_argument("--sizes", default="10000,1000000")
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--quick", action="store_true", help="small counts, 10k store only")
+    args = parser.parse_args()
+    if args.quick:
+        args.runs, args.appends, args.batches, args.reads, args.sizes = 1, 300, 5, 20, "10000"
+    sizes = [int(s) for s in args.sizes.split(",")]
+    workdir = Path(tempfile.mkdtemp(prefix="esruntime-bench-"))
+    counter = iter(range(1_000_000))
+
+    def sqlite_store(synchronous: str) -> Callable[[], EventStore]:
+        def make() -> EventStore:
+            url = f"sqlite:///{workdir}/esruntime-{synchronous}-{next(counter)}.db"
+            return SqlEventStore(create_store_engine(url, sqlite_synchronous=synchronous))  # type: ignore[arg-type]
+
+        return make
+
+    pg_engine = create_store_engine(args.postgres_url)
+
+    def postgres_store() -> EventStore:
+        with pg_engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS esr_event_tags, esr_events, esr_tenants")
+        return SqlEventStore(pg_engine)
+
+    peers: list[Peer] = [
+        EsruntimePeer("esruntime memory", InMemoryEventStore),
+        EsruntimePeer("esruntime SQLite (NORMAL)", sqlite_store("NORMAL")),
+        EsruntimePeer("esruntime SQLite (FULL)", sqlite_store("FULL")),
+        EsruntimePeer("esruntime PostgreSQL", postgres_store),
+        SqliteFloor("NORMAL", workdir),
+        SqliteFloor("FULL", workdir),
+        *available_peers(),
+    ]
+    results: dict[str, dict[str, float]] = {peer.name: {} for peer in peers}
+    try:
+        for peer in peers:
+            print(f"{peer.name}: ", end="", flush=True)
+            row = results[peer.name]
+            row["append/s"] = median_of(args.runs, partial(conditional_appends, peer, args.appends))
+            print(f"{row['append/s']:,.0f} conditional appends/s, ", end="", flush=True)
+            row["batch events/s"] = median_of(args.runs, partial(batch_appends, peer, args.batches))
+            print(f"{row['batch events/s']:,.0f} batch events/s", end="", flush=True)
+            if not isinstance(peer, SqliteFloor):
+                for size in sizes:
+                    populate(peer, size)
+                    row[f"read ms @{size}"] = tagged_read_ms(peer, args.reads)
+                    print(f", read {row[f'read ms @{size}']:.3f} ms @{size:,}", end="", flush=True)
+            print()
+    finally:
+        for peer in peers:
+            peer.close()
+        pg_engine.dispose()
+    report(results, sizes)
+
+
+def report(results: dict[str, dict[str, float]], sizes: list[int]) -> None:
+    columns = ["append/s", "batch events/s", *[f"read ms @{size}" for size in sizes]]
+    print()
+    print("| store | " + " | ".join(columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
+    for name, row in results.items():
+        cells = [
+            f"{row[c]:,.0f}" if "/s" in c else f"{row[c]:.3f}" if c in row else "-" for c in columns
+        ]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+    def ratio(label: str, a: str, b: str, column: str, goal: float | None = None) -> None:
+        if a in results and b in results and column in results[a] and column in results[b]:
+            value = results[a][column] / results[b][column]
+            verdict = (
+                ""
+                if goal is None
+                else (" (goal >= {:.1f}x: {})".format(goal, "met" if value >= goal else "MISSED"))
+            )
+            print(f"- {label}: {value:.2f}x{verdict}")
+
+    print()
+    print("Ratios (same run):")
+    ratio(
+        "SQLite NORMAL conditional appends vs UmaDB",
+        "esruntime SQLite (NORMAL)",
+        "UmaDB",
+        "append/s",
+        5,
+    )
+    ratio(
+        "SQLite NORMAL conditional appends vs bare sqlite3 floor",
+        "esruntime SQLite (NORMAL)",
+        "bare sqlite3 floor (NORMAL)",
+        "append/s",
+        0.6,
+    )
+    ratio(
+        "SQLite FULL conditional appends vs UmaDB",
+        "esruntime SQLite (FULL)",
+        "UmaDB",
+        "append/s",
+        1,
+    )
+    ratio(
+        "SQLite FULL conditional appends vs bare sqlite3 floor (FULL)",
+        "esruntime SQLite (FULL)",
+        "bare sqlite3 floor (FULL)",
+        "append/s",
+    )
+    ratio(
+        "PostgreSQL conditional appends vs eventsourcing DCB PostgreSQL",
+        "esruntime PostgreSQL",
+        "eventsourcing DCB (PostgreSQL)",
+        "append/s",
+        1.5,
+    )
+    ratio(
+        "PostgreSQL batch events vs eventsourcing DCB PostgreSQL",
+        "esruntime PostgreSQL",
+        "eventsourcing DCB (PostgreSQL)",
+        "batch events/s",
+    )
+    ratio(
+        "memory conditional appends vs eventsourcing DCB memory",
+        "esruntime memory",
+        "eventsourcing DCB (memory)",
+        "append/s",
+    )
+    ratio(
+        "SQLite NORMAL batch events vs bare sqlite3 floor",
+        "esruntime SQLite (NORMAL)",
+        "bare sqlite3 floor (NORMAL)",
+        "batch events/s",
+    )
+    sqlite_batch = results.get("esruntime SQLite (NORMAL)", {}).get("batch events/s", 0)
+    verdict = "met" if sqlite_batch >= 100_000 else "MISSED"
+    print(
+        f"- SQLite NORMAL batch append: {sqlite_batch:,.0f} events/s (goal >= 100,000: {verdict})"
+    )
+    if len(sizes) > 1:
+        small, large = f"read ms @{sizes[0]}", f"read ms @{sizes[-1]}"
+        for name, row in results.items():
+            if small in row and large in row:
+                growth = row[large] / row[small]
+                print(
+                    f"- {name}: tagged read at {sizes[-1]:,} events costs {growth:.2f}x"
+                    f" the read at {sizes[0]:,}"
+                )
+    for name in ("esruntime SQLite (NORMAL)", "esruntime PostgreSQL", "esruntime memory"):
+        ratio(
+            f"{name} tagged read speed vs UmaDB @{sizes[-1]:,}",
+            "UmaDB",
+            name,
+            f"read ms @{sizes[-1]}",
+        )
+
+
+if __name__ == "__main__":
+    main()
