@@ -107,10 +107,15 @@ def _validate_type(_: object, __: object, value: Any) -> None:
 
 
 def _validate_id(_: object, __: object, value: Any) -> None:
-    if not isinstance(value, str) or not value or len(value) > MAX_ID_LENGTH:
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > MAX_ID_LENGTH
+        or _CONTROL.search(value)
+    ):
         raise InvalidEventError(
-            f"event id must be a non-empty string of at most {MAX_ID_LENGTH} characters, "
-            f"got {value!r}"
+            f"event id must be a non-empty string of at most {MAX_ID_LENGTH} characters "
+            f"without control characters, got {value!r}"
         )
 
 

@@ -40,3 +40,35 @@ class TestPostgresEventStore(EventStoreContract):
     @pytest.fixture
     def make_store(self, postgres_engine: sqlalchemy.Engine) -> Callable[..., SqlEventStore]:
         return sql_store_factory(postgres_engine)
+
+
+@pytest.mark.postgres
+class TestPostgresEventStoreOnAHostEngine(EventStoreContract):
+    """A host application's own engine: transactional connections, SQLAlchemy's defaults."""
+
+    @pytest.fixture
+    def make_store(
+        self, postgres_engine: sqlalchemy.Engine
+    ) -> Iterator[Callable[..., SqlEventStore]]:
+        url = postgres_engine.url.set(drivername="postgresql+psycopg")
+        engine = sqlalchemy.create_engine(url)
+        yield sql_store_factory(engine)
+        engine.dispose()
+
+
+class TestSqliteEventStoreOnAHostEngine(EventStoreContract):
+    """A host application's own SQLite engine, with SQLAlchemy's defaults."""
+
+    @pytest.fixture
+    def make_store(self, sqlite_url: str) -> Iterator[Callable[..., SqlEventStore]]:
+        engine = sqlalchemy.create_engine(sqlite_url)
+        yield sql_store_factory(engine)
+        engine.dispose()
+
+
+def test_a_host_sqlite_engine_gets_wal_mode(sqlite_url: str) -> None:
+    engine = sqlalchemy.create_engine(sqlite_url)
+    SqlEventStore(engine)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()

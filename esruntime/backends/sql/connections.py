@@ -55,6 +55,8 @@ def create_store_engine(
             parsed = parsed.set(drivername="postgresql+psycopg")
         engine_options.setdefault("pool_size", 8)
         engine_options.setdefault("max_overflow", 32)
+        # The store's statements say BEGIN and COMMIT themselves where they need a transaction.
+        engine_options.setdefault("isolation_level", "AUTOCOMMIT")
         return create_engine(parsed, **engine_options)
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path or postgresql://...")
 

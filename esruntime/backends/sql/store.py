@@ -86,6 +86,11 @@ class SqlEventStore:
         self.max_event_bytes = max_event_bytes
         self._poll_interval = poll_interval
         with translate_errors():
+            if not self._postgres:
+                # WAL lets readers run beside the writer; the mode is kept in the database file,
+                # so this also covers a host's engine (its other pragmas stay the host's).
+                with self._engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA journal_mode=WAL")
             if create_tables:
                 metadata.create_all(self._engine, checkfirst=True)
             self._tenant_id = self._register_tenant(tenant)
@@ -132,18 +137,21 @@ class SqlEventStore:
                 return
             pooled = self._engine.raw_connection()
             conn: Any = pooled.driver_connection
+            toggle = not conn.autocommit  # an engine of the host's, not in autocommit mode
             try:
-                conn.autocommit = True
+                if toggle:
+                    conn.autocommit = True
                 yield conn
-                conn.autocommit = False
             except BaseException:
                 if conn.broken or conn.closed:
                     pooled.invalidate()
+                    toggle = False
                 else:
                     postgres.abort(conn)
-                    conn.autocommit = False
                 raise
             finally:
+                if toggle:
+                    conn.autocommit = False
                 pooled.close()
 
     def _sql(self, text: str) -> str:
