@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from attrs import field, frozen
@@ -57,33 +58,53 @@ def new_event_id() -> str:
     return "evt_" + "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
 
 
-def _check_type(value: object, error: type[ValueError], what: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise error(f"{what} must be a non-empty string, got {value!r}")
+@lru_cache(maxsize=4096)
+def _type_problem(value: str) -> str | None:
+    """Why a string is no valid event type, or None (memoized: types repeat)."""
+    if not value:
+        return "must be a non-empty string"
     if len(value) > MAX_TYPE_LENGTH:
-        raise error(f"{what} is {len(value)} characters long; the limit is {MAX_TYPE_LENGTH}")
+        return f"is {len(value)} characters long; the limit is {MAX_TYPE_LENGTH}"
     if _CONTROL.search(value):
-        raise error(f"{what} {value!r} contains a control character or an unpaired surrogate")
+        return "contains a control character or an unpaired surrogate"
+    return None
+
+
+def _check_type(value: object, error: type[ValueError], what: str) -> str:
+    if not isinstance(value, str):
+        raise error(f"{what} must be a non-empty string, got {value!r}")
+    problem = _type_problem(value)
+    if problem is not None:
+        shown = repr(value) if len(value) <= MAX_TYPE_LENGTH else f"{value[:40]!r}..."
+        raise error(f"{what} {shown} {problem}")
     return value
+
+
+@lru_cache(maxsize=65536)
+def _tag_problem(tag: str) -> str | None:
+    """Why a string is no valid tag, or None (memoized: tags repeat)."""
+    if not _TAG.fullmatch(tag):
+        return (
+            "is not 'key:value' (a key of letters, digits, '_', '.' or '-' starting with a "
+            "letter or '_', a colon, and a non-empty value without control characters)"
+        )
+    if len(tag) > MAX_TAG_LENGTH:
+        return f"is {len(tag)} characters; the limit is {MAX_TAG_LENGTH}"
+    return None
 
 
 def _normalize_tags(tags: Iterable[str], error: type[ValueError]) -> tuple[str, ...]:
     if isinstance(tags, str | bytes):
         raise error(f"tags must be a sequence of 'key:value' strings, not a single string {tags!r}")
-    unique = set()
+    tags = tuple(tags)
     for tag in tags:
-        if not isinstance(tag, str) or not _TAG.fullmatch(tag):
-            raise error(
-                f"tag {tag!r} is not 'key:value' (a key of letters, digits, '_', '.' or '-' "
-                "starting with a letter or '_', a colon, and a non-empty value without "
-                "control characters)"
-            )
-        if len(tag) > MAX_TAG_LENGTH:
-            raise error(
-                f"tag {tag[:40]!r}... is {len(tag)} characters; the limit is {MAX_TAG_LENGTH}"
-            )
-        unique.add(tag)
-    return tuple(sorted(unique))
+        problem = _tag_problem(tag) if isinstance(tag, str) else "is not 'key:value'"
+        if problem is not None:
+            shown = repr(tag) if not isinstance(tag, str) or len(tag) <= 60 else f"{tag[:40]!r}..."
+            raise error(f"tag {shown} {problem}")
+    if len(tags) == 1:
+        return tags
+    return tuple(sorted(set(tags)))
 
 
 def _event_tags(tags: Iterable[str]) -> tuple[str, ...]:

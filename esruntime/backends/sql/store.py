@@ -164,11 +164,12 @@ class SqlEventStore:
         encoded = encode_events(batch, self.max_event_bytes)
         if condition is not None and not isinstance(condition, AppendCondition):
             raise InvalidQueryError(f"condition must be an AppendCondition, got {condition!r}")
-        with self._connection() as conn:
-            if self._postgres:
+        if self._thread_connections is not None:
+            with translate_errors():  # the hot path, without _connection()'s generator
+                head = self._append_sqlite(self._thread_connections.get(), encoded, condition)
+        else:
+            with self._connection() as conn:
                 head = self._append_postgres(conn, encoded, condition)
-            else:
-                head = self._append_sqlite(conn, encoded, condition)
         self._signal.notify()
         return head
 
