@@ -1,0 +1,247 @@
+"""Driver errors come out of the SQL store as esruntime's own errors, with the driver's as cause.
+
+One test per translation of esruntime/backends/sql/errors.py, each provoked through the public
+store API against a real database.
+"""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+import sqlalchemy
+from sqlalchemy.engine import make_url
+
+from esruntime import (
+    AppendCondition,
+    DuplicateEventIdError,
+    Event,
+    EventStoreError,
+    IntegrityError,
+    InvalidEventError,
+    Query,
+    QueryItem,
+    SqlEventStore,
+    StoreUnavailableError,
+    create_store_engine,
+)
+from esruntime.backends.sql.errors import translate_errors
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[SqlEventStore]:
+    """An empty store of the default tenant, on SQLite or PostgreSQL."""
+    if request.param == "sqlite":
+        store = SqlEventStore(sqlite_url)
+    else:
+        store = SqlEventStore(request.getfixturevalue("postgres_engine"))
+    yield store
+    store.close()
+
+
+def types(store: SqlEventStore) -> list[str]:
+    return [event.type for event in store.read()]
+
+
+def psycopg_conninfo(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def closed_port() -> int:
+    """A local TCP port that nothing listens on (it was just free)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+# -- SQLite --------------------------------------------------------------------------------------
+
+
+def test_sqlite_locked_database_is_store_unavailable(sqlite_url: str) -> None:
+    engine = create_store_engine(sqlite_url, sqlite_busy_timeout=0.1)
+    store = SqlEventStore(engine)
+    store.append(Event("Before"))
+    assert engine.url.database is not None
+    locker = sqlite3.connect(engine.url.database, isolation_level=None)
+    try:
+        locker.execute("BEGIN IMMEDIATE")
+        # The store's own append (on its driver connection)...
+        with pytest.raises(StoreUnavailableError, match="locked") as raised:
+            store.append([Event("Blocked", id="evt_blocked"), Event("Blocked")])
+        assert isinstance(raised.value.__cause__, sqlite3.OperationalError)
+        # ...and a write through SQLAlchemy (registering a tenant) are both translated.
+        with pytest.raises(StoreUnavailableError, match="locked") as raised:
+            store.for_tenant("other")
+        cause = raised.value.__cause__
+        assert isinstance(cause, sqlalchemy.exc.OperationalError)
+        assert isinstance(cause.orig, sqlite3.OperationalError)
+        assert store.read().head == 1  # a writer does not block readers in WAL mode
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+
+    assert store.append(Event("After")) == 2
+    assert types(store) == ["Before", "After"]
+    assert store.get("evt_blocked") is None
+    assert store.for_tenant("other").head() is None
+    store.close()
+    engine.dispose()
+
+
+def test_sqlite_duplicate_event_id(sqlite_url: str) -> None:
+    store = SqlEventStore(sqlite_url)
+    store.append(Event("First", id="evt_same"))
+    with pytest.raises(DuplicateEventIdError, match="event id already exists") as raised:
+        store.append([Event("Second"), Event("Third", id="evt_same")])
+    assert isinstance(raised.value.__cause__, sqlite3.IntegrityError)
+    assert types(store) == ["First"]
+    assert store.append(Event("Fourth")) == 2
+    store.close()
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_postgres_duplicate_event_id(postgres_engine: sqlalchemy.Engine) -> None:
+    store = SqlEventStore(postgres_engine)
+    store.append(Event("First", id="evt_same"))
+    with pytest.raises(DuplicateEventIdError, match="event id already exists") as raised:
+        store.append([Event("Second"), Event("Third", id="evt_same")])
+    assert isinstance(raised.value.__cause__, psycopg.errors.UniqueViolation)
+    assert "evt_same" in str(raised.value)
+    assert types(store) == ["First"]
+    assert store.append(Event("Fourth")) == 2
+
+
+@pytest.mark.postgres  # needs psycopg, not a server: nothing listens on the port
+def test_postgres_server_that_does_not_answer_is_store_unavailable() -> None:
+    port = closed_port()
+    url = f"postgresql://postgres@127.0.0.1:{port}/test"
+    with pytest.raises(StoreUnavailableError, match=str(port)) as raised:
+        SqlEventStore(url)
+    cause = raised.value.__cause__
+    assert isinstance(cause, sqlalchemy.exc.OperationalError)
+    assert isinstance(cause.orig, psycopg.OperationalError)
+
+    engine = create_store_engine(url)  # lazy: connects on first use, in the store
+    with pytest.raises(StoreUnavailableError):
+        SqlEventStore(engine, create_tables=False)
+    engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("conditional", [False, True], ids=["plain", "conditional"])
+def test_postgres_lock_timeout_is_store_unavailable(
+    clean_postgres_url: str, conditional: bool
+) -> None:
+    engine = create_store_engine(
+        clean_postgres_url, connect_args={"options": "-c lock_timeout=200"}
+    )
+    store = SqlEventStore(engine)
+    store.append(Event("Before", tags=["seat:1"]))
+    query = Query([QueryItem(tags=["seat:1"])])
+    condition = AppendCondition(query, after=1) if conditional else None
+    try:
+        with psycopg.connect(psycopg_conninfo(clean_postgres_url)) as locker:
+            # Every append inserts into esr_events, whatever lock it takes first; SHARE mode
+            # blocks writers and lets readers through.
+            locker.execute("LOCK TABLE esr_events IN SHARE MODE")
+            with pytest.raises(StoreUnavailableError, match="lock") as raised:
+                store.append(Event("Blocked", id="evt_blocked", tags=["seat:1"]), condition)
+            assert isinstance(raised.value.__cause__, psycopg.errors.LockNotAvailable)
+            assert store.read().head == 1  # reads take no lock
+            locker.rollback()
+
+        # The connection that timed out went back to the pool in a usable state.
+        assert store.append(Event("After", tags=["seat:1"]), condition) == 2
+        assert store.append(Event("Again")) == 3
+        assert types(store) == ["Before", "After", "Again"]
+        assert store.get("evt_blocked") is None
+    finally:
+        store.close()
+        engine.dispose()
+
+
+@pytest.mark.xfail(
+    raises=sqlalchemy.exc.DataError,
+    strict=True,
+    reason="library bug: errors raised through SQLAlchemy other than OperationalError, "
+    "InterfaceError and TimeoutError escape translate_errors untranslated",
+)
+@pytest.mark.postgres
+def test_postgres_errors_raised_through_sqlalchemy_are_translated(
+    postgres_engine: sqlalchemy.Engine,
+) -> None:
+    # esr_tenants.name is VARCHAR(200): registering a longer tenant name fails in the database.
+    with pytest.raises(EventStoreError) as raised:
+        SqlEventStore(postgres_engine, tenant="t" * 201)
+    assert isinstance(raised.value.__cause__, sqlalchemy.exc.DBAPIError)
+
+
+# -- both backends -------------------------------------------------------------------------------
+
+
+def test_text_the_driver_cannot_encode_is_invalid_input(store: SqlEventStore) -> None:
+    store.append(Event("Before"))
+    # A lone surrogate cannot be encoded as UTF-8; tenant names reach the driver unchecked.
+    with pytest.raises(InvalidEventError, match="cannot be encoded as UTF-8") as raised:
+        store.for_tenant("tenant-\ud800")
+    assert isinstance(raised.value.__cause__, UnicodeEncodeError)
+    # The failed statement left the store's connections usable.
+    assert store.append(Event("After")) == 2
+    assert types(store) == ["Before", "After"]
+
+
+def test_a_parameter_the_driver_cannot_bind_is_a_store_error(
+    request: pytest.FixtureRequest, store: SqlEventStore
+) -> None:
+    if store.engine.dialect.name == "postgresql":
+        request.applymarker(
+            pytest.mark.xfail(
+                raises=(psycopg.ProgrammingError, AssertionError),
+                strict=True,
+                reason="library bug: a psycopg error without a SQLSTATE is not translated "
+                "into an EventStoreError other than StoreUnavailableError",
+            )
+        )
+    # Refused by the driver, not the database (sqlite3 / psycopg ProgrammingError). It is the
+    # caller's mistake: retrying cannot help, so it must not look like StoreUnavailableError.
+    with pytest.raises(EventStoreError) as raised:
+        store.count(object())  # type: ignore[arg-type]
+    assert not isinstance(raised.value, StoreUnavailableError)
+    assert type(raised.value.__cause__).__name__ == "ProgrammingError"
+    assert store.append(Event("After")) == 1
+
+
+def test_esruntime_errors_pass_through_unchanged(store: SqlEventStore) -> None:
+    store.append(Event("Claimed", tags=["seat:1"]))
+    seat = Query([QueryItem(tags=["seat:1"])])
+    # Raised inside the store's translated block: a failed condition stays an IntegrityError.
+    with pytest.raises(IntegrityError) as conflict:
+        store.append(Event("Claimed", tags=["seat:1"]), AppendCondition(seat, after=0))
+    assert conflict.type is IntegrityError
+    assert conflict.value.__cause__ is None
+    # Refused before any SQL: bad input stays an InvalidEventError.
+    with pytest.raises(InvalidEventError) as invalid:
+        store.append(Event("Bad", {"not json": object()}))
+    assert invalid.type is InvalidEventError
+    assert invalid.value.__cause__ is None
+    assert store.append(Event("Fine")) == 2
+
+
+class LooksLikeADriverError(Exception):
+    sqlstate = "08006"  # "connection failure", but not from psycopg
+
+
+@pytest.mark.parametrize("error", [ValueError("plain"), LooksLikeADriverError("not psycopg")])
+def test_other_exceptions_pass_through_translation_unchanged(error: Exception) -> None:
+    with pytest.raises(type(error)) as raised, translate_errors():
+        raise error
+    assert raised.value is error
