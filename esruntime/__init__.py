@@ -6,6 +6,7 @@ The public surface is what this module exports; submodules are implementation un
 from esruntime.backends.memory import InMemoryEventStore
 from esruntime.backends.sql import SqlEventStore, create_store_engine
 from esruntime.errors import (
+    ConfigurationError,
     DuplicateEventIdError,
     EsruntimeError,
     EventStoreError,
@@ -35,6 +36,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AppendCondition",
+    "ConfigurationError",
     "DuplicateEventIdError",
     "EsruntimeError",
     "Event",

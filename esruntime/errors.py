@@ -3,6 +3,7 @@
 ::
 
     EsruntimeError
+    ├── ConfigurationError            (also ValueError) a bad URL, option or tenant name
     ├── EventStoreError
     │   ├── IntegrityError            an append condition matched: the decision used stale facts
     │   ├── DuplicateEventIdError     an event id already exists in the tenant's store
@@ -21,6 +22,7 @@ escapes an ``EventStore`` method.
 from __future__ import annotations
 
 __all__ = [
+    "ConfigurationError",
     "DuplicateEventIdError",
     "EsruntimeError",
     "EventStoreError",
@@ -37,6 +39,10 @@ __all__ = [
 
 class EsruntimeError(Exception):
     """The root of every error esruntime raises on purpose."""
+
+
+class ConfigurationError(EsruntimeError, ValueError):
+    """A store or runtime was set up with a bad URL, option or tenant name."""
 
 
 class EventStoreError(EsruntimeError):

@@ -17,11 +17,14 @@ from sqlalchemy.engine import make_url
 
 from esruntime import (
     AppendCondition,
+    ConfigurationError,
     DuplicateEventIdError,
     Event,
     EventStoreError,
+    InMemoryEventStore,
     IntegrityError,
     InvalidEventError,
+    InvalidQueryError,
     Query,
     QueryItem,
     SqlEventStore,
@@ -169,20 +172,30 @@ def test_postgres_lock_timeout_is_store_unavailable(
         engine.dispose()
 
 
-@pytest.mark.xfail(
-    raises=sqlalchemy.exc.DataError,
-    strict=True,
-    reason="library bug: errors raised through SQLAlchemy other than OperationalError, "
-    "InterfaceError and TimeoutError escape translate_errors untranslated",
-)
-@pytest.mark.postgres
-def test_postgres_errors_raised_through_sqlalchemy_are_translated(
-    postgres_engine: sqlalchemy.Engine,
-) -> None:
-    # esr_tenants.name is VARCHAR(200): registering a longer tenant name fails in the database.
-    with pytest.raises(EventStoreError) as raised:
-        SqlEventStore(postgres_engine, tenant="t" * 201)
+@pytest.mark.parametrize("tenant", ["", "t" * 201, "tenant-\ud800", "a\nb", 7])
+def test_bad_tenant_names_are_refused_before_any_sql(sqlite_url: str, tenant: object) -> None:
+    with pytest.raises(ConfigurationError, match="tenant name"):
+        SqlEventStore(sqlite_url, tenant=tenant)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="tenant name"):
+        InMemoryEventStore(tenant)  # type: ignore[arg-type]
+
+
+def test_errors_raised_through_sqlalchemy_are_translated(store: SqlEventStore) -> None:
+    # SQLAlchemy wraps the driver's error (a data or integrity error, not "unavailable").
+    statement = (
+        "SELECT 1 / 0"
+        if store.engine.dialect.name == "postgresql"
+        else "INSERT INTO esr_tenants (id, name) SELECT id, name FROM esr_tenants"
+    )
+    with (
+        pytest.raises(EventStoreError) as raised,
+        translate_errors(),
+        store.engine.connect() as conn,
+    ):
+        conn.exec_driver_sql(statement)
+    assert not isinstance(raised.value, StoreUnavailableError)
     assert isinstance(raised.value.__cause__, sqlalchemy.exc.DBAPIError)
+    assert store.append(Event("After")) == 1
 
 
 # -- both backends -------------------------------------------------------------------------------
@@ -190,33 +203,41 @@ def test_postgres_errors_raised_through_sqlalchemy_are_translated(
 
 def test_text_the_driver_cannot_encode_is_invalid_input(store: SqlEventStore) -> None:
     store.append(Event("Before"))
-    # A lone surrogate cannot be encoded as UTF-8; tenant names reach the driver unchecked.
-    with pytest.raises(InvalidEventError, match="cannot be encoded as UTF-8") as raised:
-        store.for_tenant("tenant-\ud800")
-    assert isinstance(raised.value.__cause__, UnicodeEncodeError)
-    # The failed statement left the store's connections usable.
+    # Lookups refuse such text before it reaches the driver...
+    with pytest.raises(InvalidQueryError, match="event_id"):
+        store.get("evt-\ud800")
+    # ... and the driver's own refusal (a lone surrogate cannot be UTF-8) is translated too.
+    pooled = store.engine.raw_connection()
+    try:
+        placeholder = "%s" if store.engine.dialect.name == "postgresql" else "?"
+        with (
+            pytest.raises(InvalidQueryError, match="cannot be encoded as UTF-8") as raised,
+            translate_errors(),
+        ):
+            pooled.driver_connection.execute(f"SELECT {placeholder}", ("\ud800",))  # type: ignore[union-attr]
+        assert isinstance(raised.value.__cause__, UnicodeEncodeError)
+    finally:
+        pooled.invalidate()
+        pooled.close()
     assert store.append(Event("After")) == 2
     assert types(store) == ["Before", "After"]
 
 
-def test_a_parameter_the_driver_cannot_bind_is_a_store_error(
-    request: pytest.FixtureRequest, store: SqlEventStore
-) -> None:
-    if store.engine.dialect.name == "postgresql":
-        request.applymarker(
-            pytest.mark.xfail(
-                raises=(psycopg.ProgrammingError, AssertionError),
-                strict=True,
-                reason="library bug: a psycopg error without a SQLSTATE is not translated "
-                "into an EventStoreError other than StoreUnavailableError",
-            )
-        )
+def test_a_parameter_the_driver_cannot_bind_is_a_store_error(store: SqlEventStore) -> None:
     # Refused by the driver, not the database (sqlite3 / psycopg ProgrammingError). It is the
     # caller's mistake: retrying cannot help, so it must not look like StoreUnavailableError.
-    with pytest.raises(EventStoreError) as raised:
+    with pytest.raises(InvalidQueryError, match="event_type"):
         store.count(object())  # type: ignore[arg-type]
-    assert not isinstance(raised.value, StoreUnavailableError)
-    assert type(raised.value.__cause__).__name__ == "ProgrammingError"
+    pooled = store.engine.raw_connection()
+    try:
+        placeholder = "%s" if store.engine.dialect.name == "postgresql" else "?"
+        with pytest.raises(EventStoreError) as raised, translate_errors():
+            pooled.driver_connection.execute(f"SELECT {placeholder}", (object(),))  # type: ignore[union-attr]
+        assert not isinstance(raised.value, StoreUnavailableError)
+        assert type(raised.value.__cause__).__name__ == "ProgrammingError"
+    finally:
+        pooled.invalidate()
+        pooled.close()
     assert store.append(Event("After")) == 1
 
 

@@ -1,8 +1,4 @@
-"""Concurrency across OS processes, on a SQLite file and on PostgreSQL.
-
-Children are started with "spawn" and run the functions of tests/store_workers.py. The test
-process creates the tables before starting them (see the xfail test at the end for why).
-"""
+"""Concurrency across OS processes, on a SQLite file and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -242,11 +238,6 @@ def test_tenants_written_concurrently_stay_apart(
     assert store.for_tenant("a").get(other.id) is None
 
 
-@pytest.mark.xfail(
-    reason="library bug: SqlEventStore's create_all(checkfirst=True) races when several "
-    "processes open a fresh database at once (CREATE TABLE fails in all but one)",
-    strict=False,  # a race: on a lucky run every process gets through
-)
 def test_processes_opening_a_fresh_database_at_once_all_succeed(
     db_url: str, children: Children
 ) -> None:

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
+from esruntime.checks import check_lookup, check_read_args, check_tenant
 from esruntime.encoding import DEFAULT_MAX_EVENT_BYTES, decode, encode_events
 from esruntime.errors import DuplicateEventIdError, IntegrityError
 from esruntime.events import (
@@ -18,7 +19,6 @@ from esruntime.events import (
     ReadResult,
     SequencedEvent,
 )
-from esruntime.reading import check_read_args
 from esruntime.subscriptions import AppendSignal, Subscription
 
 __all__ = ["InMemoryEventStore"]
@@ -32,7 +32,7 @@ class InMemoryEventStore:
     """
 
     def __init__(self, tenant: str = "default", *, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES):
-        self._tenant = tenant
+        self._tenant = check_tenant(tenant)
         self.max_event_bytes = max_event_bytes
         self._events: list[SequencedEvent] = []
         self._by_type: dict[str, list[int]] = {}
@@ -119,11 +119,15 @@ class InMemoryEventStore:
         return self.read(query, start=start, limit=limit)
 
     def get(self, event_id: str) -> SequencedEvent | None:
+        check_lookup("event_id", event_id)
         with self._lock:
             position = self._by_id.get(event_id)
             return None if position is None else self._events[position - 1]
 
     def count(self, event_type: str, *, having_field: str | None = None) -> int:
+        check_lookup("event_type", event_type)
+        if having_field is not None:
+            check_lookup("having_field", having_field)
         with self._lock:
             positions = self._by_type.get(event_type, [])
             if having_field is None:

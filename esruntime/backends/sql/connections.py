@@ -11,6 +11,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from esruntime.errors import ConfigurationError
+
 __all__ = ["SqliteSynchronous", "ThreadConnections", "create_store_engine", "thread_connections"]
 
 SqliteSynchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
@@ -32,12 +34,12 @@ def create_store_engine(
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory":
-            raise ValueError(
+            raise ConfigurationError(
                 "an in-memory SQLite database is private to one connection; use a file "
                 "(sqlite:///events.db) or the in-memory store (memory://)"
             )
         if sqlite_synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-            raise ValueError(
+            raise ConfigurationError(
                 f"sqlite_synchronous must be OFF, NORMAL, FULL or EXTRA, got {sqlite_synchronous!r}"
             )
         # Each thread keeps its own connection (see ThreadConnections): no fixed cap.
@@ -58,7 +60,9 @@ def create_store_engine(
         # The store's statements say BEGIN and COMMIT themselves where they need a transaction.
         engine_options.setdefault("isolation_level", "AUTOCOMMIT")
         return create_engine(parsed, **engine_options)
-    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path or postgresql://...")
+    raise ConfigurationError(
+        f"unsupported database URL {url!r}: use sqlite:///path or postgresql://..."
+    )
 
 
 def configure_sqlite(engine: Engine, synchronous: SqliteSynchronous, busy_timeout: float) -> None:

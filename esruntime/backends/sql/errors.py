@@ -11,7 +11,7 @@ from esruntime.errors import (
     DuplicateEventIdError,
     EsruntimeError,
     EventStoreError,
-    InvalidEventError,
+    InvalidQueryError,
     StoreUnavailableError,
 )
 
@@ -46,10 +46,10 @@ class TranslateErrors:
 translate_errors = TranslateErrors
 
 
-def _translate(exc: Exception) -> EventStoreError | None:
+def _translate(exc: BaseException) -> EventStoreError | None:
     """The esruntime error for a driver error, or None to let it pass unchanged."""
     if isinstance(exc, UnicodeEncodeError):
-        return InvalidEventError(f"text cannot be encoded as UTF-8: {exc.reason}")
+        return InvalidQueryError(f"text cannot be encoded as UTF-8: {exc.reason}")
     if isinstance(exc, sqlite3.IntegrityError):
         if "event_id" in str(exc):
             return DuplicateEventIdError(f"an appended event id already exists ({exc})")
@@ -58,14 +58,25 @@ def _translate(exc: Exception) -> EventStoreError | None:
         return StoreUnavailableError(f"SQLite: {exc}")
     if isinstance(exc, sqlite3.Error):
         return EventStoreError(f"SQLite: {exc}")
-    if isinstance(exc, sa_exc.TimeoutError | sa_exc.OperationalError | sa_exc.InterfaceError):
-        return StoreUnavailableError(str(exc))
-    sqlstate = getattr(exc, "sqlstate", None)
+    if isinstance(exc, sa_exc.TimeoutError):
+        return StoreUnavailableError(f"no database connection was free in time: {exc}")
+    if isinstance(exc, sa_exc.DBAPIError):
+        # SQLAlchemy wraps the driver's error: translate that one.
+        translated = None if exc.orig is None else _translate(exc.orig)
+        return translated or EventStoreError(str(exc))
     if not type(exc).__module__.startswith("psycopg"):
         return None
+    import psycopg
+
+    sqlstate = getattr(exc, "sqlstate", None)
     if sqlstate == "23505" and "event_id" in str(exc):
         return DuplicateEventIdError(f"an appended event id already exists ({exc})")
-    if not isinstance(sqlstate, str) or sqlstate[:2] in _UNAVAILABLE_CLASSES:
-        # No SQLSTATE: the client lost or could not open its connection.
+    if sqlstate is None:
+        # Raised by the client itself: a lost or refused connection is worth retrying; a
+        # parameter it cannot send is a bug of the caller.
+        if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+            return StoreUnavailableError(f"PostgreSQL: {exc}")
+        return EventStoreError(f"PostgreSQL client: {exc}")
+    if sqlstate[:2] in _UNAVAILABLE_CLASSES:
         return StoreUnavailableError(f"PostgreSQL: {exc}")
     return EventStoreError(f"PostgreSQL [{sqlstate}]: {exc}")

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
@@ -24,8 +25,9 @@ from esruntime.backends.sql import statements as sql
 from esruntime.backends.sql.connections import create_store_engine, thread_connections
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.tables import TAG_SEPARATOR, metadata, tenants
+from esruntime.checks import check_lookup, check_read_args, check_tenant
 from esruntime.encoding import DEFAULT_MAX_EVENT_BYTES, EncodedEvent, decode, encode_events
-from esruntime.errors import IntegrityError, InvalidQueryError
+from esruntime.errors import ConfigurationError, IntegrityError, InvalidQueryError
 from esruntime.events import (
     AppendCondition,
     Event,
@@ -34,7 +36,6 @@ from esruntime.events import (
     ReadResult,
     SequencedEvent,
 )
-from esruntime.reading import check_read_args
 from esruntime.subscriptions import AppendSignal, Subscription
 
 __all__ = ["SqlEventStore"]
@@ -79,20 +80,15 @@ class SqlEventStore:
         self._engine = create_store_engine(engine) if isinstance(engine, str) else engine
         self._postgres = self._engine.dialect.name == "postgresql"
         if not self._postgres and self._engine.dialect.name != "sqlite":
-            raise ValueError(f"unsupported database dialect {self._engine.dialect.name!r}")
+            raise ConfigurationError(f"unsupported database dialect {self._engine.dialect.name!r}")
         self._paramstyle = "format" if self._postgres else "qmark"
         self._thread_connections = None if self._postgres else thread_connections(self._engine)
-        self._tenant = tenant
+        self._tenant = check_tenant(tenant)
         self.max_event_bytes = max_event_bytes
         self._poll_interval = poll_interval
         with translate_errors():
-            if not self._postgres:
-                # WAL lets readers run beside the writer; the mode is kept in the database file,
-                # so this also covers a host's engine (its other pragmas stay the host's).
-                with self._engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA journal_mode=WAL")
             if create_tables:
-                metadata.create_all(self._engine, checkfirst=True)
+                self._create_tables()
             self._tenant_id = self._register_tenant(tenant)
         signals = _signals.setdefault(self._engine, {})
         self._signal = signals.setdefault(self._tenant_id, AppendSignal(poll_interval))
@@ -114,6 +110,33 @@ class SqlEventStore:
             create_tables=False,
             poll_interval=self._poll_interval,
         )
+
+    def _create_tables(self) -> None:
+        """Create the tables that are missing, also when other processes do it at the same time.
+
+        PostgreSQL: under a session advisory lock. SQLite: a process that loses the race sees
+        "already exists" and checks again. WAL mode is set on SQLite databases: it is kept in
+        the file, so a host's own engine gets it too (its other pragmas stay the host's).
+        """
+        if self._postgres:
+            with self._engine.connect() as conn:
+                conn.exec_driver_sql(f"SELECT pg_advisory_lock({postgres.LOCK_NAMESPACE}, 0)")
+                try:
+                    metadata.create_all(conn, checkfirst=True)
+                    conn.commit()
+                finally:
+                    conn.exec_driver_sql(f"SELECT pg_advisory_unlock({postgres.LOCK_NAMESPACE}, 0)")
+                    conn.commit()
+            return
+        with self._engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        for attempt in range(10):
+            try:
+                metadata.create_all(self._engine, checkfirst=True)
+                return
+            except sa_exc.OperationalError as exc:
+                if "already exists" not in str(exc) or attempt == 9:
+                    raise
 
     def _register_tenant(self, name: str) -> int:
         insert = (pg_dialect.insert if self._postgres else sqlite_dialect.insert)(tenants)
@@ -396,11 +419,15 @@ class SqlEventStore:
         return self.read(query, start=start, limit=limit)
 
     def get(self, event_id: str) -> SequencedEvent | None:
+        check_lookup("event_id", event_id)
         with self._connection() as conn:
             row = conn.execute(self._sql(_GET), (self._tenant_id, event_id)).fetchone()
         return None if row is None else self._decode(row)
 
     def count(self, event_type: str, *, having_field: str | None = None) -> int:
+        check_lookup("event_type", event_type)
+        if having_field is not None:
+            check_lookup("having_field", having_field)
         text = self._sql(_COUNT)
         params: list[Any] = [self._tenant_id, event_type]
         if having_field is not None:
