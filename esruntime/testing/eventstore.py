@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from esruntime.errors import (
     DuplicateEventIdError,
@@ -35,6 +38,33 @@ def query(*items: QueryItem) -> Query:
 
 def positions(store: EventStore, q: Query | None = None, **kwargs: Any) -> list[int]:
     return [e.position for e in store.read(q, **kwargs)]
+
+
+_types = st.sampled_from(["A", "B", "C"])
+_tags = st.sampled_from(["k:1", "k:2", "j:1", "j:2"])
+_events = st.builds(
+    lambda type_, tags: Event(type_, {"n": 1}, tags),
+    _types,
+    st.lists(_tags, max_size=3),
+)
+_items = st.builds(
+    lambda types, tags: QueryItem(types=types, tags=tags),
+    st.lists(_types, max_size=2),
+    st.lists(_tags, max_size=2),
+)
+_queries = st.builds(Query, st.lists(_items, max_size=4))
+
+
+def _expected_positions(
+    history: list[Event], q: Query, start: int | None, backwards: bool, limit: int | None
+) -> list[int]:
+    """The DCB definition, transcribed: what a read must return."""
+    matching = [p for p, event in enumerate(history, 1) if q.matches(event)]
+    if backwards:
+        matching = [p for p in reversed(matching) if start is None or p <= start]
+    else:
+        matching = [p for p in matching if start is None or p >= start]
+    return matching if limit is None else matching[:limit]
 
 
 class EventStoreContract:
@@ -465,6 +495,52 @@ class EventStoreContract:
             return seen
 
         assert asyncio.run(consume()) == [1, 2, 7]
+
+    # -- every read and condition agrees with the definition ------------------------------------
+
+    @settings(
+        max_examples=60,
+        deadline=None,
+        # Each backend's subclass runs this same method (the executors differ on purpose), and
+        # every example uses a fresh tenant, so the function-scoped store factory is safe.
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.differing_executors,
+        ],
+    )
+    @given(data=st.data())
+    def test_reads_and_conditions_agree_with_the_dcb_definition(
+        self, make_store: StoreFactory, data: st.DataObject
+    ) -> None:
+        store = make_store(tenant=f"prop-{uuid.uuid4().hex}")
+        history: list[Event] = []
+        for batch in data.draw(st.lists(st.lists(_events, min_size=1, max_size=6), max_size=5)):
+            store.append(batch)
+            history.extend(batch)
+        q = data.draw(_queries, label="query")
+        start = data.draw(st.none() | st.integers(0, len(history) + 2), label="start")
+        backwards = data.draw(st.booleans(), label="backwards")
+        limit = data.draw(st.none() | st.integers(0, 8), label="limit")
+
+        result = store.read(q, start=start, backwards=backwards, limit=limit)
+        expected = _expected_positions(history, q, start, backwards, limit)
+        assert [e.position for e in result] == expected
+        assert [e.event.id for e in result] == [history[p - 1].id for p in expected]
+        if limit is None:
+            assert result.head == (len(history) or None)
+        else:
+            assert result.head == (expected[-1] if expected else None)
+
+        after = data.draw(st.none() | st.integers(0, len(history)), label="after")
+        conflicting = [
+            p for p in _expected_positions(history, q, None, False, None) if p > (after or 0)
+        ]
+        if conflicting:
+            with pytest.raises(IntegrityError):
+                store.append(Event("Z"), AppendCondition(q, after=after))
+            assert store.head() == (len(history) or None)
+        else:
+            assert store.append(Event("Z"), AppendCondition(q, after=after)) == len(history) + 1
 
     # -- concurrency ---------------------------------------------------------------------------
 
