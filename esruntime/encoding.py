@@ -11,10 +11,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from esruntime.errors import EventTooLargeError, InvalidEventError
-from esruntime.events import Event
+from esruntime.errors import EventTooLargeError, InvalidEventError, InvalidQueryError
+from esruntime.events import AppendCondition, Event
 
-__all__ = ["DEFAULT_MAX_EVENT_BYTES", "EncodedEvent", "decode", "encode_events"]
+__all__ = ["DEFAULT_MAX_EVENT_BYTES", "EncodedEvent", "check_condition", "decode", "encode_events"]
 
 DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
 
@@ -63,7 +63,7 @@ def _size(text: str, event: Event, index: int, what: str) -> int:
         ) from None
 
 
-def encode_events(events: Sequence[Event], max_event_bytes: int) -> list[EncodedEvent]:
+def encode_events(events: Event | Sequence[Event], max_event_bytes: int) -> list[EncodedEvent]:
     """Encode events for storage, refusing any that is malformed or larger than the limit.
 
     Raises :class:`InvalidEventError` (or :class:`EventTooLargeError`) naming the event's index
@@ -71,6 +71,8 @@ def encode_events(events: Sequence[Event], max_event_bytes: int) -> list[Encoded
     """
     if isinstance(events, Event):
         events = [events]
+    elif not isinstance(events, Sequence) or isinstance(events, str | bytes):
+        raise InvalidEventError(f"append takes an Event or a sequence of them, got {events!r}")
     if not events:
         raise InvalidEventError("append needs at least one event; got none")
     encoded: list[EncodedEvent] = []
@@ -89,3 +91,8 @@ def encode_events(events: Sequence[Event], max_event_bytes: int) -> list[Encoded
             )
         encoded.append((event, data, metadata))
     return encoded
+
+
+def check_condition(condition: object) -> None:
+    if condition is not None and not isinstance(condition, AppendCondition):
+        raise InvalidQueryError(f"condition must be an AppendCondition, got {condition!r}")

@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from attrs import field, frozen
+from ulid_transform import bytes_to_ulid
 
 from esruntime.errors import InvalidEventError, InvalidQueryError
 
@@ -38,11 +39,9 @@ _TAG = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*:[^\x00-\x1f\ud800-\udfff]+")
 _CONTROL = re.compile(r"[\x00-\x1f\ud800-\udfff]")
 
 
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]  # every 10-bit value as two digits
-_SHIFTS = tuple(range(120, -1, -10))
 # A private generator: a host's random.seed() cannot make ids repeat. Reseeded in forked
-# children so that parent and child never share a sequence.
+# children so that parent and child never share a sequence (ulid-transform's own generator is
+# copied by fork, so only its C base32 encoder is used).
 _random = random.Random(os.urandom(32))
 os.register_at_fork(after_in_child=lambda: _random.seed(os.urandom(32)))
 
@@ -50,12 +49,10 @@ os.register_at_fork(after_in_child=lambda: _random.seed(os.urandom(32)))
 def new_event_id() -> str:
     """A fresh, time-ordered event id: ``evt_`` followed by a ULID.
 
-    48 bits of Unix milliseconds and 80 random bits in Crockford base32, as the ULID spec
-    says. Written here rather than taken from a ULID package because it runs on every append:
-    it is ~3x faster than python-ulid (the tests check that python-ulid parses what it makes).
+    48 bits of Unix milliseconds and 80 random bits, encoded by ulid-transform (C).
     """
     value = (time.time_ns() // 1_000_000) << 80 | _random.getrandbits(80)
-    return "evt_" + "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
+    return "evt_" + bytes_to_ulid(value.to_bytes(16, "big"))
 
 
 @lru_cache(maxsize=4096)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from esruntime.events import AppendCondition, Event, Query, ReadResult, SequencedEvent
@@ -27,7 +28,9 @@ class EventStore(Protocol):
     @property
     def tenant(self) -> str: ...
 
-    def append(self, events: Event | list[Event], condition: AppendCondition | None = None) -> int:
+    def append(
+        self, events: Event | Sequence[Event], condition: AppendCondition | None = None
+    ) -> int:
         """Append events atomically; raise IntegrityError when the condition matches."""
         ...
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import bisect
 import heapq
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 
 from esruntime.checks import check_lookup, check_read_args, check_tenant
-from esruntime.encoding import DEFAULT_MAX_EVENT_BYTES, decode, encode_events
+from esruntime.encoding import DEFAULT_MAX_EVENT_BYTES, check_condition, decode, encode_events
 from esruntime.errors import DuplicateEventIdError, IntegrityError
 from esruntime.events import (
     AppendCondition,
@@ -45,10 +45,11 @@ class InMemoryEventStore:
     def tenant(self) -> str:
         return self._tenant
 
-    def append(self, events: Event | list[Event], condition: AppendCondition | None = None) -> int:
-        encoded = encode_events(
-            events if isinstance(events, list) else [events], self.max_event_bytes
-        )
+    def append(
+        self, events: Event | Sequence[Event], condition: AppendCondition | None = None
+    ) -> int:
+        encoded = encode_events(events, self.max_event_bytes)
+        check_condition(condition)
         with self._lock:
             if condition is not None:
                 after = condition.after or 0

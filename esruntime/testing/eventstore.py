@@ -205,7 +205,20 @@ class EventStoreContract:
     def test_an_empty_append_is_refused(self, store: EventStore) -> None:
         with pytest.raises(InvalidEventError, match="at least one event"):
             store.append([])
+        with pytest.raises(InvalidEventError, match="at least one event"):
+            store.append(())
         assert store.head() is None
+
+    def test_append_takes_one_event_or_any_sequence(self, store: EventStore) -> None:
+        assert store.append(Event("A")) == 1
+        assert store.append((Event("B"), Event("C"))) == 3
+        with pytest.raises(InvalidEventError, match="an Event or a sequence"):
+            store.append(e for e in [Event("D")])  # type: ignore[arg-type]
+        with pytest.raises(InvalidEventError, match="event 1 is not an esruntime Event"):
+            store.append([Event("D"), {"type": "D"}])  # type: ignore[list-item]
+        with pytest.raises(InvalidQueryError, match="must be an AppendCondition"):
+            store.append(Event("D"), Query())  # type: ignore[arg-type]
+        assert store.head() == 3
 
     def test_events_round_trip_with_their_id_data_tags_and_metadata(
         self, store: EventStore

@@ -26,7 +26,13 @@ from esruntime.backends.sql.connections import create_store_engine, thread_conne
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.tables import TAG_SEPARATOR, metadata, tenants
 from esruntime.checks import check_lookup, check_read_args, check_tenant
-from esruntime.encoding import DEFAULT_MAX_EVENT_BYTES, EncodedEvent, decode, encode_events
+from esruntime.encoding import (
+    DEFAULT_MAX_EVENT_BYTES,
+    EncodedEvent,
+    check_condition,
+    decode,
+    encode_events,
+)
 from esruntime.errors import ConfigurationError, IntegrityError, InvalidQueryError
 from esruntime.events import (
     AppendCondition,
@@ -182,11 +188,11 @@ class SqlEventStore:
 
     # -- appending -----------------------------------------------------------------------------
 
-    def append(self, events: Event | list[Event], condition: AppendCondition | None = None) -> int:
-        batch = events if isinstance(events, list) else [events]
-        encoded = encode_events(batch, self.max_event_bytes)
-        if condition is not None and not isinstance(condition, AppendCondition):
-            raise InvalidQueryError(f"condition must be an AppendCondition, got {condition!r}")
+    def append(
+        self, events: Event | Sequence[Event], condition: AppendCondition | None = None
+    ) -> int:
+        encoded = encode_events(events, self.max_event_bytes)
+        check_condition(condition)
         if self._thread_connections is not None:
             with translate_errors():  # the hot path, without _connection()'s generator
                 head = self._append_sqlite(self._thread_connections.get(), encoded, condition)
