@@ -11,9 +11,15 @@
     │   │   └── EventTooLargeError    an encoded event exceeds the store's size limit
     │   ├── InvalidQueryError         (also ValueError) malformed query, start, limit or condition
     │   └── StoreUnavailableError     the backend cannot be reached or timed out waiting for a lock
-    └── SubscriptionError
-        ├── SubscriptionClosed        the subscription was closed while waiting
-        └── SubscriptionTimeout       (also TimeoutError) no event arrived within the timeout
+    ├── SubscriptionError
+    │   ├── SubscriptionClosed        the subscription was closed while waiting
+    │   └── SubscriptionTimeout       (also TimeoutError) no event arrived within the timeout
+    └── SchemaError                   (also ValueError) an ESDL schema or event data is refused
+        ├── SchemaSyntaxError         the text does not parse: line, column, found, expected
+        ├── SchemaSemanticError       it parses but is inconsistent: every problem, all at once
+        ├── SchemaTooLargeError       the text exceeds the parser's size limit
+        ├── EventValidationError      event data does not match its event type: every violation
+        └── SchemaRejectedError       a push would break stored events: every breaking change
 
 Driver errors are translated into these at the store boundary; a driver's own exception never
 escapes an ``EventStore`` method.
@@ -21,15 +27,27 @@ escapes an ``EventStore`` method.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from attrs import frozen
+
 __all__ = [
     "ConfigurationError",
     "DuplicateEventIdError",
     "EsruntimeError",
     "EventStoreError",
     "EventTooLargeError",
+    "EventValidationError",
     "IntegrityError",
     "InvalidEventError",
     "InvalidQueryError",
+    "SchemaError",
+    "SchemaProblem",
+    "SchemaRejectedError",
+    "SchemaSemanticError",
+    "SchemaSyntaxError",
+    "SchemaTooLargeError",
     "StoreUnavailableError",
     "SubscriptionClosed",
     "SubscriptionError",
@@ -83,3 +101,73 @@ class SubscriptionClosed(SubscriptionError):
 
 class SubscriptionTimeout(SubscriptionError, TimeoutError):
     """No event arrived within the requested timeout."""
+
+
+class SchemaError(EsruntimeError, ValueError):
+    """An ESDL schema, or event data checked against one, is refused."""
+
+
+@frozen
+class SchemaProblem:
+    """One problem in a schema text: where it is and what is wrong."""
+
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, column {self.column}: {self.message}"
+
+
+class SchemaSyntaxError(SchemaError):
+    """The text does not follow the grammar.
+
+    ``line`` and ``column`` are 1-based; ``found`` is the offending text (empty at the end of
+    the input) and ``expected`` what would have been accepted there, in words.
+    """
+
+    def __init__(
+        self, message: str, *, line: int, column: int, found: str, expected: Sequence[str]
+    ) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+        self.found = found
+        self.expected = tuple(expected)
+
+
+class SchemaSemanticError(SchemaError):
+    """The text parses but is inconsistent; ``problems`` lists every problem in source order."""
+
+    def __init__(self, problems: Sequence[SchemaProblem]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  {problem}" for problem in self.problems)
+        super().__init__(f"the schema has {len(self.problems)} problem(s):\n{lines}")
+
+
+class SchemaTooLargeError(SchemaError):
+    """The schema text exceeds the parser's limit (its size or its nesting)."""
+
+
+class EventValidationError(SchemaError):
+    """Event data does not match its declared event type.
+
+    ``violations`` maps JSON paths (``$.amount``, ``$.lines[2].sku``) to what is wrong there.
+    """
+
+    def __init__(self, event_type: str, violations: Sequence[tuple[str, str]]) -> None:
+        self.event_type = event_type
+        self.violations = tuple(violations)
+        details = "; ".join(f"{path}: {message}" for path, message in self.violations)
+        super().__init__(f"{event_type} data is invalid: {details}")
+
+
+class SchemaRejectedError(SchemaError):
+    """A schema push was refused because it would break stored events.
+
+    ``result`` is the rejection body of the HTTP API (``status``, ``breaking_changes``, ``hint``).
+    """
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+        super().__init__("the schema change breaks stored events; push with force=True to override")

@@ -1,0 +1,1 @@
+"""ESDL: the event schema language, its validator and the schema registry."""
