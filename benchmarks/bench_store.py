@@ -2,8 +2,9 @@
 
 Run: ``python benchmarks/bench_store.py`` (``--quick`` for a smoke run, ``--sizes 10000`` to skip
 the 1M-event store). Needs ``pip install -e '.[bench]'`` and PostgreSQL at 127.0.0.1:5432
-(``--postgres-url`` to change). Every figure is the median of ``--runs`` runs in this process;
-ratios compare stores measured in the same run.
+(``--postgres-url`` to change). Every figure is the median of ``--runs`` runs (``--reads`` reads)
+in this process, and the stores take turns within each run, so that a noisy moment of the
+machine falls on all of them alike; ratios compare stores measured in the same run.
 
 Workloads (identical for every store):
 
@@ -24,7 +25,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -201,21 +201,6 @@ def populate(peer: Peer, size: int) -> None:
         peer.batch_append(batch)
 
 
-def tagged_read_ms(peer: Peer, reads: int) -> float:
-    """Median milliseconds to read the 100 events of the target tag."""
-    timings = []
-    for _ in range(reads):
-        started = time.perf_counter()
-        count = peer.read_tagged("account:target", 100)
-        timings.append((time.perf_counter() - started) * 1000)
-        assert count == 100, count
-    return statistics.median(timings)
-
-
-def median_of(runs: int, measure: Callable[[], float]) -> float:
-    return statistics.median(measure() for _ in range(runs))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -257,24 +242,52 @@ def main() -> None:
     ]
     results: dict[str, dict[str, float]] = {peer.name: {} for peer in peers}
     try:
-        for peer in peers:
-            print(f"{peer.name}: ", end="", flush=True)
-            row = results[peer.name]
-            row["append/s"] = median_of(args.runs, partial(conditional_appends, peer, args.appends))
-            print(f"{row['append/s']:,.0f} conditional appends/s, ", end="", flush=True)
-            row["batch events/s"] = median_of(args.runs, partial(batch_appends, peer, args.batches))
-            print(f"{row['batch events/s']:,.0f} batch events/s", end="", flush=True)
-            if not isinstance(peer, SqliteFloor):
-                for size in sizes:
-                    populate(peer, size)
-                    row[f"read ms @{size}"] = tagged_read_ms(peer, args.reads)
-                    print(f", read {row[f'read ms @{size}']:.3f} ms @{size:,}", end="", flush=True)
-            print()
+        measure_interleaved(peers, results, args.runs, args.appends, args.batches)
+        readers = [peer for peer in peers if not isinstance(peer, SqliteFloor)]
+        for size in sizes:
+            print(f"populating {len(readers)} stores with {size:,} events...", flush=True)
+            for peer in readers:
+                populate(peer, size)
+            timings = tagged_read_timings(readers, args.reads)
+            for peer in readers:
+                results[peer.name][f"read ms @{size}"] = statistics.median(timings[peer.name])
     finally:
         for peer in peers:
             peer.close()
         pg_engine.dispose()
     report(results, sizes)
+
+
+def measure_interleaved(
+    peers: list[Peer], results: dict[str, dict[str, float]], runs: int, appends: int, batches: int
+) -> None:
+    """Each run measures every store in turn, so a noisy moment hits all of them alike."""
+    append_rates: dict[str, list[float]] = {peer.name: [] for peer in peers}
+    batch_rates: dict[str, list[float]] = {peer.name: [] for peer in peers}
+    for run in range(runs):
+        for peer in peers:
+            append_rates[peer.name].append(conditional_appends(peer, appends))
+            batch_rates[peer.name].append(batch_appends(peer, batches))
+            print(
+                f"run {run + 1}/{runs} {peer.name}: {append_rates[peer.name][-1]:,.0f} "
+                f"conditional appends/s, {batch_rates[peer.name][-1]:,.0f} batch events/s",
+                flush=True,
+            )
+    for peer in peers:
+        results[peer.name]["append/s"] = statistics.median(append_rates[peer.name])
+        results[peer.name]["batch events/s"] = statistics.median(batch_rates[peer.name])
+
+
+def tagged_read_timings(peers: list[Peer], reads: int) -> dict[str, list[float]]:
+    """Milliseconds to read the 100 events of the target tag, taking turns between stores."""
+    timings: dict[str, list[float]] = {peer.name: [] for peer in peers}
+    for _ in range(reads):
+        for peer in peers:
+            started = time.perf_counter()
+            count = peer.read_tagged("account:target", 100)
+            timings[peer.name].append((time.perf_counter() - started) * 1000)
+            assert count == 100, (peer.name, count)
+    return timings
 
 
 def report(results: dict[str, dict[str, float]], sizes: list[int]) -> None:
