@@ -15,16 +15,15 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy import Engine
 
 from esruntime.backends.sql import postgres, sqlite
 from esruntime.backends.sql import statements as sql
 from esruntime.backends.sql.connections import create_store_engine, thread_connections
 from esruntime.backends.sql.errors import translate_errors
-from esruntime.backends.sql.tables import TAG_SEPARATOR, metadata, tenants
+from esruntime.backends.sql.setup import create_tables as create_tables_
+from esruntime.backends.sql.setup import register_tenant
+from esruntime.backends.sql.tables import TAG_SEPARATOR
 from esruntime.checks import check_lookup, check_read_args, check_tenant
 from esruntime.encoding import (
     DEFAULT_MAX_EVENT_BYTES,
@@ -94,8 +93,8 @@ class SqlEventStore:
         self._poll_interval = poll_interval
         with translate_errors():
             if create_tables:
-                self._create_tables()
-            self._tenant_id = self._register_tenant(tenant)
+                create_tables_(self._engine)
+            self._tenant_id = register_tenant(self._engine, tenant)
         signals = _signals.setdefault(self._engine, {})
         self._signal = signals.setdefault(self._tenant_id, AppendSignal(poll_interval))
 
@@ -116,40 +115,6 @@ class SqlEventStore:
             create_tables=False,
             poll_interval=self._poll_interval,
         )
-
-    def _create_tables(self) -> None:
-        """Create the tables that are missing, also when other processes do it at the same time.
-
-        PostgreSQL: under a session advisory lock. SQLite: a process that loses the race sees
-        "already exists" and checks again. WAL mode is set on SQLite databases: it is kept in
-        the file, so a host's own engine gets it too (its other pragmas stay the host's).
-        """
-        if self._postgres:
-            with self._engine.connect() as conn:
-                conn.exec_driver_sql(f"SELECT pg_advisory_lock({postgres.LOCK_NAMESPACE}, 0)")
-                try:
-                    metadata.create_all(conn, checkfirst=True)
-                    conn.commit()
-                finally:
-                    conn.exec_driver_sql(f"SELECT pg_advisory_unlock({postgres.LOCK_NAMESPACE}, 0)")
-                    conn.commit()
-            return
-        with self._engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-        for attempt in range(10):
-            try:
-                metadata.create_all(self._engine, checkfirst=True)
-                return
-            except sa_exc.OperationalError as exc:
-                if "already exists" not in str(exc) or attempt == 9:
-                    raise
-
-    def _register_tenant(self, name: str) -> int:
-        insert = (pg_dialect.insert if self._postgres else sqlite_dialect.insert)(tenants)
-        with self._engine.begin() as conn:
-            conn.execute(insert.values(name=name).on_conflict_do_nothing(index_elements=["name"]))
-            query = select(tenants.c.id).where(tenants.c.name == name)
-            return int(conn.execute(query).scalar_one())
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:

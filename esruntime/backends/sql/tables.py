@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-__all__ = ["TAG_SEPARATOR", "event_tags", "events", "metadata", "tenants"]
+__all__ = ["TAG_SEPARATOR", "event_tags", "events", "metadata", "schema_versions", "tenants"]
 
 TAG_SEPARATOR = "\x1f"
 
@@ -66,4 +66,16 @@ event_tags = Table(
     Column("type", String(200), nullable=False),
     PrimaryKeyConstraint("tenant_id", "tag", "position", name="esr_event_tags_pk"),
     sqlite_with_rowid=False,
+)
+
+schema_versions = Table(
+    "esr_schema_versions",
+    metadata,
+    Column("tenant_id", Integer, nullable=False),
+    Column("seq", Integer, nullable=False, comment="1, 2, 3... per tenant: the push order"),
+    Column("version", String(50), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"),
+    PrimaryKeyConstraint("tenant_id", "seq", name="esr_schema_versions_pk"),
+    Index("esr_schema_versions_version", "tenant_id", "version", unique=True),
 )
