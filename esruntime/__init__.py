@@ -4,16 +4,21 @@ The public surface is what this module exports; submodules are implementation un
 """
 
 from esruntime.backends.memory import InMemoryEventStore
-from esruntime.backends.sql import SqlEventStore, create_store_engine
+from esruntime.backends.sql import SqlEventStore, SqlSchemaRegistry, create_store_engine
 from esruntime.errors import (
     ConfigurationError,
     DuplicateEventIdError,
     EsruntimeError,
     EventStoreError,
     EventTooLargeError,
+    EventValidationError,
     IntegrityError,
     InvalidEventError,
     InvalidQueryError,
+    SchemaError,
+    SchemaRejectedError,
+    SchemaSemanticError,
+    SchemaSyntaxError,
     StoreUnavailableError,
     SubscriptionClosed,
     SubscriptionError,
@@ -29,6 +34,15 @@ from esruntime.events import (
     new_event_id,
 )
 from esruntime.protocols import EventStore
+from esruntime.schema import (
+    InMemorySchemaRegistry,
+    Schema,
+    SchemaRegistry,
+    format_schema,
+    parse_schema,
+    upcast,
+    validate_event,
+)
 from esruntime.store_url import open_event_store
 from esruntime.subscriptions import Subscription
 
@@ -43,15 +57,24 @@ __all__ = [
     "EventStore",
     "EventStoreError",
     "EventTooLargeError",
+    "EventValidationError",
     "InMemoryEventStore",
+    "InMemorySchemaRegistry",
     "IntegrityError",
     "InvalidEventError",
     "InvalidQueryError",
     "Query",
     "QueryItem",
     "ReadResult",
+    "Schema",
+    "SchemaError",
+    "SchemaRegistry",
+    "SchemaRejectedError",
+    "SchemaSemanticError",
+    "SchemaSyntaxError",
     "SequencedEvent",
     "SqlEventStore",
+    "SqlSchemaRegistry",
     "StoreUnavailableError",
     "Subscription",
     "SubscriptionClosed",
@@ -59,6 +82,10 @@ __all__ = [
     "SubscriptionTimeout",
     "__version__",
     "create_store_engine",
+    "format_schema",
     "new_event_id",
     "open_event_store",
+    "parse_schema",
+    "upcast",
+    "validate_event",
 ]

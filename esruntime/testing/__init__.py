@@ -7,8 +7,13 @@ module and provide ``make_store``::
         @pytest.fixture
         def make_store(self, tmp_path):
             return lambda tenant="default": MyStore(tmp_path, tenant=tenant)
+
+:func:`event_data` generates the data of an event type that a schema accepts, to test handlers.
+:func:`schemas` generates valid ESDL schemas, for parser, registry and validator tests.
 """
 
+from esruntime.testing.event_data import event_data
 from esruntime.testing.eventstore import EventStoreContract
+from esruntime.testing.schemas import schemas
 
-__all__ = ["EventStoreContract"]
+__all__ = ["EventStoreContract", "event_data", "schemas"]

@@ -1,0 +1,85 @@
+"""The schema registry's versions in SQL (``esr_schema_versions``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, Select, insert, select
+from sqlalchemy import exc as sa_exc
+
+from esruntime.backends.sql import setup
+from esruntime.backends.sql.connections import create_store_engine
+from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.tables import schema_versions
+from esruntime.schema.changes import EventCounter
+from esruntime.schema.registry import BaseSchemaRegistry
+
+__all__ = ["SqlSchemaRegistry"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+Row = tuple[int, str, str, datetime]
+
+
+class SqlSchemaRegistry(BaseSchemaRegistry):
+    """One tenant's schema versions in SQLite or PostgreSQL.
+
+    ``counter`` answers the breaking-change checks: usually the tenant's ``SqlEventStore``.
+    Concurrent pushes are safe: each takes the next ``seq`` of its tenant, and a push that loses
+    the race decides again against the version that won.
+    """
+
+    def __init__(
+        self,
+        engine: Engine | str,
+        counter: EventCounter,
+        tenant: str = "default",
+        *,
+        create_tables: bool = True,
+    ) -> None:
+        super().__init__(tenant, counter)
+        self._engine = create_store_engine(engine) if isinstance(engine, str) else engine
+        with translate_errors():
+            if create_tables:
+                setup.create_tables(self._engine)
+            self._tenant_id = setup.register_tenant(self._engine, self.tenant)
+
+    def _select(self) -> Select[Any]:
+        c = schema_versions.c
+        return (
+            select(c.seq, c.version, c.text, c.created_at)
+            .where(c.tenant_id == self._tenant_id)
+            .order_by(c.seq)
+        )
+
+    def _rows(self) -> list[Row]:
+        with translate_errors(), self._engine.connect() as conn:
+            return [_row(r) for r in conn.execute(self._select())]
+
+    def _latest_row(self) -> Row | None:
+        query = self._select().order_by(None).order_by(schema_versions.c.seq.desc()).limit(1)
+        with translate_errors(), self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _row(row)
+
+    def _insert(self, seq: int, version: str, text: str, created_at: datetime) -> bool:
+        micros = (created_at - _EPOCH) // timedelta(microseconds=1)
+        values = {
+            "tenant_id": self._tenant_id,
+            "seq": seq,
+            "version": version,
+            "text": text,
+            "created_at": micros,
+        }
+        with translate_errors():
+            try:
+                with self._engine.begin() as conn:
+                    conn.execute(insert(schema_versions).values(**values))
+            except sa_exc.IntegrityError:
+                return False
+        return True
+
+
+def _row(row: Any) -> Row:
+    seq, version, text, created_at = row
+    return int(seq), str(version), str(text), _EPOCH + timedelta(microseconds=int(created_at))

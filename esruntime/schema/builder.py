@@ -1,0 +1,254 @@
+"""Build the schema model from ESDL parse results, inside Lark's LALR parser.
+
+The :class:`SchemaBuilder` runs as Lark's inline transformer: each callback is called as soon as
+its rule is reduced, so no parse tree is ever built. It is stateless (one instance serves every
+parse, in any thread) and checks only what the grammar cannot say: fields and enum variants are
+separated by a comma or a line break, string literals hold valid Unicode, integers are short
+enough to mean something, and a list default does not mix enum variants with other values.
+Everything else (names, types, defaults) is for :mod:`esruntime.schema.checks`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from attrs import frozen
+from lark import Token, Transformer
+
+from esruntime.schema.model import Default, EnumDecl, EventDecl, Field, Schema, TypeDecl, TypeRef
+
+__all__ = ["MAX_INTEGER_DIGITS", "LayoutError", "ParsedSchema", "SchemaBuilder"]
+
+MAX_INTEGER_DIGITS = 40
+"""Longer integer literals are refused: no ESDL number type holds them, and Python's ``int()``
+refuses very long digit strings anyway. Likewise floats beyond a double's range, which would
+become infinity."""
+
+Position = tuple[int, int]
+
+
+class LayoutError(Exception):
+    """A syntax error found while building, not by Lark; the parser renders it with the source."""
+
+    def __init__(self, token: Token, expected: Sequence[str], hint: str | None = None) -> None:
+        super().__init__(token.value)
+        self.token = token
+        self.expected = tuple(expected)
+        self.hint = hint
+
+
+@frozen
+class ParsedSchema:
+    """The model and the positions it has no room for (each enum variant's, for messages)."""
+
+    schema: Schema
+    variant_positions: tuple[tuple[Position, ...], ...]
+    """``variant_positions[i][j]`` is where ``schema.enums[i].variants[j]`` stands."""
+
+
+@frozen
+class _Typed:
+    ref: TypeRef
+    last: Token
+
+
+@frozen
+class _Literal:
+    value: Any
+    last: Token
+    variant: Token | None = None
+    """The first bare enum variant in the literal, if any."""
+    plain: Token | None = None
+    """The first string, number or bool in the literal, if any."""
+
+
+@frozen
+class _Item:
+    """A field or enum variant with the tokens that start and end it."""
+
+    value: Any
+    first: Token
+    last: Token
+
+
+def _at(token: Token) -> Position:
+    """Where a token starts; Lark leaves positions optional, but its lexer always sets them."""
+    return token.line or 1, token.column or 1
+
+
+def _doc(tokens: Sequence[Token] | None) -> str | None:
+    if not tokens:
+        return None
+    lines = []
+    for token in tokens:
+        text = token.value[3:]
+        lines.append((text[1:] if text.startswith(" ") else text).rstrip())
+    return "\n".join(lines)
+
+
+def _separated(children: Sequence[Any], what: str) -> list[_Item]:
+    """The items of a body, each separated from the previous by a comma or a line break."""
+    items: list[_Item] = []
+    comma = True
+    for child in children:
+        if isinstance(child, Token):
+            comma = True
+            continue
+        if items and not comma and _at(child.first)[0] == _at(items[-1].last)[0]:
+            raise LayoutError(
+                child.first,
+                ["','", "a line break"],
+                f"{what} are separated by commas or written one per line",
+            )
+        items.append(child)
+        comma = False
+    return items
+
+
+class SchemaBuilder(Transformer[Token, Any]):
+    """Lark callbacks that turn ESDL rules into model objects (see the module docstring)."""
+
+    def start(
+        self, children: list[EventDecl | TypeDecl | tuple[EnumDecl, tuple[Position, ...]]]
+    ) -> ParsedSchema:
+        events = [c for c in children if isinstance(c, EventDecl)]
+        types = [c for c in children if isinstance(c, TypeDecl)]
+        enums = [c for c in children if isinstance(c, tuple)]
+        schema = Schema(tuple(events), tuple(types), tuple(decl for decl, _ in enums))
+        return ParsedSchema(schema, tuple(positions for _, positions in enums))
+
+    def event(self, children: list[Any]) -> EventDecl:
+        docs, keyword, name, fields = _declaration_parts(children)
+        return EventDecl(name.value, fields, _doc(docs), *_at(keyword))
+
+    def record(self, children: list[Any]) -> TypeDecl:
+        docs, keyword, name, fields = _declaration_parts(children)
+        return TypeDecl(name.value, fields, _doc(docs), *_at(keyword))
+
+    def enum(self, children: list[Any]) -> tuple[EnumDecl, tuple[Position, ...]]:
+        docs, keyword, name, variants = _declaration_parts(children)
+        decl = EnumDecl(
+            name.value,
+            tuple(token.value for token in variants),
+            _doc(docs),
+            *_at(keyword),
+        )
+        return decl, tuple(_at(token) for token in variants)
+
+    def decl_docs(self, children: list[Any]) -> list[Token]:
+        return [*children[0], children[1]] if len(children) == 2 else children
+
+    field_docs = decl_docs
+    variant_docs = decl_docs
+
+    def fields(self, children: list[Any]) -> tuple[Field, ...]:
+        return tuple(item.value for item in _separated(children, "fields"))
+
+    def field(self, children: list[Any]) -> _Item:
+        docs = children.pop(0) if isinstance(children[0], list) else None
+        at = children.pop(0) if children[0].type == "AT" else None
+        name: Token = children[0]
+        typed: _Typed = children[1]
+        literal: _Literal | None = children[2] if len(children) > 2 else None
+        default = None
+        if literal is not None:
+            default = Default(literal.value, enum_variant=literal.variant is not None)
+        first = at or name
+        value = Field(
+            name.value,
+            typed.ref,
+            domain_id=at is not None,
+            default=default,
+            doc=_doc(docs),
+            line=_at(first)[0],
+            column=_at(first)[1],
+        )
+        return _Item(value, first, literal.last if literal is not None else typed.last)
+
+    def variants(self, children: list[Any]) -> tuple[Token, ...]:
+        return tuple(item.value for item in _separated(children, "enum variants"))
+
+    def variant(self, children: list[Any]) -> _Item:
+        if len(children) == 2:
+            doc: Token = children[0][0]
+            raise LayoutError(
+                doc,
+                ["an enum variant"],
+                "enum variants cannot have /// doc comments; use // for a plain comment",
+            )
+        token: Token = children[0]
+        return _Item(token, token, token)
+
+    def named_type(self, children: list[Token]) -> _Typed:
+        return _Typed(TypeRef(children[0].value, optional=len(children) == 2), children[-1])
+
+    def array_type(self, children: list[Any]) -> _Typed:
+        item: _Typed = children[1]
+        return _Typed(TypeRef(item=item.ref, optional=len(children) == 4), children[-1])
+
+    def string(self, children: list[Token]) -> _Literal:
+        token = children[0]
+        value: str = json.loads(token.value)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise LayoutError(
+                token,
+                ["a string of Unicode characters"],
+                "an escaped surrogate (\\ud800-\\udfff) must be half of a pair",
+            ) from None
+        return _Literal(value, token, plain=token)
+
+    def number(self, children: list[Token]) -> _Literal:
+        token = children[0]
+        text = token.value
+        if any(c in text for c in ".eE"):
+            value = float(text)
+            if math.isinf(value):
+                raise LayoutError(token, ["a number within the range of a double (about 1.8e308)"])
+            return _Literal(value, token, plain=token)
+        if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+            raise LayoutError(token, [f"an integer of at most {MAX_INTEGER_DIGITS} digits"])
+        return _Literal(int(text), token, plain=token)
+
+    def true(self, children: list[Token]) -> _Literal:
+        return _Literal(True, children[0], plain=children[0])
+
+    def false(self, children: list[Token]) -> _Literal:
+        return _Literal(False, children[0], plain=children[0])
+
+    def null(self, children: list[Token]) -> _Literal:
+        return _Literal(None, children[0])
+
+    def variant_value(self, children: list[Token]) -> _Literal:
+        return _Literal(children[0].value, children[0], variant=children[0])
+
+    def list_value(self, children: list[Any]) -> _Literal:
+        elements = [c for c in children if isinstance(c, _Literal)]
+        variant = next((e.variant for e in elements if e.variant is not None), None)
+        plain = next((e.plain for e in elements if e.plain is not None), None)
+        if variant is not None and plain is not None:
+            if _at(variant) < _at(plain):
+                culprit, expected = plain, "an enum variant or null like the elements before it"
+            else:
+                culprit, expected = (
+                    variant,
+                    "a string, number, bool or null like the elements before it",
+                )
+            raise LayoutError(
+                culprit,
+                [expected],
+                "a list default holds bare enum variants or other literals, not both",
+            )
+        return _Literal(
+            tuple(e.value for e in elements), children[-1], variant=variant, plain=plain
+        )
+
+
+def _declaration_parts(children: list[Any]) -> tuple[list[Token] | None, Token, Token, Any]:
+    if isinstance(children[0], list):
+        return children[0], children[1], children[2], children[3]
+    return None, children[0], children[1], children[2]

@@ -1,0 +1,130 @@
+"""Parse ESDL text into a checked :class:`~esruntime.schema.model.Schema`.
+
+Parsing goes text → Lark LALR parser (contextual lexer, grammar in
+:mod:`esruntime.schema.grammar`) → model objects built during the parse
+(:mod:`esruntime.schema.builder`) → semantic checks (:mod:`esruntime.schema.checks`). Any input
+either gives a schema or raises a :class:`~esruntime.errors.SchemaError`: Lark's exceptions are
+translated (:mod:`esruntime.schema.diagnostics`), and the size and bracket-nesting limits keep
+hostile input from exhausting time, memory or the Python stack.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from lark import Lark, Token
+from lark.exceptions import LarkError
+
+from esruntime.errors import SchemaError, SchemaSemanticError, SchemaTooLargeError
+from esruntime.schema.builder import LayoutError, ParsedSchema, SchemaBuilder
+from esruntime.schema.checks import check_schema
+from esruntime.schema.diagnostics import excerpt, syntax_error, translate
+from esruntime.schema.grammar import GRAMMAR
+from esruntime.schema.model import Schema
+
+__all__ = ["DEFAULT_MAX_BYTES", "MAX_NESTING", "parse_schema"]
+
+DEFAULT_MAX_BYTES = 1_048_576
+MAX_NESTING = 32
+"""How deep ``[`` brackets may nest, in a type (``[[Int]]``) or a default (``[[1], [2]]``)."""
+
+_BOM = "\ufeff"
+
+
+@functools.cache
+def _parser() -> Lark:
+    # Built once: the LALR tables take tens of milliseconds. The builder is stateless, so the
+    # one parser serves every call, in any thread.
+    return Lark(
+        GRAMMAR,
+        parser="lalr",
+        lexer="contextual",
+        transformer=SchemaBuilder(),
+        maybe_placeholders=False,
+    )
+
+
+def parse_schema(text: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Schema:
+    """The checked schema that ``text`` declares.
+
+    Raises :class:`~esruntime.errors.SchemaTooLargeError` when ``text`` is over ``max_bytes``
+    (UTF-8) or nests brackets deeper than :data:`MAX_NESTING`,
+    :class:`~esruntime.errors.SchemaSyntaxError` (line, column, found, expected) when it does
+    not follow the grammar, and :class:`~esruntime.errors.SchemaSemanticError` listing every
+    problem when it parses but is inconsistent. Nothing else escapes, whatever the input.
+    """
+    if not isinstance(text, str):
+        raise SchemaError(f"a schema is text (str), not {type(text).__name__}")
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise SchemaTooLargeError(
+            f"the schema is {size:,} bytes of UTF-8; the limit is {max_bytes:,} bytes"
+        )
+    text = text.removeprefix(_BOM)
+    parsed = _parse(text)
+    problems = check_schema(parsed.schema, variant_positions=parsed.variant_positions)
+    if problems:
+        raise SchemaSemanticError(problems)
+    return parsed.schema
+
+
+def _parse(text: str) -> ParsedSchema:
+    interactive = _parser().parse_interactive(text)
+    previous: Token | None = None  # the last token the parser accepted
+    current: Token | None = None  # the token being fed to it
+    depth = 0
+    try:
+        for token in interactive.iter_parse():
+            previous, current = current, token
+            if token.type == "LSQB":
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise SchemaTooLargeError(_too_deep(text, token))
+            elif token.type == "RSQB":
+                depth -= 1
+        result: ParsedSchema = interactive.feed_eof(current)  # type: ignore[no-untyped-call]
+    except LayoutError as error:
+        token = error.token
+        raise syntax_error(
+            text,
+            line=token.line or 1,
+            column=token.column or 1,
+            found=str(token.value),
+            expected=error.expected,
+            after=None,
+            hint=error.hint,
+        ) from None
+    except LarkError as error:
+        # A parser error is raised for the token just yielded (``current``), so the last
+        # accepted one is ``previous``; a lexer error comes after ``current`` was accepted.
+        offending: Token | None = getattr(error, "token", None)
+        fed = offending is not None and offending is current
+        after = previous if fed else current
+        accepted = _accepted_before(text, offending if fed else None)
+        raise translate(error, text, after=after, accepted=accepted) from None
+    return result
+
+
+def _accepted_before(text: str, token: Token | None) -> set[str]:
+    """The terminals the parser accepts just before ``token``, or where the input fails.
+
+    Parses ``text`` again, stopping before ``token`` is fed (or where the lexer or parser
+    fails), so the answer comes from the state the parser was in, not one LALR merged with it.
+    """
+    interactive = _parser().parse_interactive(text)
+    try:
+        for candidate in interactive.iter_parse():
+            if token is not None and candidate.start_pos == token.start_pos:
+                break
+    except LarkError:
+        pass
+    accepted: set[str] = interactive.accepts()  # type: ignore[no-untyped-call]
+    return accepted
+
+
+def _too_deep(text: str, token: Token) -> str:
+    line, column = token.line or 1, token.column or 1
+    return (
+        f"line {line}, column {column}: brackets nest deeper than {MAX_NESTING} levels\n"
+        f"{excerpt(text, line, column)}"
+    )
