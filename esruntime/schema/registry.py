@@ -86,6 +86,10 @@ class SchemaRegistry(Protocol):
         """The latest version, or None before the first push."""
         ...
 
+    def schema(self) -> Schema | None:
+        """The current schema, or None before the first push."""
+        ...
+
     def get(self, version: str) -> SchemaVersion | None:
         """A version by its number."""
         ...
