@@ -117,6 +117,9 @@ def _item_types(types: Iterable[str]) -> tuple[str, ...]:
         raise InvalidQueryError(
             f"types must be a sequence of strings, not a single string {types!r}"
         )
+    types = tuple(types)
+    if len(types) == 1:
+        return (_check_type(types[0], InvalidQueryError, "event type"),)
     return tuple(sorted({_check_type(t, InvalidQueryError, "event type") for t in types}))
 
 

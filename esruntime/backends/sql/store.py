@@ -451,6 +451,8 @@ def _expand(items: Sequence[QueryItem]) -> list[QueryItem]:
     ``QueryItem(types=(a, b))`` is ``QueryItem(types=(a,)) OR QueryItem(types=(b,))``; each of
     those is an ordered range of the type index, which keeps limited reads cheap.
     """
+    if all(item.tags or len(item.types) <= 1 for item in items):
+        return list(items)  # a Query's items are already unique
     expanded: list[QueryItem] = []
     for item in items:
         if not item.tags and len(item.types) > 1:
