@@ -14,6 +14,8 @@
     ├── SubscriptionError
     │   ├── SubscriptionClosed        the subscription was closed while waiting
     │   └── SubscriptionTimeout       (also TimeoutError) no event arrived within the timeout
+    ├── InvalidManifestError          (also ValueError) a malformed handler manifest
+    ├── InvalidCommandInput           (also ValueError) command input the runtime cannot use
     └── SchemaError                   (also ValueError) an ESDL schema or event data is refused
         ├── SchemaSyntaxError         the text does not parse: line, column, found, expected
         ├── SchemaSemanticError       it parses but is inconsistent: every problem, all at once
@@ -40,7 +42,9 @@ __all__ = [
     "EventTooLargeError",
     "EventValidationError",
     "IntegrityError",
+    "InvalidCommandInput",
     "InvalidEventError",
+    "InvalidManifestError",
     "InvalidQueryError",
     "SchemaError",
     "SchemaProblem",
@@ -171,3 +175,15 @@ class SchemaRejectedError(SchemaError):
     def __init__(self, result: Any) -> None:
         self.result = result
         super().__init__("the schema change breaks stored events; push with force=True to override")
+
+
+class InvalidManifestError(EsruntimeError, ValueError):
+    """A handler manifest is malformed; ``problems`` lists each with its JSON path."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("invalid handler manifest: " + "; ".join(self.problems))
+
+
+class InvalidCommandInput(EsruntimeError, ValueError):
+    """Command input the runtime cannot use (not an object, or an unusable domain id value)."""
