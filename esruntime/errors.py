@@ -16,6 +16,8 @@
     │   └── SubscriptionTimeout       (also TimeoutError) no event arrived within the timeout
     ├── InvalidManifestError          (also ValueError) a malformed handler manifest
     ├── InvalidCommandInput           (also ValueError) command input the runtime cannot use
+    ├── UnknownCommandError           (also LookupError) no handler is registered for the command
+    ├── HandlerFault                  a handler broke its contract (undeclared or invalid events)
     └── SchemaError                   (also ValueError) an ESDL schema or event data is refused
         ├── SchemaSyntaxError         the text does not parse: line, column, found, expected
         ├── SchemaSemanticError       it parses but is inconsistent: every problem, all at once
@@ -41,6 +43,7 @@ __all__ = [
     "EventStoreError",
     "EventTooLargeError",
     "EventValidationError",
+    "HandlerFault",
     "IntegrityError",
     "InvalidCommandInput",
     "InvalidEventError",
@@ -56,6 +59,7 @@ __all__ = [
     "SubscriptionClosed",
     "SubscriptionError",
     "SubscriptionTimeout",
+    "UnknownCommandError",
 ]
 
 
@@ -187,3 +191,18 @@ class InvalidManifestError(EsruntimeError, ValueError):
 
 class InvalidCommandInput(EsruntimeError, ValueError):
     """Command input the runtime cannot use (not an object, or an unusable domain id value)."""
+
+
+class UnknownCommandError(EsruntimeError, LookupError):
+    """No handler is registered under this command name."""
+
+
+class HandlerFault(EsruntimeError):
+    """A handler broke its contract: it emitted an undeclared event type or invalid data.
+
+    ``code`` tells faults apart (``undeclared_event``, ``invalid_event``, ...).
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)

@@ -1,5 +1,15 @@
-"""Command handlers: their manifest (what they read, bind and emit)."""
+"""Command handlers: their manifest, and handlers written in Python."""
 
 from esruntime.handlers.manifest import EmitSpec, HandlerManifest, ReadSpec, parse_manifest
+from esruntime.handlers.python import Decision, Emit, PythonHandler, Rejection
 
-__all__ = ["EmitSpec", "HandlerManifest", "ReadSpec", "parse_manifest"]
+__all__ = [
+    "Decision",
+    "Emit",
+    "EmitSpec",
+    "HandlerManifest",
+    "PythonHandler",
+    "ReadSpec",
+    "Rejection",
+    "parse_manifest",
+]

@@ -1,0 +1,215 @@
+"""The command executor: ARCHITECTURE.md §Commands, for handlers registered in Python.
+
+For each attempt: build the query from the manifest and the input, read the matching events
+and the head, replay them into a fresh handler, let it decide, check what it emits (declared in
+the manifest, valid against the schema), derive tags from the schema's domain-id fields, and
+append on the condition that nothing matching the query was appended after the head. When that
+condition fails, the whole attempt runs again (bounded, with jittered backoff); exhausted
+retries end in ``conflict``.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from attrs import evolve, field, frozen
+
+from esruntime.commands.query import build_query, tag_value
+from esruntime.errors import (
+    EventValidationError,
+    HandlerFault,
+    IntegrityError,
+    InvalidCommandInput,
+    UnknownCommandError,
+)
+from esruntime.events import AppendCondition, Event, SequencedEvent, new_event_id
+from esruntime.handlers.manifest import HandlerManifest
+from esruntime.handlers.python import Emit, PythonHandler, Rejection
+from esruntime.protocols import EventStore
+from esruntime.schema.model import Schema
+from esruntime.schema.validation import upcast, validate_event
+
+__all__ = ["CommandExecutor", "CommandResult"]
+
+Outcome = Literal["ok", "rejected", "conflict"]
+
+
+@frozen
+class CommandResult:
+    """What became of a command: ``ok`` (with the ids of what it appended), ``rejected`` (with
+    the handler's code and message) or ``conflict`` (retries exhausted)."""
+
+    outcome: Outcome
+    position: int | None = None
+    event_ids: tuple[str, ...] = ()
+    code: str | None = None
+    message: str | None = None
+    retries: int = 0
+
+
+@frozen
+class _Registered:
+    manifest: HandlerManifest
+    factory: Callable[[], PythonHandler] = field(repr=False)
+
+
+class CommandExecutor:
+    """Runs commands against one tenant's event store.
+
+    ``schema`` returns the tenant's current schema (or None): emitted events are validated
+    against it and tagged by its domain-id fields; replayed events are upcast to it.
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        schema: Callable[[], Schema | None] = lambda: None,
+        max_retries: int = 5,
+        backoff: float = 0.002,
+    ) -> None:
+        self._store = store
+        self._schema = schema
+        self.max_retries = max_retries
+        self._backoff = backoff
+        self._handlers: dict[str, _Registered] = {}
+        self._lock = threading.Lock()
+
+    def register(self, handler: type[PythonHandler]) -> HandlerManifest:
+        """Register a Python handler class under its command name (replacing an earlier one)."""
+        manifest = handler.manifest()
+        with self._lock:
+            self._handlers[manifest.name] = _Registered(manifest, handler)
+        return manifest
+
+    def manifest(self, name: str) -> HandlerManifest:
+        return self._lookup(name).manifest
+
+    def _lookup(self, name: str) -> _Registered:
+        registered = self._handlers.get(name)
+        if registered is None:
+            raise UnknownCommandError(f"no handler is registered for command {name!r}")
+        return registered
+
+    def execute(
+        self, name: str, command: object, *, context: Mapping[str, Any] | None = None
+    ) -> CommandResult:
+        """Run ``command`` through handler ``name``; see the module docstring."""
+        registered = self._lookup(name)
+        if not isinstance(command, dict):
+            kind = type(command).__name__
+            return CommandResult(
+                "rejected",
+                code="invalid_input",
+                message=f"command input must be a JSON object, got {kind}",
+            )
+        try:
+            query = build_query(registered.manifest, command)
+        except InvalidCommandInput as exc:
+            return CommandResult("rejected", code="invalid_input", message=str(exc))
+        metadata = _metadata(registered.manifest, context)
+        for attempt in range(self.max_retries + 1):
+            handler = registered.factory()
+            rejection = handler.validate(command)
+            if rejection is not None:
+                return CommandResult(
+                    "rejected", code=rejection.code, message=rejection.message, retries=attempt
+                )
+            schema = self._schema()
+            result = self._store.read(query)
+            for event in result.events:
+                if schema is not None:
+                    event = _upcast(schema, event)
+                handler.apply(event)
+            decision = handler.handle(command)
+            if isinstance(decision, Rejection):
+                return CommandResult(
+                    "rejected", code=decision.code, message=decision.message, retries=attempt
+                )
+            events = [_event(registered.manifest, schema, emit, metadata) for emit in decision]
+            if not events:
+                return CommandResult("ok", position=result.head, retries=attempt)
+            try:
+                position = self._store.append(events, AppendCondition(query, after=result.head))
+            except IntegrityError:
+                if attempt < self.max_retries:
+                    time.sleep(random.uniform(0, self._backoff * 2**attempt))
+                continue
+            return CommandResult(
+                "ok", position=position, event_ids=tuple(e.id for e in events), retries=attempt
+            )
+        return CommandResult(
+            "conflict",
+            message=(
+                "the decision kept conflicting with concurrent appends after "
+                f"{self.max_retries} retries"
+            ),
+            retries=self.max_retries,
+        )
+
+
+def _metadata(manifest: HandlerManifest, context: Mapping[str, Any] | None) -> dict[str, Any]:
+    context = context or {}
+    return {
+        "correlation_id": context.get("correlation_id") or new_event_id().replace("evt_", "cor_"),
+        "causation_id": context.get("causation_id"),
+        "handler": manifest.name,
+        "handler_version": manifest.version,
+    }
+
+
+def _upcast(schema: Schema, event: SequencedEvent) -> SequencedEvent:
+    data = upcast(schema, event.type, event.data)
+    if data is event.data:
+        return event
+    return evolve(event, event=evolve(event.event, data=data))
+
+
+def _event(
+    manifest: HandlerManifest, schema: Schema | None, emit: Emit, metadata: dict[str, Any]
+) -> Event:
+    """The stored form of an emitted event: checked, tagged, with an id and metadata."""
+    if not isinstance(emit, Emit):
+        raise HandlerFault(
+            "invalid_result", f"handler {manifest.name!r} returned {emit!r}, not an Emit"
+        )
+    if emit.type not in manifest.emit_types:
+        raise HandlerFault(
+            "undeclared_event",
+            f"handler {manifest.name!r} emitted {emit.type!r}, which its manifest does not declare "
+            f"(emits: {', '.join(manifest.emit_types) or 'nothing'})",
+        )
+    if not isinstance(emit.data, Mapping):
+        raise HandlerFault(
+            "invalid_event",
+            f"handler {manifest.name!r} emitted {emit.type} data that is not an object",
+        )
+    declared = None if schema is None else schema.event(emit.type)
+    data: Any = emit.data
+    if declared is not None:
+        assert schema is not None
+        # Defaults fill what the handler left out, so stored events have the current shape.
+        data = upcast(schema, emit.type, data)
+        try:
+            validate_event(schema, emit.type, data)
+        except EventValidationError as exc:
+            raise HandlerFault(
+                "invalid_event", f"handler {manifest.name!r} emitted invalid data: {exc}"
+            ) from None
+        domain_ids: tuple[str, ...] = declared.domain_ids
+    else:
+        read = next((r for r in manifest.reads if r.type == emit.type), None)
+        domain_ids = () if read is None else read.domain_ids
+    tags = []
+    for name in domain_ids:
+        try:
+            value = tag_value(data.get(name) if isinstance(data, Mapping) else None)
+        except InvalidCommandInput as exc:
+            raise HandlerFault("invalid_event", f"{emit.type}.{name}: {exc}") from None
+        if value is not None:
+            tags.append(f"{name}:{value}")
+    return Event(emit.type, dict(data), tags, metadata=metadata)

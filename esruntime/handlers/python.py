@@ -1,0 +1,89 @@
+"""Python command handlers: a class that declares its manifest and decides.
+
+::
+
+    class Deposit(PythonHandler):
+        name = "deposit"
+        reads = {"AccountOpened": ["account_id"], "Deposited": ["account_id"]}
+        input_domain_ids = {"account_id": "account_id"}
+        emits = ["Deposited"]
+
+        def __init__(self) -> None:
+            self.opened = False
+
+        def apply(self, event: SequencedEvent) -> None:
+            self.opened = self.opened or event.type == "AccountOpened"
+
+        def handle(self, command: dict[str, Any]) -> Decision:
+            if not self.opened:
+                return Rejection("account_not_found", "no such account")
+            return [Emit("Deposited", {"account_id": command["account_id"], "amount": 10})]
+
+A fresh instance decides every command (and every retry): state never leaks between them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from attrs import frozen
+
+from esruntime.events import SequencedEvent
+from esruntime.handlers.manifest import EmitSpec, HandlerManifest, ReadSpec
+
+__all__ = ["Decision", "Emit", "PythonHandler", "Rejection"]
+
+
+@frozen
+class Emit:
+    """An event a handler decided to emit: its type and data (tags come from the schema)."""
+
+    type: str
+    data: Mapping[str, Any]
+
+
+@frozen
+class Rejection:
+    """A handler's refusal: a machine-readable code and a message for people."""
+
+    code: str
+    message: str
+
+
+Decision = Sequence[Emit] | Rejection
+
+
+class PythonHandler(ABC):
+    """Base class of handlers written in Python; see the module docstring."""
+
+    name: ClassVar[str]
+    version: ClassVar[str] = "0.1.0"
+    reads: ClassVar[Mapping[str, Sequence[str]]] = {}
+    input_domain_ids: ClassVar[Mapping[str, str]] = {}
+    emits: ClassVar[Sequence[str]] = ()
+    description: ClassVar[str | None] = None
+
+    @classmethod
+    def manifest(cls) -> HandlerManifest:
+        return HandlerManifest(
+            name=cls.name,
+            version=cls.version,
+            reads=tuple(ReadSpec(t, tuple(ids)) for t, ids in cls.reads.items()),
+            input_domain_ids=dict(cls.input_domain_ids),
+            emits=tuple(EmitSpec(t) for t in cls.emits),
+            description=cls.description,
+            sdk="python",
+        )
+
+    def validate(self, command: dict[str, Any]) -> Rejection | None:
+        """Refuse bad input before anything is read (optional)."""
+        return None
+
+    def apply(self, event: SequencedEvent) -> None:  # noqa: B027 - replaying is optional
+        """Fold one replayed event into this instance's state (in position order)."""
+
+    @abstractmethod
+    def handle(self, command: dict[str, Any]) -> Decision:
+        """Decide: the events to emit (maybe none), or a rejection."""
