@@ -18,6 +18,7 @@
     ├── InvalidCommandInput           (also ValueError) command input the runtime cannot use
     ├── UnknownCommandError           (also LookupError) no handler is registered for the command
     ├── HandlerFault                  a handler broke its contract (undeclared or invalid events)
+    ├── IdempotencyKeyReused          (also ValueError) a key's first use was another request
     └── SchemaError                   (also ValueError) an ESDL schema or event data is refused
         ├── SchemaSyntaxError         the text does not parse: line, column, found, expected
         ├── SchemaSemanticError       it parses but is inconsistent: every problem, all at once
@@ -44,6 +45,7 @@ __all__ = [
     "EventTooLargeError",
     "EventValidationError",
     "HandlerFault",
+    "IdempotencyKeyReused",
     "IntegrityError",
     "InvalidCommandInput",
     "InvalidEventError",
@@ -206,3 +208,7 @@ class HandlerFault(EsruntimeError):
     def __init__(self, code: str, message: str) -> None:
         self.code = code
         super().__init__(message)
+
+
+class IdempotencyKeyReused(EsruntimeError, ValueError):
+    """An idempotency key came back with another command or input than its first use."""

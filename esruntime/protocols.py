@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from esruntime.events import AppendCondition, Event, Query, ReadResult, SequencedEvent
+from esruntime.idempotency import IdempotencyRecord
 from esruntime.subscriptions import Subscription
 
 __all__ = ["EventStore"]
@@ -29,9 +30,17 @@ class EventStore(Protocol):
     def tenant(self) -> str: ...
 
     def append(
-        self, events: Event | Sequence[Event], condition: AppendCondition | None = None
+        self,
+        events: Event | Sequence[Event],
+        condition: AppendCondition | None = None,
+        *,
+        record: IdempotencyRecord | None = None,
     ) -> int:
-        """Append events atomically; raise IntegrityError when the condition matches."""
+        """Append events atomically; raise IntegrityError when the condition matches.
+
+        With ``record``, the idempotency record is written in the same transaction (only when
+        the condition passes); DuplicateIdempotencyKey when its key already has one.
+        """
         ...
 
     def read(
@@ -63,6 +72,14 @@ class EventStore(Protocol):
 
     def type_counts(self) -> dict[str, int]:
         """The number of events of each type in the store."""
+        ...
+
+    def recall(self, key: str) -> IdempotencyRecord | None:
+        """The idempotency record of ``key``, or None."""
+        ...
+
+    def remember(self, record: IdempotencyRecord) -> IdempotencyRecord:
+        """Keep ``record`` unless its key has one already; return the one that is kept."""
         ...
 
     def close(self) -> None:

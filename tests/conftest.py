@@ -11,6 +11,7 @@ import sqlalchemy
 from sqlalchemy.engine import make_url
 
 from esruntime.backends.sql import SqlEventStore, create_store_engine
+from esruntime.backends.sql.tables import metadata
 
 POSTGRES_URL = os.environ.get(
     "ESRUNTIME_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -43,8 +44,7 @@ def postgres_url() -> Iterator[str]:
 def postgres_engine(postgres_url: str) -> Iterator[sqlalchemy.Engine]:
     """An engine on empty event tables."""
     engine = create_store_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS esr_event_tags, esr_events, esr_tenants")
+    metadata.drop_all(engine)
     yield engine
     engine.dispose()
 

@@ -19,6 +19,7 @@ from esruntime.events import (
     ReadResult,
     SequencedEvent,
 )
+from esruntime.idempotency import DuplicateIdempotencyKey, IdempotencyRecord
 from esruntime.subscriptions import AppendSignal, Subscription
 
 __all__ = ["InMemoryEventStore"]
@@ -38,6 +39,7 @@ class InMemoryEventStore:
         self._by_type: dict[str, list[int]] = {}
         self._by_tag: dict[str, list[int]] = {}
         self._by_id: dict[str, int] = {}
+        self._records: dict[str, IdempotencyRecord] = {}
         self._lock = threading.RLock()
         self._signal = AppendSignal()
 
@@ -46,7 +48,11 @@ class InMemoryEventStore:
         return self._tenant
 
     def append(
-        self, events: Event | Sequence[Event], condition: AppendCondition | None = None
+        self,
+        events: Event | Sequence[Event],
+        condition: AppendCondition | None = None,
+        *,
+        record: IdempotencyRecord | None = None,
     ) -> int:
         encoded = encode_events(events, self.max_event_bytes)
         check_condition(condition)
@@ -58,6 +64,8 @@ class InMemoryEventStore:
                         f"append condition failed: an event matching the query exists after "
                         f"position {condition.after}"
                     )
+            if record is not None and record.key in self._records:
+                raise DuplicateIdempotencyKey(self._records[record.key])
             batch_ids = set()
             for event, _, _ in encoded:
                 if event.id in self._by_id or event.id in batch_ids:
@@ -78,6 +86,8 @@ class InMemoryEventStore:
                 for tag in event.tags:
                     self._by_tag.setdefault(tag, []).append(position)
                 self._by_id[event.id] = position
+            if record is not None:
+                self._records[record.key] = record
             head = len(self._events)
         self._signal.notify()
         return head
@@ -142,6 +152,14 @@ class InMemoryEventStore:
     def type_counts(self) -> dict[str, int]:
         with self._lock:
             return {t: len(positions) for t, positions in self._by_type.items()}
+
+    def recall(self, key: str) -> IdempotencyRecord | None:
+        with self._lock:
+            return self._records.get(key)
+
+    def remember(self, record: IdempotencyRecord) -> IdempotencyRecord:
+        with self._lock:
+            return self._records.setdefault(record.key, record)
 
     def close(self) -> None:
         self._signal.notify()

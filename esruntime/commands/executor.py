@@ -6,6 +6,12 @@ the manifest, valid against the schema), derive tags from the schema's domain-id
 append on the condition that nothing matching the query was appended after the head. When that
 condition fails, the whole attempt runs again (bounded, with jittered backoff); exhausted
 retries end in ``conflict``.
+
+With an idempotency key the first result is exactly-once: it is recorded in the transaction of
+the append (or on its own when nothing is appended), a repeat returns it without running the
+handler, and concurrent repeats converge on it (the loser's conditional append conflicts, or its
+record collides, and either way it finds the winner's record). Conflicts and faults are not
+recorded: the same key may try again.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from esruntime.commands.query import build_query, tag_value
 from esruntime.errors import (
     EventValidationError,
     HandlerFault,
+    IdempotencyKeyReused,
     IntegrityError,
     InvalidCommandInput,
     UnknownCommandError,
@@ -29,6 +36,12 @@ from esruntime.errors import (
 from esruntime.events import AppendCondition, Event, SequencedEvent, new_event_id
 from esruntime.handlers.manifest import HandlerManifest
 from esruntime.handlers.python import Emit, PythonHandler, Rejection
+from esruntime.idempotency import (
+    DuplicateIdempotencyKey,
+    IdempotencyRecord,
+    check_key,
+    fingerprint,
+)
 from esruntime.protocols import EventStore
 from esruntime.schema.model import Schema
 from esruntime.schema.validation import upcast, validate_event
@@ -49,6 +62,17 @@ class CommandResult:
     code: str | None = None
     message: str | None = None
     retries: int = 0
+    replayed: bool = False
+    """True when this is the recorded result of an earlier request with the same key."""
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "outcome": self.outcome,
+            "position": self.position if not self.event_ids else None,
+            "event_ids": list(self.event_ids),
+            "code": self.code,
+            "message": self.message,
+        }
 
 
 @frozen
@@ -96,10 +120,57 @@ class CommandExecutor:
         return registered
 
     def execute(
-        self, name: str, command: object, *, context: Mapping[str, Any] | None = None
+        self,
+        name: str,
+        command: object,
+        *,
+        idempotency_key: str | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> CommandResult:
         """Run ``command`` through handler ``name``; see the module docstring."""
         registered = self._lookup(name)
+        if idempotency_key is None:
+            return self._execute(registered, command, None, context)
+        check_key(idempotency_key)
+        digest = fingerprint(name, command)
+        previous = self._store.recall(idempotency_key)
+        if previous is not None:
+            return self._replay(previous, digest)
+        result = self._execute(registered, command, (idempotency_key, digest), context)
+        if result.outcome == "conflict" or result.replayed or result.event_ids:
+            return result  # conflicts are not recorded; appended results were, with the events
+        kept = self._store.remember(IdempotencyRecord(idempotency_key, digest, result.to_record()))
+        if kept.fingerprint != digest or kept.result != result.to_record():
+            return self._replay(kept, digest)  # a concurrent repeat recorded its result first
+        return result
+
+    def _replay(self, record: IdempotencyRecord, digest: str) -> CommandResult:
+        if record.fingerprint != digest:
+            raise IdempotencyKeyReused(
+                f"idempotency key {record.key!r} was first used with another command or input"
+            )
+        stored = record.result
+        event_ids = tuple(stored.get("event_ids") or ())
+        position = stored.get("position")
+        if event_ids:
+            last = self._store.get(event_ids[-1])
+            position = None if last is None else last.position
+        return CommandResult(
+            stored["outcome"],
+            position=position,
+            event_ids=event_ids,
+            code=stored.get("code"),
+            message=stored.get("message"),
+            replayed=True,
+        )
+
+    def _execute(
+        self,
+        registered: _Registered,
+        command: object,
+        key: tuple[str, str] | None,
+        context: Mapping[str, Any] | None,
+    ) -> CommandResult:
         if not isinstance(command, dict):
             kind = type(command).__name__
             return CommandResult(
@@ -113,6 +184,10 @@ class CommandExecutor:
             return CommandResult("rejected", code="invalid_input", message=str(exc))
         metadata = _metadata(registered.manifest, context)
         for attempt in range(self.max_retries + 1):
+            if key is not None and attempt > 0:
+                previous = self._store.recall(key[0])
+                if previous is not None:  # a concurrent repeat won the race
+                    return self._replay(previous, key[1])
             handler = registered.factory()
             rejection = handler.validate(command)
             if rejection is not None:
@@ -133,15 +208,20 @@ class CommandExecutor:
             events = [_event(registered.manifest, schema, emit, metadata) for emit in decision]
             if not events:
                 return CommandResult("ok", position=result.head, retries=attempt)
+            outcome = CommandResult("ok", event_ids=tuple(e.id for e in events), retries=attempt)
+            record = None if key is None else IdempotencyRecord(*key, outcome.to_record())
             try:
-                position = self._store.append(events, AppendCondition(query, after=result.head))
+                position = self._store.append(
+                    events, AppendCondition(query, after=result.head), record=record
+                )
             except IntegrityError:
                 if attempt < self.max_retries:
                     time.sleep(random.uniform(0, self._backoff * 2**attempt))
                 continue
-            return CommandResult(
-                "ok", position=position, event_ids=tuple(e.id for e in events), retries=attempt
-            )
+            except DuplicateIdempotencyKey as exc:  # a concurrent repeat recorded first
+                assert key is not None
+                return self._replay(exc.existing, key[1])
+            return evolve(outcome, position=position)
         return CommandResult(
             "conflict",
             message=(

@@ -21,6 +21,7 @@ from esruntime.errors import (
     SubscriptionTimeout,
 )
 from esruntime.events import AppendCondition, Event, Query, QueryItem
+from esruntime.idempotency import DuplicateIdempotencyKey, IdempotencyRecord
 from esruntime.protocols import EventStore
 
 __all__ = ["EventStoreContract"]
@@ -420,6 +421,36 @@ class EventStoreContract:
         assert store.count("A", having_field='we"ird.key') == 1
         assert store.count("A", having_field="$x") == 1
         assert store.count("A", having_field="we") == 0
+
+    # -- idempotency records -------------------------------------------------------------------
+
+    def test_a_record_is_written_with_the_events_it_describes(self, store: EventStore) -> None:
+        record = IdempotencyRecord("key-1", "fp", {"outcome": "ok", "event_ids": ["evt_a"]})
+        assert store.recall("key-1") is None
+        store.append(Event("A", id="evt_a"), record=record)
+        assert store.recall("key-1") == record
+        with pytest.raises(DuplicateIdempotencyKey) as duplicate:
+            store.append(Event("B"), record=IdempotencyRecord("key-1", "other", {}))
+        assert duplicate.value.existing == record
+        assert positions(store) == [1]
+
+    def test_a_record_is_not_written_when_the_condition_fails(self, store: EventStore) -> None:
+        store.append(Event("A"))
+        record = IdempotencyRecord("key-2", "fp", {"outcome": "ok"})
+        with pytest.raises(IntegrityError):
+            store.append(Event("B"), AppendCondition(Query(), after=0), record=record)
+        assert store.recall("key-2") is None
+        assert store.append(Event("B"), AppendCondition(Query(), after=1), record=record) == 2
+        assert store.recall("key-2") == record
+
+    def test_remember_keeps_the_first_record_of_a_key(self, make_store: StoreFactory) -> None:
+        store, other = make_store(tenant="records-a"), make_store(tenant="records-b")
+        first = IdempotencyRecord("k", "fp-1", {"outcome": "rejected", "code": "x"})
+        assert store.remember(first) == first
+        assert store.remember(IdempotencyRecord("k", "fp-2", {})) == first
+        assert other.recall("k") is None  # records are per tenant
+        with pytest.raises(InvalidQueryError, match="idempotency key"):
+            IdempotencyRecord("", "fp", {})
 
     # -- tenancy -------------------------------------------------------------------------------
 

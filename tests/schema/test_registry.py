@@ -61,9 +61,7 @@ def make(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Factory]:
     if request.param == "sqlite":
         engine = create_store_engine(f"sqlite:///{tmp_path}/registry.db")
     else:
-        engine = request.getfixturevalue("postgres_engine")
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS esr_schema_versions")
+        engine = request.getfixturevalue("postgres_engine")  # every esruntime table dropped
     engines.append(engine)
 
     def make_sql(tenant: str = "default") -> Pair:

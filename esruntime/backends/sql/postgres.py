@@ -41,7 +41,7 @@ WriteShape = tuple[sql.ItemShape, ...] | None
 
 
 @lru_cache(maxsize=1024)
-def write_statement(shape: WriteShape, any_event: bool) -> str:
+def write_statement(shape: WriteShape, any_event: bool, with_record: bool = False) -> str:
     """The write: ok flag and new head, from ``ok``, ``h`` (the head) and the batch's columns.
 
     Each column of the batch is one text parameter joined by U+001E, split by the server:
@@ -57,6 +57,14 @@ def write_statement(shape: WriteShape, any_event: bool) -> str:
     else:
         exists = "FALSE"
     columns = ", ".join(["string_to_array(?, chr(30))"] * 5)
+    # The idempotency record is written with the events, and only when they are.
+    record = (
+        ",\nrecord AS (\n    INSERT INTO esr_idempotency"
+        " (tenant_id, key, fingerprint, result, created_at)\n"
+        "    SELECT ?, ?, ?, ?, ? FROM ok WHERE ok.ok\n)"
+        if with_record
+        else ""
+    )
     text = f"""
 WITH ok AS (SELECT NOT ({exists}) AS ok),
 h AS (SELECT coalesce(max(position), 0) AS head FROM esr_events WHERE tenant_id = ?),
@@ -73,7 +81,7 @@ new_tags AS (
     FROM h, ok, unnest(string_to_array(?, chr(30)), string_to_array(?, chr(30)),
                        string_to_array(?, chr(30))) AS u(g, n, t)
     WHERE ok.ok
-)
+){record}
 SELECT ok.ok, h.head + ? FROM ok, h"""
     return sql.for_paramstyle(text, "format")
 

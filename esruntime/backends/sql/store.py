@@ -8,7 +8,9 @@ of going through SQLAlchemy's statement layer on every call.
 from __future__ import annotations
 
 import heapq
+import json
 import re
+import sqlite3
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -41,6 +43,7 @@ from esruntime.events import (
     ReadResult,
     SequencedEvent,
 )
+from esruntime.idempotency import DuplicateIdempotencyKey, IdempotencyRecord
 from esruntime.subscriptions import AppendSignal, Subscription
 
 __all__ = ["SqlEventStore"]
@@ -56,6 +59,12 @@ _BY_POSITIONS = (
     f"SELECT {sql.EVENT_COLUMNS} FROM esr_events e WHERE e.tenant_id = ? AND e.position IN"
 )
 _COUNT = "SELECT count(*) FROM esr_events WHERE tenant_id = ? AND type = ?"
+_REMEMBER = (
+    "INSERT INTO esr_idempotency (tenant_id, key, fingerprint, result, created_at)"
+    " VALUES (?, ?, ?, ?, ?)"
+)
+_UNLESS_KNOWN = " ON CONFLICT (tenant_id, key) DO NOTHING"
+_RECALL = "SELECT key, fingerprint, result FROM esr_idempotency WHERE tenant_id = ? AND key = ?"
 _TYPE_COUNTS = "SELECT type, count(*) FROM esr_events WHERE tenant_id = ? GROUP BY type"
 
 ReadPlan = tuple[str, list[Any]]
@@ -154,21 +163,30 @@ class SqlEventStore:
     # -- appending -----------------------------------------------------------------------------
 
     def append(
-        self, events: Event | Sequence[Event], condition: AppendCondition | None = None
+        self,
+        events: Event | Sequence[Event],
+        condition: AppendCondition | None = None,
+        *,
+        record: IdempotencyRecord | None = None,
     ) -> int:
         encoded = encode_events(events, self.max_event_bytes)
         check_condition(condition)
         if self._thread_connections is not None:
             with translate_errors():  # the hot path, without _connection()'s generator
-                head = self._append_sqlite(self._thread_connections.get(), encoded, condition)
+                conn = self._thread_connections.get()
+                head = self._append_sqlite(conn, encoded, condition, record)
         else:
             with self._connection() as conn:
-                head = self._append_postgres(conn, encoded, condition)
+                head = self._append_postgres(conn, encoded, condition, record)
         self._signal.notify()
         return head
 
     def _append_sqlite(
-        self, conn: Any, encoded: list[EncodedEvent], condition: AppendCondition | None
+        self,
+        conn: Any,
+        encoded: list[EncodedEvent],
+        condition: AppendCondition | None,
+        record: IdempotencyRecord | None,
     ) -> int:
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -177,6 +195,13 @@ class SqlEventStore:
                 assert condition is not None
                 raise _condition_failed(condition)
             ((head,),) = found
+            if record is not None:
+                try:
+                    conn.execute(self._sql(_REMEMBER), self._record_params(record))
+                except sqlite3.IntegrityError:
+                    existing = self._recall(conn, record.key)
+                    assert existing is not None
+                    raise DuplicateIdempotencyKey(existing) from None
             sqlite.insert_rows(conn, *self._rows(encoded, head + 1))
             conn.commit()
         except BaseException:
@@ -203,32 +228,50 @@ class SqlEventStore:
         return rows
 
     def _append_postgres(
-        self, conn: Any, encoded: list[EncodedEvent], condition: AppendCondition | None
+        self,
+        conn: Any,
+        encoded: list[EncodedEvent],
+        condition: AppendCondition | None,
+        record: IdempotencyRecord | None,
     ) -> int:
         items = None if condition is None else _condition_items(condition)
         any_event = condition is not None and condition.fail_if_events_match.matches_all
         # A condition too long for one statement is checked on its own, under the lock.
         check_first = condition is not None and items is None and not any_event
         shape = sql.shape_of(items) if items else None
-        text = postgres.write_statement(shape, any_event)
+        text = postgres.write_statement(shape, any_event, record is not None)
         after = 0 if condition is None else condition.after or 0
         params = postgres.write_params(
             self._tenant_id, encoded, _now_micros(), items, after, any_event
         )
-        if check_first:
-            assert condition is not None
-            conn.execute("BEGIN")
-            conn.execute(postgres.LOCK_TENANT, (self._tenant_id,))
-            self._check(conn, condition)
-            row = conn.execute(text, params).fetchone()
-            conn.execute("COMMIT")
-        else:
-            with conn.pipeline():
+        if record is not None:
+            params[-1:-1] = self._record_params(record)
+        try:
+            if check_first:
+                assert condition is not None
                 conn.execute("BEGIN")
                 conn.execute(postgres.LOCK_TENANT, (self._tenant_id,))
-                cursor = conn.execute(text, params)
+                self._check(conn, condition)
+                row = conn.execute(text, params).fetchone()
                 conn.execute("COMMIT")
-            row = cursor.fetchone()
+            else:
+                with conn.pipeline():
+                    conn.execute("BEGIN")
+                    conn.execute(postgres.LOCK_TENANT, (self._tenant_id,))
+                    cursor = conn.execute(text, params)
+                    conn.execute("COMMIT")
+                row = cursor.fetchone()
+        except Exception as exc:
+            if (
+                record is None
+                or getattr(exc, "sqlstate", None) != "23505"
+                or "esr_idempotency" not in str(exc)
+            ):
+                raise
+            postgres.abort(conn)
+            existing = self._recall(conn, record.key)
+            assert existing is not None
+            raise DuplicateIdempotencyKey(existing) from None
         ok, head = row
         if not ok:
             assert condition is not None
@@ -421,6 +464,30 @@ class SqlEventStore:
         with self._connection() as conn:
             rows = conn.execute(self._sql(_TYPE_COUNTS), (self._tenant_id,)).fetchall()
         return {type_: int(n) for type_, n in rows}
+
+    # -- idempotency records -------------------------------------------------------------------
+
+    def _record_params(self, record: IdempotencyRecord) -> list[Any]:
+        result = json.dumps(dict(record.result), separators=(",", ":"))
+        return [self._tenant_id, record.key, record.fingerprint, result, _now_micros()]
+
+    def _recall(self, conn: Any, key: str) -> IdempotencyRecord | None:
+        row = conn.execute(self._sql(_RECALL), (self._tenant_id, key)).fetchone()
+        return None if row is None else IdempotencyRecord(row[0], row[1], decode(row[2]))
+
+    def recall(self, key: str) -> IdempotencyRecord | None:
+        check_lookup("key", key)
+        with self._connection() as conn:
+            return self._recall(conn, key)
+
+    def remember(self, record: IdempotencyRecord) -> IdempotencyRecord:
+        with self._connection() as conn:
+            conn.execute(self._sql(_REMEMBER + _UNLESS_KNOWN), self._record_params(record))
+            if not self._postgres:
+                conn.commit()
+            existing = self._recall(conn, record.key)
+        assert existing is not None
+        return existing
 
     def close(self) -> None:
         """Wake this store's subscribers; dispose of the engine when the store created it."""

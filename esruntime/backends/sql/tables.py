@@ -26,7 +26,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-__all__ = ["TAG_SEPARATOR", "event_tags", "events", "metadata", "schema_versions", "tenants"]
+__all__ = [
+    "TAG_SEPARATOR",
+    "event_tags",
+    "events",
+    "idempotency",
+    "metadata",
+    "schema_versions",
+    "tenants",
+]
 
 TAG_SEPARATOR = "\x1f"
 
@@ -78,4 +86,15 @@ schema_versions = Table(
     Column("created_at", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"),
     PrimaryKeyConstraint("tenant_id", "seq", name="esr_schema_versions_pk"),
     Index("esr_schema_versions_version", "tenant_id", "version", unique=True),
+)
+
+idempotency = Table(
+    "esr_idempotency",
+    metadata,
+    Column("tenant_id", Integer, nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("result", Text, nullable=False, comment="the first result, JSON"),
+    Column("created_at", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"),
+    PrimaryKeyConstraint("tenant_id", "key", name="esr_idempotency_pk"),
 )
