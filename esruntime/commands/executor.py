@@ -35,7 +35,7 @@ from esruntime.errors import (
 )
 from esruntime.events import AppendCondition, Event, SequencedEvent, new_event_id
 from esruntime.handlers.manifest import HandlerManifest
-from esruntime.handlers.python import Emit, PythonHandler, Rejection
+from esruntime.handlers.python import CommandHandler, Emit, PythonHandler, Rejection
 from esruntime.idempotency import (
     DuplicateIdempotencyKey,
     IdempotencyRecord,
@@ -78,7 +78,7 @@ class CommandResult:
 @frozen
 class _Registered:
     manifest: HandlerManifest
-    factory: Callable[[], PythonHandler] = field(repr=False)
+    factory: Callable[[], CommandHandler] = field(repr=False)
 
 
 class CommandExecutor:
@@ -106,9 +106,15 @@ class CommandExecutor:
     def register(self, handler: type[PythonHandler]) -> HandlerManifest:
         """Register a Python handler class under its command name (replacing an earlier one)."""
         manifest = handler.manifest()
-        with self._lock:
-            self._handlers[manifest.name] = _Registered(manifest, handler)
+        self.register_factory(manifest, handler)
         return manifest
+
+    def register_factory(
+        self, manifest: HandlerManifest, factory: Callable[[], CommandHandler]
+    ) -> None:
+        """Register any handler: ``factory`` makes a fresh instance for every attempt."""
+        with self._lock:
+            self._handlers[manifest.name] = _Registered(manifest, factory)
 
     def manifest(self, name: str) -> HandlerManifest:
         return self._lookup(name).manifest
@@ -196,10 +202,10 @@ class CommandExecutor:
                 )
             schema = self._schema()
             result = self._store.read(query)
-            for event in result.events:
-                if schema is not None:
-                    event = _upcast(schema, event)
-                handler.apply(event)
+            replayed = result.events
+            if schema is not None:
+                replayed = [_upcast(schema, event) for event in replayed]
+            handler.apply_all(replayed)
             decision = handler.handle(command)
             if isinstance(decision, Rejection):
                 return CommandResult(

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from attrs import frozen
 
 from esruntime.events import SequencedEvent
 from esruntime.handlers.manifest import EmitSpec, HandlerManifest, ReadSpec
 
-__all__ = ["Decision", "Emit", "PythonHandler", "Rejection"]
+__all__ = ["CommandHandler", "Decision", "Emit", "PythonHandler", "Rejection"]
 
 
 @frozen
@@ -53,6 +53,17 @@ class Rejection:
 
 
 Decision = Sequence[Emit] | Rejection
+
+
+class CommandHandler(Protocol):
+    """One command's handler instance, as the executor drives it (Python or WebAssembly):
+    ``validate``, then ``apply_all`` with the replayed events, then ``handle``."""
+
+    def validate(self, command: dict[str, Any]) -> Rejection | None: ...
+
+    def apply_all(self, events: Sequence[SequencedEvent]) -> None: ...
+
+    def handle(self, command: dict[str, Any]) -> Decision: ...
 
 
 class PythonHandler(ABC):
@@ -83,6 +94,11 @@ class PythonHandler(ABC):
 
     def apply(self, event: SequencedEvent) -> None:  # noqa: B027 - replaying is optional
         """Fold one replayed event into this instance's state (in position order)."""
+
+    def apply_all(self, events: Sequence[SequencedEvent]) -> None:
+        """Fold replayed events in position order (the executor's entry point)."""
+        for event in events:
+            self.apply(event)
 
     @abstractmethod
     def handle(self, command: dict[str, Any]) -> Decision:
