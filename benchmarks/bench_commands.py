@@ -1,0 +1,150 @@
+"""Command executor benchmark: transfers through ``CommandExecutor`` with a Python handler.
+
+Run: ``python benchmarks/bench_commands.py`` (``--quick`` for a smoke run). For each backend and
+each history size (10, 100, 1,000 prior events per command), every measured command transfers
+between its own two accounts, so each one replays exactly that many events. Baseline in the
+same run: the store operations the command performs (the read of its query and the conditional
+append of its two events) without the executor and handler; the ratio is the executor's cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from esruntime import (
+    AppendCondition,
+    Event,
+    EventStore,
+    InMemoryEventStore,
+    SqlEventStore,
+    create_store_engine,
+)
+from esruntime.commands import CommandExecutor, build_query
+from esruntime.schema import parse_schema
+from tests.commands.bank import SCHEMA, OpenAccount, TransferFunds
+
+BANK = parse_schema(SCHEMA)
+
+
+def populate(store: EventStore, pairs: int, history: int) -> None:
+    """``pairs`` pairs of accounts; each account opened plus deposits: ``history`` events a pair."""
+    per_account = max(history // 2 - 1, 0)
+    batch: list[Event] = []
+    for n in range(pairs * 2):
+        account = f"acc{n}"
+        tags = [f"account_id:{account}"]
+        batch.append(
+            Event("AccountOpened", {"account_id": account, "owner": "o", "currency": "EUR"}, tags)
+        )
+        batch.extend(
+            Event("Deposited", {"account_id": account, "amount": 1000.0}, tags)
+            for _ in range(per_account)
+        )
+        if len(batch) >= 1000:
+            store.append(batch)
+            batch = []
+    if batch:
+        store.append(batch)
+
+
+def time_commands(executor: CommandExecutor, pairs: int) -> float:
+    started = time.perf_counter()
+    for n in range(pairs):
+        command = {"source_account": f"acc{2 * n}", "dest_account": f"acc{2 * n + 1}", "amount": 1}
+        result = executor.execute("transfer_funds", command)
+        assert result.outcome == "ok", result
+    return (time.perf_counter() - started) / pairs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commands", type=int, default=300)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.commands, args.runs = 50, 1
+    directory = Path(tempfile.mkdtemp(prefix="esruntime-bench-"))
+    counter = iter(range(1_000_000))
+    pg_engine = create_store_engine(args.postgres_url)
+
+    def postgres() -> EventStore:
+        with pg_engine.begin() as conn:
+            conn.exec_driver_sql(
+                "DROP TABLE IF EXISTS esr_event_tags, esr_events, esr_tenants, esr_idempotency"
+            )
+        return SqlEventStore(pg_engine)
+
+    backends: dict[str, Callable[[], EventStore]] = {
+        "memory": InMemoryEventStore,
+        "SQLite": lambda: SqlEventStore(f"sqlite:///{directory}/c{next(counter)}.db"),
+        "PostgreSQL": postgres,
+    }
+    columns = ["backend", "prior events", "commands/s", "µs per command", "store-only µs"]
+    print("| " + " | ".join([*columns, "executor overhead"]) + " |")
+    print("|---|---|---|---|---|---|")
+    fits: dict[str, dict[int, float]] = {}
+    for name, make in backends.items():
+        for history in (10, 100, 1000):
+            command_us, store_us = [], []
+            for _ in range(args.runs):
+                store = make()
+                populate(store, args.commands * 2, history)
+                executor = CommandExecutor(store, schema=lambda: BANK)
+                executor.register(OpenAccount)
+                executor.register(TransferFunds)
+                command_us.append(time_commands(executor, args.commands) * 1e6)
+                # The second half of the pairs, untouched so far: the same history per command.
+                store_us.append(store_only(store, args.commands, args.commands) * 1e6)
+                store.close()
+            c, s = statistics.median(command_us), statistics.median(store_us)
+            fits.setdefault(name, {})[history] = c
+            print(
+                f"| {name} | {history:,} | {1e6 / c:,.0f} | {c:,.1f} | {s:,.1f} | {c / s:.2f}x |",
+                flush=True,
+            )
+    pg_engine.dispose()
+    print()
+    for name, by_history in fits.items():
+        per_event = (by_history[1000] - by_history[10]) / 990
+        fixed = by_history[10] - 10 * per_event
+        print(
+            f"- {name}: ~{per_event:.2f} µs per replayed event, ~{fixed:.0f} µs fixed per command"
+        )
+
+
+def store_only(store: EventStore, first_pair: int, pairs: int) -> float:
+    """Seconds per command of the bare store work, on pairs ``first_pair`` onwards."""
+    manifest = TransferFunds.manifest()
+    started = time.perf_counter()
+    for n in range(first_pair, first_pair + pairs):
+        source, dest = f"acc{2 * n}", f"acc{2 * n + 1}"
+        query = build_query(manifest, {"source_account": source, "dest_account": dest})
+        result = store.read(query)
+        events = [
+            Event(
+                "SentFunds",
+                {"account_id": source, "amount": 1, "recipient_id": dest},
+                [f"account_id:{source}", f"recipient_id:{dest}"],
+            ),
+            Event(
+                "ReceivedFunds",
+                {"account_id": dest, "amount": 1, "sender_id": source},
+                [f"account_id:{dest}", f"sender_id:{source}"],
+            ),
+        ]
+        store.append(events, AppendCondition(query, after=result.head))
+    return (time.perf_counter() - started) / pairs
+
+
+if __name__ == "__main__":
+    main()
