@@ -16,7 +16,7 @@ from cattrs.gen import make_dict_structure_fn
 
 from esruntime.errors import InvalidManifestError
 
-__all__ = ["EmitSpec", "HandlerManifest", "ReadSpec", "parse_manifest"]
+__all__ = ["EmitSpec", "HandlerManifest", "ReadSpec", "manifest_document", "parse_manifest"]
 
 ABI_VERSION = 1
 _COMMAND_NAME = re.compile(r"[a-z][a-z0-9_]{0,99}")
@@ -158,3 +158,20 @@ def parse_manifest(document: object) -> HandlerManifest:
         else:
             problems = [f"$: {exc}"]
         raise InvalidManifestError(problems) from None
+
+
+def manifest_document(manifest: HandlerManifest) -> dict[str, Any]:
+    """The manifest as its JSON document (``parse_manifest`` reads it back)."""
+    document: dict[str, Any] = {
+        "abi": manifest.abi,
+        "name": manifest.name,
+        "version": manifest.version,
+        "reads": [{"type": r.type, "domain_ids": list(r.domain_ids)} for r in manifest.reads],
+        "input_domain_ids": dict(manifest.input_domain_ids),
+        "emits": [{"type": e.type} for e in manifest.emits],
+    }
+    for key in ("description", "input_schema", "sdk"):
+        value = getattr(manifest, key)
+        if value is not None:
+            document[key] = value
+    return document

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -30,6 +31,7 @@ __all__ = [
     "TAG_SEPARATOR",
     "event_tags",
     "events",
+    "handlers",
     "idempotency",
     "metadata",
     "schema_versions",
@@ -97,4 +99,20 @@ idempotency = Table(
     Column("result", Text, nullable=False, comment="the first result, JSON"),
     Column("created_at", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"),
     PrimaryKeyConstraint("tenant_id", "key", name="esr_idempotency_pk"),
+)
+
+handlers = Table(
+    "esr_handlers",
+    metadata,
+    Column("tenant_id", Integer, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("seq", Integer, nullable=False, comment="1, 2, 3... per handler: the upload order"),
+    Column("version", String(100), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("manifest", Text, nullable=False, comment="the manifest's JSON document"),
+    Column("module", LargeBinary, nullable=False),
+    Column("uploaded_at", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"),
+    PrimaryKeyConstraint("tenant_id", "name", "seq", name="esr_handlers_pk"),
+    Index("esr_handlers_version", "tenant_id", "name", "version", unique=True),
 )

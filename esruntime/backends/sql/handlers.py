@@ -1,0 +1,129 @@
+"""The handler registry's versions in SQL (``esr_handlers``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import exc as sa_exc
+
+from esruntime.backends.sql import setup
+from esruntime.backends.sql.connections import create_store_engine
+from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.tables import handlers as table
+from esruntime.handlers.manifest import manifest_document, parse_manifest
+from esruntime.handlers.registry import BaseHandlerRegistry, Describe, HandlerVersion
+from esruntime.schema.model import Schema
+
+__all__ = ["SqlHandlerRegistry"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_COLUMNS = (
+    table.c.name,
+    table.c.version,
+    table.c.sha256,
+    table.c.size,
+    table.c.manifest,
+    table.c.uploaded_at,
+)
+
+
+class SqlHandlerRegistry(BaseHandlerRegistry):
+    """One tenant's handler versions in SQLite or PostgreSQL; every version's bytes are kept."""
+
+    def __init__(
+        self,
+        engine: Engine | str,
+        describe: Describe,
+        schema: Callable[[], Schema | None] = lambda: None,
+        tenant: str = "default",
+        *,
+        create_tables: bool = True,
+    ) -> None:
+        super().__init__(tenant, describe, schema)
+        self._engine = create_store_engine(engine) if isinstance(engine, str) else engine
+        with translate_errors():
+            if create_tables:
+                setup.create_tables(self._engine)
+            self._tenant_id = setup.register_tenant(self._engine, self.tenant)
+
+    def _store(self, handler: HandlerVersion, module: bytes) -> bool:
+        mine = (table.c.tenant_id == self._tenant_id) & (table.c.name == handler.name)
+        with translate_errors():
+            try:
+                with self._engine.begin() as conn:
+                    seq = conn.execute(
+                        select(func.coalesce(func.max(table.c.seq), 0)).where(mine)
+                    ).scalar_one()
+                    conn.execute(
+                        insert(table).values(
+                            tenant_id=self._tenant_id,
+                            name=handler.name,
+                            seq=int(seq) + 1,
+                            version=handler.version,
+                            sha256=handler.sha256,
+                            size=handler.size,
+                            manifest=json.dumps(manifest_document(handler.manifest)),
+                            module=module,
+                            uploaded_at=(handler.uploaded_at - _EPOCH) // timedelta(microseconds=1),
+                        )
+                    )
+            except sa_exc.IntegrityError:
+                return False
+        return True
+
+    def versions(self, name: str) -> list[HandlerVersion]:
+        query = (
+            select(*_COLUMNS)
+            .where(table.c.tenant_id == self._tenant_id, table.c.name == name)
+            .order_by(table.c.seq)
+        )
+        with translate_errors(), self._engine.connect() as conn:
+            return [_version(row) for row in conn.execute(query)]
+
+    def handlers(self) -> list[HandlerVersion]:
+        latest = (
+            select(table.c.name, func.max(table.c.seq).label("seq"))
+            .where(table.c.tenant_id == self._tenant_id)
+            .group_by(table.c.name)
+            .subquery()
+        )
+        query = (
+            select(*_COLUMNS)
+            .join(latest, (table.c.name == latest.c.name) & (table.c.seq == latest.c.seq))
+            .where(table.c.tenant_id == self._tenant_id)
+            .order_by(table.c.name)
+        )
+        with translate_errors(), self._engine.connect() as conn:
+            return [_version(row) for row in conn.execute(query)]
+
+    def module(self, name: str, version: str | None = None) -> bytes | None:
+        query = select(table.c.module).where(
+            table.c.tenant_id == self._tenant_id, table.c.name == name
+        )
+        if version is not None:
+            query = query.where(table.c.version == version)
+        query = query.order_by(table.c.seq.desc()).limit(1)
+        with translate_errors(), self._engine.connect() as conn:
+            found = conn.execute(query).scalar()
+        return None if found is None else bytes(found)
+
+    def delete(self, name: str) -> bool:
+        statement = delete(table).where(table.c.tenant_id == self._tenant_id, table.c.name == name)
+        with translate_errors(), self._engine.begin() as conn:
+            return conn.execute(statement).rowcount > 0
+
+
+def _version(row: Any) -> HandlerVersion:
+    name, version, sha256, size, manifest, uploaded_at = row
+    return HandlerVersion(
+        name,
+        version,
+        sha256,
+        int(size),
+        parse_manifest(json.loads(manifest)),
+        _EPOCH + timedelta(microseconds=int(uploaded_at)),
+    )

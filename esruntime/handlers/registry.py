@@ -1,0 +1,240 @@
+"""The handler registry: a tenant's uploaded WebAssembly handlers, every version kept.
+
+An upload is checked before it is stored (ABI.md §Upload validation): the version is semver,
+the module describes itself (``describe`` loads it under limits and returns its manifest), the
+manifest's name is the command's, and its types and domain ids exist in the tenant's schema.
+Results are the HTTP API's shapes: :class:`UploadAccepted` (with warnings) or
+:class:`UploadRejected` (every error). Backends only store versions; the rules live here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Literal
+
+from attrs import field, frozen
+
+from esruntime.checks import check_tenant
+from esruntime.errors import EsruntimeError
+from esruntime.handlers.checks import ManifestProblem, check_manifest
+from esruntime.handlers.manifest import HandlerManifest
+from esruntime.schema.model import Schema
+
+__all__ = [
+    "MAX_MODULE_BYTES",
+    "BaseHandlerRegistry",
+    "HandlerVersion",
+    "InMemoryHandlerRegistry",
+    "UploadAccepted",
+    "UploadRejected",
+    "UploadResult",
+]
+
+MAX_MODULE_BYTES = 10 * 1024 * 1024
+_SEMVER = re.compile(
+    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?"
+)
+_COMMAND = re.compile(r"[a-z][a-z0-9_]{0,99}")
+
+Describe = Callable[[bytes], HandlerManifest]
+"""Loads a module under limits and returns its manifest; raises EsruntimeError when it cannot."""
+
+
+@frozen
+class HandlerVersion:
+    """One stored version of a handler (its module bytes are fetched on demand)."""
+
+    name: str
+    version: str
+    sha256: str
+    size: int
+    manifest: HandlerManifest = field(repr=False)
+    uploaded_at: datetime
+
+    @property
+    def event_types(self) -> tuple[str, ...]:
+        return self.manifest.read_types
+
+    @property
+    def domain_id_fields(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f for r in self.manifest.reads for f in r.domain_ids))
+
+
+@frozen
+class UploadAccepted:
+    handler: HandlerVersion
+    warnings: tuple[str, ...] = ()
+    status: Literal["ok"] = "ok"
+
+
+@frozen
+class UploadRejected:
+    errors: tuple[ManifestProblem, ...]
+    status: Literal["rejected"] = "rejected"
+
+
+UploadResult = UploadAccepted | UploadRejected
+
+
+class BaseHandlerRegistry(ABC):
+    """The upload rules over an abstract store of versions (see the backends)."""
+
+    def __init__(
+        self, tenant: str, describe: Describe, schema: Callable[[], Schema | None]
+    ) -> None:
+        self._tenant = check_tenant(tenant)
+        self._describe = describe
+        self._schema = schema
+
+    @property
+    def tenant(self) -> str:
+        return self._tenant
+
+    # -- storage, provided by a backend ----------------------------------------------------------
+
+    @abstractmethod
+    def _store(self, handler: HandlerVersion, module: bytes) -> bool:
+        """Keep a new version as the handler's current one; False when that version appeared
+        meanwhile (a concurrent upload)."""
+
+    @abstractmethod
+    def versions(self, name: str) -> list[HandlerVersion]:
+        """Every version of a handler, oldest first."""
+
+    @abstractmethod
+    def handlers(self) -> list[HandlerVersion]:
+        """The current version of every handler, by name."""
+
+    @abstractmethod
+    def module(self, name: str, version: str | None = None) -> bytes | None:
+        """The module bytes of a version (the current one by default)."""
+
+    @abstractmethod
+    def delete(self, name: str) -> bool:
+        """Forget a handler and all its versions; False when there was none."""
+
+    # -- the rules -------------------------------------------------------------------------------
+
+    def current(self, name: str) -> HandlerVersion | None:
+        versions = self.versions(name)
+        return versions[-1] if versions else None
+
+    def upload(self, name: str, module: bytes, version: str) -> UploadResult:
+        """Validate and store ``module`` as ``version`` of command ``name``."""
+        problems = _request_problems(name, module, version)
+        if problems:
+            return UploadRejected(tuple(problems))
+        try:
+            manifest = self._describe(bytes(module))
+        except EsruntimeError as exc:
+            return UploadRejected((ManifestProblem("invalid_module", str(exc)),))
+        for _ in range(5):
+            result = self._upload(name, bytes(module), version, manifest)
+            if result is not None:
+                return result
+        return UploadRejected(
+            (ManifestProblem("busy", f"'{name}' kept changing during the upload; try again"),)
+        )
+
+    def _upload(
+        self, name: str, module: bytes, version: str, manifest: HandlerManifest
+    ) -> UploadResult | None:
+        """The upload's result, or None when a concurrent upload got in the way."""
+        errors, warnings = check_manifest(manifest, self._schema())
+        if manifest.name != name:
+            errors.insert(
+                0,
+                ManifestProblem(
+                    "name_mismatch",
+                    f"The module describes command '{manifest.name}', uploaded as '{name}'",
+                ),
+            )
+        digest = hashlib.sha256(module).hexdigest()
+        existing = next((v for v in self.versions(name) if v.version == version), None)
+        if existing is not None and existing.sha256 != digest:
+            errors.append(
+                ManifestProblem(
+                    "version_exists",
+                    f"Version {version} of '{name}' exists with other bytes; upload a new version",
+                )
+            )
+        if errors:
+            return UploadRejected(tuple(errors))
+        if manifest.version != version:
+            warnings.append(
+                f"The module says version {manifest.version}; it is stored as {version}"
+            )
+        if existing is not None:
+            return UploadAccepted(existing, tuple(warnings))  # the same upload again
+        handler = HandlerVersion(name, version, digest, len(module), manifest, datetime.now(UTC))
+        if not self._store(handler, module):
+            return None
+        return UploadAccepted(handler, tuple(warnings))
+
+
+def _request_problems(name: str, module: bytes, version: str) -> list[ManifestProblem]:
+    problems = []
+    if not isinstance(name, str) or not _COMMAND.fullmatch(name):
+        problems.append(
+            ManifestProblem("invalid_name", f"'{name}' is not a command name ([a-z][a-z0-9_]*)")
+        )
+    if not isinstance(version, str) or not _SEMVER.fullmatch(version):
+        problems.append(
+            ManifestProblem("invalid_version", f"'{version}' is not a semantic version (1.2.0)")
+        )
+    if not isinstance(module, bytes | bytearray) or not module:
+        problems.append(ManifestProblem("invalid_module", "The module is empty"))
+    elif len(module) > MAX_MODULE_BYTES:
+        problems.append(
+            ManifestProblem(
+                "module_too_large",
+                f"The module is {len(module):,} bytes; the limit is {MAX_MODULE_BYTES:,}",
+            )
+        )
+    return problems
+
+
+class InMemoryHandlerRegistry(BaseHandlerRegistry):
+    """Handler versions in process memory."""
+
+    def __init__(
+        self,
+        describe: Describe,
+        schema: Callable[[], Schema | None] = lambda: None,
+        tenant: str = "default",
+    ) -> None:
+        super().__init__(tenant, describe, schema)
+        self._versions: dict[str, list[tuple[HandlerVersion, bytes]]] = {}
+        self._lock = threading.Lock()
+
+    def _store(self, handler: HandlerVersion, module: bytes) -> bool:
+        with self._lock:
+            stored = self._versions.setdefault(handler.name, [])
+            if any(v.version == handler.version for v, _ in stored):
+                return False
+            stored.append((handler, module))
+            return True
+
+    def versions(self, name: str) -> list[HandlerVersion]:
+        with self._lock:
+            return [v for v, _ in self._versions.get(name, [])]
+
+    def handlers(self) -> list[HandlerVersion]:
+        with self._lock:
+            return [stored[-1][0] for _, stored in sorted(self._versions.items()) if stored]
+
+    def module(self, name: str, version: str | None = None) -> bytes | None:
+        with self._lock:
+            for handler, module in reversed(self._versions.get(name, [])):
+                if version is None or handler.version == version:
+                    return module
+        return None
+
+    def delete(self, name: str) -> bool:
+        with self._lock:
+            return self._versions.pop(name, None) is not None
