@@ -14,12 +14,30 @@ from typing import Any
 from esruntime.errors import EventTooLargeError, InvalidEventError, InvalidQueryError
 from esruntime.events import AppendCondition, Event
 
-__all__ = ["DEFAULT_MAX_EVENT_BYTES", "EncodedEvent", "check_condition", "decode", "encode_events"]
+__all__ = [
+    "DEFAULT_MAX_EVENT_BYTES",
+    "EncodedEvent",
+    "check_condition",
+    "decode",
+    "decode_stored",
+    "encode_events",
+]
 
 DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
 
 _encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 decode = json.JSONDecoder().decode
+_scan = json.JSONDecoder().scan_once
+
+
+def decode_stored(text: str) -> Any:
+    """Decode JSON text this module wrote (trusted: compact, one value), skipping the checks
+    ``json.loads`` makes around the C scanner; an empty object is the common metadata."""
+    if text == "{}":
+        return {}
+    return _scan(text, 0)[0]
+
+
 # An escaped NUL preceded by an even number of backslashes: a real U+0000 in a string, which
 # PostgreSQL's jsonb cannot hold. Refused everywhere so that backends agree.
 _ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")

@@ -32,6 +32,7 @@ from esruntime.encoding import (
     EncodedEvent,
     check_condition,
     decode,
+    decode_stored,
     encode_events,
 )
 from esruntime.errors import ConfigurationError, IntegrityError, InvalidQueryError
@@ -415,8 +416,8 @@ class SqlEventStore:
     def _decode(self, row: Sequence[Any]) -> SequencedEvent:
         position, event_id, type_, tags, data, meta, recorded_at = row
         if not self._postgres:
-            data = decode(data)
-            meta = decode(meta)
+            data = decode_stored(data)
+            meta = decode_stored(meta)
         event = Event.from_storage(
             type_, data, tuple(tags.split(TAG_SEPARATOR)) if tags else (), event_id, meta
         )
