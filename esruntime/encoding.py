@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from esruntime.errors import EventTooLargeError, InvalidEventError, InvalidQueryError
@@ -27,7 +27,8 @@ DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
 
 _encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 decode = json.JSONDecoder().decode
-_scan = json.JSONDecoder().scan_once
+# The C scanner behind json.loads (not in typeshed's stubs).
+_scan: Callable[[str, int], tuple[Any, int]] = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009
 
 
 def decode_stored(text: str) -> Any:

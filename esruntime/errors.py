@@ -17,14 +17,15 @@
     ├── InvalidManifestError          (also ValueError) a malformed handler manifest
     ├── InvalidCommandInput           (also ValueError) command input the runtime cannot use
     ├── UnknownCommandError           (also LookupError) no handler is registered for the command
-    ├── HandlerFault                  a handler broke its contract (undeclared or invalid events)
+    ├── HandlerFault                  a handler faulted: trap, fuel, ABI violation, bad events
     ├── IdempotencyKeyReused          (also ValueError) a key's first use was another request
-    └── SchemaError                   (also ValueError) an ESDL schema or event data is refused
-        ├── SchemaSyntaxError         the text does not parse: line, column, found, expected
-        ├── SchemaSemanticError       it parses but is inconsistent: every problem, all at once
-        ├── SchemaTooLargeError       the text exceeds the parser's size limit
-        ├── EventValidationError      event data does not match its event type: every violation
-        └── SchemaRejectedError       a push would break stored events: every breaking change
+    ├── SchemaError                   (also ValueError) an ESDL schema or event data is refused
+    │   ├── SchemaSyntaxError         the text does not parse: line, column, found, expected
+    │   ├── SchemaSemanticError       it parses but is inconsistent: every problem, all at once
+    │   ├── SchemaTooLargeError       the text exceeds the parser's size limit
+    │   ├── EventValidationError      event data does not match its event type: every violation
+    │   └── SchemaRejectedError       a push would break stored events: every breaking change
+    └── InvalidWasmModuleError        (also ValueError) a WebAssembly handler module is refused
 
 Driver errors are translated into these at the store boundary; a driver's own exception never
 escapes an ``EventStore`` method.
@@ -51,6 +52,7 @@ __all__ = [
     "InvalidEventError",
     "InvalidManifestError",
     "InvalidQueryError",
+    "InvalidWasmModuleError",
     "SchemaError",
     "SchemaProblem",
     "SchemaRejectedError",
@@ -212,3 +214,15 @@ class HandlerFault(EsruntimeError):
 
 class IdempotencyKeyReused(EsruntimeError, ValueError):
     """An idempotency key came back with another command or input than its first use."""
+
+
+class InvalidWasmModuleError(EsruntimeError, ValueError):
+    """A WebAssembly handler module is refused at load (ABI.md §Upload validation).
+
+    ``problems`` lists every reason: an import (named), a missing or mistyped export, a wrong
+    ABI version, a trap while describing itself, or a manifest problem with its JSON path.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("invalid WebAssembly handler module: " + "; ".join(self.problems))

@@ -1,0 +1,208 @@
+"""The byte-level side of the WebAssembly handler ABI v1 (ABI.md), without wasmtime.
+
+What the host sends (command input JSON, event frames) and how it reads what the guest returns
+(packed ``(ptr << 32) | len`` buffers, ``ok`` / ``rejected`` / ``error`` JSON). Kept apart from
+the wasmtime host so that the encoding rules can be read, and tested, on their own.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from attrs import frozen
+
+from esruntime.errors import HandlerFault
+from esruntime.events import SequencedEvent
+from esruntime.handlers.python import Decision, Emit, Rejection
+
+__all__ = [
+    "ABI_VIOLATION",
+    "GUEST_ERROR",
+    "OUT_OF_FUEL",
+    "REQUIRED_FUNCTIONS",
+    "TRAP",
+    "WasmLimits",
+    "decode_decision",
+    "decode_status",
+    "decode_validation",
+    "encode_frames",
+    "encode_input",
+    "unpack_buffer",
+]
+
+OUT_OF_FUEL = "out_of_fuel"
+"""Fault code: the guest used up its fuel budget (an endless or too costly computation)."""
+TRAP = "trap"
+"""Fault code: the guest trapped (unreachable, stack overflow, out-of-bounds access, ...)."""
+ABI_VIOLATION = "abi_violation"
+"""Fault code: the guest broke the ABI (alloc failed, bad pointer, oversize or malformed result)."""
+GUEST_ERROR = "guest_error"
+"""Fault code: the guest reported ``{"error": ...}`` instead of a result."""
+
+REQUIRED_FUNCTIONS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "esr_abi_version": ((), ("i32",)),
+    "esr_alloc": (("i32",), ("i32",)),
+    "esr_describe": ((), ("i64",)),
+    "esr_init": ((), ("i64",)),
+    "esr_apply": (("i32", "i32"), ("i64",)),
+    "esr_handle": (("i32", "i32"), ("i64",)),
+}
+"""Required function exports and their ``(params, results)`` value types."""
+OPTIONAL_FUNCTIONS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "esr_validate": (("i32", "i32"), ("i64",)),
+    "_initialize": ((), ()),
+}
+
+_U64 = (1 << 64) - 1
+_U32 = (1 << 32) - 1
+_LENGTH = struct.Struct("<I")
+_SHOWN = 300  # characters of guest output quoted in a fault message
+
+
+@frozen
+class WasmLimits:
+    """What one command may cost a guest; ABI.md §Determinism and limits gives the defaults."""
+
+    fuel: int = 1_000_000_000
+    """Fuel for one command (init, apply, handle and validate together), refilled per command."""
+    memory: int = 64 * 1024 * 1024
+    """Bytes of linear memory; ``memory.grow`` past it returns -1."""
+    input: int = 256 * 1024
+    """Bytes of command input JSON; larger input is rejected as ``invalid_input``."""
+    result: int = 1024 * 1024
+    """Bytes of one guest result buffer."""
+    emits: int = 100
+    """Events in one ``ok`` result."""
+    batch: int = 1024 * 1024
+    """Bytes of event frames per ``esr_apply`` call (a larger single frame goes alone)."""
+
+
+def _fault(message: str) -> HandlerFault:
+    return HandlerFault(ABI_VIOLATION, message)
+
+
+def unpack_buffer(value: int) -> tuple[int, int]:
+    """``(ptr, len)`` of a returned i64 buffer, read unsigned (wasmtime hands back signed)."""
+    value &= _U64
+    return value >> 32, value & _U32
+
+
+def encode_input(command: Mapping[str, Any]) -> bytes:
+    """Command input as compact UTF-8 JSON (ValueError/TypeError if it is not JSON)."""
+    return json.dumps(command, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def _envelope(event: SequencedEvent) -> bytes:
+    data = event.data
+    if isinstance(data, bytes | bytearray):  # stored-as-given JSON text
+        data = json.loads(data)
+    return json.dumps(
+        {
+            "type": event.type,
+            "data": data,
+            "position": event.position,
+            "timestamp": event.timestamp.isoformat(),
+            "id": event.id,
+            "tags": list(event.tags),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+
+
+def encode_frames(events: Sequence[SequencedEvent], batch: int) -> Iterator[bytes]:
+    """Event frames (u32 LE length + envelope JSON), concatenated into batches of ≤ ``batch``
+    bytes; a frame larger than ``batch`` makes a batch of its own."""
+    buffer = bytearray()
+    for event in events:
+        envelope = _envelope(event)
+        frame_size = _LENGTH.size + len(envelope)
+        if buffer and len(buffer) + frame_size > batch:
+            yield bytes(buffer)
+            buffer.clear()
+        buffer += _LENGTH.pack(len(envelope))
+        buffer += envelope
+    if buffer:
+        yield bytes(buffer)
+
+
+def _json(raw: bytes, call: str) -> Any:
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError as exc:
+        raise _fault(f"{call} returned invalid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise _fault(f"{call} returned invalid JSON ({exc}): {text[:_SHOWN]!r}") from None
+
+
+def _guest_error(document: Mapping[str, Any], call: str) -> HandlerFault:
+    shown = json.dumps(document["error"], ensure_ascii=False)[:_SHOWN]
+    return HandlerFault(GUEST_ERROR, f"{call} reported an error: {shown}")
+
+
+def _rejection(body: object, call: str) -> Rejection:
+    if not isinstance(body, Mapping) or not isinstance(body.get("code"), str):
+        raise _fault(f"{call}: 'rejected' must be an object with a string 'code'")
+    message = body.get("message", "")
+    if not isinstance(message, str):
+        raise _fault(f"{call}: 'rejected.message' must be a string")
+    return Rejection(body["code"], message)
+
+
+def _one_key(document: object, call: str, allowed: tuple[str, ...]) -> tuple[str, Any]:
+    keys = [key for key in allowed if isinstance(document, Mapping) and key in document]
+    if len(keys) != 1:
+        expected = " or ".join(f"{{{key!r}: ...}}" for key in allowed)
+        raise _fault(f"{call} returned {str(document)[:_SHOWN]}, not {expected}")
+    assert isinstance(document, Mapping)
+    return keys[0], document[keys[0]]
+
+
+def decode_status(raw: bytes | None, call: str) -> None:
+    """The result of ``esr_init`` / ``esr_apply``: nothing (0) is success, else ``{"error"}``."""
+    if raw is None:
+        return
+    document = _json(raw, call)
+    _one_key(document, call, ("error",))
+    raise _guest_error(document, call)
+
+
+def decode_validation(raw: bytes | None) -> Rejection | None:
+    """The result of ``esr_validate``: nothing (0) passes, ``{"rejected": ...}`` refuses."""
+    if raw is None:
+        return None
+    document = _json(raw, "esr_validate")
+    key, body = _one_key(document, "esr_validate", ("rejected", "error"))
+    if key == "error":
+        raise _guest_error(document, "esr_validate")
+    return _rejection(body, "esr_validate")
+
+
+def decode_decision(raw: bytes, limits: WasmLimits) -> Decision:
+    """The result of ``esr_handle``: ``{"ok": [{"type", "data"}, ...]}`` or ``{"rejected"}``.
+
+    Whether each type is declared and its data valid is the executor's check, as for any handler.
+    """
+    document = _json(raw, "esr_handle")
+    key, body = _one_key(document, "esr_handle", ("ok", "rejected", "error"))
+    if key == "error":
+        raise _guest_error(document, "esr_handle")
+    if key == "rejected":
+        return _rejection(body, "esr_handle")
+    if not isinstance(body, list):
+        raise _fault("esr_handle: 'ok' must be a list of events")
+    if len(body) > limits.emits:
+        raise _fault(f"esr_handle emitted {len(body)} events; the limit is {limits.emits}")
+    emits = []
+    for index, item in enumerate(body):
+        if not isinstance(item, Mapping) or not isinstance(item.get("type"), str):
+            raise _fault(f"esr_handle: ok[{index}] must be an object with a string 'type'")
+        if "data" not in item:
+            raise _fault(f"esr_handle: ok[{index}] ({item['type']}) has no 'data'")
+        emits.append(Emit(item["type"], item["data"]))
+    return emits

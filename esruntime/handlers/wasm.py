@@ -1,0 +1,351 @@
+"""WebAssembly command handlers: a wasmtime host for the handler ABI v1 (ABI.md).
+
+::
+
+    manifest, factory = load_wasm_handler(wasm_bytes)
+    executor.register_factory(manifest, factory)
+
+A module is compiled once per process (cached in memory by the sha256 of its bytes), checked
+(no imports, the required exports with their types, ``esr_abi_version() == 1``, a valid manifest
+from ``esr_describe``) and pre-instantiated. Every command attempt then gets a fresh instance in
+its own ``Store`` with a fuel budget and a memory limit, so nothing a guest does outlives one
+attempt, and a faulted instance is simply dropped. Every way a guest can misbehave ends in a
+:class:`~esruntime.errors.HandlerFault` whose ``code`` is one of ``out_of_fuel``, ``trap``,
+``abi_violation`` or ``guest_error`` (see :mod:`esruntime.handlers.abi`).
+
+Not here yet: an on-disk cache of compiled modules, pooled instances, and the raw FFI call path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import wasmtime
+
+from esruntime.errors import HandlerFault, InvalidManifestError, InvalidWasmModuleError
+from esruntime.events import SequencedEvent
+from esruntime.handlers.abi import (
+    ABI_VIOLATION,
+    OPTIONAL_FUNCTIONS,
+    OUT_OF_FUEL,
+    REQUIRED_FUNCTIONS,
+    TRAP,
+    WasmLimits,
+    decode_decision,
+    decode_status,
+    decode_validation,
+    encode_frames,
+    encode_input,
+    unpack_buffer,
+)
+from esruntime.handlers.manifest import ABI_VERSION, HandlerManifest, parse_manifest
+from esruntime.handlers.python import Decision, Rejection
+
+__all__ = ["WasmHandler", "WasmModule", "load_wasm_handler", "wasm_engine"]
+
+MAX_MODULE_SIZE = 10 * 1024 * 1024
+_CACHE_SIZE = 128  # compiled modules kept in memory, least recently used dropped first
+_U32 = (1 << 32) - 1
+
+_engine: wasmtime.Engine | None = None
+_compiled: OrderedDict[str, wasmtime.Module] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _engine_config() -> wasmtime.Config:
+    """The one engine configuration (compiled modules are only valid under the same one)."""
+    config = wasmtime.Config()
+    config.consume_fuel = True
+    config.cranelift_nan_canonicalization = True  # same inputs, same bits, on every CPU
+    return config
+
+
+def wasm_engine() -> wasmtime.Engine:
+    """The process's wasmtime engine (thread-safe; created on first use)."""
+    global _engine
+    with _lock:
+        if _engine is None:
+            _engine = wasmtime.Engine(_engine_config())
+        return _engine
+
+
+def _compile(wasm: bytes) -> tuple[str, wasmtime.Module]:
+    digest = hashlib.sha256(wasm).hexdigest()
+    with _lock:
+        module = _compiled.get(digest)
+        if module is not None:
+            _compiled.move_to_end(digest)
+            return digest, module
+    engine = wasm_engine()
+    try:
+        wasmtime.Module.validate(engine, wasm)
+        module = wasmtime.Module(engine, wasm)
+    except wasmtime.WasmtimeError as exc:
+        raise InvalidWasmModuleError([f"not a valid WebAssembly module: {exc}"]) from None
+    with _lock:
+        _compiled[digest] = module
+        while len(_compiled) > _CACHE_SIZE:
+            _compiled.popitem(last=False)
+    return digest, module
+
+
+def _signature_problems(module: wasmtime.Module) -> list[str]:
+    """Imports, and missing or mistyped exports (ABI.md §Exports)."""
+    problems = [
+        f"imports {imp.module}.{imp.name} ({_kind(imp.type)}); handler modules may not import "
+        "anything in abi 1"
+        for imp in module.imports
+    ]
+    exports = {export.name: export.type for export in module.exports}
+    memory = exports.get("memory")
+    if not isinstance(memory, wasmtime.MemoryType):
+        problems.append("does not export a memory named 'memory'")
+    elif memory.is_64 or memory.is_shared:
+        problems.append("exports a 64-bit or shared memory; abi 1 needs a plain 32-bit memory")
+    for name, signature in (*REQUIRED_FUNCTIONS.items(), *OPTIONAL_FUNCTIONS.items()):
+        found = exports.get(name)
+        if found is None:
+            if name in REQUIRED_FUNCTIONS:
+                problems.append(f"does not export {name} {_show(signature)}")
+        elif not isinstance(found, wasmtime.FuncType) or _signature(found) != signature:
+            got = (
+                _show(_signature(found)) if isinstance(found, wasmtime.FuncType) else "no function"
+            )
+            problems.append(f"exports {name} as {got}; abi 1 needs {_show(signature)}")
+    return problems
+
+
+def _kind(extern: object) -> str:
+    return type(extern).__name__.removesuffix("Type").lower()
+
+
+def _signature(func: wasmtime.FuncType) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return tuple(map(str, func.params)), tuple(map(str, func.results))
+
+
+def _show(signature: tuple[tuple[str, ...], tuple[str, ...]]) -> str:
+    params, results = signature
+    return f"({', '.join(params)}) -> ({', '.join(results)})"
+
+
+def _fault(call: str, exc: Exception, limits: WasmLimits) -> HandlerFault:
+    """The HandlerFault for a trap or wasmtime error raised out of guest ``call``."""
+    if isinstance(exc, wasmtime.Trap):
+        code = exc.trap_code
+        if code is wasmtime.TrapCode.OUT_OF_FUEL:
+            return HandlerFault(OUT_OF_FUEL, f"{call} ran out of fuel (budget {limits.fuel:,})")
+        reason = code.name.lower() if code is not None else "trap"
+        return HandlerFault(TRAP, f"{call} trapped ({reason}): {exc.message.splitlines()[0]}")
+    return HandlerFault(TRAP, f"{call} failed: {str(exc).splitlines()[0] if str(exc) else exc!r}")
+
+
+class _Instance:
+    """One fresh instance in its own store, called with the ABI's buffer rules.
+
+    Every guest call is guarded: a trap or wasmtime error becomes a HandlerFault and marks the
+    instance dead, so it is never called again.
+    """
+
+    def __init__(self, pre: wasmtime.InstancePre, limits: WasmLimits) -> None:
+        self.limits = limits
+        self.store = wasmtime.Store(wasm_engine())
+        self.store.set_limits(memory_size=limits.memory)
+        self.store.set_fuel(limits.fuel)
+        self._dead = False
+        instance = self._guard("instantiate", pre.instantiate, self.store)
+        exports = instance.exports(self.store)
+        memory = exports["memory"]
+        assert isinstance(memory, wasmtime.Memory)
+        self.memory = memory
+        self.funcs: dict[str, wasmtime.Func] = {}
+        for name in (*REQUIRED_FUNCTIONS, *OPTIONAL_FUNCTIONS):
+            func = exports.get(name)
+            if isinstance(func, wasmtime.Func):
+                self.funcs[name] = func
+        if "_initialize" in self.funcs:
+            self.call("_initialize")
+
+    def _guard(self, call: str, fn: Callable[..., Any], *args: Any) -> Any:
+        if self._dead:
+            raise HandlerFault(TRAP, f"{call}: this instance faulted earlier and was discarded")
+        try:
+            return fn(*args)
+        except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
+            self._dead = True
+            raise _fault(call, exc, self.limits) from None
+
+    def call(self, name: str, *args: int) -> Any:
+        return self._guard(name, self.funcs[name], self.store, *args)
+
+    def send(self, data: bytes, call: str) -> tuple[int, int]:
+        """Copy ``data`` into a guest buffer from ``esr_alloc``; its ``(ptr, len)``."""
+        ptr = self.call("esr_alloc", len(data)) & _U32
+        if ptr == 0:
+            self._dead = True
+            raise HandlerFault(
+                ABI_VIOLATION, f"esr_alloc({len(data)}) returned 0 (for {call}'s input)"
+            )
+        self._check_bounds(ptr, len(data), f"esr_alloc({len(data)})")
+        self.memory.write(self.store, data, ptr)
+        return ptr, len(data)
+
+    def call_buffer(self, name: str, *args: int) -> bytes | None:
+        """Call ``name`` and copy out the buffer it returns (None for 0)."""
+        value = self.call(name, *args)
+        if value == 0:
+            return None
+        ptr, length = unpack_buffer(value)
+        if length > self.limits.result:
+            self._dead = True
+            raise HandlerFault(
+                ABI_VIOLATION,
+                f"{name} returned a {length:,}-byte result; the limit is {self.limits.result:,}",
+            )
+        self._check_bounds(ptr, length, name)
+        return bytes(self.memory.read(self.store, ptr, ptr + length))
+
+    def _check_bounds(self, ptr: int, length: int, call: str) -> None:
+        size = self.memory.data_len(self.store)  # re-read: the call may have grown memory
+        if ptr + length > size:
+            self._dead = True
+            raise HandlerFault(
+                ABI_VIOLATION,
+                f"{call} gave buffer [{ptr:#x}, +{length:,}) outside the {size:,}-byte memory",
+            )
+
+
+class WasmModule:
+    """A checked, compiled handler module: its manifest, and fresh instances on demand."""
+
+    def __init__(
+        self, sha256: str, pre: wasmtime.InstancePre, manifest: HandlerManifest, limits: WasmLimits
+    ) -> None:
+        self.sha256 = sha256
+        self.manifest = manifest
+        self.limits = limits
+        self._pre = pre
+
+    @classmethod
+    def load(cls, wasm: bytes, *, limits: WasmLimits | None = None) -> WasmModule:
+        """Compile (or take from the cache), check and describe a module.
+
+        Raises InvalidWasmModuleError naming every problem found: imports, exports, the ABI
+        version, a fault while describing itself, or the manifest's problems.
+        """
+        limits = limits or WasmLimits()
+        if not isinstance(wasm, bytes | bytearray) or not bytes(wasm[:4]) == b"\0asm":
+            raise InvalidWasmModuleError(["not a WebAssembly binary (no \\0asm header)"])
+        if len(wasm) > MAX_MODULE_SIZE:
+            raise InvalidWasmModuleError(
+                [f"the module is {len(wasm):,} bytes; the limit is {MAX_MODULE_SIZE:,}"]
+            )
+        sha256, module = _compile(bytes(wasm))
+        problems = _signature_problems(module)
+        if problems:
+            raise InvalidWasmModuleError(problems)
+        pre = wasmtime.Linker(wasm_engine()).instantiate_pre(module)
+        return cls(sha256, pre, _describe(pre, limits), limits)
+
+    def instance(self) -> _Instance:
+        return _Instance(self._pre, self.limits)
+
+    def handler(self) -> WasmHandler:
+        """A handler for one command attempt, on a fresh instance."""
+        return WasmHandler(self)
+
+
+def _describe(pre: wasmtime.InstancePre, limits: WasmLimits) -> HandlerManifest:
+    try:
+        instance = _Instance(pre, limits)
+        version = instance.call("esr_abi_version")
+        if version != ABI_VERSION:
+            raise InvalidWasmModuleError(
+                [f"esr_abi_version() returned {version}; this runtime speaks abi {ABI_VERSION}"]
+            )
+        raw = instance.call_buffer("esr_describe")
+    except HandlerFault as exc:
+        raise InvalidWasmModuleError([f"{exc} [{exc.code}]"]) from None
+    if raw is None:
+        raise InvalidWasmModuleError(["esr_describe returned nothing"])
+    try:
+        document = json.loads(raw.decode())
+    except ValueError as exc:  # UnicodeDecodeError is a ValueError too
+        raise InvalidWasmModuleError([f"esr_describe returned invalid JSON: {exc}"]) from None
+    try:
+        return parse_manifest(document)
+    except InvalidManifestError as exc:
+        raise InvalidWasmModuleError([f"manifest: {p}" for p in exc.problems]) from None
+
+
+class WasmHandler:
+    """One command attempt on a fresh instance; the executor's CommandHandler for wasm modules.
+
+    ``validate`` may run before the instance is initialized (ABI.md §Per command, step 1);
+    ``apply_all`` starts the command with ``esr_init`` and sends the events in frame batches.
+    """
+
+    def __init__(self, module: WasmModule) -> None:
+        self.module = module
+        self._instance = module.instance()
+        self._initialized = False
+
+    @property
+    def fuel_left(self) -> int:
+        """Fuel this attempt has not used yet (same module, history and input: same number)."""
+        return self._instance.store.get_fuel()
+
+    def _input(self, command: dict[str, Any]) -> bytes | Rejection:
+        try:
+            data = encode_input(command)
+        except (TypeError, ValueError) as exc:
+            return Rejection("invalid_input", f"command input is not JSON: {exc}")
+        if len(data) > self.module.limits.input:
+            return Rejection(
+                "invalid_input",
+                f"command input is {len(data):,} bytes; the limit is {self.module.limits.input:,}",
+            )
+        return data
+
+    def validate(self, command: dict[str, Any]) -> Rejection | None:
+        data = self._input(command)
+        if isinstance(data, Rejection):
+            return data
+        if "esr_validate" not in self._instance.funcs:
+            return None
+        return decode_validation(
+            self._instance.call_buffer("esr_validate", *self._instance.send(data, "esr_validate"))
+        )
+
+    def _init(self) -> None:
+        if not self._initialized:
+            decode_status(self._instance.call_buffer("esr_init"), "esr_init")
+            self._initialized = True
+
+    def apply_all(self, events: Sequence[SequencedEvent]) -> None:
+        self._init()
+        for batch in encode_frames(events, self.module.limits.batch):
+            args = self._instance.send(batch, "esr_apply")
+            decode_status(self._instance.call_buffer("esr_apply", *args), "esr_apply")
+
+    def handle(self, command: dict[str, Any]) -> Decision:
+        data = self._input(command)
+        if isinstance(data, Rejection):
+            return data
+        self._init()
+        raw = self._instance.call_buffer("esr_handle", *self._instance.send(data, "esr_handle"))
+        if raw is None:
+            raise HandlerFault(ABI_VIOLATION, "esr_handle returned nothing (0)")
+        return decode_decision(raw, self.module.limits)
+
+
+def load_wasm_handler(
+    wasm: bytes, *, limits: WasmLimits | None = None
+) -> tuple[HandlerManifest, Callable[[], WasmHandler]]:
+    """``(manifest, factory)`` for ``executor.register_factory`` from module bytes."""
+    module = WasmModule.load(wasm, limits=limits)
+    return module.manifest, module.handler

@@ -1,0 +1,88 @@
+"""Modules refused at load: every problem is named before anything runs a command."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import wasmtime
+
+from esruntime.errors import InvalidWasmModuleError
+from esruntime.handlers import WasmLimits, WasmModule
+from tests.wasm.modules import counter_wasm, counter_wat, manifest, returning
+
+
+def refusal(wasm: bytes, limits: WasmLimits | None = None) -> str:
+    with pytest.raises(InvalidWasmModuleError) as error:
+        WasmModule.load(wasm, limits=limits)
+    return str(error.value)
+
+
+def test_a_module_with_an_import_is_refused_naming_it() -> None:
+    clock = (
+        '(import "wasi_snapshot_preview1" "clock_time_get" (func (param i32 i64 i32) (result i32)))'
+    )
+    message = refusal(counter_wasm(imports=clock))
+    assert "imports wasi_snapshot_preview1.clock_time_get (func)" in message
+
+
+def test_a_missing_export_is_refused() -> None:
+    message = refusal(counter_wasm(esr_handle=None))
+    assert "does not export esr_handle (i32, i32) -> (i64)" in message
+
+
+def test_a_mistyped_export_is_refused() -> None:
+    alloc = '(func (export "esr_alloc") (param i64) (result i32) (i32.const 0))'
+    message = refusal(counter_wasm(esr_alloc=alloc, **returning('{"ok":[]}')))
+    assert "exports esr_alloc as (i64) -> (i32); abi 1 needs (i32) -> (i32)" in message
+
+
+def test_every_signature_problem_is_reported_at_once() -> None:
+    wasm = bytes(
+        wasmtime.wat2wasm('(module (func (export "esr_init") (result i32) (i32.const 0)))')
+    )
+    problems = refusal(wasm)
+    assert "does not export a memory named 'memory'" in problems
+    assert "exports esr_init as () -> (i32)" in problems
+    assert "does not export esr_describe" in problems
+
+
+def test_a_wrong_abi_version_is_refused() -> None:
+    version = '(func (export "esr_abi_version") (result i32) (i32.const 2))'
+    assert "esr_abi_version() returned 2" in refusal(counter_wasm(esr_abi_version=version))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "problem"),
+    [
+        ("name", "Not A Name", "manifest: name 'Not A Name' is not a command name"),
+        ("colour", "blue", "manifest: extra fields found (colour)"),
+        ("abi", 2, "abi 2 is not supported"),
+    ],
+)
+def test_an_invalid_manifest_is_refused_with_its_problems(
+    key: str, value: object, problem: str
+) -> None:
+    broken = json.loads(manifest())
+    broken[key] = value
+    assert problem in refusal(counter_wasm(describe=json.dumps(broken)))
+
+
+def test_a_manifest_that_is_not_json_is_refused() -> None:
+    assert "esr_describe returned invalid JSON" in refusal(counter_wasm(describe="{abi: 1"))
+
+
+def test_a_module_needing_more_memory_than_the_limit_is_refused() -> None:
+    message = refusal(counter_wasm(memory_pages=20), WasmLimits(memory=1024 * 1024))
+    assert "instantiate failed" in message
+
+
+def test_a_trap_while_describing_is_refused() -> None:
+    describe = '(func (export "esr_describe") (result i64) (unreachable))'
+    assert "esr_describe trapped (unreachable)" in refusal(counter_wasm(esr_describe=describe))
+
+
+def test_text_and_garbage_are_not_compiled() -> None:
+    text = counter_wat().encode()  # wasmtime would compile WAT text: the runtime takes binaries
+    assert "no \\0asm header" in refusal(text)
+    assert "not a valid WebAssembly module" in refusal(b"\0asm\x01\0\0\0garbage")

@@ -1,0 +1,59 @@
+"""A WebAssembly handler from upload to command: the registry stores it, the executor runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from esruntime import SqlEventStore
+from esruntime.backends.sql.handlers import SqlHandlerRegistry
+from esruntime.commands import CommandExecutor
+from esruntime.handlers import HandlerManifest, WasmModule, load_wasm_handler
+from esruntime.handlers.registry import UploadAccepted, UploadRejected
+from esruntime.schema import parse_schema
+from tests.wasm.modules import counter_wasm
+
+SCHEMA = parse_schema("event Counted { @counter_id: String }")
+CLOCK = '(import "wasi_snapshot_preview1" "clock_time_get" (func (param i32 i64 i32) (result i32)))'
+
+
+def describe(wasm: bytes) -> HandlerManifest:
+    return WasmModule.load(wasm).manifest
+
+
+def test_an_uploaded_module_runs_commands_after_a_restart(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/runtime.db"
+    registry = SqlHandlerRegistry(url, describe, lambda: SCHEMA)
+    result = registry.upload("count", counter_wasm(), "1.0.0")
+    assert isinstance(result, UploadAccepted)
+    assert result.handler.event_types == ("Counted",)
+
+    # Another process: everything comes back from the database.
+    store = SqlEventStore(url)
+    stored = SqlHandlerRegistry(url, describe, lambda: SCHEMA).module("count")
+    assert stored is not None
+    executor = CommandExecutor(store, schema=lambda: SCHEMA)
+    executor.register_factory(*load_wasm_handler(stored))
+    first = executor.execute("count", {"counter_id": "c1"})
+    assert first.outcome == "ok"
+    assert store.read().events[0].tags == ("counter_id:c1",)
+    again = executor.execute("count", {"counter_id": "c1"})
+    assert (again.outcome, again.code) == ("rejected", "already_counted")
+    store.close()
+
+
+def test_the_registry_refuses_a_module_with_an_import(tmp_path: Path) -> None:
+    registry = SqlHandlerRegistry(f"sqlite:///{tmp_path}/runtime.db", describe, lambda: SCHEMA)
+    result = registry.upload("count", counter_wasm(imports=CLOCK), "1.0.0")
+    assert isinstance(result, UploadRejected)
+    [error] = result.errors
+    assert error.code == "invalid_module"
+    assert "imports wasi_snapshot_preview1.clock_time_get" in error.message
+    assert registry.handlers() == []
+
+
+def test_the_registry_refuses_a_module_whose_events_are_not_in_the_schema(tmp_path: Path) -> None:
+    other = parse_schema("event Other { @x: String }")
+    registry = SqlHandlerRegistry(f"sqlite:///{tmp_path}/runtime.db", describe, lambda: other)
+    result = registry.upload("count", counter_wasm(), "1.0.0")
+    assert isinstance(result, UploadRejected)
+    assert [e.code for e in result.errors] == ["unknown_event_type", "unknown_event_type"]
