@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import tempfile
+
+# Compiled WebAssembly modules of the tests go to a throwaway directory, not the user's cache.
+os.environ.setdefault("ESRUNTIME_WASM_CACHE_DIR", tempfile.mkdtemp(prefix="esruntime-wasm-"))
 from collections.abc import Callable, Iterator
 from typing import Any
 

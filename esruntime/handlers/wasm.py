@@ -43,6 +43,7 @@ from esruntime.handlers.abi import (
     encode_input,
     unpack_buffer,
 )
+from esruntime.handlers.compiled_cache import CompiledCache
 from esruntime.handlers.manifest import ABI_VERSION, HandlerManifest, parse_manifest
 from esruntime.handlers.python import Decision, Rejection
 
@@ -55,6 +56,13 @@ _U32 = (1 << 32) - 1
 _engine: wasmtime.Engine | None = None
 _compiled: OrderedDict[str, wasmtime.Module] = OrderedDict()
 _lock = threading.Lock()
+
+
+ENGINE_SETTINGS = "consume_fuel=1;cranelift_nan_canonicalization=1"
+"""What ``_engine_config`` sets: part of the compiled cache's key."""
+
+compiled_cache = CompiledCache.from_environment(ENGINE_SETTINGS)
+"""Compiled modules on disk (``ESRUNTIME_WASM_CACHE_DIR``; ``off`` disables it)."""
 
 
 def _engine_config() -> wasmtime.Config:
@@ -82,11 +90,14 @@ def _compile(wasm: bytes) -> tuple[str, wasmtime.Module]:
             _compiled.move_to_end(digest)
             return digest, module
     engine = wasm_engine()
-    try:
-        wasmtime.Module.validate(engine, wasm)
-        module = wasmtime.Module(engine, wasm)
-    except wasmtime.WasmtimeError as exc:
-        raise InvalidWasmModuleError([f"not a valid WebAssembly module: {exc}"]) from None
+    module = compiled_cache.load(engine, digest)
+    if module is None:
+        try:
+            wasmtime.Module.validate(engine, wasm)
+            module = wasmtime.Module(engine, wasm)
+        except wasmtime.WasmtimeError as exc:
+            raise InvalidWasmModuleError([f"not a valid WebAssembly module: {exc}"]) from None
+        compiled_cache.store(digest, module)
     with _lock:
         _compiled[digest] = module
         while len(_compiled) > _CACHE_SIZE:
