@@ -48,3 +48,14 @@ def test_every_error_has_one_root() -> None:
     assert len(exceptions) >= len(classes) - 1  # SchemaProblem is a value, not an error
     for exception in exceptions:
         assert issubclass(exception, errors.EsruntimeError), exception
+
+
+def test_wasmtime_is_imported_only_when_a_webassembly_handler_is_used() -> None:
+    code = (
+        "import sys; import esruntime.commands, esruntime.handlers;"
+        "before = 'wasmtime' in sys.modules;"
+        "from esruntime.handlers import load_wasm_handler;"
+        "print(before, 'wasmtime' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
