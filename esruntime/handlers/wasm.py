@@ -181,6 +181,11 @@ class _Instance:
         if "_initialize" in self.funcs:
             self.call("_initialize")
 
+    @property
+    def dead(self) -> bool:
+        """Whether a fault ended this instance (it is never called again)."""
+        return self._dead
+
     def _guard(self, call: str, fn: Callable[..., Any], *args: Any) -> Any:
         if self._dead:
             raise HandlerFault(TRAP, f"{call}: this instance faulted earlier and was discarded")
@@ -231,18 +236,34 @@ class _Instance:
 
 
 class WasmModule:
-    """A checked, compiled handler module: its manifest, and fresh instances on demand."""
+    """A checked, compiled handler module: its manifest, and instances on demand.
+
+    By default every command attempt gets a fresh instance. ``pooled=True`` (for trusted
+    handlers) keeps one instance per thread and reuses it: each command refills its fuel and
+    starts with ``esr_init``, which the ABI makes reset the guest's state; an instance that
+    faulted is replaced. Memory the guest grew stays grown (within the limit).
+    """
 
     def __init__(
-        self, sha256: str, pre: wasmtime.InstancePre, manifest: HandlerManifest, limits: WasmLimits
+        self,
+        sha256: str,
+        pre: wasmtime.InstancePre,
+        manifest: HandlerManifest,
+        limits: WasmLimits,
+        *,
+        pooled: bool = False,
     ) -> None:
         self.sha256 = sha256
         self.manifest = manifest
         self.limits = limits
+        self.pooled = pooled
         self._pre = pre
+        self._local = threading.local()
 
     @classmethod
-    def load(cls, wasm: bytes, *, limits: WasmLimits | None = None) -> WasmModule:
+    def load(
+        cls, wasm: bytes, *, limits: WasmLimits | None = None, pooled: bool = False
+    ) -> WasmModule:
         """Compile (or take from the cache), check and describe a module.
 
         Raises InvalidWasmModuleError naming every problem found: imports, exports, the ABI
@@ -260,10 +281,18 @@ class WasmModule:
         if problems:
             raise InvalidWasmModuleError(problems)
         pre = wasmtime.Linker(wasm_engine()).instantiate_pre(module)
-        return cls(sha256, pre, _describe(pre, limits), limits)
+        return cls(sha256, pre, _describe(pre, limits), limits, pooled=pooled)
 
     def instance(self) -> _Instance:
-        return _Instance(self._pre, self.limits)
+        """An instance for one command attempt: fresh, or this thread's pooled one refueled."""
+        if not self.pooled:
+            return _Instance(self._pre, self.limits)
+        instance: _Instance | None = getattr(self._local, "instance", None)
+        if instance is None or instance.dead:
+            instance = self._local.instance = _Instance(self._pre, self.limits)
+        else:
+            instance.store.set_fuel(self.limits.fuel)
+        return instance
 
     def handler(self) -> WasmHandler:
         """A handler for one command attempt, on a fresh instance."""
@@ -355,8 +384,8 @@ class WasmHandler:
 
 
 def load_wasm_handler(
-    wasm: bytes, *, limits: WasmLimits | None = None
+    wasm: bytes, *, limits: WasmLimits | None = None, pooled: bool = False
 ) -> tuple[HandlerManifest, Callable[[], WasmHandler]]:
     """``(manifest, factory)`` for ``executor.register_factory`` from module bytes."""
-    module = WasmModule.load(wasm, limits=limits)
+    module = WasmModule.load(wasm, limits=limits, pooled=pooled)
     return module.manifest, module.handler
