@@ -50,8 +50,9 @@ def executor(kind: str, prior: int) -> CommandExecutor:
     store = InMemoryEventStore()
     store.append([Event("Counted", {"counter_id": "c1"}, ["counter_id:c1"]) for _ in range(prior)])
     result = CommandExecutor(store)
-    if kind == "wasm":
-        result.register_factory(*load_wasm_handler(counter_wasm()))
+    if kind.startswith("wasm"):
+        pooled = kind == "wasm pooled"
+        result.register_factory(*load_wasm_handler(counter_wasm(), pooled=pooled))
     else:
         result.register(Count)
     return result
@@ -79,12 +80,13 @@ def main() -> None:
     if args.quick:
         args.runs, args.commands = 1, 100
     results = {}
-    for kind in ("python", "wasm"):
+    for kind in ("python", "wasm", "wasm pooled"):
         results[kind] = statistics.median(
             mean_us(kind, args.prior, args.commands) for _ in range(args.runs)
         )
-        print(f"{kind:>6}: {results[kind]:8.1f} µs per execute ({args.prior} prior events)")
+        print(f"{kind:>11}: {results[kind]:8.1f} µs per execute ({args.prior} prior events)")
     print(f"  wasm / python: {results['wasm'] / results['python']:.1f}x")
+    print(f"  wasm pooled / python: {results['wasm pooled'] / results['python']:.1f}x")
 
 
 if __name__ == "__main__":
