@@ -3,6 +3,8 @@
 The public surface is what this module exports; submodules are implementation unless documented.
 """
 
+import logging
+
 from esruntime.backends.memory import InMemoryEventStore
 from esruntime.backends.sql import SqlEventStore, SqlSchemaRegistry, create_store_engine
 from esruntime.errors import (
@@ -47,6 +49,9 @@ from esruntime.store_url import open_event_store
 from esruntime.subscriptions import Subscription
 
 __version__ = "0.1.0"
+
+# The library logs under "esruntime"; the host decides where that goes (nowhere by default).
+logging.getLogger("esruntime").addHandler(logging.NullHandler())
 
 __all__ = [
     "AppendCondition",

@@ -16,6 +16,7 @@ recorded: the same key may try again.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -34,6 +35,7 @@ from esruntime.errors import (
     UnknownCommandError,
 )
 from esruntime.events import AppendCondition, Event, SequencedEvent, new_event_id
+from esruntime.handlers.executions import ExecutionCounter
 from esruntime.handlers.manifest import HandlerManifest
 from esruntime.handlers.python import CommandHandler, Emit, PythonHandler, Rejection
 from esruntime.idempotency import (
@@ -47,6 +49,8 @@ from esruntime.schema.model import Schema
 from esruntime.schema.validation import upcast, validate_event
 
 __all__ = ["CommandExecutor", "CommandResult"]
+
+logger = logging.getLogger(__name__)
 
 Outcome = Literal["ok", "rejected", "conflict"]
 
@@ -95,8 +99,10 @@ class CommandExecutor:
         schema: Callable[[], Schema | None] = lambda: None,
         max_retries: int = 5,
         backoff: float = 0.002,
+        executions: ExecutionCounter | None = None,
     ) -> None:
         self._store = store
+        self._executions = executions
         self._schema = schema
         self.max_retries = max_retries
         self._backoff = backoff
@@ -135,6 +141,23 @@ class CommandExecutor:
     ) -> CommandResult:
         """Run ``command`` through handler ``name``; see the module docstring."""
         registered = self._lookup(name)
+        try:
+            return self._execute_once(registered, name, command, idempotency_key, context)
+        finally:
+            if self._executions is not None:
+                try:
+                    self._executions.record(name)
+                except Exception:  # statistics never fail a command
+                    logger.warning("could not record an execution of %r", name, exc_info=True)
+
+    def _execute_once(
+        self,
+        registered: _Registered,
+        name: str,
+        command: object,
+        idempotency_key: str | None,
+        context: Mapping[str, Any] | None,
+    ) -> CommandResult:
         if idempotency_key is None:
             return self._execute(registered, command, None, context)
         check_key(idempotency_key)

@@ -13,7 +13,7 @@ import hashlib
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -33,6 +33,7 @@ __all__ = [
     "UploadAccepted",
     "UploadRejected",
     "UploadResult",
+    "epoch_hour",
 ]
 
 MAX_MODULE_BYTES = 10 * 1024 * 1024
@@ -118,6 +119,18 @@ class BaseHandlerRegistry(ABC):
     def delete(self, name: str) -> bool:
         """Forget a handler and all its versions; False when there was none."""
 
+    @abstractmethod
+    def add_executions(self, hour: int, counts: Mapping[str, int]) -> None:
+        """Add executions per handler to the hour (hours since the epoch, UTC)."""
+
+    @abstractmethod
+    def executions_since(self, name: str, hour: int) -> int:
+        """Executions of a handler counted in ``hour`` and after."""
+
+    def executions_24h(self, name: str, now: datetime | None = None) -> int:
+        """Executions of a handler in the current hour and the 23 before it."""
+        return self.executions_since(name, epoch_hour(now or datetime.now(UTC)) - 23)
+
     # -- the rules -------------------------------------------------------------------------------
 
     def current(self, name: str) -> HandlerVersion | None:
@@ -199,6 +212,11 @@ def _request_problems(name: str, module: bytes, version: str) -> list[ManifestPr
     return problems
 
 
+def epoch_hour(moment: datetime) -> int:
+    """Hours since the Unix epoch (UTC) of ``moment``."""
+    return int(moment.timestamp() // 3600)
+
+
 class InMemoryHandlerRegistry(BaseHandlerRegistry):
     """Handler versions in process memory."""
 
@@ -210,6 +228,7 @@ class InMemoryHandlerRegistry(BaseHandlerRegistry):
     ) -> None:
         super().__init__(tenant, describe, schema)
         self._versions: dict[str, list[tuple[HandlerVersion, bytes]]] = {}
+        self._executions: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
 
     def _store(self, handler: HandlerVersion, module: bytes) -> bool:
@@ -238,3 +257,12 @@ class InMemoryHandlerRegistry(BaseHandlerRegistry):
     def delete(self, name: str) -> bool:
         with self._lock:
             return self._versions.pop(name, None) is not None
+
+    def add_executions(self, hour: int, counts: Mapping[str, int]) -> None:
+        with self._lock:
+            for name, count in counts.items():
+                self._executions[name, hour] = self._executions.get((name, hour), 0) + count
+
+    def executions_since(self, name: str, hour: int) -> int:
+        with self._lock:
+            return sum(n for (key, h), n in self._executions.items() if key == name and h >= hour)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from esruntime.backends.sql import setup
 from esruntime.backends.sql.connections import create_store_engine
 from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.tables import handler_executions as executions
 from esruntime.backends.sql.tables import handlers as table
 from esruntime.handlers.manifest import manifest_document, parse_manifest
 from esruntime.handlers.registry import BaseHandlerRegistry, Describe, HandlerVersion
@@ -115,6 +118,32 @@ class SqlHandlerRegistry(BaseHandlerRegistry):
         statement = delete(table).where(table.c.tenant_id == self._tenant_id, table.c.name == name)
         with translate_errors(), self._engine.begin() as conn:
             return conn.execute(statement).rowcount > 0
+
+    def add_executions(self, hour: int, counts: Mapping[str, int]) -> None:
+        rows = [
+            {"tenant_id": self._tenant_id, "name": name, "hour": hour, "count": count}
+            for name, count in counts.items()
+            if count
+        ]
+        if not rows:
+            return
+        dialect = pg_dialect if self._engine.dialect.name == "postgresql" else sqlite_dialect
+        statement = dialect.insert(executions).values(rows)
+        statement = statement.on_conflict_do_update(
+            index_elements=["tenant_id", "name", "hour"],
+            set_={"count": executions.c.count + statement.excluded.count},
+        )
+        with translate_errors(), self._engine.begin() as conn:
+            conn.execute(statement)
+
+    def executions_since(self, name: str, hour: int) -> int:
+        query = select(func.coalesce(func.sum(executions.c.count), 0)).where(
+            executions.c.tenant_id == self._tenant_id,
+            executions.c.name == name,
+            executions.c.hour >= hour,
+        )
+        with translate_errors(), self._engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
 
 
 def _version(row: Any) -> HandlerVersion:

@@ -31,6 +31,7 @@ __all__ = [
     "TAG_SEPARATOR",
     "event_tags",
     "events",
+    "handler_executions",
     "handlers",
     "idempotency",
     "metadata",
@@ -115,4 +116,14 @@ handlers = Table(
     Column("uploaded_at", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"),
     PrimaryKeyConstraint("tenant_id", "name", "seq", name="esr_handlers_pk"),
     Index("esr_handlers_version", "tenant_id", "name", "version", unique=True),
+)
+
+handler_executions = Table(
+    "esr_handler_executions",
+    metadata,
+    Column("tenant_id", Integer, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("hour", Integer, nullable=False, comment="hours since the epoch, UTC"),
+    Column("count", BigInteger, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "name", "hour", name="esr_handler_executions_pk"),
 )
