@@ -140,3 +140,45 @@ def test_the_first_result_survives_a_restart(tmp_path: Path) -> None:
     )
     assert deposits(store) == 1
     store.close()
+
+
+RUN_ONCE = """
+import json, sys
+from esruntime import SqlEventStore
+from esruntime.commands import CommandExecutor
+from esruntime.schema import parse_schema
+from tests.commands.bank import SCHEMA, Deposit, OpenAccount
+
+store = SqlEventStore(sys.argv[1])
+bank = parse_schema(SCHEMA)
+executor = CommandExecutor(store, schema=lambda: bank)
+executor.register(OpenAccount)
+executor.register(Deposit)
+executor.execute("open_account", {"account_id": "a1", "owner": "Ada"}, idempotency_key="open")
+result = executor.execute("deposit", {"account_id": "a1", "amount": 10}, idempotency_key="k5")
+print(json.dumps([result.position, list(result.event_ids), result.replayed]))
+"""
+
+
+def test_another_process_gets_the_first_result(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path}/processes.db"
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", RUN_ONCE, url],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        for _ in range(2)
+    ]
+    first, second = (json.loads(run.stdout) for run in runs)
+    assert first[2] is False
+    assert second == [first[0], first[1], True]
+    store = SqlEventStore(url)
+    assert [e.type for e in store.read()] == ["AccountOpened", "Deposited"]
+    store.close()
