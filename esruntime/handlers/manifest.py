@@ -16,13 +16,21 @@ from cattrs.gen import make_dict_structure_fn
 
 from esruntime.errors import InvalidManifestError
 
-__all__ = ["EmitSpec", "HandlerManifest", "ReadSpec", "manifest_document", "parse_manifest"]
+__all__ = [
+    "COMMAND_NAME",
+    "SEMVER",
+    "EmitSpec",
+    "HandlerManifest",
+    "ReadSpec",
+    "manifest_document",
+    "parse_manifest",
+]
 
 ABI_VERSION = 1
-_COMMAND_NAME = re.compile(r"[a-z][a-z0-9_]{0,99}")
+COMMAND_NAME = re.compile(r"[a-z][a-z0-9_]{0,99}")
 _TYPE_NAME = re.compile(r"[A-Z][A-Za-z0-9]{0,199}")
 _FIELD_NAME = re.compile(r"[a-z_][a-z0-9_]{0,99}")
-_SEMVER = re.compile(
+SEMVER = re.compile(
     r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?"
 )
 
@@ -84,8 +92,8 @@ def _unique_types(
 class HandlerManifest:
     """What a handler is: its command name and version, what it reads, binds and emits."""
 
-    name: str = field(validator=_matches(_COMMAND_NAME, "a command name ([a-z][a-z0-9_]*)"))
-    version: str = field(validator=_matches(_SEMVER, "a semantic version (1.2.0)"))
+    name: str = field(validator=_matches(COMMAND_NAME, "a command name ([a-z][a-z0-9_]*)"))
+    version: str = field(validator=_matches(SEMVER, "a semantic version (1.2.0)"))
     reads: tuple[ReadSpec, ...] = field(default=(), validator=_unique_types)
     input_domain_ids: Mapping[str, str] = field(factory=dict, validator=_input_domain_ids)
     emits: tuple[EmitSpec, ...] = field(default=(), validator=_unique_types)

@@ -10,7 +10,6 @@ Results are the HTTP API's shapes: :class:`UploadAccepted` (with warnings) or
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -22,7 +21,7 @@ from attrs import field, frozen
 from esruntime.checks import check_tenant
 from esruntime.errors import EsruntimeError
 from esruntime.handlers.checks import ManifestProblem, check_manifest
-from esruntime.handlers.manifest import HandlerManifest
+from esruntime.handlers.manifest import COMMAND_NAME, SEMVER, HandlerManifest
 from esruntime.schema.model import Schema
 
 __all__ = [
@@ -37,10 +36,6 @@ __all__ = [
 ]
 
 MAX_MODULE_BYTES = 10 * 1024 * 1024
-_SEMVER = re.compile(
-    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?"
-)
-_COMMAND = re.compile(r"[a-z][a-z0-9_]{0,99}")
 
 Describe = Callable[[bytes], HandlerManifest]
 """Loads a module under limits and returns its manifest; raises EsruntimeError when it cannot."""
@@ -192,11 +187,11 @@ class BaseHandlerRegistry(ABC):
 
 def _request_problems(name: str, module: bytes, version: str) -> list[ManifestProblem]:
     problems = []
-    if not isinstance(name, str) or not _COMMAND.fullmatch(name):
+    if not isinstance(name, str) or not COMMAND_NAME.fullmatch(name):
         problems.append(
             ManifestProblem("invalid_name", f"'{name}' is not a command name ([a-z][a-z0-9_]*)")
         )
-    if not isinstance(version, str) or not _SEMVER.fullmatch(version):
+    if not isinstance(version, str) or not SEMVER.fullmatch(version):
         problems.append(
             ManifestProblem("invalid_version", f"'{version}' is not a semantic version (1.2.0)")
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select
@@ -17,13 +16,13 @@ from esruntime.backends.sql.connections import create_store_engine
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.tables import handler_executions as executions
 from esruntime.backends.sql.tables import handlers as table
+from esruntime.backends.sql.timestamps import from_micros, to_micros
 from esruntime.handlers.manifest import manifest_document, parse_manifest
 from esruntime.handlers.registry import BaseHandlerRegistry, Describe, HandlerVersion
 from esruntime.schema.model import Schema
 
 __all__ = ["SqlHandlerRegistry"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _COLUMNS = (
     table.c.name,
     table.c.version,
@@ -71,7 +70,7 @@ class SqlHandlerRegistry(BaseHandlerRegistry):
                             size=handler.size,
                             manifest=json.dumps(manifest_document(handler.manifest)),
                             module=module,
-                            uploaded_at=(handler.uploaded_at - _EPOCH) // timedelta(microseconds=1),
+                            uploaded_at=to_micros(handler.uploaded_at),
                         )
                     )
             except sa_exc.IntegrityError:
@@ -154,5 +153,5 @@ def _version(row: Any) -> HandlerVersion:
         sha256,
         int(size),
         parse_manifest(json.loads(manifest)),
-        _EPOCH + timedelta(microseconds=int(uploaded_at)),
+        from_micros(int(uploaded_at)),
     )

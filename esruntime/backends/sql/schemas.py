@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, Select, insert, select
@@ -12,12 +12,12 @@ from esruntime.backends.sql import setup
 from esruntime.backends.sql.connections import create_store_engine
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.tables import schema_versions
+from esruntime.backends.sql.timestamps import from_micros, to_micros
 from esruntime.schema.changes import EventCounter
 from esruntime.schema.registry import BaseSchemaRegistry
 
 __all__ = ["SqlSchemaRegistry"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Row = tuple[int, str, str, datetime]
 
 
@@ -63,7 +63,7 @@ class SqlSchemaRegistry(BaseSchemaRegistry):
         return None if row is None else _row(row)
 
     def _insert(self, seq: int, version: str, text: str, created_at: datetime) -> bool:
-        micros = (created_at - _EPOCH) // timedelta(microseconds=1)
+        micros = to_micros(created_at)
         values = {
             "tenant_id": self._tenant_id,
             "seq": seq,
@@ -82,4 +82,4 @@ class SqlSchemaRegistry(BaseSchemaRegistry):
 
 def _row(row: Any) -> Row:
     seq, version, text, created_at = row
-    return int(seq), str(version), str(text), _EPOCH + timedelta(microseconds=int(created_at))
+    return int(seq), str(version), str(text), from_micros(int(created_at))

@@ -14,7 +14,6 @@ import sqlite3
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -26,6 +25,7 @@ from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.setup import create_tables as create_tables_
 from esruntime.backends.sql.setup import register_tenant
 from esruntime.backends.sql.tables import TAG_SEPARATOR
+from esruntime.backends.sql.timestamps import from_micros, now_micros
 from esruntime.checks import check_lookup, check_read_args, check_tenant
 from esruntime.encoding import (
     DEFAULT_MAX_EVENT_BYTES,
@@ -50,7 +50,6 @@ from esruntime.subscriptions import AppendSignal, Subscription
 __all__ = ["SqlEventStore"]
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_$.\- ]*")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _signals: weakref.WeakKeyDictionary[Engine, dict[int, AppendSignal]] = weakref.WeakKeyDictionary()
 
 _HEAD = "SELECT max(position) FROM esr_events WHERE tenant_id = ?"
@@ -200,9 +199,7 @@ class SqlEventStore:
                 try:
                     conn.execute(self._sql(_REMEMBER), self._record_params(record))
                 except sqlite3.IntegrityError:
-                    existing = self._recall(conn, record.key)
-                    assert existing is not None
-                    raise DuplicateIdempotencyKey(existing) from None
+                    raise self._duplicate(conn, record.key) from None
             sqlite.insert_rows(conn, *self._rows(encoded, head + 1))
             conn.commit()
         except BaseException:
@@ -243,7 +240,7 @@ class SqlEventStore:
         text = postgres.write_statement(shape, any_event, record is not None)
         after = 0 if condition is None else condition.after or 0
         params = postgres.write_params(
-            self._tenant_id, encoded, _now_micros(), items, after, any_event
+            self._tenant_id, encoded, now_micros(), items, after, any_event
         )
         if record is not None:
             params[-1:-1] = self._record_params(record)
@@ -270,9 +267,7 @@ class SqlEventStore:
             ):
                 raise
             postgres.abort(conn)
-            existing = self._recall(conn, record.key)
-            assert existing is not None
-            raise DuplicateIdempotencyKey(existing) from None
+            raise self._duplicate(conn, record.key) from None
         ok, head = row
         if not ok:
             assert condition is not None
@@ -283,7 +278,7 @@ class SqlEventStore:
         self, encoded: list[EncodedEvent], first: int
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         tenant_id = self._tenant_id
-        now = _now_micros()
+        now = now_micros()
         rows: list[tuple[Any, ...]] = []
         tag_rows: list[tuple[Any, ...]] = []
         for position, (event, data, meta) in enumerate(encoded, first):
@@ -421,7 +416,7 @@ class SqlEventStore:
         event = Event.from_storage(
             type_, data, tuple(tags.split(TAG_SEPARATOR)) if tags else (), event_id, meta
         )
-        return SequencedEvent(position, event, _EPOCH + timedelta(microseconds=recorded_at))
+        return SequencedEvent(position, event, from_micros(recorded_at))
 
     def head(self) -> int | None:
         with self._connection() as conn:
@@ -470,11 +465,17 @@ class SqlEventStore:
 
     def _record_params(self, record: IdempotencyRecord) -> list[Any]:
         result = json.dumps(dict(record.result), separators=(",", ":"))
-        return [self._tenant_id, record.key, record.fingerprint, result, _now_micros()]
+        return [self._tenant_id, record.key, record.fingerprint, result, now_micros()]
 
     def _recall(self, conn: Any, key: str) -> IdempotencyRecord | None:
         row = conn.execute(self._sql(_RECALL), (self._tenant_id, key)).fetchone()
         return None if row is None else IdempotencyRecord(row[0], row[1], decode(row[2]))
+
+    def _duplicate(self, conn: Any, key: str) -> DuplicateIdempotencyKey:
+        """The error for an append whose key already has a record, carrying that record."""
+        existing = self._recall(conn, key)
+        assert existing is not None  # the insert just collided with it
+        return DuplicateIdempotencyKey(existing)
 
     def recall(self, key: str) -> IdempotencyRecord | None:
         check_lookup("key", key)
@@ -534,8 +535,3 @@ def _chunks(items: Sequence[QueryItem]) -> Iterator[Sequence[QueryItem]]:
     step = sql.MAX_ITEMS_PER_STATEMENT
     for start in range(0, len(items), step):
         yield items[start : start + step]
-
-
-def _now_micros() -> int:
-    delta = datetime.now(UTC) - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
