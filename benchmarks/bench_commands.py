@@ -1,10 +1,13 @@
-"""Command executor benchmark: transfers through ``CommandExecutor`` with a Python handler.
+"""Command executor benchmark: transfers through ``CommandExecutor``, Python and WebAssembly.
 
-Run: ``python benchmarks/bench_commands.py`` (``--quick`` for a smoke run). For each backend and
-each history size (10, 100, 1,000 prior events per command), every measured command transfers
-between its own two accounts, so each one replays exactly that many events. Baseline in the
-same run: the store operations the command performs (the read of its query and the conditional
-append of its two events) without the executor and handler; the ratio is the executor's cost.
+Run: ``python benchmarks/bench_commands.py`` (``--quick`` for a smoke run). The subject is the
+``transfer_funds`` of ``examples/bank``: the Python class (the baseline), the C module with a
+fresh instance per command and with pooled instances, and the AssemblyScript module. For each
+backend and each history size (10, 100, 1,000 prior events per command), every measured
+command transfers between its own two accounts, so each one replays exactly that many events;
+the kinds take turns on disjoint accounts of the same store. Also in the same run: the store
+operations a command performs (the read of its query and the conditional append of its two
+events) without the executor and handler; the ratio to it is the executor's cost.
 """
 
 from __future__ import annotations
@@ -28,26 +31,28 @@ from esruntime import (
     create_store_engine,
 )
 from esruntime.commands import CommandExecutor, build_query
+from esruntime.handlers import load_wasm_handler
 from esruntime.schema import parse_schema
-from tests.commands.bank import SCHEMA, OpenAccount, TransferFunds
+from examples.bank.python_handlers import SCHEMA, TransferFunds
 
-BANK = parse_schema(SCHEMA)
+BANK = parse_schema(SCHEMA.read_text())
+MODULES = Path(__file__).resolve().parent.parent / "examples/bank/wasm"
+WASM = (MODULES / "c/transfer_funds.wasm").read_bytes()
+WASM_AS = (MODULES / "assemblyscript/transfer_funds.wasm").read_bytes()
+KINDS = ("python", "wasm C", "wasm C pooled", "wasm AssemblyScript")
 
 
 def populate(store: EventStore, pairs: int, history: int) -> None:
-    """``pairs`` pairs of accounts; each account opened plus deposits: ``history`` events a pair."""
+    """``pairs`` pairs of accounts; each opened plus deposits: ``history`` events a pair."""
     per_account = max(history // 2 - 1, 0)
     batch: list[Event] = []
     for n in range(pairs * 2):
         account = f"acc{n}"
         tags = [f"account_id:{account}"]
-        batch.append(
-            Event("AccountOpened", {"account_id": account, "owner": "o", "currency": "EUR"}, tags)
-        )
-        batch.extend(
-            Event("Deposited", {"account_id": account, "amount": 1000.0}, tags)
-            for _ in range(per_account)
-        )
+        opened = {"account_id": account, "owner": "o", "currency": "EUR"}
+        batch.append(Event("OpenedAccount", opened, tags))
+        deposit = {"account_id": account, "amount": 1000.0, "sender_id": None}
+        batch.extend(Event("ReceivedFunds", deposit, tags) for _ in range(per_account))
         if len(batch) >= 1000:
             store.append(batch)
             batch = []
@@ -55,9 +60,20 @@ def populate(store: EventStore, pairs: int, history: int) -> None:
         store.append(batch)
 
 
-def time_commands(executor: CommandExecutor, pairs: int) -> float:
+def executor_for(store: EventStore, kind: str) -> CommandExecutor:
+    executor = CommandExecutor(store, schema=lambda: BANK)
+    if kind == "python":
+        executor.register(TransferFunds)
+    else:
+        module = WASM_AS if kind.endswith("AssemblyScript") else WASM
+        executor.register_factory(*load_wasm_handler(module, pooled=kind.endswith("pooled")))
+    return executor
+
+
+def time_commands(executor: CommandExecutor, first_pair: int, pairs: int) -> float:
+    """Seconds per transfer, on pairs ``first_pair`` onwards."""
     started = time.perf_counter()
-    for n in range(pairs):
+    for n in range(first_pair, first_pair + pairs):
         command = {"source_account": f"acc{2 * n}", "dest_account": f"acc{2 * n + 1}", "amount": 1}
         result = executor.execute("transfer_funds", command)
         assert result.outcome == "ok", result
@@ -89,36 +105,41 @@ def main() -> None:
         "SQLite": lambda: SqlEventStore(f"sqlite:///{directory}/c{next(counter)}.db"),
         "PostgreSQL": postgres,
     }
-    columns = ["backend", "prior events", "commands/s", "µs per command", "store-only µs"]
-    print("| " + " | ".join([*columns, "executor overhead"]) + " |")
-    print("|---|---|---|---|---|---|")
-    fits: dict[str, dict[int, float]] = {}
+    columns = ["backend", "prior events", "handler", "commands/s", "µs per command"]
+    print("| " + " | ".join([*columns, "store-only µs", "executor overhead", "vs python"]) + " |")
+    print("|---|---|---|---|---|---|---|---|")
+    fits: dict[tuple[str, str], dict[int, float]] = {}
+    n = args.commands
     for name, make in backends.items():
         for history in (10, 100, 1000):
-            command_us, store_us = [], []
+            command_us: dict[str, list[float]] = {kind: [] for kind in KINDS}
+            store_us = []
             for _ in range(args.runs):
                 store = make()
-                populate(store, args.commands * 2, history)
-                executor = CommandExecutor(store, schema=lambda: BANK)
-                executor.register(OpenAccount)
-                executor.register(TransferFunds)
-                command_us.append(time_commands(executor, args.commands) * 1e6)
-                # The second half of the pairs, untouched so far: the same history per command.
-                store_us.append(store_only(store, args.commands, args.commands) * 1e6)
+                populate(store, n * (len(KINDS) + 1), history)
+                for index, kind in enumerate(KINDS):  # interleaved: the same noise for each
+                    executor = executor_for(store, kind)
+                    command_us[kind].append(time_commands(executor, index * n, n) * 1e6)
+                store_us.append(store_only(store, len(KINDS) * n, n) * 1e6)
                 store.close()
-            c, s = statistics.median(command_us), statistics.median(store_us)
-            fits.setdefault(name, {})[history] = c
-            print(
-                f"| {name} | {history:,} | {1e6 / c:,.0f} | {c:,.1f} | {s:,.1f} | {c / s:.2f}x |",
-                flush=True,
-            )
+            s = statistics.median(store_us)
+            python = statistics.median(command_us["python"])
+            for kind in KINDS:
+                c = statistics.median(command_us[kind])
+                fits.setdefault((name, kind), {})[history] = c
+                print(
+                    f"| {name} | {history:,} | {kind} | {1e6 / c:,.0f} | {c:,.1f} | {s:,.1f} "
+                    f"| {c / s:.2f}x | {c / python:.2f}x |",
+                    flush=True,
+                )
     pg_engine.dispose()
     print()
-    for name, by_history in fits.items():
+    for (name, kind), by_history in fits.items():
         per_event = (by_history[1000] - by_history[10]) / 990
         fixed = by_history[10] - 10 * per_event
         print(
-            f"- {name}: ~{per_event:.2f} µs per replayed event, ~{fixed:.0f} µs fixed per command"
+            f"- {name}, {kind}: ~{per_event:.2f} µs per replayed event, "
+            f"~{fixed:.0f} µs fixed per command"
         )
 
 

@@ -36,6 +36,7 @@ from esruntime.events import (
     new_event_id,
 )
 from esruntime.protocols import EventStore
+from esruntime.runtime import Runtime
 from esruntime.schema import (
     InMemorySchemaRegistry,
     Schema,
@@ -71,6 +72,7 @@ __all__ = [
     "Query",
     "QueryItem",
     "ReadResult",
+    "Runtime",
     "Schema",
     "SchemaError",
     "SchemaRegistry",

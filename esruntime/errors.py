@@ -25,7 +25,32 @@
     │   ├── SchemaTooLargeError       the text exceeds the parser's size limit
     │   ├── EventValidationError      event data does not match its event type: every violation
     │   └── SchemaRejectedError       a push would break stored events: every breaking change
-    └── InvalidWasmModuleError        (also ValueError) a WebAssembly handler module is refused
+    ├── InvalidWasmModuleError        (also ValueError) a WebAssembly handler module is refused
+    ├── AuthenticationError           a missing, malformed, unknown or revoked API key
+    ├── PermissionDeniedError         the principal lacks the permission an operation needs
+    ├── ScriptError                   a script operation is refused, or a called script failed
+    │   ├── ScriptValidationError     (also ValueError) invalid script fields: every field's problem
+    │   ├── ScriptConflictError       another script of the tenant has the name or HTTP path
+    │   ├── ScriptNotFoundError       (also LookupError) no such script, version or execution
+    │   ├── ScriptStateError          the script's type or status does not allow the operation
+    │   ├── ScriptExecutionError      a called script failed: its error, line and column
+    │   │   ├── ScriptTimeoutError    (also TimeoutError) the script ran out of time
+    │   │   └── ScriptBusyError       max_concurrent_runs runs of the script are already running
+    │   └── ScriptRunnerError         a runner refused a run: closed, or an unusable context
+    ├── SdkError                      an SDK call of a script failed; the message is the JS Error's
+    └── ClientError                   a call through ``esruntime.client`` failed
+        ├── ApiError                  the server answered with an error: status, code, request_id
+        │   ├── BadRequestError       (also ValueError) 400: a malformed or invalid request
+        │   ├── UnauthorizedError     401: a missing, unknown or revoked API key
+        │   ├── ForbiddenError        403: the API key lacks the permission
+        │   ├── NotFoundError         (also LookupError) 404: no such handler, event or schema
+        │   ├── RequestConflictError  409 with an error body (not a command's conflict outcome)
+        │   ├── PayloadTooLargeError  413: the body exceeds the server's limit
+        │   ├── UnprocessableError    422 with an error body: e.g. an idempotency key reused
+        │   └── ServerError           5xx: an internal error, a handler fault, a store down
+        ├── ConnectionFailedError     (also ConnectionError) the server cannot be reached
+        ├── RequestTimeoutError       (also TimeoutError) no answer within the timeout
+        └── MalformedResponseError    the answer is not the API's: not HTTP, not JSON, cut short
 
 Driver errors are translated into these at the store boundary; a driver's own exception never
 escapes an ``EventStore`` method.
@@ -33,18 +58,24 @@ escapes an ``EventStore`` method.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from attrs import frozen
 
 __all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientError",
     "ConfigurationError",
+    "ConnectionFailedError",
     "DuplicateEventIdError",
     "EsruntimeError",
     "EventStoreError",
     "EventTooLargeError",
     "EventValidationError",
+    "ForbiddenError",
     "HandlerFault",
     "IdempotencyKeyReused",
     "IntegrityError",
@@ -53,17 +84,36 @@ __all__ = [
     "InvalidManifestError",
     "InvalidQueryError",
     "InvalidWasmModuleError",
+    "MalformedResponseError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "RequestConflictError",
+    "RequestTimeoutError",
     "SchemaError",
     "SchemaProblem",
     "SchemaRejectedError",
     "SchemaSemanticError",
     "SchemaSyntaxError",
     "SchemaTooLargeError",
+    "ScriptBusyError",
+    "ScriptConflictError",
+    "ScriptError",
+    "ScriptExecutionError",
+    "ScriptNotFoundError",
+    "ScriptRunnerError",
+    "ScriptStateError",
+    "ScriptTimeoutError",
+    "ScriptValidationError",
+    "SdkError",
+    "ServerError",
     "StoreUnavailableError",
     "SubscriptionClosed",
     "SubscriptionError",
     "SubscriptionTimeout",
+    "UnauthorizedError",
     "UnknownCommandError",
+    "UnprocessableError",
 ]
 
 
@@ -226,3 +276,159 @@ class InvalidWasmModuleError(EsruntimeError, ValueError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = tuple(problems)
         super().__init__("invalid WebAssembly handler module: " + "; ".join(self.problems))
+
+
+class SdkError(EsruntimeError):
+    """An SDK call failed; its message becomes the script's Error message, verbatim."""
+
+
+class AuthenticationError(EsruntimeError):
+    """A request's credentials are missing, malformed, unknown or revoked (HTTP 401)."""
+
+
+class PermissionDeniedError(EsruntimeError):
+    """The principal is authenticated but lacks the permission an operation needs (HTTP 403)."""
+
+
+class ScriptError(EsruntimeError):
+    """A script operation was refused, or a script called from Python failed."""
+
+
+class ScriptValidationError(ScriptError, ValueError):
+    """Script fields are invalid; ``errors`` maps every invalid field to what is wrong with it."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        details = "; ".join(f"{name}: {message}" for name, message in self.errors.items())
+        super().__init__(f"invalid script: {details}")
+
+
+class ScriptConflictError(ScriptError):
+    """Another script of the tenant already has this name or HTTP path.
+
+    ``field`` is ``name`` or ``http_path``; ``errors`` maps it to the message, like
+    :class:`ScriptValidationError`, so that a form can show both the same way.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.errors = {field: message}
+        super().__init__(message)
+
+
+class ScriptNotFoundError(ScriptError, LookupError):
+    """The tenant has no such script, script version or execution."""
+
+
+class ScriptStateError(ScriptError):
+    """The script's type or status does not allow the operation (e.g. running an archived one)."""
+
+
+class ScriptExecutionError(ScriptError):
+    """A script run from Python did not complete.
+
+    ``execution_id`` names the recorded execution; ``name``, ``script_message``, ``line``,
+    ``column`` and ``stack`` are the script's error as the engine reported it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        execution_id: str,
+        name: str,
+        script_message: str,
+        line: int | None = None,
+        column: int | None = None,
+        stack: str | None = None,
+    ) -> None:
+        self.execution_id = execution_id
+        self.name = name
+        self.script_message = script_message
+        self.line = line
+        self.column = column
+        self.stack = stack
+        super().__init__(message)
+
+
+class ScriptTimeoutError(ScriptExecutionError, TimeoutError):
+    """A script run from Python exceeded its time limit."""
+
+
+class ScriptBusyError(ScriptExecutionError):
+    """A script was not run: ``max_concurrent_runs`` runs of it were already running."""
+
+
+class ScriptRunnerError(ScriptError):
+    """A script runner refused a run: it is closed, or the context cannot be given to a script."""
+
+
+class ClientError(EsruntimeError):
+    """A call through :mod:`esruntime.client` failed: the server refused it or did not answer
+    as the API does."""
+
+
+class ApiError(ClientError):
+    """The server answered with an error status.
+
+    ``status`` is the HTTP status; ``code``, ``message`` and ``request_id`` come from the API's
+    error body (``code`` is None when the body is not one, e.g. a proxy's page).
+    """
+
+    def __init__(
+        self, status: int, code: str | None, message: str, request_id: str | None = None
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        shown = f" {code}" if code else ""
+        suffix = f" [{request_id}]" if request_id else ""
+        super().__init__(f"HTTP {status}{shown}: {message}{suffix}")
+
+
+class BadRequestError(ApiError, ValueError):
+    """400: the request is malformed or invalid (bad JSON, an unknown field, bad ESDL)."""
+
+
+class UnauthorizedError(ApiError):
+    """401: the API key is missing, unknown or revoked."""
+
+
+class ForbiddenError(ApiError):
+    """403: the API key is valid but lacks the permission the call needs."""
+
+
+class NotFoundError(ApiError, LookupError):
+    """404: no such handler, event, schema or route."""
+
+
+class RequestConflictError(ApiError):
+    """409 with an error body, e.g. deleting a handler registered in code (a command's conflict
+    is an outcome, not this error)."""
+
+
+class PayloadTooLargeError(ApiError):
+    """413: the request body exceeds the server's limit."""
+
+
+class UnprocessableError(ApiError):
+    """422 with an error body, e.g. an idempotency key first used with another request (a
+    command's rejection is an outcome, not this error)."""
+
+
+class ServerError(ApiError):
+    """5xx: an internal error, a handler fault (``handler_fault``) or an unavailable store."""
+
+
+class ConnectionFailedError(ClientError, ConnectionError):
+    """The server could not be reached, or the connection broke before an answer."""
+
+
+class RequestTimeoutError(ClientError, TimeoutError):
+    """The server did not answer within the client's timeout."""
+
+
+class MalformedResponseError(ClientError):
+    """The answer is not what the API sends: not HTTP, not JSON, cut short, or of the wrong
+    shape; the message says which and shows the start of the body."""

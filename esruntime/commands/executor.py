@@ -161,7 +161,12 @@ class CommandExecutor:
         if idempotency_key is None:
             return self._execute(registered, command, None, context)
         check_key(idempotency_key)
-        digest = fingerprint(name, command)
+        try:
+            digest = fingerprint(name, command)
+        except RecursionError:
+            return CommandResult(
+                "rejected", code="invalid_input", message="command input nests too deeply"
+            )
         previous = self._store.recall(idempotency_key)
         if previous is not None:
             return self._replay(previous, digest)

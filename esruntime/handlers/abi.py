@@ -7,9 +7,12 @@ the wasmtime host so that the encoding rules can be read, and tested, on their o
 
 from __future__ import annotations
 
+import functools
 import json
 import struct
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from attrs import frozen
@@ -95,21 +98,38 @@ def encode_input(command: Mapping[str, Any]) -> bytes:
     return json.dumps(command, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
+def _unserializable(value: object) -> object:
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+_encode_data: Callable[[Any], str]
+if c_make_encoder is not None:
+    # The C encoder alone: ``json.dumps`` and ``JSONEncoder.encode`` add ~1 µs a call around
+    # it, and an envelope is encoded for every replayed event of every command.
+    _c_encoder = c_make_encoder(
+        None, _unserializable, encode_basestring, None, ":", ",", False, False, True
+    )
+
+    def _encode_data(data: Any) -> str:
+        return "".join(_c_encoder(data, 0))
+
+else:  # pragma: no cover - Pythons without the C accelerator
+    _encode_data = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+_timestamp = functools.lru_cache(maxsize=8192)(datetime.isoformat)
+"""The same events are replayed command after command: their timestamps' text is kept."""
+
+
 def _envelope(event: SequencedEvent) -> bytes:
     data = event.data
     if isinstance(data, bytes | bytearray):  # stored-as-given JSON text
         data = json.loads(data)
-    return json.dumps(
-        {
-            "type": event.type,
-            "data": data,
-            "position": event.position,
-            "timestamp": event.timestamp.isoformat(),
-            "id": event.id,
-            "tags": list(event.tags),
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
+    tags = ",".join(map(encode_basestring, event.tags))
+    return (
+        f'{{"type":{encode_basestring(event.type)},"data":{_encode_data(data)},'
+        f'"position":{event.position},"timestamp":"{_timestamp(event.timestamp)}",'
+        f'"id":{encode_basestring(event.id)},"tags":[{tags}]}}'
     ).encode()
 
 

@@ -13,13 +13,17 @@ attempt, and a faulted instance is simply dropped. Every way a guest can misbeha
 :class:`~esruntime.errors.HandlerFault` whose ``code`` is one of ``out_of_fuel``, ``trap``,
 ``abi_violation`` or ``guest_error`` (see :mod:`esruntime.handlers.abi`).
 
-Not here yet: an on-disk cache of compiled modules, pooled instances, and the raw FFI call path.
+Guest calls go through :mod:`esruntime.handlers.rawcall` (wasmtime's C API, several times
+faster per call) when the installed wasmtime offers it, and through wasmtime-py's public API
+otherwise or when ``ESRUNTIME_WASM_CALLS=public``; the same tests run on both paths.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -29,6 +33,7 @@ import wasmtime
 
 from esruntime.errors import HandlerFault, InvalidManifestError, InvalidWasmModuleError
 from esruntime.events import SequencedEvent
+from esruntime.handlers import rawcall
 from esruntime.handlers.abi import (
     ABI_VIOLATION,
     OPTIONAL_FUNCTIONS,
@@ -63,6 +68,9 @@ ENGINE_SETTINGS = "consume_fuel=1;cranelift_nan_canonicalization=1"
 
 compiled_cache = CompiledCache.from_environment(ENGINE_SETTINGS)
 """Compiled modules on disk (``ESRUNTIME_WASM_CACHE_DIR``; ``off`` disables it)."""
+
+RAW_CALLS = rawcall.AVAILABLE and os.environ.get("ESRUNTIME_WASM_CALLS", "raw") != "public"
+"""Whether modules loaded from now on call guests through the C API (see the module docstring)."""
 
 
 def _engine_config() -> wasmtime.Config:
@@ -155,6 +163,23 @@ def _fault(call: str, exc: Exception, limits: WasmLimits) -> HandlerFault:
     return HandlerFault(TRAP, f"{call} failed: {str(exc).splitlines()[0] if str(exc) else exc!r}")
 
 
+class _Memory:
+    """A guest memory through wasmtime-py's public API (the interface of RawMemory)."""
+
+    def __init__(self, store: wasmtime.Store, memory: wasmtime.Memory) -> None:
+        self._store = store
+        self._memory = memory
+
+    def size(self) -> int:
+        return self._memory.data_len(self._store)
+
+    def write(self, data: bytes, offset: int) -> None:
+        self._memory.write(self._store, data, offset)
+
+    def read(self, offset: int, length: int) -> bytes:
+        return bytes(self._memory.read(self._store, offset, offset + length))
+
+
 class _Instance:
     """One fresh instance in its own store, called with the ABI's buffer rules.
 
@@ -162,22 +187,32 @@ class _Instance:
     instance dead, so it is never called again.
     """
 
-    def __init__(self, pre: wasmtime.InstancePre, limits: WasmLimits) -> None:
+    def __init__(self, pre: wasmtime.InstancePre, limits: WasmLimits, *, raw: bool) -> None:
         self.limits = limits
         self.store = wasmtime.Store(wasm_engine())
         self.store.set_limits(memory_size=limits.memory)
         self.store.set_fuel(limits.fuel)
         self._dead = False
         instance = self._guard("instantiate", pre.instantiate, self.store)
-        exports = instance.exports(self.store)
-        memory = exports["memory"]
-        assert isinstance(memory, wasmtime.Memory)
-        self.memory = memory
-        self.funcs: dict[str, wasmtime.Func] = {}
-        for name in (*REQUIRED_FUNCTIONS, *OPTIONAL_FUNCTIONS):
-            func = exports.get(name)
-            if isinstance(func, wasmtime.Func):
-                self.funcs[name] = func
+        signatures = {**REQUIRED_FUNCTIONS, **OPTIONAL_FUNCTIONS}
+        self.funcs: dict[str, Callable[..., Any]] = {}
+        self.memory: rawcall.RawMemory | _Memory
+        if raw:
+            memory, funcs = rawcall.raw_exports(self.store, instance, signatures)
+            self.memory = rawcall.RawMemory(self.store, memory)
+            for name, func in funcs.items():
+                params, results = signatures[name]
+                result = results[0] if results else None
+                self.funcs[name] = rawcall.RawFunction(self.store, func, len(params), result)
+        else:
+            exports = instance.exports(self.store)
+            public_memory = exports["memory"]
+            assert isinstance(public_memory, wasmtime.Memory)
+            self.memory = _Memory(self.store, public_memory)
+            for name in signatures:
+                public_func = exports.get(name)
+                if isinstance(public_func, wasmtime.Func):
+                    self.funcs[name] = functools.partial(public_func, self.store)
         if "_initialize" in self.funcs:
             self.call("_initialize")
 
@@ -196,7 +231,7 @@ class _Instance:
             raise _fault(call, exc, self.limits) from None
 
     def call(self, name: str, *args: int) -> Any:
-        return self._guard(name, self.funcs[name], self.store, *args)
+        return self._guard(name, self.funcs[name], *args)
 
     def send(self, data: bytes, call: str) -> tuple[int, int]:
         """Copy ``data`` into a guest buffer from ``esr_alloc``; its ``(ptr, len)``."""
@@ -207,7 +242,7 @@ class _Instance:
                 ABI_VIOLATION, f"esr_alloc({len(data)}) returned 0 (for {call}'s input)"
             )
         self._check_bounds(ptr, len(data), f"esr_alloc({len(data)})")
-        self.memory.write(self.store, data, ptr)
+        self.memory.write(data, ptr)
         return ptr, len(data)
 
     def call_buffer(self, name: str, *args: int) -> bytes | None:
@@ -223,10 +258,10 @@ class _Instance:
                 f"{name} returned a {length:,}-byte result; the limit is {self.limits.result:,}",
             )
         self._check_bounds(ptr, length, name)
-        return bytes(self.memory.read(self.store, ptr, ptr + length))
+        return self.memory.read(ptr, length)
 
     def _check_bounds(self, ptr: int, length: int, call: str) -> None:
-        size = self.memory.data_len(self.store)  # re-read: the call may have grown memory
+        size = self.memory.size()  # re-read: the call may have grown memory
         if ptr + length > size:
             self._dead = True
             raise HandlerFault(
@@ -242,6 +277,8 @@ class WasmModule:
     handlers) keeps one instance per thread and reuses it: each command refills its fuel and
     starts with ``esr_init``, which the ABI makes reset the guest's state; an instance that
     faulted is replaced. Memory the guest grew stays grown (within the limit).
+
+    ``raw_calls`` chooses the call path (None: :data:`RAW_CALLS`); both behave the same.
     """
 
     def __init__(
@@ -252,17 +289,24 @@ class WasmModule:
         limits: WasmLimits,
         *,
         pooled: bool = False,
+        raw_calls: bool | None = None,
     ) -> None:
         self.sha256 = sha256
         self.manifest = manifest
         self.limits = limits
         self.pooled = pooled
+        self.raw_calls = RAW_CALLS if raw_calls is None else raw_calls and rawcall.AVAILABLE
         self._pre = pre
         self._local = threading.local()
 
     @classmethod
     def load(
-        cls, wasm: bytes, *, limits: WasmLimits | None = None, pooled: bool = False
+        cls,
+        wasm: bytes,
+        *,
+        limits: WasmLimits | None = None,
+        pooled: bool = False,
+        raw_calls: bool | None = None,
     ) -> WasmModule:
         """Compile (or take from the cache), check and describe a module.
 
@@ -281,15 +325,17 @@ class WasmModule:
         if problems:
             raise InvalidWasmModuleError(problems)
         pre = wasmtime.Linker(wasm_engine()).instantiate_pre(module)
-        return cls(sha256, pre, _describe(pre, limits), limits, pooled=pooled)
+        raw = RAW_CALLS if raw_calls is None else raw_calls and rawcall.AVAILABLE
+        manifest = _describe(pre, limits, raw)
+        return cls(sha256, pre, manifest, limits, pooled=pooled, raw_calls=raw)
 
     def instance(self) -> _Instance:
         """An instance for one command attempt: fresh, or this thread's pooled one refueled."""
         if not self.pooled:
-            return _Instance(self._pre, self.limits)
+            return _Instance(self._pre, self.limits, raw=self.raw_calls)
         instance: _Instance | None = getattr(self._local, "instance", None)
         if instance is None or instance.dead:
-            instance = self._local.instance = _Instance(self._pre, self.limits)
+            instance = self._local.instance = _Instance(self._pre, self.limits, raw=self.raw_calls)
         else:
             instance.store.set_fuel(self.limits.fuel)
         return instance
@@ -299,9 +345,9 @@ class WasmModule:
         return WasmHandler(self)
 
 
-def _describe(pre: wasmtime.InstancePre, limits: WasmLimits) -> HandlerManifest:
+def _describe(pre: wasmtime.InstancePre, limits: WasmLimits, raw_calls: bool) -> HandlerManifest:
     try:
-        instance = _Instance(pre, limits)
+        instance = _Instance(pre, limits, raw=raw_calls)
         version = instance.call("esr_abi_version")
         if version != ABI_VERSION:
             raise InvalidWasmModuleError(
@@ -344,6 +390,8 @@ class WasmHandler:
             data = encode_input(command)
         except (TypeError, ValueError) as exc:
             return Rejection("invalid_input", f"command input is not JSON: {exc}")
+        except RecursionError:
+            return Rejection("invalid_input", "command input nests too deeply to encode")
         if len(data) > self.module.limits.input:
             return Rejection(
                 "invalid_input",
@@ -384,8 +432,12 @@ class WasmHandler:
 
 
 def load_wasm_handler(
-    wasm: bytes, *, limits: WasmLimits | None = None, pooled: bool = False
+    wasm: bytes,
+    *,
+    limits: WasmLimits | None = None,
+    pooled: bool = False,
+    raw_calls: bool | None = None,
 ) -> tuple[HandlerManifest, Callable[[], WasmHandler]]:
     """``(manifest, factory)`` for ``executor.register_factory`` from module bytes."""
-    module = WasmModule.load(wasm, limits=limits, pooled=pooled)
+    module = WasmModule.load(wasm, limits=limits, pooled=pooled, raw_calls=raw_calls)
     return module.manifest, module.handler

@@ -1,4 +1,4 @@
-"""An executor serving the well-behaved counter, for the wasm tests to add handlers to."""
+"""Fixtures of the wasm tests: both guest call paths, and an executor serving the counter."""
 
 from __future__ import annotations
 
@@ -6,8 +6,17 @@ import pytest
 
 from esruntime import InMemoryEventStore
 from esruntime.commands import CommandExecutor
-from esruntime.handlers import load_wasm_handler
+from esruntime.handlers import load_wasm_handler, rawcall, wasm
 from tests.wasm.modules import counter_wasm
+
+
+@pytest.fixture(autouse=True, params=["raw calls", "public calls"])
+def call_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every wasm test runs twice: through wasmtime's C API and through its public API."""
+    if request.param == "raw calls" and not rawcall.AVAILABLE:
+        pytest.skip("this wasmtime release does not offer the raw call path")
+    monkeypatch.setattr(wasm, "RAW_CALLS", request.param == "raw calls")
+    return str(request.param)
 
 
 @pytest.fixture

@@ -56,6 +56,26 @@ def test_frames_carry_the_full_envelope() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"text": 'quotes " and \\ backslashes', "control": "\x00\x1f\n\t", "lines": "\u2028\u2029"},
+        {"astral": "😀 \U0001f600", "nested": [{"a": [1, 2.5, -0.0, 1e300]}, None, True, False]},
+        {"big": 2**70, "small": -(2**63), "empty": {}, "list": []},
+        [1, "two", {"three": 3}],
+        "just a string",
+        b'{"stored": "as given"}',
+    ],
+    ids=["escapes", "unicode and nesting", "numbers", "array", "string", "stored JSON text"],
+)
+def test_every_json_value_survives_the_envelope_exactly(data: object) -> None:
+    (batch,) = encode_frames([sequenced(3, data)], batch=1 << 20)
+    [envelope] = frames_of(batch)
+    expected = json.loads(data) if isinstance(data, bytes) else data
+    assert envelope["data"] == expected
+    assert json.dumps(envelope["data"]) == json.dumps(expected)  # -0.0 stays -0.0
+
+
 def test_frames_are_batched_without_splitting_one() -> None:
     events = [sequenced(p, {"n": p}) for p in range(1, 11)]
     batches = list(encode_frames(events, batch=300))

@@ -102,7 +102,9 @@ def test_the_same_history_and_input_cost_the_same_fuel() -> None:
     assert spent[0] == spent[1] > 0
 
 
-def test_a_module_is_compiled_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_module_is_compiled_once_per_process(
+    monkeypatch: pytest.MonkeyPatch, call_path: str
+) -> None:
     compiled = []
 
     class CountingModule(wasmtime.Module):
@@ -111,11 +113,11 @@ def test_a_module_is_compiled_once_per_process(monkeypatch: pytest.MonkeyPatch) 
             super().__init__(engine, wasm)
 
     monkeypatch.setattr(wasmtime, "Module", CountingModule)
-    wasm = counter_wasm("compiled_once")
+    wasm = counter_wasm(f"compiled_once_{call_path[:3]}")
     first, second = WasmModule.load(wasm), WasmModule.load(wasm)
     assert first.sha256 == second.sha256
     assert len(compiled) == 1
-    WasmModule.load(counter_wasm("another"))
+    WasmModule.load(counter_wasm(f"another_{call_path[:3]}"))
     assert len(compiled) == 2
 
 

@@ -150,3 +150,14 @@ def test_an_undeclared_event_type_is_refused_by_the_executor(
     assert fault.code == "undeclared_event"
     assert "'Surprise'" in str(fault)
     assert [event.type for event in store.read()] == ["Counted"]  # only the counter appended
+
+
+def test_input_nested_beyond_the_encoder_is_a_clean_rejection(executor: CommandExecutor) -> None:
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    for key in (None, "deep-key"):
+        result = executor.execute("count", {"counter_id": "c1", "extra": deep}, idempotency_key=key)
+        assert (result.outcome, result.code) == ("rejected", "invalid_input")
+        assert "nests too deeply" in (result.message or "")
+    assert executor.execute("count", {"counter_id": "c1"}).outcome == "ok"

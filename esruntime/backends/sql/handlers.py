@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, bindparam, delete, func, insert, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
@@ -17,7 +18,7 @@ from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.tables import handler_executions as executions
 from esruntime.backends.sql.tables import handlers as table
 from esruntime.backends.sql.timestamps import from_micros, to_micros
-from esruntime.handlers.manifest import manifest_document, parse_manifest
+from esruntime.handlers.manifest import HandlerManifest, manifest_document, parse_manifest
 from esruntime.handlers.registry import BaseHandlerRegistry, Describe, HandlerVersion
 from esruntime.schema.model import Schema
 
@@ -86,6 +87,13 @@ class SqlHandlerRegistry(BaseHandlerRegistry):
         with translate_errors(), self._engine.connect() as conn:
             return [_version(row) for row in conn.execute(query)]
 
+    def current(self, name: str) -> HandlerVersion | None:
+        # Asked for every command: one prepared statement, only the latest row, and its
+        # manifest parsed once.
+        with translate_errors(), self._engine.connect() as conn:
+            row = conn.execute(_CURRENT, {"tenant": self._tenant_id, "name": name}).first()
+        return None if row is None else _version(row)
+
     def handlers(self) -> list[HandlerVersion]:
         latest = (
             select(table.c.name, func.max(table.c.seq).label("seq"))
@@ -145,13 +153,22 @@ class SqlHandlerRegistry(BaseHandlerRegistry):
             return int(conn.execute(query).scalar_one())
 
 
+_CURRENT = (
+    select(*_COLUMNS)
+    .where(table.c.tenant_id == bindparam("tenant"), table.c.name == bindparam("name"))
+    .order_by(table.c.seq.desc())
+    .limit(1)
+)
+
+
 def _version(row: Any) -> HandlerVersion:
     name, version, sha256, size, manifest, uploaded_at = row
     return HandlerVersion(
-        name,
-        version,
-        sha256,
-        int(size),
-        parse_manifest(json.loads(manifest)),
-        from_micros(int(uploaded_at)),
+        name, version, sha256, int(size), _manifest(manifest), from_micros(int(uploaded_at))
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _manifest(text: str) -> HandlerManifest:
+    """A stored manifest, parsed once (manifests are frozen values)."""
+    return parse_manifest(json.loads(text))

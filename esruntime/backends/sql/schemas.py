@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, insert, select
+from sqlalchemy import Engine, Select, bindparam, func, insert, select
 from sqlalchemy import exc as sa_exc
 
 from esruntime.backends.sql import setup
@@ -38,6 +38,7 @@ class SqlSchemaRegistry(BaseSchemaRegistry):
         create_tables: bool = True,
     ) -> None:
         super().__init__(tenant, counter)
+        self._latest: Row | None = None
         self._engine = create_store_engine(engine) if isinstance(engine, str) else engine
         with translate_errors():
             if create_tables:
@@ -57,10 +58,19 @@ class SqlSchemaRegistry(BaseSchemaRegistry):
             return [_row(r) for r in conn.execute(self._select())]
 
     def _latest_row(self) -> Row | None:
-        query = self._select().order_by(None).order_by(schema_versions.c.seq.desc()).limit(1)
+        # Asked for every command: the latest seq alone, and its text only when it is new.
         with translate_errors(), self._engine.connect() as conn:
-            row = conn.execute(query).first()
-        return None if row is None else _row(row)
+            seq = conn.execute(_LATEST_SEQ, {"tenant": self._tenant_id}).scalar()
+            if seq is None:
+                return None
+            known = self._latest
+            if known is not None and known[0] == seq:
+                return known
+            row = conn.execute(self._select().where(schema_versions.c.seq == seq)).first()
+        if row is None:  # pragma: no cover - versions are never deleted
+            return None
+        self._latest = _row(row)
+        return self._latest
 
     def _insert(self, seq: int, version: str, text: str, created_at: datetime) -> bool:
         micros = to_micros(created_at)
@@ -78,6 +88,11 @@ class SqlSchemaRegistry(BaseSchemaRegistry):
             except sa_exc.IntegrityError:
                 return False
         return True
+
+
+_LATEST_SEQ = select(func.max(schema_versions.c.seq)).where(
+    schema_versions.c.tenant_id == bindparam("tenant")
+)
 
 
 def _row(row: Any) -> Row:

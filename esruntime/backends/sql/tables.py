@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 __all__ = [
     "TAG_SEPARATOR",
+    "api_keys",
     "event_tags",
     "events",
     "handler_executions",
@@ -36,6 +37,9 @@ __all__ = [
     "idempotency",
     "metadata",
     "schema_versions",
+    "script_executions",
+    "script_versions",
+    "scripts",
     "tenants",
 ]
 
@@ -102,6 +106,19 @@ idempotency = Table(
     PrimaryKeyConstraint("tenant_id", "key", name="esr_idempotency_pk"),
 )
 
+api_keys = Table(
+    "esr_api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True, comment="the public part of the key"),
+    Column("tenant", String(200), nullable=False, comment="the tenant's name"),
+    Column("name", String(200), nullable=False),
+    Column("permissions", Text, nullable=False, comment="JSON array"),
+    Column("digest", String(64), nullable=False, comment="sha256 of the whole key, hex"),
+    Column("created_at", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"),
+    Column("revoked_at", BigInteger, comment="microseconds since the epoch, UTC"),
+    Index("esr_api_keys_tenant", "tenant"),
+)
+
 handlers = Table(
     "esr_handlers",
     metadata,
@@ -126,4 +143,66 @@ handler_executions = Table(
     Column("hour", Integer, nullable=False, comment="hours since the epoch, UTC"),
     Column("count", BigInteger, nullable=False),
     PrimaryKeyConstraint("tenant_id", "name", "hour", name="esr_handler_executions_pk"),
+)
+
+scripts = Table(
+    "esr_scripts",
+    metadata,
+    Column("tenant_id", Integer, nullable=False),
+    Column("id", String(36), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("cron_expression", String(200)),
+    Column("timezone", String(64), nullable=False),
+    Column("http_path", String(500)),
+    Column("http_methods", Text, nullable=False, comment="JSON array"),
+    Column("event_types", Text, nullable=False, comment="JSON array"),
+    Column("limits", Text, nullable=False, comment="JSON object"),
+    Column("version", Integer, nullable=False, comment="the version whose source this is"),
+    Column("created_by", String(200)),
+    Column("created_at", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"),
+    Column("updated_by", String(200)),
+    Column("updated_at", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"),
+    PrimaryKeyConstraint("tenant_id", "id", name="esr_scripts_pk"),
+    Index("esr_scripts_name", "tenant_id", "name", unique=True),
+    Index("esr_scripts_http_path", "tenant_id", "http_path", unique=True),
+)
+
+script_versions = Table(
+    "esr_script_versions",
+    metadata,
+    Column("tenant_id", Integer, nullable=False),
+    Column("script_id", String(36), nullable=False),
+    Column("version", Integer, nullable=False, comment="1, 2, 3... per script"),
+    Column("source", Text, nullable=False),
+    Column("created_by", String(200)),
+    Column("created_at", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"),
+    Column("restored_from", Integer, comment="the version a rollback copied"),
+    PrimaryKeyConstraint("tenant_id", "script_id", "version", name="esr_script_versions_pk"),
+)
+
+script_executions = Table(
+    "esr_script_executions",
+    metadata,
+    Column("tenant_id", Integer, nullable=False),
+    Column("id", String(36), nullable=False),
+    Column("script_id", String(36), nullable=False),
+    Column("script_version", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("trigger", Text, nullable=False, comment="JSON: the script's context.trigger"),
+    Column("input", Text, nullable=False, comment="JSON"),
+    Column("output", Text, comment="JSON"),
+    Column("error", Text, comment="JSON: name, message, line, column, stack"),
+    Column("logs", Text, nullable=False, comment="JSON array of sdk.log lines"),
+    Column("metrics", Text, nullable=False, comment="JSON object"),
+    Column("user_id", Text, comment="JSON: a string or a number"),
+    Column("created_at", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"),
+    Column("started_at", BigInteger),
+    Column("completed_at", BigInteger),
+    PrimaryKeyConstraint("tenant_id", "id", name="esr_script_executions_pk"),
+    Index("esr_script_executions_script", "tenant_id", "script_id", "created_at"),
+    Index("esr_script_executions_status", "tenant_id", "script_id", "status"),
 )

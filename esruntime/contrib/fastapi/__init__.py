@@ -1,1 +1,169 @@
-"""FastAPI adapter (``pip install 'esruntime[fastapi]'``); its routes arrive with the HTTP API."""
+"""The esruntime API in a FastAPI application (``pip install 'esruntime[fastapi]'``).
+
+::
+
+    app = FastAPI()
+    install(app, runtime)                         # the JSON API under /v1
+
+    # or, with the host's own prefix and dependencies:
+    app.include_router(create_router(runtime), prefix="/api/events", dependencies=[...])
+
+    app = create_app(runtime)                     # a whole application (what ``serve`` runs)
+
+Authentication is the runtime's principal resolver (API keys) unless ``principal`` is given: a
+FastAPI dependency returning the request's :class:`~esruntime.auth.Principal` (or None for an
+anonymous request). Everything else happens in :class:`esruntime.web.JsonApi`; this module only
+translates requests and responses.
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads the endpoints' annotations, which
+# name a dependency chosen at run time.
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+
+try:
+    from fastapi import APIRouter, Depends, FastAPI, Request, Response
+    from fastapi.params import Depends as DependsParam
+    from fastapi.security import HTTPBearer
+    from starlette.concurrency import run_in_threadpool
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError(
+        "esruntime.contrib.fastapi needs FastAPI: pip install 'esruntime[fastapi]'"
+    ) from exc
+
+from esruntime import __version__
+from esruntime.auth.resolver import PrincipalResolver
+from esruntime.runtime import Runtime
+from esruntime.web import RESOLVE, JsonApi, Limits, Route, WebRequest, WebResponse
+from esruntime.web.openapi import operation
+
+__all__ = ["create_app", "create_router", "install"]
+
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+_bearer = HTTPBearer(auto_error=False, description="An esruntime API key")
+
+
+def create_router(
+    runtime: Runtime,
+    *,
+    principal: Callable[..., Any] | None = None,
+    resolver: PrincipalResolver | None = None,
+    limits: Limits | None = None,
+    dependencies: Sequence[DependsParam] | None = None,
+    tags: Sequence[str] = ("esruntime",),
+    catch_all: bool = False,
+) -> APIRouter:
+    """An ``APIRouter`` with every route of the JSON API, to include under any prefix.
+
+    ``principal``: a FastAPI dependency that returns the request's principal (replaces the
+    resolver). ``resolver``: a framework-neutral resolver (default: the runtime's).
+    ``catch_all``: answer unknown paths and methods below the router with the API's own error
+    body (404 / 405); only for a router that owns its prefix.
+    """
+    api = JsonApi(runtime, resolver=resolver, limits=limits)
+    router = APIRouter(dependencies=list(dependencies or ()), tags=list(tags))
+    for route in api.routes:
+        _add_route(router, api, route, principal)
+    if catch_all:
+
+        async def unmatched(request: Request) -> Response:
+            path = "/" + request.path_params["path"]
+            return _response(api.unmatched(request.method, path, request.headers.items()))
+
+        router.add_api_route("/{path:path}", unmatched, methods=_METHODS, include_in_schema=False)
+    router.esruntime_api = api  # type: ignore[attr-defined]
+    return router
+
+
+def _add_route(
+    router: APIRouter, api: JsonApi, route: Route, principal: Callable[..., Any] | None
+) -> None:
+    limit = api.body_limit(route.name)
+    if route.permission is None:
+        dependency: Callable[..., Any] = _nobody
+    elif principal is not None:
+        dependency = principal
+    else:
+        dependency = _bearer  # documents the scheme; the API reads the header itself
+
+    async def endpoint(request: Request, who: Annotated[Any, Depends(dependency)]) -> Response:
+        body, oversized = await _read_body(request, limit)
+        web_request = WebRequest(
+            request.method,
+            route.name,
+            request.url.path,
+            dict(request.path_params),
+            tuple(request.query_params.multi_items()),
+            request.headers.items(),
+            body,
+            oversized,
+        )
+        given = who if principal is not None and route.permission is not None else RESOLVE
+        return _response(await run_in_threadpool(api.handle, web_request, given))
+
+    fragment = operation(route.name)
+    responses = fragment.pop("responses")
+    router.add_api_route(
+        route.path,
+        endpoint,
+        methods=[route.method],
+        name=f"esruntime.{route.name}",
+        operation_id=route.name,
+        summary=route.summary,
+        response_class=Response,
+        responses=responses,
+        openapi_extra=fragment,
+    )
+
+
+def _nobody() -> None:
+    return None
+
+
+async def _read_body(request: Request, limit: int) -> tuple[bytes, bool]:
+    """The body, read up to ``limit`` bytes; ``(b"", True)`` when it is longer."""
+    if limit == 0:
+        return b"", False
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return b"", True
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return b"", True
+        chunks.append(chunk)
+    return b"".join(chunks), False
+
+
+def _response(result: WebResponse) -> Response:
+    return Response(
+        result.body,
+        status_code=result.status,
+        headers=dict(result.headers),
+        media_type=result.content_type,
+    )
+
+
+def install(app: FastAPI, runtime: Runtime, *, prefix: str = "/v1", **options: Any) -> APIRouter:
+    """Mount the JSON API on ``app`` under ``prefix``; ``options`` go to :func:`create_router`.
+
+    The router answers unknown paths under a non-empty prefix itself; the runtime is kept in
+    ``app.state.esruntime``.
+    """
+    options.setdefault("catch_all", bool(prefix.strip("/")))
+    router = create_router(runtime, **options)
+    app.include_router(router, prefix=prefix)
+    app.state.esruntime = runtime
+    return router
+
+
+def create_app(runtime: Runtime, *, prefix: str = "/v1", **options: Any) -> FastAPI:
+    """A FastAPI application serving the runtime's JSON API under ``prefix``."""
+    app = FastAPI(
+        title="esruntime",
+        version=__version__,
+        description="An event-sourcing command runtime: commands, schemas, handlers, events.",
+    )
+    install(app, runtime, prefix=prefix, **options)
+    return app

@@ -1,18 +1,31 @@
-"""The ``esruntime`` command line."""
+"""``esruntime demo``: append and read a few events, and show a stale decision refused."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Sequence
+from typing import Any
 
-from esruntime import __version__
+from esruntime.cli.database import database_option
 from esruntime.errors import EsruntimeError, IntegrityError
 from esruntime.events import AppendCondition, Event, Query, QueryItem
-from esruntime.store_url import DEFAULT_DATABASE_URL, open_event_store
+from esruntime.store_url import open_event_store
 
-__all__ = ["main"]
+__all__ = ["add_parser"]
+
+
+def add_parser(commands: Any) -> None:
+    demo = commands.add_parser("demo", help="append and read a few events")
+    database_option(demo)
+    demo.set_defaults(run=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        return _demo(args.database_url)
+    except (EsruntimeError, ValueError) as exc:
+        print(f"esruntime: {exc}", file=sys.stderr)
+        return 1
 
 
 def _demo(database_url: str) -> int:
@@ -47,25 +60,3 @@ def _demo(database_url: str) -> int:
     finally:
         store.close()
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="esruntime", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"esruntime {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="append and read a few events")
-    demo.add_argument(
-        "--database-url",
-        default=os.environ.get("ESRUNTIME_DATABASE_URL", DEFAULT_DATABASE_URL),
-        help="memory://, sqlite:///path or postgresql://... (default: %(default)s)",
-    )
-    args = parser.parse_args(argv)
-    try:
-        return _demo(args.database_url)
-    except (EsruntimeError, ValueError) as exc:
-        print(f"esruntime: {exc}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

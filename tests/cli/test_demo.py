@@ -1,22 +1,11 @@
-"""The ``esruntime`` command line."""
+"""``esruntime demo``: the event store at work, on the embedded SQLite default."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from esruntime import SqlEventStore
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "esruntime", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        check=False,
-    )
+from tests.cli.processes import run
 
 
 def test_demo_runs_on_the_embedded_sqlite_default(tmp_path: Path) -> None:

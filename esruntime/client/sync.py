@@ -1,0 +1,239 @@
+"""The synchronous client of the esruntime HTTP API.
+
+::
+
+    with Client("http://127.0.0.1:8000/v1", api_key=key) as client:
+        result = client.execute("transfer_funds", {"source_account": "alice", ...})
+        if result.status == "ok":
+            print(result.position, result.event_ids)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from esruntime.client import calls
+from esruntime.client.base import (
+    DEFAULT_URL,
+    MAX_RESPONSE_BYTES,
+    Settings,
+    Tally,
+    answer_of,
+    declared_too_large,
+)
+from esruntime.client.models import (
+    CommandConflict,
+    CommandResult,
+    EventPage,
+    HandlerDetails,
+    HandlerRejected,
+    HandlerSummary,
+    HandlerUploaded,
+    Health,
+    SchemaAccepted,
+    SchemaInfo,
+    SchemaRejected,
+    StoredEvent,
+)
+from esruntime.client.protocol import Call, transport_error
+
+__all__ = ["Client"]
+
+T = TypeVar("T")
+
+
+class Client:
+    """Calls the HTTP API of an esruntime server, one method per route.
+
+    ``base_url`` includes the API's prefix (``/v1``); ``api_key`` is sent as ``Authorization:
+    Bearer``. ``timeout`` (seconds, or an ``httpx.Timeout``) bounds every request;
+    ``max_retries`` bounds the resends of a conflicting command, waiting ``backoff`` seconds,
+    doubling up to ``max_backoff``, with jitter. ``transport`` is an httpx transport, e.g.
+    ``httpx.WSGITransport(app=flask_app)`` to call an application in the same process.
+    Answers larger than ``max_response_bytes`` are refused.
+    """
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_URL,
+        *,
+        api_key: str | None = None,
+        timeout: float | httpx.Timeout | None = 10.0,
+        max_retries: int = 3,
+        backoff: float = 0.05,
+        max_backoff: float = 1.0,
+        transport: httpx.BaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+    ) -> None:
+        self.settings = Settings(
+            base_url,
+            api_key,
+            timeout,
+            max_retries,
+            backoff,
+            max_backoff,
+            max_response_bytes,
+            headers,
+        )
+        self._http = httpx.Client(
+            base_url=self.settings.base_url,
+            headers=self.settings.headers,
+            timeout=self.settings.timeout,
+            transport=transport,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return str(self.settings.base_url)
+
+    def _call(self, call: Call[T]) -> T:
+        spec = call.request
+        request = self._http.build_request(
+            spec.method, spec.path, params=spec.params, headers=spec.headers, content=spec.content
+        )
+        what = f"{spec.method} {request.url.path}"
+        limit = self.settings.max_response_bytes
+        try:
+            response = self._http.send(request, stream=True)
+            try:
+                if declared_too_large(response, limit):
+                    raise self.settings.too_large(what)
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        raise self.settings.too_large(what)
+                    chunks.append(chunk)
+            finally:
+                response.close()
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, what, self.base_url) from exc
+        return call.read(answer_of(response, b"".join(chunks), what))
+
+    # -- commands ----------------------------------------------------------------------------
+
+    def execute(
+        self,
+        command: str,
+        input: Any,
+        *,
+        idempotency_key: str | None = None,
+        retries: int | None = None,
+    ) -> CommandResult:
+        """Run ``command`` with ``input`` (a JSON object): ``CommandOk``, ``CommandRejected``,
+        or ``CommandConflict`` once ``retries`` resends (default ``max_retries``) conflicted.
+
+        Every resend carries the same ``X-Idempotency-Key``, so a command runs at most once
+        even when an earlier attempt's answer was lost.
+        """
+        limit = self.settings.retries(retries)
+        call = calls.execute(command, input, idempotency_key)
+        tally = Tally()
+        while True:
+            result = tally.count(self._call(call))
+            if not isinstance(result, CommandConflict) or tally.attempts > limit:
+                return result
+            time.sleep(self.settings.delay(tally.attempts))
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def get_schema(self) -> SchemaInfo:
+        """The current schema; NotFoundError before the first push."""
+        return self._call(calls.get_schema())
+
+    def push_schema(self, text: str, *, force: bool = False) -> SchemaAccepted | SchemaRejected:
+        """Store ``text`` (ESDL) as the next version, unless it breaks stored events and
+        ``force`` is False; invalid ESDL raises BadRequestError with the parser's message."""
+        return self._call(calls.push_schema(text, force))
+
+    def validate_schema(self, text: str, *, force: bool = False) -> SchemaAccepted | SchemaRejected:
+        """What :meth:`push_schema` would do, without storing anything."""
+        return self._call(calls.validate_schema(text, force))
+
+    # -- handlers ----------------------------------------------------------------------------
+
+    def list_handlers(self) -> list[HandlerSummary]:
+        return self._call(calls.list_handlers())
+
+    def get_handler(self, name: str) -> HandlerDetails:
+        """The handler of command ``name``; NotFoundError when there is none."""
+        return self._call(calls.get_handler(name))
+
+    def upload_handler(
+        self, name: str, module: bytes, version: str
+    ) -> HandlerUploaded | HandlerRejected:
+        """Upload a WebAssembly module as ``version`` (semver) of command ``name``."""
+        return self._call(calls.upload_handler(name, module, version))
+
+    def delete_handler(self, name: str) -> None:
+        """Delete an uploaded handler and its versions; NotFoundError when there is none."""
+        self._call(calls.delete_handler(name))
+
+    # -- events ------------------------------------------------------------------------------
+
+    def query_events(
+        self,
+        event_types: Sequence[str] | None = None,
+        domain_ids: Mapping[str, Any] | None = None,
+        *,
+        after_position: int = 0,
+        limit: int = 100,
+    ) -> EventPage:
+        """One page of events, oldest first: of any of ``event_types`` (all when None), whose
+        domain ids take one of the given values for every field named
+        (``{"account_id": ["alice", "bob"]}``), after ``after_position``."""
+        return self._call(calls.query_events(event_types, domain_ids, after_position, limit))
+
+    def iter_events(
+        self,
+        event_types: Sequence[str] | None = None,
+        domain_ids: Mapping[str, Any] | None = None,
+        *,
+        after_position: int = 0,
+        page_size: int = 100,
+    ) -> Iterator[StoredEvent]:
+        """Every matching event after ``after_position``, page by page."""
+        after = after_position
+        while True:
+            page = self.query_events(event_types, domain_ids, after_position=after, limit=page_size)
+            yield from page.events
+            if not page.has_more:
+                return
+            after = calls.next_after(page, after)
+
+    def get_event(self, event_id: str) -> StoredEvent:
+        """The event with this id, with its metadata; NotFoundError when there is none."""
+        return self._call(calls.get_event(event_id))
+
+    # -- health and metrics ------------------------------------------------------------------
+
+    def health(self) -> Health:
+        """The server's health (an unhealthy server's answer too, with ``healthy`` False)."""
+        return self._call(calls.health())
+
+    def metrics(self) -> str:
+        """The Prometheus metrics of the key's tenant, as text (needs ``admin``)."""
+        return self._call(calls.metrics())
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connections (and the transport)."""
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,221 @@
+"""The runtime: the one object a host application holds.
+
+::
+
+    runtime = Runtime.from_url("sqlite:///esruntime.db")
+    runtime.register(Deposit)                   # a Python handler, for every tenant
+    result = runtime.execute("deposit", {"account_id": "a1", "amount": 5})
+    acme = runtime.tenant("acme")               # another tenant: its own store, schema, handlers
+
+It wires the services together and keeps each tenant's; the rules live in the services.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from esruntime.auth.keys import ApiKeyStore
+from esruntime.auth.resolver import ApiKeyResolver, PrincipalResolver
+from esruntime.backends.memory import InMemoryEventStore
+from esruntime.backends.sql import SqlEventStore
+from esruntime.checks import check_tenant
+from esruntime.commands.executor import CommandResult
+from esruntime.errors import ConfigurationError
+from esruntime.handlers.abi import WasmLimits
+from esruntime.handlers.manifest import HandlerManifest
+from esruntime.handlers.python import PythonHandler
+from esruntime.handlers.registry import BaseHandlerRegistry
+from esruntime.metrics import RuntimeMetrics
+from esruntime.protocols import EventStore
+from esruntime.runtime.backends import Backend, MemoryBackend, SqlBackend, backend_for_url
+from esruntime.runtime.modules import ModuleCache
+from esruntime.runtime.tenant import Tenant
+from esruntime.schema.registry import SchemaRegistry
+
+__all__ = ["Runtime"]
+
+
+class Runtime:
+    """Tenants, each with its own event store, schema registry and handler registry.
+
+    Pass the default tenant's services in (``event_store=``, ``schema_registry=``,
+    ``handler_registry=``; what is missing is built by the backend), or use :meth:`from_url`.
+    Other tenants' services come from ``backend``, by default the kind of ``event_store``
+    (memory, or the same SQL database). ``Runtime()`` keeps everything in memory.
+
+    ``api_keys`` (by default the backend's) issues and checks the keys of every tenant;
+    ``principal_resolver`` (by default one reading API keys) finds who a web request is from.
+
+    ``refresh_interval`` (seconds, default 0): how long a tenant may reuse the current schema
+    and handler versions it looked up. With 0 every command looks them up, so a change made by
+    any process is seen by the next command; a positive value saves those lookups (about half
+    a command's time on SQLite) and sees other processes' changes within the interval.
+
+    Python handlers registered with :meth:`register` serve every tenant; uploaded WebAssembly
+    handlers belong to the tenant that uploaded them. :meth:`close` closes every service the
+    runtime holds, including those passed in.
+    """
+
+    def __init__(
+        self,
+        event_store: EventStore | None = None,
+        schema_registry: SchemaRegistry | None = None,
+        handler_registry: BaseHandlerRegistry | None = None,
+        *,
+        backend: Backend | None = None,
+        api_keys: ApiKeyStore | None = None,
+        principal_resolver: PrincipalResolver | None = None,
+        default_tenant: str | None = None,
+        wasm_limits: WasmLimits | None = None,
+        max_retries: int = 5,
+        refresh_interval: float = 0.0,
+        metrics: RuntimeMetrics | None = None,
+        scripts: Any = None,
+    ) -> None:
+        self.backend = backend or _backend_of(event_store)
+        given = (event_store, schema_registry, handler_registry)
+        tenants = {s.tenant for s in given if s is not None}
+        if default_tenant is not None:
+            tenants.add(check_tenant(default_tenant))
+        if len(tenants) > 1:
+            raise ConfigurationError(
+                "the default tenant's services belong to different tenants: "
+                + ", ".join(sorted(tenants))
+            )
+        self.default_tenant = tenants.pop() if tenants else "default"
+        self.api_keys = api_keys or self.backend.api_keys()
+        self.principal_resolver = principal_resolver or ApiKeyResolver(self.api_keys)
+        self.modules = ModuleCache(wasm_limits)
+        self.metrics = metrics or RuntimeMetrics()
+        self._max_retries = max_retries
+        self._refresh_interval = refresh_interval
+        self._given = {self.default_tenant: given}
+        self._tenants: dict[str, Tenant] = {}
+        self._python: dict[str, type[PythonHandler]] = {}
+        self._lock = threading.RLock()
+        self._closed = False
+        self._scripts = scripts
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> Runtime:
+        """A runtime keeping everything at ``url``: ``memory://``, ``sqlite:///file.db`` or
+        ``postgresql+psycopg://user@host/db`` (events, schemas, handlers, idempotency records
+        and API keys in one database). ``options`` are those of the constructor."""
+        return cls(backend=backend_for_url(url), **options)
+
+    # -- tenants -----------------------------------------------------------------------------
+
+    def tenant(self, name: str | None = None) -> Tenant:
+        """The tenant ``name`` (the default one when None), its services built on first use."""
+        name = self.default_tenant if name is None else check_tenant(name)
+        with self._lock:
+            if self._closed:
+                raise ConfigurationError("this runtime is closed")
+            tenant = self._tenants.get(name)
+            if tenant is None:
+                tenant = self._tenants[name] = self._build(name)
+            return tenant
+
+    def _build(self, name: str) -> Tenant:
+        store, schemas, handlers = self._given.pop(name, (None, None, None))
+        store = store or self.backend.event_store(name)
+        schemas = schemas or self.backend.schema_registry(name, store)
+        handlers = handlers or self.backend.handler_registry(
+            name, self.modules.describe, schemas.schema
+        )
+        tenant = Tenant(
+            name,
+            store,
+            schemas,
+            handlers,
+            self.modules,
+            max_retries=self._max_retries,
+            metrics=self.metrics,
+            refresh_interval=self._refresh_interval,
+        )
+        for handler in self._python.values():
+            tenant.register(handler)
+        return tenant
+
+    @property
+    def tenants(self) -> list[str]:
+        """The tenants served since this runtime started, by name."""
+        with self._lock:
+            return sorted(self._tenants)
+
+    # -- commands and handlers ---------------------------------------------------------------
+
+    def register(self, handler: type[PythonHandler]) -> HandlerManifest:
+        """Serve command ``handler.name`` with a Python handler class, for every tenant."""
+        manifest = handler.manifest()
+        with self._lock:
+            self._python[manifest.name] = handler
+            tenants = list(self._tenants.values())
+        for tenant in tenants:
+            tenant.register(handler)
+        return manifest
+
+    def execute(
+        self,
+        name: str,
+        command: object,
+        *,
+        idempotency_key: str | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> CommandResult:
+        """Run a command for the default tenant (see :meth:`Tenant.execute`)."""
+        return self.tenant().execute(
+            name, command, idempotency_key=idempotency_key, context=context
+        )
+
+    # -- other services ----------------------------------------------------------------------
+
+    @property
+    def scripts(self) -> Any:
+        """The script service (``esruntime.scripts``), when the runtime was given one."""
+        if self._scripts is None:
+            raise ConfigurationError("this runtime has no script service")
+        return self._scripts
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close every tenant's services and the backend; the runtime cannot be used after."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            tenants = list(self._tenants.values())
+            unused = [store for store, _, _ in self._given.values() if store is not None]
+        for tenant in tenants:
+            tenant.close()
+        for store in unused:
+            store.close()
+        self.api_keys.close()
+        self.backend.close()
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _backend_of(store: EventStore | None) -> Backend:
+    """The backend for the other services and tenants of a runtime built around ``store``."""
+    if store is None or isinstance(store, InMemoryEventStore):
+        return MemoryBackend()
+    if isinstance(store, SqlEventStore):
+        return SqlBackend(store.engine)
+    raise ConfigurationError(
+        f"cannot tell where to keep the other services of a {type(store).__name__}: "
+        "pass backend=MemoryBackend() or SqlBackend(engine)"
+    )

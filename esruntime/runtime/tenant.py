@@ -1,0 +1,270 @@
+"""One tenant of a runtime: its store, schema, handlers, and the executors that run commands.
+
+Commands go to a Python handler registered in code when there is one by that name; otherwise to
+the current version of the uploaded WebAssembly handler, looked up in the handler registry for
+every command, so a new upload (from any process) takes effect for the next command. Each
+uploaded version gets its own executor over the shared store, so a command runs exactly the
+version it looked up even while another is being uploaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from attrs import evolve, frozen
+
+from esruntime.commands.executor import CommandExecutor, CommandResult
+from esruntime.errors import HandlerFault, UnknownCommandError
+from esruntime.handlers.checks import ManifestProblem
+from esruntime.handlers.executions import ExecutionCounter
+from esruntime.handlers.manifest import COMMAND_NAME, HandlerManifest
+from esruntime.handlers.python import PythonHandler
+from esruntime.handlers.registry import (
+    BaseHandlerRegistry,
+    HandlerVersion,
+    UploadRejected,
+    UploadResult,
+)
+from esruntime.protocols import EventStore
+from esruntime.runtime.modules import ModuleCache
+from esruntime.runtime.recent import Recent
+from esruntime.schema.model import Schema
+from esruntime.schema.registry import SchemaAccepted, SchemaRegistry
+
+if TYPE_CHECKING:
+    from esruntime.metrics import RuntimeMetrics
+
+__all__ = ["HandlerInfo", "Tenant"]
+
+logger = logging.getLogger(__name__)
+
+_EXECUTORS_PER_TENANT = 64  # uploaded versions kept ready, least recently used dropped first
+
+
+@frozen
+class HandlerInfo:
+    """A handler a tenant can run: registered in code (``python``) or uploaded (``wasm``)."""
+
+    name: str
+    version: str
+    kind: Literal["python", "wasm"]
+    event_types: tuple[str, ...]
+    domain_id_fields: tuple[str, ...]
+    uploaded_at: datetime | None = None
+    size: int | None = None
+    sha256: str | None = None
+
+    @classmethod
+    def of_upload(cls, handler: HandlerVersion) -> HandlerInfo:
+        return cls(
+            handler.name,
+            handler.version,
+            "wasm",
+            handler.event_types,
+            handler.domain_id_fields,
+            handler.uploaded_at,
+            handler.size,
+            handler.sha256,
+        )
+
+    @classmethod
+    def of_code(cls, manifest: HandlerManifest) -> HandlerInfo:
+        fields = tuple(dict.fromkeys(f for r in manifest.reads for f in r.domain_ids))
+        return cls(manifest.name, manifest.version, "python", manifest.read_types, fields)
+
+
+class Tenant:
+    """A tenant's view of the runtime: ``execute`` commands, and its services."""
+
+    def __init__(
+        self,
+        name: str,
+        store: EventStore,
+        schema_registry: SchemaRegistry,
+        handler_registry: BaseHandlerRegistry,
+        modules: ModuleCache,
+        *,
+        max_retries: int = 5,
+        metrics: RuntimeMetrics | None = None,
+        refresh_interval: float = 0.0,
+    ) -> None:
+        self.name = name
+        self.store = store
+        self.schema_registry = schema_registry
+        self.handler_registry = handler_registry
+        self._modules = modules
+        self._max_retries = max_retries
+        self._metrics = metrics
+        self._executions = ExecutionCounter(handler_registry)
+        self._schemas: Recent[None, Schema] = Recent(refresh_interval)
+        self._versions: Recent[str, HandlerVersion] = Recent(refresh_interval)
+        self._python = self._executor()
+        self._python_manifests: dict[str, HandlerManifest] = {}
+        self._uploaded: OrderedDict[tuple[str, str], CommandExecutor] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<Tenant {self.name!r}>"
+
+    def _executor(self) -> CommandExecutor:
+        return CommandExecutor(
+            self.store,
+            schema=self._schema,
+            max_retries=self._max_retries,
+            executions=self._executions,
+        )
+
+    def _schema(self) -> Schema | None:
+        return self._schemas.get(None, self.schema_registry.schema)
+
+    def _current(self, name: str) -> HandlerVersion | None:
+        if not COMMAND_NAME.fullmatch(name):
+            return None
+        return self._versions.get(name, lambda: self.handler_registry.current(name))
+
+    # -- commands ----------------------------------------------------------------------------
+
+    def execute(
+        self,
+        name: str,
+        command: object,
+        *,
+        idempotency_key: str | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> CommandResult:
+        """Run command ``name`` (see :meth:`esruntime.commands.CommandExecutor.execute`).
+
+        Raises UnknownCommandError when no handler has this name, HandlerFault when the handler
+        breaks its contract, IdempotencyKeyReused when the key's first use was another request.
+        """
+        executor = self._executor_for(name)
+        started = time.perf_counter()
+        try:
+            result = executor.execute(
+                name, command, idempotency_key=idempotency_key, context=context
+            )
+        except HandlerFault as fault:
+            if self._metrics is not None:
+                self._metrics.record_fault(self.name, name, fault.code, _since(started))
+            raise
+        if self._metrics is not None:
+            self._metrics.record_command(self.name, name, result, _since(started))
+        return result
+
+    def _executor_for(self, name: str) -> CommandExecutor:
+        with self._lock:
+            if name in self._python_manifests:
+                return self._python
+        current = self._current(name)
+        if current is None:
+            raise UnknownCommandError(f"No handler registered with name '{name}'")
+        key = (current.sha256, current.version)
+        with self._lock:
+            executor = self._uploaded.get(key)
+            if executor is not None:
+                self._uploaded.move_to_end(key)
+                return executor
+        module = self._modules.get(
+            current.sha256, lambda: self.handler_registry.module(name, current.version)
+        )
+        if module is None:  # deleted since we looked
+            raise UnknownCommandError(f"No handler registered with name '{name}'")
+        executor = self._executor()
+        # The stored version is the one events are attributed to (the module may say another).
+        executor.register_factory(evolve(module.manifest, version=current.version), module.handler)
+        with self._lock:
+            executor = self._uploaded.setdefault(key, executor)
+            while len(self._uploaded) > _EXECUTORS_PER_TENANT:
+                self._uploaded.popitem(last=False)
+        return executor
+
+    # -- handlers ----------------------------------------------------------------------------
+
+    def register(self, handler: type[PythonHandler]) -> HandlerManifest:
+        """Serve command ``handler.name`` with a Python handler class, for this tenant only.
+
+        A Python handler takes precedence over an uploaded one of the same name.
+        """
+        manifest = self._python.register(handler)
+        with self._lock:
+            self._python_manifests[manifest.name] = manifest
+        return manifest
+
+    def upload(self, name: str, module: bytes, version: str) -> UploadResult:
+        """Validate and store a WebAssembly module as ``version`` of command ``name``; it runs
+        the next command. A name served by a Python handler cannot be uploaded."""
+        with self._lock:
+            in_code = name in self._python_manifests
+        if in_code:
+            return UploadRejected(
+                (
+                    ManifestProblem(
+                        "handler_in_code",
+                        f"'{name}' is served by a handler registered in code; "
+                        "upload under another name",
+                    ),
+                )
+            )
+        try:
+            return self.handler_registry.upload(name, module, version)
+        finally:
+            self._versions.forget(name)
+
+    def delete(self, name: str) -> bool:
+        """Forget an uploaded handler and its versions; False when there was none."""
+        try:
+            return self.handler_registry.delete(name)
+        finally:
+            self._versions.forget(name)
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def push_schema(self, text: str, *, force: bool = False) -> SchemaAccepted:
+        """Push a new schema version (see :meth:`SchemaRegistry.push`); the next command of
+        this tenant uses it."""
+        try:
+            return self.schema_registry.push(text, force=force)
+        finally:
+            self._schemas.forget(None)
+
+    def handler(self, name: str) -> HandlerInfo | None:
+        """The handler that would run command ``name``, or None."""
+        with self._lock:
+            manifest = self._python_manifests.get(name)
+        if manifest is not None:
+            return HandlerInfo.of_code(manifest)
+        current = self._current(name)
+        return None if current is None else HandlerInfo.of_upload(current)
+
+    def handlers(self) -> list[HandlerInfo]:
+        """Every handler this tenant can run, by name."""
+        with self._lock:
+            found = {name: HandlerInfo.of_code(m) for name, m in self._python_manifests.items()}
+        for uploaded in self.handler_registry.handlers():
+            found.setdefault(uploaded.name, HandlerInfo.of_upload(uploaded))
+        return [found[name] for name in sorted(found)]
+
+    def executions_24h(self, name: str) -> int:
+        """Executions of command ``name`` in the last 24 hours (every process's)."""
+        self._executions.flush()
+        return self.handler_registry.executions_24h(name)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Hand over pending execution counts and close the store."""
+        try:
+            self._executions.flush()
+        except Exception:
+            logger.warning("could not save the execution counts of %r", self.name, exc_info=True)
+        self.store.close()
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started

@@ -1,0 +1,66 @@
+"""Scripts: tenant JavaScript run on demand, on a schedule, on events, over HTTP or from Python.
+
+See ``docs/scripts.md``. The engines live in :mod:`esruntime.scripts.engines`; the SDK the
+scripts call (``sdk.http``, ``sdk.db``, ``sdk.cache``, ``sdk.log``, ``events``) in
+:mod:`esruntime.scripts.sdk`. The names below are imported on first use, so that an engine's
+worker process importing :mod:`esruntime.scripts.runner` does not load the service.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from esruntime.scripts.models import (
+        Execution,
+        ExecutionFailure,
+        ExecutionMetrics,
+        ExecutionPage,
+        LogEntry,
+        Script,
+        ScriptLimits,
+        ScriptPage,
+        ScriptVersion,
+        Trigger,
+    )
+    from esruntime.scripts.repository import InMemoryScriptRepository, ScriptRepository
+    from esruntime.scripts.sdk.cache import InMemoryScriptCache, ScriptCache
+    from esruntime.scripts.sdk.logs import LogBounds
+    from esruntime.scripts.service import ScriptService
+
+__all__ = [
+    "Execution",
+    "ExecutionFailure",
+    "ExecutionMetrics",
+    "ExecutionPage",
+    "InMemoryScriptCache",
+    "InMemoryScriptRepository",
+    "LogBounds",
+    "LogEntry",
+    "Script",
+    "ScriptCache",
+    "ScriptLimits",
+    "ScriptPage",
+    "ScriptRepository",
+    "ScriptService",
+    "ScriptVersion",
+    "Trigger",
+]
+
+_HOMES = {
+    "InMemoryScriptRepository": "esruntime.scripts.repository",
+    "ScriptRepository": "esruntime.scripts.repository",
+    "InMemoryScriptCache": "esruntime.scripts.sdk.cache",
+    "ScriptCache": "esruntime.scripts.sdk.cache",
+    "LogBounds": "esruntime.scripts.sdk.logs",
+    "ScriptService": "esruntime.scripts.service",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(f"module 'esruntime.scripts' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES.get(name, "esruntime.scripts.models")), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,438 @@
+"""The script service: a tenant's scripts, their versions, and running them.
+
+::
+
+    service = ScriptService(InMemoryScriptRepository(), QuickJsRunner(), event_store=stores)
+    script = service.create(name="discount rule", type="embedded", source="return 0.1;")
+    service.call("discount rule", {"total": 120})           # 0.1
+    execution = service.execute(script.id, {"total": 120})  # the recorded Execution
+
+Every method takes ``tenant`` (the service's default tenant when omitted); tenants never see
+each other's scripts or executions. Field rules are in :mod:`esruntime.scripts.validation`;
+runs in :mod:`esruntime.scripts.executor`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from attrs import evolve
+
+from esruntime.checks import check_tenant
+from esruntime.errors import (
+    ScriptBusyError,
+    ScriptExecutionError,
+    ScriptNotFoundError,
+    ScriptStateError,
+    ScriptTimeoutError,
+    ScriptValidationError,
+)
+from esruntime.protocols import EventStore
+from esruntime.schema.model import Schema
+from esruntime.scripts.executor import ScriptExecutor, SdkServices, json_copy
+from esruntime.scripts.models import (
+    SCRIPT_STATUSES,
+    SCRIPT_TYPES,
+    TRIGGER_TYPES,
+    Execution,
+    ExecutionPage,
+    ExecutionStatus,
+    Script,
+    ScriptPage,
+    ScriptStatus,
+    ScriptType,
+    ScriptVersion,
+    Trigger,
+)
+from esruntime.scripts.repository import ScriptRepository
+from esruntime.scripts.runner import ScriptRunner
+from esruntime.scripts.sdk.cache import InMemoryScriptCache, ScriptCache
+from esruntime.scripts.sdk.host import HttpRequester, ScriptDatabase
+from esruntime.scripts.sdk.logs import LogBounds
+from esruntime.scripts.sdk.ratelimit import SlidingWindowLimiter
+from esruntime.scripts.validation import FIELDS, check_fields
+
+__all__ = ["NOT_RUNNABLE", "ScriptService"]
+
+NOT_RUNNABLE: frozenset[ScriptStatus] = frozenset(("disabled", "archived"))
+"""Statuses whose scripts never run, not even on demand."""
+
+MAX_PER_PAGE = 100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_SAVE_ATTEMPTS = 20
+
+Versions = list[ScriptVersion]
+
+
+class ScriptService:
+    """Scripts of many tenants: validation, versions, and recorded runs.
+
+    ``event_store`` and ``schema`` give a tenant's event store and current ESDL schema (for
+    ``events.publish``); ``cache`` is the ``sdk.cache`` backend (in process memory by default);
+    ``http`` performs ``sdk.http`` requests; ``database`` gives a tenant's ``sdk.db``. Without
+    one of them, the SDK calls that need it fail with a plain message.
+    """
+
+    def __init__(
+        self,
+        repository: ScriptRepository,
+        runner: ScriptRunner,
+        *,
+        event_store: Callable[[str], EventStore] | None = None,
+        schema: Callable[[str], Schema | None] | None = None,
+        cache: ScriptCache | None = None,
+        http: HttpRequester | None = None,
+        database: Callable[[str], ScriptDatabase] | None = None,
+        default_tenant: str = "default",
+        log_bounds: LogBounds | None = None,
+        limiter: SlidingWindowLimiter | None = None,
+    ) -> None:
+        self.repository = repository
+        self.default_tenant = check_tenant(default_tenant)
+        services = SdkServices(
+            event_store=event_store,
+            schema=schema,
+            cache=InMemoryScriptCache() if cache is None else cache,
+            http=http,
+            database=database,
+            log_bounds=log_bounds or LogBounds(),
+        )
+        self._executor = ScriptExecutor(repository, runner, services, limiter)
+
+    def _tenant(self, tenant: str | None) -> str:
+        return self.default_tenant if tenant is None else check_tenant(tenant)
+
+    # -- scripts ---------------------------------------------------------------------------------
+
+    def create(
+        self, *, tenant: str | None = None, created_by: str | None = None, **fields: Any
+    ) -> Script:
+        """Validate and store a new script with its version 1.
+
+        ``fields``: ``name``, ``source``, ``type`` (required), ``description``, ``status``
+        (``draft``), ``cron_expression`` and ``timezone`` (scheduled), ``http_path`` and
+        ``http_methods`` (http), ``event_types`` (event), ``limits`` (a ScriptLimits or a mapping
+        of some limits). Raises ScriptValidationError (every invalid field) or
+        ScriptConflictError (the name or HTTP path is taken).
+        """
+        tenant = self._tenant(tenant)
+        values = _checked({name: fields.get(name) for name in FIELDS} | fields)
+        now = _now()
+        script = Script(
+            id=str(uuid.uuid4()),
+            tenant=tenant,
+            version=1,
+            created_by=_user(created_by),
+            created_at=now,
+            updated_by=_user(created_by),
+            updated_at=now,
+            **values,
+        )
+        version = ScriptVersion(script.id, 1, script.source, now, script.created_by)
+        self.repository.add_script(script, version)
+        return script
+
+    def update(
+        self,
+        script_id: str,
+        *,
+        tenant: str | None = None,
+        updated_by: str | None = None,
+        **changes: Any,
+    ) -> Script:
+        """Change some fields of a script (the others are kept); a new source stores a new
+        version. ``limits`` may name only the limits that change."""
+        tenant = self._tenant(tenant)
+        unknown = {name: "is not a field of a script" for name in changes if name not in FIELDS}
+        if unknown:
+            raise ScriptValidationError(unknown)
+        for _ in range(_SAVE_ATTEMPTS):
+            current = self.get(script_id, tenant=tenant)
+            given = dict(changes)
+            if isinstance(given.get("limits"), Mapping):
+                given["limits"] = {**current.limits.to_dict(), **given["limits"]}
+            values = _checked({name: getattr(current, name) for name in FIELDS} | given)
+            new_source = values["source"] != current.source
+            changed = evolve(
+                current,
+                **values,
+                version=current.version + 1 if new_source else current.version,
+                updated_by=_user(updated_by),
+                updated_at=_now(),
+            )
+            version = None
+            if new_source:
+                version = ScriptVersion(
+                    script_id,
+                    changed.version,
+                    changed.source,
+                    changed.updated_at or _now(),
+                    changed.updated_by,
+                )
+            if self.repository.save_script(
+                changed, expected_version=current.version, new_version=version
+            ):
+                return changed
+        raise ScriptStateError(f"Script {script_id!r} kept changing during the update; try again")
+
+    def rollback(
+        self,
+        script_id: str,
+        version: int,
+        *,
+        tenant: str | None = None,
+        updated_by: str | None = None,
+    ) -> Script:
+        """Make version ``version``'s source the current one, stored as a new version."""
+        tenant = self._tenant(tenant)
+        for _ in range(_SAVE_ATTEMPTS):
+            current = self.get(script_id, tenant=tenant)
+            old = self.version(script_id, version, tenant=tenant)
+            now = _now()
+            changed = evolve(
+                current,
+                source=old.source,
+                version=current.version + 1,
+                updated_by=_user(updated_by),
+                updated_at=now,
+            )
+            stored = ScriptVersion(
+                script_id, changed.version, old.source, now, changed.updated_by, old.version
+            )
+            if self.repository.save_script(
+                changed, expected_version=current.version, new_version=stored
+            ):
+                return changed
+        raise ScriptStateError(f"Script {script_id!r} kept changing during the rollback; try again")
+
+    def delete(self, script_id: str, *, tenant: str | None = None) -> None:
+        """Forget a script with its versions and executions."""
+        if not self.repository.delete_script(self._tenant(tenant), script_id):
+            raise ScriptNotFoundError(f"No script {script_id!r}")
+
+    def get(self, script_id: str, *, tenant: str | None = None) -> Script:
+        script = self.repository.get_script(self._tenant(tenant), _id(script_id))
+        if script is None:
+            raise ScriptNotFoundError(f"No script {script_id!r}")
+        return script
+
+    def find(self, name: str, *, tenant: str | None = None) -> Script | None:
+        """The script named ``name``, if any."""
+        tenant = self._tenant(tenant)
+        return self.repository.find_script(tenant, name=_id(name)) if _id(name) else None
+
+    def find_by_path(self, http_path: str, *, tenant: str | None = None) -> Script | None:
+        """The ``http`` script serving ``http_path``, if any."""
+        tenant = self._tenant(tenant)
+        path = _id(http_path, 500)
+        return self.repository.find_script(tenant, http_path=path) if path else None
+
+    def list(
+        self,
+        *,
+        tenant: str | None = None,
+        search: str | None = None,
+        type: ScriptType | None = None,
+        status: ScriptStatus | None = None,
+        page: int = 1,
+        per_page: int = 20,
+    ) -> ScriptPage:
+        """Scripts by name, filtered (``search`` in the name or description, any case)."""
+        problems: dict[str, str] = {}
+        if type is not None and type not in SCRIPT_TYPES:
+            problems["type"] = f"{str(type)[:40]!r} is not a script type"
+        if status is not None and status not in SCRIPT_STATUSES:
+            problems["status"] = f"{str(status)[:40]!r} is not a script status"
+        if not _is_int(page) or page < 1:
+            problems["page"] = "must be an integer of at least 1"
+        if not _is_int(per_page) or not 1 <= per_page <= MAX_PER_PAGE:
+            problems["per_page"] = f"must be an integer between 1 and {MAX_PER_PAGE}"
+        if search is not None and (
+            not isinstance(search, str) or len(search) > 200 or _CONTROL.search(search)
+        ):
+            problems["search"] = "must be a string of at most 200 characters without controls"
+        if problems:
+            raise ScriptValidationError(problems)
+        items, total = self.repository.list_scripts(
+            self._tenant(tenant),
+            search=search.strip() if search else None,
+            type=type,
+            status=status,
+            offset=(page - 1) * per_page,
+            limit=per_page,
+        )
+        return ScriptPage(tuple(items), total, page, per_page)
+
+    def versions(self, script_id: str, *, tenant: str | None = None) -> Versions:
+        """Every stored version of a script, oldest first."""
+        tenant = self._tenant(tenant)
+        self.get(script_id, tenant=tenant)
+        return self.repository.versions(tenant, script_id)
+
+    def version(self, script_id: str, version: int, *, tenant: str | None = None) -> ScriptVersion:
+        found = None
+        if _is_int(version):
+            found = self.repository.get_version(self._tenant(tenant), _id(script_id), version)
+        if found is None:
+            raise ScriptNotFoundError(f"Script {script_id!r} has no version {version!r}")
+        return found
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def execute(
+        self,
+        script_id: str,
+        input: Any = None,
+        *,
+        tenant: str | None = None,
+        trigger: Trigger | None = None,
+        user_id: str | int | None = None,
+        organization_id: str | None = None,
+    ) -> Execution:
+        """Run a script now and return its recorded execution, whatever became of it.
+
+        ``input`` is a JSON object (``context.input``). A run beyond the script's
+        ``max_concurrent_runs`` is recorded ``cancelled`` and not run. Disabled and archived
+        scripts are refused (ScriptStateError).
+        """
+        return self._run(
+            self.get(script_id, tenant=tenant), input, trigger, user_id, organization_id
+        )
+
+    def call(
+        self,
+        name: str,
+        input: Any = None,
+        *,
+        tenant: str | None = None,
+        user_id: str | int | None = None,
+        organization_id: str | None = None,
+    ) -> Any:
+        """Run the ``embedded`` script ``name`` and return its output.
+
+        Raises ScriptNotFoundError, ScriptStateError (not embedded, disabled or archived),
+        ScriptExecutionError (the script failed: its error, line and column),
+        ScriptTimeoutError or ScriptBusyError.
+        """
+        script = self.find(name, tenant=tenant)
+        if script is None:
+            raise ScriptNotFoundError(f"No script named {name!r}")
+        if script.type != "embedded":
+            raise ScriptStateError(
+                f"Script {name!r} is a {script.type} script; call() runs embedded scripts"
+            )
+        execution = self._run(script, input, Trigger.api(), user_id, organization_id)
+        if execution.status == "completed":
+            return execution.output
+        failure = execution.error
+        assert failure is not None
+        errors: dict[ExecutionStatus, type[ScriptExecutionError]] = {
+            "timeout": ScriptTimeoutError,
+            "cancelled": ScriptBusyError,
+        }
+        raise errors.get(execution.status, ScriptExecutionError)(
+            f"Script {name!r} failed: {failure.describe()}",
+            execution_id=execution.id,
+            name=failure.name,
+            script_message=failure.message,
+            line=failure.line,
+            column=failure.column,
+            stack=failure.stack,
+        )
+
+    def _run(
+        self,
+        script: Script,
+        input: Any,
+        trigger: Trigger | None,
+        user_id: str | int | None,
+        organization_id: str | None,
+    ) -> Execution:
+        if script.status in NOT_RUNNABLE:
+            raise ScriptStateError(f"Script {script.name!r} is {script.status}; it cannot run")
+        input = {} if input is None else json_copy(input, "input")
+        if not isinstance(input, dict):
+            raise ScriptValidationError({"input": "must be a JSON object"})
+        trigger = trigger or Trigger.manual()
+        if not isinstance(trigger, Trigger) or trigger.type not in TRIGGER_TYPES:
+            raise ScriptValidationError(
+                {"trigger": f"must be a Trigger of type {', '.join(TRIGGER_TYPES)}"}
+            )
+        trigger = Trigger.from_context(json_copy(trigger.to_context(), "trigger"))
+        if user_id is not None and (
+            isinstance(user_id, bool) or not isinstance(user_id, str | int)
+        ):
+            raise ScriptValidationError({"user_id": "must be a string, an integer or None"})
+        return self._executor.run(
+            script, input, trigger, user_id=user_id, organization_id=organization_id
+        )
+
+    def execution(self, execution_id: str, *, tenant: str | None = None) -> Execution:
+        found = self.repository.get_execution(self._tenant(tenant), _id(execution_id))
+        if found is None:
+            raise ScriptNotFoundError(f"No execution {execution_id!r}")
+        return found
+
+    def executions(
+        self,
+        script_id: str,
+        *,
+        tenant: str | None = None,
+        status: ExecutionStatus | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> ExecutionPage:
+        """A script's executions, newest first."""
+        tenant = self._tenant(tenant)
+        if not _is_int(offset) or offset < 0 or not _is_int(limit) or not 1 <= limit <= 100:
+            raise ScriptValidationError(
+                {"limit": "offset must be at least 0 and limit between 1 and 100"}
+            )
+        self.get(script_id, tenant=tenant)
+        items, total = self.repository.list_executions(
+            tenant, script_id, status=status, offset=offset, limit=limit
+        )
+        return ExecutionPage(tuple(items), total, offset, limit)
+
+    def close(self) -> None:
+        """Close the runner."""
+        self._executor.close()
+
+
+def _checked(fields: Mapping[str, Any]) -> dict[str, Any]:
+    values, problems = check_fields(fields)
+    if problems:
+        raise ScriptValidationError(problems)
+    return values
+
+
+def _user(user: object) -> str | None:
+    if user is None:
+        return None
+    if (
+        not isinstance(user, str | int)
+        or isinstance(user, bool)
+        or len(str(user)) > 200
+        or _CONTROL.search(str(user))
+    ):
+        raise ScriptValidationError({"user": "must be a string of at most 200 characters"})
+    return str(user)
+
+
+def _id(value: object, limit: int = 100) -> str:
+    """An id or name as given when it could be one; any other value finds nothing."""
+    if not isinstance(value, str) or len(value) > limit or _CONTROL.search(value):
+        return ""
+    return value
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

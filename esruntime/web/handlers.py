@@ -1,0 +1,59 @@
+"""``/handlers``: list, describe, upload (a WebAssembly module) and delete handlers."""
+
+from __future__ import annotations
+
+from esruntime.handlers.registry import UploadAccepted
+from esruntime.web.call import Call
+from esruntime.web.errors import WebError
+from esruntime.web.messages import WebResponse, json_response
+from esruntime.web.views import handler_detail, handler_summary, upload_view
+
+__all__ = ["delete_handler", "get_handler", "list_handlers", "put_handler"]
+
+
+def _not_found(name: str) -> WebError:
+    return WebError(404, "handler_not_found", f"No handler registered with name '{name}'")
+
+
+def list_handlers(call: Call) -> WebResponse:
+    tenant = call.tenant
+    handlers = [handler_summary(h, tenant.executions_24h(h.name)) for h in tenant.handlers()]
+    return json_response(200, {"handlers": handlers})
+
+
+def get_handler(call: Call) -> WebResponse:
+    name = call.param("command_name")
+    info = call.tenant.handler(name)
+    if info is None:
+        raise _not_found(name)
+    return json_response(200, handler_detail(info))
+
+
+def put_handler(call: Call) -> WebResponse:
+    version = call.headers.get("x-handler-version")
+    if version is None:
+        raise WebError(
+            400,
+            "missing_header",
+            "X-Handler-Version is required: the semantic version of the module (1.2.0)",
+        )
+    result = call.tenant.upload(call.param("command_name"), call.body, version.strip())
+    status = 200 if isinstance(result, UploadAccepted) else 422
+    return json_response(status, upload_view(result))
+
+
+def delete_handler(call: Call) -> WebResponse:
+    name = call.param("command_name")
+    tenant = call.tenant
+    info = tenant.handler(name)
+    if info is None:
+        raise _not_found(name)
+    if info.kind == "python":
+        raise WebError(
+            409,
+            "handler_in_code",
+            f"'{name}' is a handler registered in code; it cannot be deleted over HTTP",
+        )
+    if not tenant.delete(name):
+        raise _not_found(name)  # deleted meanwhile
+    return json_response(200, {"name": name, "status": "deleted"})

@@ -1,0 +1,6 @@
+"""The API's OpenAPI description: body schemas, and each route's operation fragment."""
+
+from esruntime.web.openapi.bodies import SCHEMAS
+from esruntime.web.openapi.operations import OPERATIONS, operation
+
+__all__ = ["OPERATIONS", "SCHEMAS", "operation"]

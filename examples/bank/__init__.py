@@ -1,0 +1,1 @@
+"""The bank: accounts, deposits, withdrawals and transfers (see examples/README.md)."""

@@ -1,0 +1,25 @@
+// The bank of the example handlers (examples/README.md): accounts that hold one currency,
+// deposits, withdrawals and transfers. A balance is what an account received minus what it sent.
+
+enum Currency { EUR, USD, GBP }
+
+/// An account was opened; its balance starts at zero.
+event OpenedAccount {
+  @account_id: String
+  owner: String
+  currency: Currency
+}
+
+/// Money left the account: a withdrawal (no recipient) or a transfer to recipient_id.
+event SentFunds {
+  @account_id: String
+  amount: Float
+  @recipient_id: String?
+}
+
+/// Money came into the account: a deposit (no sender) or a transfer from sender_id.
+event ReceivedFunds {
+  @account_id: String
+  amount: Float
+  @sender_id: String?
+}

@@ -1,0 +1,1 @@
+"""The kanban board: tasks that move between columns (see examples/README.md)."""

@@ -1,0 +1,124 @@
+"""POST /events/query and GET /events/{event_id}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.web.apps import Client
+
+
+@pytest.fixture
+def history(client: Client) -> Client:
+    """Two accounts, a deposit and a transfer: positions 1 to 5 of acme."""
+    client.command("open_account", {"account_id": "alice", "owner": "A"})
+    client.command("open_account", {"account_id": "bob", "owner": "B"})
+    client.command("deposit", {"account_id": "alice", "amount": 80})
+    client.command(
+        "transfer_funds", {"source_account": "alice", "dest_account": "bob", "amount": 5}
+    )
+    return client
+
+
+def query(client: Client, body: Any, **options: Any) -> Any:
+    return client.post("/events/query", json_body=body, **options)
+
+
+def positions(reply: Any) -> list[int]:
+    return [e["position"] for e in reply.json()["events"]]
+
+
+def test_an_empty_query_reads_every_event(history: Client) -> None:
+    reply = query(history, {})
+    assert reply.status == 200
+    body = reply.json()
+    assert positions(reply) == [1, 2, 3, 4, 5]
+    assert (body["next_position"], body["has_more"]) == (5, False)
+    sent = body["events"][3]
+    assert sent["type"] == "SentFunds"
+    assert sent["domain_ids"] == {"account_id": "alice", "recipient_id": "bob"}
+    assert set(sent) == {"id", "type", "data", "domain_ids", "position", "timestamp"}
+
+
+def test_events_are_selected_by_type_and_domain_ids(history: Client) -> None:
+    by_type = query(history, {"event_types": ["SentFunds", "ReceivedFunds"]})
+    assert positions(by_type) == [4, 5]
+    by_id = query(history, {"domain_ids": {"account_id": ["bob"]}})
+    assert positions(by_id) == [2, 5]
+    both = query(
+        history, {"event_types": ["AccountOpened"], "domain_ids": {"account_id": ["alice", "bob"]}}
+    )
+    assert positions(both) == [1, 2]
+    scalar = query(history, {"domain_ids": {"account_id": "alice", "recipient_id": ["bob"]}})
+    assert positions(scalar) == [4]
+
+
+def test_pages_follow_next_position_until_has_more_is_false(history: Client) -> None:
+    first = query(history, {"limit": 2})
+    assert (positions(first), first.json()["next_position"], first.json()["has_more"]) == (
+        [1, 2],
+        2,
+        True,
+    )
+    second = query(history, {"limit": 2, "after_position": 2})
+    assert (positions(second), second.json()["has_more"]) == ([3, 4], True)
+    last = query(history, {"limit": 2, "after_position": 4})
+    assert (positions(last), last.json()["has_more"], last.json()["next_position"]) == (
+        [5],
+        False,
+        5,
+    )
+    integral = query(history, {"limit": 2.0, "after_position": 2.0})  # JSON: 2.0 is 2
+    assert (positions(integral), integral.json()["next_position"]) == ([3, 4], 4)
+    beyond = query(history, {"after_position": 99})
+    assert (positions(beyond), beyond.json()["next_position"]) == ([], 99)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"event_type": ["A"]}, "unknown field(s) 'event_type' @ $"),
+        ({"limit": 0}, "limit must be between 1 and 1000, got 0"),
+        ({"limit": 1001}, "limit must be between 1 and 1000, got 1001"),
+        ({"limit": "10"}, "expected integer, got string @ $.limit"),
+        ({"limit": True}, "expected integer, got boolean @ $.limit"),
+        ({"limit": 2.5}, "expected integer, got number @ $.limit"),
+        ({"after_position": -1}, "after_position must be 0 or more, got -1"),
+        ({"event_types": "SentFunds"}, "expected array, got string @ $.event_types"),
+        ({"event_types": [""]}, "event type ''"),
+        ({"domain_ids": ["account_id"]}, "expected object, got array @ $.domain_ids"),
+        ({"domain_ids": {"account_id": {"a": 1}}}, "domain_ids.account_id: a domain id value"),
+        ({"domain_ids": {"account_id": []}}, "domain_ids.account_id: give at least one value"),
+        ({"domain_ids": {"account_id": [None]}}, "domain_ids.account_id: a value may not be null"),
+        ({"domain_ids": {"Account": ["a"]}}, "'Account' is not a field name"),
+        (
+            {"domain_ids": {f"f{i}": [str(n) for n in range(10)] for i in range(4)}},
+            "10,000 combinations; the limit is 1,000",
+        ),
+        ([], "the body must be a JSON object, got array"),
+    ],
+)
+def test_a_malformed_query_is_400_saying_what_is_wrong(
+    history: Client, body: Any, message: str
+) -> None:
+    reply = query(history, body)
+    assert reply.status == 400
+    assert reply.error["code"] == "invalid_request"
+    assert message in reply.error["message"]
+
+
+def test_an_event_by_id_comes_with_its_metadata(history: Client) -> None:
+    first = query(history, {"limit": 1}).json()["events"][0]
+    reply = history.get(f"/events/{first['id']}")
+    assert reply.status == 200
+    body = reply.json()
+    assert {k: v for k, v in body.items() if k != "metadata"} == first
+    assert body["metadata"]["handler"] == "open_account"
+
+
+@pytest.mark.parametrize("event_id", ["evt_01H8X", "query", "%00", "x" * 300])
+def test_an_unknown_event_is_404(client: Client, event_id: str) -> None:
+    reply = client.get(f"/events/{event_id}")
+    assert reply.status == 404
+    assert reply.error["code"] == "event_not_found"

@@ -1,0 +1,156 @@
+"""/handlers: list, describe, upload and delete."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+
+from tests.wasm.modules import counter_wasm
+from tests.web.apps import Client, Reply
+
+WASM = "application/wasm"
+
+
+def upload(
+    client: Client,
+    module: bytes,
+    version: str | None = "1.0.0",
+    name: str = "count",
+    **options: Any,
+) -> Reply:
+    headers = {} if version is None else {"X-Handler-Version": version}
+    options.setdefault("content_type", WASM)
+    return client.put(f"/handlers/{name}", content=module, headers=headers, **options)
+
+
+def test_an_upload_is_validated_and_described(client: Client) -> None:
+    reply = upload(client, counter_wasm(), "1.2.0")
+    assert reply.status == 200
+    assert reply.json() == {
+        "name": "count",
+        "version": "1.2.0",
+        "event_types": ["Counted"],
+        "validation": {
+            "status": "ok",
+            "warnings": ["The module says version 1.0.0; it is stored as 1.2.0"],
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("module", "version", "name", "code", "message"),
+    [
+        (b"\0asm\1\0\0\0garbage", "1.0.0", "count", "invalid_module", "not a valid WebAssembly"),
+        (b"", "1.0.0", "count", "invalid_module", "The module is empty"),
+        (None, "1.0", "count", "invalid_version", "'1.0' is not a semantic version"),
+        (None, "1.0.0", "Count", "invalid_name", "'Count' is not a command name"),
+        (None, "1.0.0", "deposit", "handler_in_code", "registered in code"),
+        (None, "1.0.0", "other", "name_mismatch", "describes command 'count'"),
+    ],
+)
+def test_a_refused_upload_is_422_with_every_error(
+    client: Client, module: bytes | None, version: str, name: str, code: str, message: str
+) -> None:
+    reply = upload(client, counter_wasm() if module is None else module, version, name)
+    assert reply.status == 422
+    body = reply.json()
+    assert body["status"] == "rejected"
+    assert body["errors"][0]["code"] == code
+    assert message in body["errors"][0]["message"]
+    assert client.get("/handlers/count").status == 404
+
+
+def test_events_missing_from_the_schema_refuse_an_upload(client: Client) -> None:
+    client.keys["initech"] = client.runtime.api_keys.create("initech", "k", ["admin"]).secret
+    client.put(
+        "/schema", content="event Other { @x: String }", content_type="text/plain", key="initech"
+    )
+    reply = upload(client, counter_wasm(), key="initech")
+    assert reply.status == 422
+    assert [e["code"] for e in reply.json()["errors"]] == ["unknown_event_type"] * 2
+    assert reply.json()["errors"][1]["message"] == (
+        "Handler emits 'Counted' which is not in the schema"
+    )
+
+
+def test_an_upload_needs_its_version_header_and_content_type(client: Client) -> None:
+    missing = upload(client, counter_wasm(), None)
+    assert missing.status == 400
+    assert missing.error["code"] == "missing_header"
+    assert missing.error["message"].startswith("X-Handler-Version is required")
+    wrong = upload(client, counter_wasm(), content_type="application/octet-stream")
+    assert wrong.status == 400
+    assert wrong.error == {
+        "code": "invalid_content_type",
+        "message": "Content-Type must be application/wasm, got 'application/octet-stream'",
+        "request_id": wrong.headers["x-request-id"],
+    }
+
+
+def test_the_list_shows_code_and_uploaded_handlers_with_executions(client: Client) -> None:
+    upload(client, counter_wasm())
+    client.command("count", {"counter_id": "c1"})
+    client.command("count", {"counter_id": "c1"})
+    reply = client.get("/handlers")
+    assert reply.status == 200
+    handlers = {h["name"]: h for h in reply.json()["handlers"]}
+    assert list(handlers) == sorted(handlers)
+    assert set(handlers) == {
+        "broken",
+        "contended",
+        "count",
+        "crashing",
+        "deposit",
+        "open_account",
+        "transfer_funds",
+    }
+    count = handlers["count"]
+    assert count["version"] == "1.0.0"
+    assert count["kind"] == "wasm"
+    assert count["event_types"] == ["Counted"]
+    assert count["executions_24h"] == 2
+    assert count["uploaded_at"].endswith("Z")
+    transfer = handlers["transfer_funds"]
+    assert (transfer["kind"], transfer["version"], transfer["uploaded_at"]) == (
+        "python",
+        "1.2.0",
+        None,
+    )
+    assert transfer["event_types"] == ["AccountOpened", "Deposited", "SentFunds", "ReceivedFunds"]
+
+
+def test_the_details_of_a_handler(client: Client) -> None:
+    module = counter_wasm()
+    upload(client, module)
+    reply = client.get("/handlers/count")
+    assert reply.status == 200
+    body = reply.json()
+    assert body["sha256"] == hashlib.sha256(module).hexdigest()
+    assert body["wasm_size_bytes"] == len(module)
+    assert body["domain_id_fields"] == ["counter_id"]
+    assert body["event_types"] == ["Counted"]
+    python = client.get("/handlers/open_account").json()
+    assert (python["kind"], python["sha256"], python["wasm_size_bytes"]) == ("python", None, None)
+    missing = client.get("/handlers/withdraw_funds")
+    assert missing.status == 404
+    assert missing.error["message"] == "No handler registered with name 'withdraw_funds'"
+
+
+def test_delete_forgets_an_uploaded_handler(client: Client) -> None:
+    upload(client, counter_wasm())
+    reply = client.delete("/handlers/count")
+    assert reply.status == 200
+    assert reply.json() == {"name": "count", "status": "deleted"}
+    assert client.get("/handlers/count").status == 404
+    assert client.command("count", {"counter_id": "c1"}).status == 404
+    again = client.delete("/handlers/count")
+    assert (again.status, again.error["code"]) == (404, "handler_not_found")
+
+
+def test_a_handler_registered_in_code_cannot_be_deleted(client: Client) -> None:
+    reply = client.delete("/handlers/deposit")
+    assert reply.status == 409
+    assert reply.error["code"] == "handler_in_code"
+    assert client.get("/handlers/deposit").status == 200
