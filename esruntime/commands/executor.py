@@ -48,7 +48,7 @@ from esruntime.protocols import EventStore
 from esruntime.schema.model import Schema
 from esruntime.schema.validation import upcast, validate_event
 
-__all__ = ["CommandExecutor", "CommandResult"]
+__all__ = ["CommandExecutor", "CommandResult", "retry_delay"]
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +90,8 @@ class CommandExecutor:
 
     ``schema`` returns the tenant's current schema (or None): emitted events are validated
     against it and tagged by its domain-id fields; replayed events are upcast to it.
+    A conflicting attempt waits ``retry_delay(attempt, backoff, max_backoff)`` seconds before
+    the next one, at most ``max_retries`` times.
     """
 
     def __init__(
@@ -99,6 +101,7 @@ class CommandExecutor:
         schema: Callable[[], Schema | None] = lambda: None,
         max_retries: int = 5,
         backoff: float = 0.002,
+        max_backoff: float = 0.05,
         executions: ExecutionCounter | None = None,
     ) -> None:
         self._store = store
@@ -106,6 +109,7 @@ class CommandExecutor:
         self._schema = schema
         self.max_retries = max_retries
         self._backoff = backoff
+        self._max_backoff = max_backoff
         self._handlers: dict[str, _Registered] = {}
         self._lock = threading.Lock()
 
@@ -250,7 +254,7 @@ class CommandExecutor:
                 )
             except IntegrityError:
                 if attempt < self.max_retries:
-                    time.sleep(random.uniform(0, self._backoff * 2**attempt))
+                    time.sleep(retry_delay(attempt, self._backoff, self._max_backoff))
                 continue
             except DuplicateIdempotencyKey as exc:  # a concurrent repeat recorded first
                 assert key is not None
@@ -264,6 +268,12 @@ class CommandExecutor:
             ),
             retries=self.max_retries,
         )
+
+
+def retry_delay(attempt: int, backoff: float, max_backoff: float) -> float:
+    """Seconds to wait after the conflict of ``attempt`` (0-based): full jitter over
+    ``backoff * 2**attempt``, never more than ``max_backoff`` however many retries are allowed."""
+    return random.uniform(0, min(max_backoff, backoff * 2 ** min(attempt, 32)))
 
 
 def _metadata(manifest: HandlerManifest, context: Mapping[str, Any] | None) -> dict[str, Any]:

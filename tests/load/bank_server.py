@@ -7,6 +7,8 @@ free port and prints ``<port> <key>`` on one line once it listens.
 
 from __future__ import annotations
 
+import faulthandler
+import signal
 import sys
 
 import uvicorn
@@ -17,13 +19,19 @@ from examples.bank.python_handlers import HANDLERS, SCHEMA
 
 
 def main(url: str) -> None:
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     runtime = Runtime.from_url(url, max_retries=50)
     for handler in HANDLERS:
         runtime.register(handler)
     runtime.tenant().schema_registry.push(SCHEMA.read_text())
     key = runtime.api_keys.create(runtime.tenant().name, "load test", ["admin"]).secret
     config = uvicorn.Config(
-        create_app(runtime), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+        create_app(runtime),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=10,
     )
     server = uvicorn.Server(config)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import subprocess
 import sys
 import threading
@@ -30,22 +31,36 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def server(postgres_url: str, postgres_engine: Any) -> Iterator[tuple[str, str]]:
-    """``(base_url, admin key)`` of a bank server on the test database, in another process."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.load.bank_server", postgres_url],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+def server(postgres_url: str, postgres_engine: Any, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """``(base_url, admin key)`` of a bank server on the test database, in another process.
+
+    A server that does not stop when asked has its threads' stacks dumped (SIGUSR1) into the
+    failure, then is killed.
+    """
+    log = tmp_path / "server.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.load.bank_server", postgres_url],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
     assert process.stdout is not None
-    line = process.stdout.readline().split()
-    assert len(line) == 2, f"the server did not start (exit code {process.poll()})"
-    port, key = line
-    yield f"http://127.0.0.1:{port}/v1", key
-    process.terminate()
-    process.wait(timeout=30)
-    process.stdout.close()
+    with process.stdout:
+        line = process.stdout.readline().split()
+        assert len(line) == 2, f"the server did not start (exit code {process.poll()})"
+        port, key = line
+        yield f"http://127.0.0.1:{port}/v1", key
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGUSR1)
+            time.sleep(1)
+            process.kill()
+            process.wait()
+            pytest.fail(f"the server did not stop when asked:\n{log.read_text()}")
 
 
 @define
