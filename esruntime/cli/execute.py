@@ -76,6 +76,7 @@ def _health(args: argparse.Namespace) -> int:
     if args.json:
         print_json(health)
     else:
-        details = ", ".join(f"{k} {v}" for k, v in health.details.items())
+        shown = {k: v for k, v in health.details.items() if k != "umadb"}  # says what store says
+        details = ", ".join(f"{k} {v}" for k, v in shown.items())
         print(f"{health.status} (version {health.version}{', ' + details if details else ''})")
     return OK if health.healthy else UNAVAILABLE

@@ -251,7 +251,7 @@ class EventPage:
 @frozen
 class Health:
     """``GET /health``: ``status`` (``healthy`` or not), the server's version, and the rest of
-    the body (``store``, ``backend``, ...)."""
+    the body (``umadb``, ``store``, ``backend``, ...)."""
 
     status: str
     version: str

@@ -14,7 +14,11 @@ logger = logging.getLogger("esruntime.web")
 
 
 def health(call: Call) -> WebResponse:
-    """Healthy when the default tenant's store answers; 503 otherwise."""
+    """Healthy when the default tenant's store answers; 503 otherwise.
+
+    ``umadb`` is the specification's field for the event store's connection; it says the same as
+    ``store`` whatever the backend (``backend`` names it).
+    """
     from esruntime import __version__
 
     runtime = call.runtime
@@ -24,10 +28,12 @@ def health(call: Call) -> WebResponse:
     except Exception:
         logger.warning("health check: the event store does not answer", exc_info=True)
         reachable = False
+    state = "connected" if reachable else "unreachable"
     body = {
         "status": "healthy" if reachable else "unhealthy",
         "version": __version__,
-        "store": "connected" if reachable else "unreachable",
+        "umadb": state,  # the specification's name for the event store's connection
+        "store": state,
         "backend": runtime.backend.name,
     }
     return json_response(200 if reachable else 503, body)

@@ -179,6 +179,6 @@ def test_an_unknown_event_id_is_not_found(client: Client) -> None:
 def test_health_and_metrics(client: Client) -> None:
     health = client.health()
     assert health.healthy
-    assert health.details == {"store": "connected", "backend": "sqlite"}
+    assert health.details == {"umadb": "connected", "store": "connected", "backend": "sqlite"}
     open_accounts(client, "alice")
     assert "open_account" in client.metrics()

@@ -176,6 +176,7 @@ def test_health_says_nothing_about_tenants(client: Client, acme: dict[str, Any])
     assert set(client.get("/health", key="globex").json()) == {
         "status",
         "version",
+        "umadb",
         "store",
         "backend",
     }

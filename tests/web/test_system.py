@@ -21,6 +21,7 @@ def test_health_reports_the_version_and_the_store(client: Client) -> None:
     assert reply.json() == {
         "status": "healthy",
         "version": esruntime.__version__,
+        "umadb": "connected",
         "store": "connected",
         "backend": "memory",
     }
@@ -48,7 +49,7 @@ def test_health_is_503_when_the_store_does_not_answer(outage: Client) -> None:
     reply = outage.get("/health", key=None)
     assert reply.status == 503
     assert reply.json()["status"] == "unhealthy"
-    assert reply.json()["store"] == "unreachable"
+    assert reply.json()["store"] == reply.json()["umadb"] == "unreachable"
 
 
 def test_a_store_outage_is_503_store_unavailable(outage: Client) -> None:

@@ -179,6 +179,7 @@ HEALTH = _object(
     {
         "status": {"enum": ["healthy", "unhealthy"]},
         "version": _STRING,
+        "umadb": {"enum": ["connected", "unreachable"]},
         "store": {"enum": ["connected", "unreachable"]},
         "backend": _STRING,
     }
