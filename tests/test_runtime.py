@@ -11,10 +11,13 @@ from typing import Any
 import pytest
 
 from esruntime import InMemoryEventStore, SqlEventStore
-from esruntime.errors import ConfigurationError, UnknownCommandError
+from esruntime.errors import ConfigurationError, ScriptExecutionError, UnknownCommandError
 from esruntime.handlers.registry import UploadAccepted, UploadRejected
 from esruntime.runtime import MemoryBackend, Runtime, SqlBackend
 from esruntime.runtime.recent import Recent
+from esruntime.scripts.engines import QuickJsRunner
+from esruntime.scripts.repository import InMemoryScriptRepository
+from esruntime.scripts.service import ScriptService
 from tests.commands.bank import SCHEMA, Deposit, OpenAccount, TransferFunds
 from tests.wasm.modules import counter_wasm, returning
 
@@ -244,11 +247,15 @@ def test_a_closed_runtime_refuses_work_and_closing_twice_is_harmless(url: str) -
         runtime.execute("open_account", {"account_id": "a1", "owner": "Ada"})
 
 
-def test_the_script_service_is_absent_until_one_is_given() -> None:
-    with pytest.raises(ConfigurationError, match="no script service"):
-        Runtime().scripts  # noqa: B018
-    service = object()
-    assert Runtime(scripts=service).scripts is service
+def test_a_script_service_given_is_used_and_closed_with_the_runtime() -> None:
+    service = ScriptService(InMemoryScriptRepository(), QuickJsRunner())
+    runtime = Runtime(scripts=service)
+    assert runtime.scripts is service
+    service.create(name="one", type="embedded", source="return 1")
+    assert runtime.scripts.call("one") == 1
+    runtime.close()
+    with pytest.raises(ScriptExecutionError, match="engine failed"):  # the runner is closed
+        service.call("one")
 
 
 def test_with_a_refresh_interval_own_changes_are_seen_at_once(runtime: Runtime) -> None:

@@ -16,13 +16,16 @@ import os
 import socket
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from esruntime.auth import ApiKeyResolver, Principal, PrincipalResolver, bearer_token
 from esruntime.cli.database import database_option, shown
 from esruntime.cli.output import OK, UNAVAILABLE, fail
 from esruntime.errors import EsruntimeError
 from esruntime.handlers.python import PythonHandler
+
+if TYPE_CHECKING:
+    from esruntime.scripts.runner import ScriptRunner
 
 __all__ = ["StaticKeyResolver", "add_parser"]
 
@@ -111,6 +114,13 @@ def _listen(host: str, port: int) -> socket.socket:
     return listener
 
 
+def _script_pool() -> ScriptRunner:
+    """Scripts of the server's tenants are untrusted: they run in worker processes."""
+    from esruntime.scripts.engines import ProcessPoolRunner
+
+    return ProcessPoolRunner()
+
+
 def _serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
@@ -129,7 +139,9 @@ def _serve(args: argparse.Namespace) -> int:
     resolver = None
     if static_key is not None:
         resolver = StaticKeyResolver(static_key, "default", ApiKeyResolver(keys))
-    runtime = Runtime(backend=backend, api_keys=keys, principal_resolver=resolver)
+    runtime = Runtime(
+        backend=backend, api_keys=keys, principal_resolver=resolver, script_runner=_script_pool
+    )
     try:
         for handler in handlers:
             try:

@@ -1,7 +1,7 @@
 """Where a runtime keeps each tenant's services: in memory, or in one SQL database.
 
 A backend builds one tenant's event store, schema registry and handler registry on demand, and
-the API key store shared by all tenants.
+the API key store and script repository shared by all tenants.
 :func:`backend_for_url` picks one from a URL: ``memory://``, ``sqlite:///file.db`` or
 ``postgresql+psycopg://...`` (every SQL-backed service in one database).
 """
@@ -9,7 +9,7 @@ the API key store shared by all tenants.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine
 
@@ -22,6 +22,9 @@ from esruntime.handlers.registry import BaseHandlerRegistry, Describe, InMemoryH
 from esruntime.protocols import EventStore
 from esruntime.schema.model import Schema
 from esruntime.schema.registry import InMemorySchemaRegistry, SchemaRegistry
+
+if TYPE_CHECKING:
+    from esruntime.scripts.repository import ScriptRepository
 
 __all__ = ["Backend", "MemoryBackend", "SqlBackend", "backend_for_url"]
 
@@ -46,6 +49,10 @@ class Backend(Protocol):
 
     def api_keys(self) -> ApiKeyStore: ...
 
+    def script_repository(self) -> ScriptRepository:
+        """Where every tenant's scripts, versions and executions are kept."""
+        ...
+
     def close(self) -> None:
         """Release what the backend opened itself (the services it built are closed first)."""
         ...
@@ -69,6 +76,11 @@ class MemoryBackend:
 
     def api_keys(self) -> ApiKeyStore:
         return InMemoryApiKeyStore()
+
+    def script_repository(self) -> ScriptRepository:
+        from esruntime.scripts.repository import InMemoryScriptRepository
+
+        return InMemoryScriptRepository()
 
     def close(self) -> None:
         pass
@@ -107,6 +119,11 @@ class SqlBackend:
         from esruntime.auth.sql import SqlApiKeyStore
 
         return SqlApiKeyStore(self.engine, create_tables=False)
+
+    def script_repository(self) -> ScriptRepository:
+        from esruntime.backends.sql.scripts import SqlScriptRepository
+
+        return SqlScriptRepository(self.engine, create_tables=False)
 
     def close(self) -> None:
         if self._owns_engine:

@@ -13,9 +13,9 @@ It wires the services together and keeps each tenant's; the rules live in the se
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from esruntime.auth.keys import ApiKeyStore
 from esruntime.auth.resolver import ApiKeyResolver, PrincipalResolver
@@ -34,6 +34,11 @@ from esruntime.runtime.backends import Backend, MemoryBackend, SqlBackend, backe
 from esruntime.runtime.modules import ModuleCache
 from esruntime.runtime.tenant import Tenant
 from esruntime.schema.registry import SchemaRegistry
+
+if TYPE_CHECKING:
+    from esruntime.scripts.runner import ScriptRunner
+    from esruntime.scripts.sdk.http import ScriptHttpClient
+    from esruntime.scripts.service import ScriptService
 
 __all__ = ["Runtime"]
 
@@ -54,6 +59,9 @@ class Runtime:
     any process is seen by the next command; a positive value saves those lookups (about half
     a command's time on SQLite) and sees other processes' changes within the interval.
 
+    :attr:`scripts` is the JavaScript script service (``scripts=`` one of your own, or one built
+    on first use that runs scripts on ``script_runner()``).
+
     Python handlers registered with :meth:`register` serve every tenant; uploaded WebAssembly
     handlers belong to the tenant that uploaded them. :meth:`close` closes every service the
     runtime holds, including those passed in.
@@ -73,7 +81,8 @@ class Runtime:
         max_retries: int = 5,
         refresh_interval: float = 0.0,
         metrics: RuntimeMetrics | None = None,
-        scripts: Any = None,
+        scripts: ScriptService | None = None,
+        script_runner: Callable[[], ScriptRunner] | None = None,
     ) -> None:
         self.backend = backend or _backend_of(event_store)
         given = (event_store, schema_registry, handler_registry)
@@ -98,6 +107,8 @@ class Runtime:
         self._lock = threading.RLock()
         self._closed = False
         self._scripts = scripts
+        self._script_runner = script_runner
+        self._script_http: ScriptHttpClient | None = None
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Runtime:
@@ -174,11 +185,37 @@ class Runtime:
     # -- other services ----------------------------------------------------------------------
 
     @property
-    def scripts(self) -> Any:
-        """The script service (``esruntime.scripts``), when the runtime was given one."""
-        if self._scripts is None:
-            raise ConfigurationError("this runtime has no script service")
-        return self._scripts
+    def scripts(self) -> ScriptService:
+        """The script service (``esruntime.scripts``): the one given, or one built on first use.
+
+        The one built keeps scripts in the backend (memory or the same SQL database), runs them
+        on ``script_runner()`` (default: quickjs-ng in the calling thread, for trusted scripts;
+        pass ``ProcessPoolRunner`` for untrusted ones), publishes events to each tenant's store
+        against its schema, caches in memory, and lets ``sdk.http`` reach public addresses only.
+        ``sdk.db`` needs a database: build a ``ScriptService`` with ``database=`` and pass it in.
+        """
+        with self._lock:
+            if self._closed:
+                raise ConfigurationError("this runtime is closed")
+            if self._scripts is None:
+                self._scripts = self._build_scripts()
+            return self._scripts
+
+    def _build_scripts(self) -> ScriptService:
+        from esruntime.scripts.engines import QuickJsRunner
+        from esruntime.scripts.sdk.http import ScriptHttpClient
+        from esruntime.scripts.service import ScriptService
+
+        runner = (self._script_runner or QuickJsRunner)()
+        self._script_http = ScriptHttpClient()
+        return ScriptService(
+            self.backend.script_repository(),
+            runner,
+            event_store=lambda tenant: self.tenant(tenant).store,
+            schema=lambda tenant: self.tenant(tenant).schema_registry.schema(),
+            http=self._script_http,
+            default_tenant=self.default_tenant,
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -190,6 +227,11 @@ class Runtime:
             self._closed = True
             tenants = list(self._tenants.values())
             unused = [store for store, _, _ in self._given.values() if store is not None]
+            scripts, self._scripts = self._scripts, None
+        if scripts is not None:
+            scripts.close()
+        if self._script_http is not None:
+            self._script_http.close()
         for tenant in tenants:
             tenant.close()
         for store in unused:
