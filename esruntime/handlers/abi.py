@@ -15,6 +15,7 @@ from datetime import datetime
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
+import orjson
 from attrs import frozen
 
 from esruntime.errors import HandlerFault
@@ -125,6 +126,22 @@ def _envelope(event: SequencedEvent) -> bytes:
     data = event.data
     if isinstance(data, bytes | bytearray):  # stored-as-given JSON text
         data = json.loads(data)
+    try:
+        return orjson.dumps(
+            {
+                "type": event.type,
+                "data": data,
+                "position": event.position,
+                "timestamp": _timestamp(event.timestamp),
+                "id": event.id,
+                "tags": event.tags,
+            }
+        )
+    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits, which JSON allows
+        return _stdlib_envelope(event, data)
+
+
+def _stdlib_envelope(event: SequencedEvent, data: Any) -> bytes:
     tags = ",".join(map(encode_basestring, event.tags))
     return (
         f'{{"type":{encode_basestring(event.type)},"data":{_encode_data(data)},'

@@ -7,6 +7,8 @@ import struct
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from esruntime import Event
 from esruntime.errors import HandlerFault
@@ -126,3 +128,36 @@ def test_a_status_buffer_must_be_an_error_document() -> None:
     with pytest.raises(HandlerFault) as fault:
         decode_status(b'{"ok":[]}', "esr_apply")
     assert fault.value.code == "abi_violation"
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(
+    data=JSON_VALUES,
+    tags=st.lists(
+        st.text(st.characters(categories=["L", "N", "P", "S", "Zs"]), min_size=1, max_size=12).map(
+            lambda value: f"key:{value}"
+        ),
+        max_size=3,
+        unique=True,
+    ),
+)
+def test_any_stored_json_reaches_the_guest_unchanged(data: object, tags: list[str]) -> None:
+    timestamp = datetime(2024, 5, 1, 12, 30, 5, 120, tzinfo=UTC)
+    event = SequencedEvent(9, Event("Noted", data, tags, id="evt_9"), timestamp)
+    (batch,) = encode_frames([event], batch=1 << 20)
+    [envelope] = frames_of(batch)
+    assert json.dumps(envelope["data"]) == json.dumps(data)
+    assert envelope["tags"] == list(event.tags)  # normalized: sorted, unique
+    assert envelope["timestamp"] == event.timestamp.isoformat()
