@@ -15,7 +15,8 @@ attempt, and a faulted instance is simply dropped. Every way a guest can misbeha
 
 Guest calls go through :mod:`esruntime.handlers.rawcall` (wasmtime's C API, several times
 faster per call) when the installed wasmtime offers it, and through wasmtime-py's public API
-otherwise or when ``ESRUNTIME_WASM_CALLS=public``; the same tests run on both paths.
+otherwise or when ``ESRUNTIME_WASM_CALLS=public``; the same tests run on both paths. Instances
+come from a pool of preallocated slots (:mod:`esruntime.handlers.allocator`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -33,7 +35,7 @@ import wasmtime
 
 from esruntime.errors import HandlerFault, InvalidManifestError, InvalidWasmModuleError
 from esruntime.events import SequencedEvent
-from esruntime.handlers import rawcall
+from esruntime.handlers import allocator, rawcall
 from esruntime.handlers.abi import (
     ABI_VIOLATION,
     OPTIONAL_FUNCTIONS,
@@ -54,6 +56,8 @@ from esruntime.handlers.python import Decision, Rejection
 
 __all__ = ["WasmHandler", "WasmModule", "load_wasm_handler", "wasm_engine"]
 
+logger = logging.getLogger("esruntime.handlers")
+
 MAX_MODULE_SIZE = 10 * 1024 * 1024
 _CACHE_SIZE = 128  # compiled modules kept in memory, least recently used dropped first
 _U32 = (1 << 32) - 1
@@ -73,21 +77,39 @@ RAW_CALLS = rawcall.AVAILABLE and os.environ.get("ESRUNTIME_WASM_CALLS", "raw") 
 """Whether modules loaded from now on call guests through the C API (see the module docstring)."""
 
 
-def _engine_config() -> wasmtime.Config:
-    """The one engine configuration (compiled modules are only valid under the same one)."""
+def _engine_config(pool: int = 0) -> wasmtime.Config:
+    """The one engine configuration (compiled modules are only valid under the same one),
+    with a pool of ``pool`` instance slots when positive (see :mod:`.allocator`)."""
     config = wasmtime.Config()
     config.consume_fuel = True
     config.cranelift_nan_canonicalization = True  # same inputs, same bits, on every CPU
+    if pool:
+        allocator.configure_pooling(config, pool)
     return config
 
 
 def wasm_engine() -> wasmtime.Engine:
     """The process's wasmtime engine (thread-safe; created on first use)."""
-    global _engine
+    global _engine, engine_pool
     with _lock:
         if _engine is None:
-            _engine = wasmtime.Engine(_engine_config())
+            pool = allocator.pool_size()
+            engine = allocator.pooled_engine(_engine_config(pool)) if pool else None
+            if pool and engine is None:
+                logger.warning(
+                    "cannot reserve %d WebAssembly instance slots (address space: %s); "
+                    "instances are allocated one by one instead (set %s to fewer, or 0)",
+                    pool,
+                    allocator.address_space_limit(),
+                    allocator.INSTANCES_VARIABLE,
+                )
+            engine_pool = pool if engine is not None else 0
+            _engine = engine or wasmtime.Engine(_engine_config())
         return _engine
+
+
+engine_pool = 0
+"""Instance slots of the process's engine once made (0: the on-demand allocator)."""
 
 
 def _compile(wasm: bytes) -> tuple[str, wasmtime.Module]:
@@ -160,7 +182,13 @@ def _fault(call: str, exc: Exception, limits: WasmLimits) -> HandlerFault:
             return HandlerFault(OUT_OF_FUEL, f"{call} ran out of fuel (budget {limits.fuel:,})")
         reason = code.name.lower() if code is not None else "trap"
         return HandlerFault(TRAP, f"{call} trapped ({reason}): {exc.message.splitlines()[0]}")
-    return HandlerFault(TRAP, f"{call} failed: {str(exc).splitlines()[0] if str(exc) else exc!r}")
+    message = str(exc).splitlines()[0] if str(exc) else repr(exc)
+    if "concurrent limit" in message:  # the pooling allocator has no free slot
+        message += (
+            f" (every one of the {engine_pool:,} instance slots is in use; "
+            f"{allocator.INSTANCES_VARIABLE} sets how many there are)"
+        )
+    return HandlerFault(TRAP, f"{call} failed: {message}")
 
 
 class _Memory:
