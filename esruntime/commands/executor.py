@@ -46,6 +46,7 @@ from esruntime.idempotency import (
 )
 from esruntime.protocols import EventStore
 from esruntime.schema.model import Schema
+from esruntime.schema.upcasting import upcasters
 from esruntime.schema.validation import upcast, validate_event
 
 __all__ = ["CommandExecutor", "CommandResult", "retry_delay"]
@@ -236,7 +237,7 @@ class CommandExecutor:
             result = self._store.read(query)
             replayed = result.events
             if schema is not None:
-                replayed = [_upcast(schema, event) for event in replayed]
+                replayed = _upcast_all(schema, replayed)
             handler.apply_all(replayed)
             decision = handler.handle(command)
             if isinstance(decision, Rejection):
@@ -286,11 +287,19 @@ def _metadata(manifest: HandlerManifest, context: Mapping[str, Any] | None) -> d
     }
 
 
-def _upcast(schema: Schema, event: SequencedEvent) -> SequencedEvent:
-    data = upcast(schema, event.type, event.data)
-    if data is event.data:
-        return event
-    return evolve(event, event=evolve(event.event, data=data))
+def _upcast_all(schema: Schema, events: list[SequencedEvent]) -> list[SequencedEvent]:
+    """The events with their data in the schema's current shape (the same objects when it is)."""
+    found = upcasters(schema)
+    if not found:
+        return events
+    result = []
+    for event in events:
+        upcaster = found.get(event.type)
+        data = event.data if upcaster is None else upcaster(event.data, 1)
+        if data is not event.data:
+            event = evolve(event, event=evolve(event.event, data=data))
+        result.append(event)
+    return result
 
 
 def _event(

@@ -12,13 +12,13 @@ anything that is not the expected shape, which is for the validator to judge, no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from esruntime.schema.cache import SchemaCache
 from esruntime.schema.model import Field, Schema, TypeRef
 from esruntime.schema.values import MAX_DEPTH
 
-__all__ = ["upcast"]
+__all__ = ["upcast", "upcasters"]
 
 Upcaster = Callable[[object, int], object]
 """The value in the current shape (the same object when nothing changes), at a nesting depth."""
@@ -32,6 +32,12 @@ def upcast(schema: Schema, event_type: str, data: object) -> object:
     """
     upcaster = _compiled.get(schema).get(event_type)
     return data if upcaster is None else upcaster(data, 1)
+
+
+def upcasters(schema: Schema) -> Mapping[str, Upcaster]:
+    """The schema's upcaster of each event type whose data may need filling (the others need
+    none), for upcasting many events: ``upcasters[type](data, 1)`` is ``upcast(...)``."""
+    return _compiled.get(schema)
 
 
 class _ObjectUpcast:
