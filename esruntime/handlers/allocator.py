@@ -3,7 +3,7 @@
 Every command attempt gets a fresh instance, so creating and dropping one is on the hot path.
 wasmtime's default (on-demand) allocator maps and unmaps each instance's linear memory; its
 pooling allocator reserves slots once, when the engine is made, and reuses them, which saves
-about 60 µs a command (``benchmarks/bench_wasm.py``). Compiled code is the same under both, so
+about 40 µs (11%) a command (``benchmarks/bench_allocator.py``). Compiled code is the same under both, so
 the compiled-module cache is shared.
 
 ``ESRUNTIME_WASM_INSTANCES`` sets how many instances may be alive at once in the process
