@@ -21,15 +21,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 ALLOCATORS = {"on-demand (baseline)": "0", "pooling": "10000"}
 
 
 def measure(commands: int) -> dict[str, float]:
     """In this process: µs per fresh-instance command and per bare instance."""
-    from bench_commands import WASM, executor_for, populate, time_commands
-
+    from benchmarks.bench_commands import WASM, executor_for, populate, time_commands
     from esruntime import InMemoryEventStore
     from esruntime.handlers import load_wasm_handler, wasm
 
