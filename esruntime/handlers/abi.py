@@ -123,18 +123,19 @@ _timestamp = functools.lru_cache(maxsize=8192)(datetime.isoformat)
 
 
 def _envelope(event: SequencedEvent) -> bytes:
-    data = event.data
+    stored = event.event  # its fields directly: SequencedEvent's properties cost a call each
+    data = stored.data
     if isinstance(data, bytes | bytearray):  # stored-as-given JSON text
         data = json.loads(data)
     try:
         return orjson.dumps(
             {
-                "type": event.type,
+                "type": stored.type,
                 "data": data,
                 "position": event.position,
                 "timestamp": _timestamp(event.timestamp),
-                "id": event.id,
-                "tags": event.tags,
+                "id": stored.id,
+                "tags": stored.tags,
             }
         )
     except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits, which JSON allows
