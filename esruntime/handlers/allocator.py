@@ -3,8 +3,8 @@
 Every command attempt gets a fresh instance, so creating and dropping one is on the hot path.
 wasmtime's default (on-demand) allocator maps and unmaps each instance's linear memory; its
 pooling allocator reserves slots once, when the engine is made, and reuses them, which saves
-about 40 µs (11%) a command (``benchmarks/bench_allocator.py``). Compiled code is the same under both, so
-the compiled-module cache is shared.
+about 40 µs (11%) a command (``benchmarks/bench_allocator.py``). Compiled code is the same
+under both, so the compiled-module cache is shared.
 
 ``ESRUNTIME_WASM_INSTANCES`` sets how many instances may be alive at once in the process
 (default 10,000; each slot reserves the 4 GiB of address space a 32-bit memory may span, as the

@@ -99,6 +99,21 @@ class ThreadConnections:
     def __init__(self, engine: Engine) -> None:
         self._engine = weakref.ref(engine)  # the registry below is keyed weakly by the engine
         self._local = threading.local()
+        self._writer = (os.getpid(), threading.Lock())
+
+    @property
+    def writer(self) -> threading.Lock:
+        """Held by the thread of this process that writes: the others wait their turn here.
+
+        SQLite lets one connection write at a time; a connection that finds the database
+        locked waits in SQLite's busy handler, which sleeps in growing steps (up to 100 ms)
+        however soon the lock frees. Threads queued on this lock start as soon as it does.
+        Other processes still meet in the busy handler. A child process gets its own lock.
+        """
+        pid, lock = self._writer
+        if pid != os.getpid():
+            self._writer = pid, lock = os.getpid(), threading.Lock()
+        return lock
 
     def get(self) -> Any:
         checkout: _Checkout | None = getattr(self._local, "checkout", None)

@@ -174,7 +174,8 @@ class SqlEventStore:
         if self._thread_connections is not None:
             with translate_errors():  # the hot path, without _connection()'s generator
                 conn = self._thread_connections.get()
-                head = self._append_sqlite(conn, encoded, condition, record)
+                with self._thread_connections.writer:
+                    head = self._append_sqlite(conn, encoded, condition, record)
         else:
             with self._connection() as conn:
                 head = self._append_postgres(conn, encoded, condition, record)
