@@ -3,10 +3,12 @@
 The public surface is what this module exports; submodules are implementation unless documented.
 """
 
-import logging
+from __future__ import annotations
 
-from esruntime.backends.memory import InMemoryEventStore
-from esruntime.backends.sql import SqlEventStore, SqlSchemaRegistry, create_store_engine
+import importlib
+import logging
+from typing import TYPE_CHECKING, Any
+
 from esruntime.errors import (
     ConfigurationError,
     DuplicateEventIdError,
@@ -36,18 +38,55 @@ from esruntime.events import (
     new_event_id,
 )
 from esruntime.protocols import EventStore
-from esruntime.runtime import Runtime
-from esruntime.schema import (
-    InMemorySchemaRegistry,
-    Schema,
-    SchemaRegistry,
-    format_schema,
-    parse_schema,
-    upcast,
-    validate_event,
-)
-from esruntime.store_url import open_event_store
-from esruntime.subscriptions import Subscription
+
+if TYPE_CHECKING:
+    from esruntime.backends.memory import InMemoryEventStore
+    from esruntime.backends.sql import SqlEventStore, SqlSchemaRegistry, create_store_engine
+    from esruntime.runtime import Runtime
+    from esruntime.schema import (
+        InMemorySchemaRegistry,
+        Schema,
+        SchemaRegistry,
+        format_schema,
+        parse_schema,
+        upcast,
+        validate_event,
+    )
+    from esruntime.store_url import open_event_store
+    from esruntime.subscriptions import Subscription
+
+# Imported on first use: SQLAlchemy, the schema parser and the runtime take most of a second to
+# load, which every command-line call would pay (PEP 562).
+_LAZY = {
+    "InMemoryEventStore": "esruntime.backends.memory",
+    "SqlEventStore": "esruntime.backends.sql",
+    "SqlSchemaRegistry": "esruntime.backends.sql",
+    "create_store_engine": "esruntime.backends.sql",
+    "Runtime": "esruntime.runtime",
+    "InMemorySchemaRegistry": "esruntime.schema",
+    "Schema": "esruntime.schema",
+    "SchemaRegistry": "esruntime.schema",
+    "format_schema": "esruntime.schema",
+    "parse_schema": "esruntime.schema",
+    "upcast": "esruntime.schema",
+    "validate_event": "esruntime.schema",
+    "open_event_store": "esruntime.store_url",
+    "Subscription": "esruntime.subscriptions",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'esruntime' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 

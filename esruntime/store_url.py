@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from esruntime.backends.memory import InMemoryEventStore
-from esruntime.backends.sql import SqlEventStore
 from esruntime.protocols import EventStore
 
 __all__ = ["DEFAULT_DATABASE_URL", "open_event_store"]
@@ -17,6 +15,11 @@ def open_event_store(
     url: str = DEFAULT_DATABASE_URL, tenant: str = "default", **options: Any
 ) -> EventStore:
     """The event store of ``tenant`` at ``url``; options go to the backend's constructor."""
+    # The backends are imported here: the command line reads DEFAULT_DATABASE_URL without them.
     if url.startswith("memory:"):
+        from esruntime.backends.memory import InMemoryEventStore
+
         return InMemoryEventStore(tenant, **options)
+    from esruntime.backends.sql import SqlEventStore
+
     return SqlEventStore(url, tenant, **options)

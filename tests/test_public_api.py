@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import esruntime
 
 
@@ -59,3 +61,19 @@ def test_wasmtime_is_imported_only_when_a_webassembly_handler_is_used() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_the_database_layer_loads_on_first_use_not_on_import() -> None:
+    code = (
+        "import sys, esruntime, esruntime.cli;"
+        "print('sqlalchemy' in sys.modules, 'lark' in sys.modules);"
+        "esruntime.SqlEventStore, esruntime.parse_schema;"
+        "print('sqlalchemy' in sys.modules, 'lark' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["False False", "True True"]
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="NoSuchThing"):
+        esruntime.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018
