@@ -76,4 +76,4 @@ def test_the_database_layer_loads_on_first_use_not_on_import() -> None:
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="NoSuchThing"):
-        esruntime.NoSuchThing  # noqa: B018
+        esruntime.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018
