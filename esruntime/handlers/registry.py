@@ -122,9 +122,17 @@ class BaseHandlerRegistry(ABC):
     def executions_since(self, name: str, hour: int) -> int:
         """Executions of a handler counted in ``hour`` and after."""
 
+    @abstractmethod
+    def all_executions_since(self, hour: int) -> dict[str, int]:
+        """Executions of every handler counted in ``hour`` and after, by name (one query)."""
+
     def executions_24h(self, name: str, now: datetime | None = None) -> int:
         """Executions of a handler in the current hour and the 23 before it."""
         return self.executions_since(name, epoch_hour(now or datetime.now(UTC)) - 23)
+
+    def all_executions_24h(self, now: datetime | None = None) -> dict[str, int]:
+        """:meth:`executions_24h` of every handler with executions, by name."""
+        return self.all_executions_since(epoch_hour(now or datetime.now(UTC)) - 23)
 
     # -- the rules -------------------------------------------------------------------------------
 
@@ -261,3 +269,11 @@ class InMemoryHandlerRegistry(BaseHandlerRegistry):
     def executions_since(self, name: str, hour: int) -> int:
         with self._lock:
             return sum(n for (key, h), n in self._executions.items() if key == name and h >= hour)
+
+    def all_executions_since(self, hour: int) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        with self._lock:
+            for (name, h), n in self._executions.items():
+                if h >= hour:
+                    counts[name] = counts.get(name, 0) + n
+        return counts

@@ -255,6 +255,11 @@ class Tenant:
         self._executions.flush()
         return self.handler_registry.executions_24h(name)
 
+    def all_executions_24h(self) -> dict[str, int]:
+        """:meth:`executions_24h` of every command with executions, by name."""
+        self._executions.flush()
+        return self.handler_registry.all_executions_24h()
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:

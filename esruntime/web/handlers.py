@@ -17,7 +17,8 @@ def _not_found(name: str) -> WebError:
 
 def list_handlers(call: Call) -> WebResponse:
     tenant = call.tenant
-    handlers = [handler_summary(h, tenant.executions_24h(h.name)) for h in tenant.handlers()]
+    counts = tenant.all_executions_24h()
+    handlers = [handler_summary(h, counts.get(h.name, 0)) for h in tenant.handlers()]
     return json_response(200, {"handlers": handlers})
 
 

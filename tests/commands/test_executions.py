@@ -65,6 +65,8 @@ def test_only_the_last_24_hours_count(registry: BaseHandlerRegistry) -> None:
     registry.add_executions(hour, {"deposit": 1, "other": 7})
     assert registry.executions_24h("deposit", NOW) == 11
     assert registry.executions_24h("deposit", NOW + timedelta(hours=1)) == 1
+    assert registry.all_executions_24h(NOW) == {"deposit": 11, "other": 7}
+    assert registry.all_executions_24h(NOW + timedelta(hours=24)) == {}
 
 
 def test_several_processes_add_up(registry: BaseHandlerRegistry) -> None:

@@ -152,6 +152,15 @@ class SqlHandlerRegistry(BaseHandlerRegistry):
         with translate_errors(), self._engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def all_executions_since(self, hour: int) -> dict[str, int]:
+        query = (
+            select(executions.c.name, func.sum(executions.c.count))
+            .where(executions.c.tenant_id == self._tenant_id, executions.c.hour >= hour)
+            .group_by(executions.c.name)
+        )
+        with translate_errors(), self._engine.connect() as conn:
+            return {name: int(count) for name, count in conn.execute(query)}
+
 
 _CURRENT = (
     select(*_COLUMNS)
