@@ -12,6 +12,11 @@ on-demand allocator does per live instance, and commits only what guests touch).
 the on-demand allocator. When the slots cannot be reserved (a limit on address space), the engine
 falls back to the on-demand allocator and logs a warning.
 
+A slot holds one memory and one table of up to :data:`TABLE_ELEMENTS` elements, and
+:data:`INSTANCE_SIZE` bytes of instance state (globals, function references): far beyond what a
+compiled handler declares. A module beyond that is refused when it loads (at upload), with
+wasmtime's reason; the on-demand allocator has no such bounds.
+
 The pooling settings are set through wasmtime-py's private ``_ffi`` bindings of the C API;
 when a release moves them, :data:`AVAILABLE` is False and the on-demand allocator is used.
 """
@@ -19,7 +24,6 @@ when a release moves them, :data:`AVAILABLE` is False and the on-demand allocato
 from __future__ import annotations
 
 import os
-import resource
 
 import wasmtime
 
@@ -38,6 +42,10 @@ __all__ = [
 DEFAULT_INSTANCES = 10_000
 INSTANCES_VARIABLE = "ESRUNTIME_WASM_INSTANCES"
 _MAX_MEMORY = 4 << 30  # all a 32-bit memory can address: WasmLimits.memory is the real bound
+TABLE_ELEMENTS = 65_536
+"""The largest table a module may declare under the pool."""
+INSTANCE_SIZE = 4 << 20
+"""Bytes of an instance's own state (globals, function references) under the pool."""
 
 try:
     from wasmtime import _ffi
@@ -50,6 +58,8 @@ try:
         _ffi.wasmtime_pooling_allocation_config_total_tables_set,
     )
     _MAX_MEMORY_SIZE = _ffi.wasmtime_pooling_allocation_config_max_memory_size_set
+    _TABLE_ELEMENTS = _ffi.wasmtime_pooling_allocation_config_table_elements_set
+    _INSTANCE_SIZE = _ffi.wasmtime_pooling_allocation_config_max_core_instance_size_set
     _STRATEGY = _ffi.wasmtime_pooling_allocation_strategy_set
     AVAILABLE = True
 except (ImportError, AttributeError):  # pragma: no cover - depends on the wasmtime release
@@ -89,6 +99,10 @@ def pooled_engine(config: wasmtime.Config) -> wasmtime.Engine | None:
 
 def address_space_limit() -> str:
     """The process's address-space limit (``ulimit -v``), when it has one, for messages."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return "unknown"
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
     return "no limit" if soft == resource.RLIM_INFINITY else f"{soft / (1 << 30):,.1f} GiB"
 
@@ -100,6 +114,8 @@ def configure_pooling(config: wasmtime.Config, instances: int) -> None:
         for setter in _SETTERS:
             setter(pooling, instances)
         _MAX_MEMORY_SIZE(pooling, _MAX_MEMORY)
+        _TABLE_ELEMENTS(pooling, TABLE_ELEMENTS)
+        _INSTANCE_SIZE(pooling, INSTANCE_SIZE)
         _STRATEGY(config.ptr(), pooling)
     finally:
         _DELETE(pooling)

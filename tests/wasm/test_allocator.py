@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
-from esruntime.handlers import allocator, wasm
+from esruntime.errors import InvalidWasmModuleError
+from esruntime.handlers import allocator, load_wasm_handler, wasm
+from tests.wasm.modules import counter_wasm
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_FOUND = ["rejected", "account_not_found"]
@@ -72,3 +74,17 @@ def test_a_malformed_pool_size_is_a_configuration_error(value: str) -> None:
     report, _ = probe(alive=1, instances=value)
     assert report["error"].startswith("ConfigurationError: ESRUNTIME_WASM_INSTANCES must be")
     assert repr(value) in report["error"]
+
+
+def test_under_the_pool_a_module_beyond_a_slot_is_refused_when_it_loads() -> None:
+    wasm.wasm_engine()
+    if not wasm.engine_pool:
+        pytest.skip("this process runs the on-demand allocator (ESRUNTIME_WASM_INSTANCES=0)")
+    largest = allocator.TABLE_ELEMENTS
+    _, factory = load_wasm_handler(counter_wasm(extra=f"(table {largest} funcref)"))
+    factory()
+    with pytest.raises(InvalidWasmModuleError, match="pooling allocator"):
+        load_wasm_handler(counter_wasm(extra=f"(table {largest + 1} funcref)"))
+    many_globals = "".join(f"(global $g{n} (mut i64) (i64.const 0))" for n in range(300_000))
+    with pytest.raises(InvalidWasmModuleError, match="instance size"):
+        load_wasm_handler(counter_wasm(extra=many_globals))
