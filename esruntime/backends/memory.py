@@ -109,6 +109,11 @@ class InMemoryEventStore:
             if backwards:
                 upper = (head or 0) if start is None else min(start, head or 0)
                 positions: Iterable[int] = self._positions_backwards(query, upper)
+            elif limit is None and not query.matches_all:  # a command's read: every match
+                events = self._events
+                return ReadResult(
+                    [events[p - 1] for p in self._all_positions(query, start or 1)], head
+                )
             else:
                 positions = self._positions(query, start or 1)
             selected = []
@@ -174,6 +179,34 @@ class InMemoryEventStore:
             lists = [self._by_type.get(t, []) for t in item.types]
             return lists[0] if len(lists) == 1 else list(heapq.merge(*lists))
         return None
+
+    def _all_positions(self, query: Query, start: int) -> list[int]:
+        """Every matching position from ``start``, ascending: what ``_positions`` yields, built
+        with set and list operations instead of merging generators."""
+        found: set[int] = set()
+        events = self._events
+        for item in query.items:
+            candidates = self._candidates(item)
+            assert candidates is not None
+            first = bisect.bisect_left(candidates, start)
+            if item.tags and item.types:
+                types, tags = item.types, item.tags
+                found.update(
+                    p
+                    for p in candidates[first:]
+                    if (event := events[p - 1].event).type in types
+                    and all(tag in event.tags for tag in tags)
+                )
+            elif item.tags and len(item.tags) > 1:
+                tags = item.tags
+                found.update(
+                    p
+                    for p in candidates[first:]
+                    if all(t in events[p - 1].event.tags for t in tags)
+                )
+            else:  # the index alone decides: one tag and no type, or types alone
+                found.update(candidates[first:])
+        return sorted(found)
 
     def _positions(self, query: Query, start: int) -> Iterator[int]:
         if query.matches_all:
