@@ -90,7 +90,10 @@ def pooled_engine(config: wasmtime.Config) -> wasmtime.Engine | None:
     an engine is disarmed here (wasmtime-py would free the null pointer, and crash, when it
     is collected).
     """
-    engine = wasmtime.Engine(config)
+    try:
+        engine = wasmtime.Engine(config)
+    except wasmtime.WasmtimeError:  # should a release report the failure instead
+        return None
     if engine.ptr():
         return engine
     engine._Managed__ptr = None  # type: ignore[attr-defined]
