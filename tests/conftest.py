@@ -58,6 +58,18 @@ def sqlite_url(tmp_path: Any) -> str:
     return f"sqlite:///{tmp_path}/events.db"
 
 
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def runtime_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """A URL for ``Runtime.from_url`` on each backend, the database empty."""
+    if request.param == "memory":
+        return "memory://"
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/runtime.db"
+    request.getfixturevalue("postgres_engine")  # empties the database
+    postgres_url: str = request.getfixturevalue("postgres_url")
+    return postgres_url
+
+
 def sql_store_factory(engine: sqlalchemy.Engine) -> Callable[..., SqlEventStore]:
     def make(tenant: str = "default", **options: Any) -> SqlEventStore:
         return SqlEventStore(engine, tenant, **options)

@@ -10,6 +10,12 @@ import pytest
 import esruntime
 
 
+def python(code: str) -> str:
+    """What ``code`` prints, run by a fresh interpreter."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout
+
+
 def test_all_is_sorted_and_every_name_exists() -> None:
     assert esruntime.__all__ == sorted(esruntime.__all__)
     for name in esruntime.__all__:
@@ -38,8 +44,7 @@ def test_import_does_not_load_optional_extras_or_touch_loggers() -> None:
         "extras = [m for m in optional if m in sys.modules];"
         "print(extras, logging.root.handlers)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[] []"
+    assert python(code).strip() == "[] []"
 
 
 def test_every_error_has_one_root() -> None:
@@ -59,19 +64,13 @@ def test_wasmtime_is_imported_only_when_a_webassembly_handler_is_used() -> None:
         "from esruntime.handlers import load_wasm_handler;"
         "print(before, 'wasmtime' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "True"]
+    assert python(code).split() == ["False", "True"]
 
 
 def test_the_database_layer_loads_on_first_use_not_on_import() -> None:
-    code = (
-        "import sys, esruntime, esruntime.cli;"
-        "print('sqlalchemy' in sys.modules, 'lark' in sys.modules);"
-        "esruntime.SqlEventStore, esruntime.parse_schema;"
-        "print('sqlalchemy' in sys.modules, 'lark' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split("\n")[:2] == ["False False", "True True"]
+    loaded = "print('sqlalchemy' in sys.modules, 'lark' in sys.modules);"
+    code = f"import sys, esruntime, esruntime.cli; {loaded} esruntime.SqlEventStore; {loaded}"
+    assert python(code).split("\n")[:2] == ["False False", "True True"]
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:

@@ -25,20 +25,9 @@ COUNTED = "event Counted { @counter_id: String }"
 CLOSED = returning('{"rejected":{"code":"closed","message":"counting is closed"}}')
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "memory":
-        return "memory://"
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/runtime.db"
-    request.getfixturevalue("postgres_engine")  # empties the database
-    postgres_url: str = request.getfixturevalue("postgres_url")
-    return postgres_url
-
-
 @pytest.fixture
-def runtime(url: str) -> Iterator[Runtime]:
-    with Runtime.from_url(url) as runtime:
+def runtime(runtime_url: str) -> Iterator[Runtime]:
+    with Runtime.from_url(runtime_url) as runtime:
         for handler in (OpenAccount, Deposit, TransferFunds):
             runtime.register(handler)
         yield runtime
@@ -237,8 +226,8 @@ def test_a_store_of_unknown_kind_needs_a_backend() -> None:
     assert isinstance(Runtime(event_store=Custom()).backend, MemoryBackend)
 
 
-def test_a_closed_runtime_refuses_work_and_closing_twice_is_harmless(url: str) -> None:
-    runtime = Runtime.from_url(url)
+def test_a_closed_runtime_refuses_work_and_closing_twice_is_harmless(runtime_url: str) -> None:
+    runtime = Runtime.from_url(runtime_url)
     runtime.register(OpenAccount)
     bank_tenant(runtime)
     runtime.close()

@@ -23,20 +23,9 @@ from esruntime.errors import AuthenticationError, ConfigurationError
 from esruntime.runtime import Runtime, SqlBackend
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "memory":
-        return "memory://"
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/keys.db"
-    request.getfixturevalue("postgres_engine")
-    postgres_url: str = request.getfixturevalue("postgres_url")
-    return postgres_url
-
-
 @pytest.fixture
-def runtime(url: str) -> Iterator[Runtime]:
-    with Runtime.from_url(url) as runtime:
+def runtime(runtime_url: str) -> Iterator[Runtime]:
+    with Runtime.from_url(runtime_url) as runtime:
         yield runtime
 
 

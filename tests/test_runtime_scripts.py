@@ -21,20 +21,9 @@ return { published, tenant: context.tenantId };
 """
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "memory":
-        return "memory://"
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/runtime.db"
-    request.getfixturevalue("postgres_engine")  # empties the database
-    postgres_url: str = request.getfixturevalue("postgres_url")
-    return postgres_url
-
-
 @pytest.fixture
-def runtime(url: str) -> Iterator[Runtime]:
-    with Runtime.from_url(url) as runtime:
+def runtime(runtime_url: str) -> Iterator[Runtime]:
+    with Runtime.from_url(runtime_url) as runtime:
         runtime.tenant().schema_registry.push(SCHEMA)
         yield runtime
 
