@@ -3,6 +3,7 @@ in-process backend and on a real Redis server (skipped when none answers)."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -36,7 +37,10 @@ def redis_answers() -> bool:
 @pytest.fixture
 def redis_client() -> Iterator[RespClient]:
     if not redis_answers():
-        pytest.skip(f"no Redis server answers at {REDIS[0]}:{REDIS[1]}")
+        reason = f"no Redis server answers at {REDIS[0]}:{REDIS[1]}"
+        if os.environ.get("ESRUNTIME_REQUIRE_REDIS") == "1":
+            pytest.fail(f"ESRUNTIME_REQUIRE_REDIS=1 but {reason}")
+        pytest.skip(reason)
     client = RespClient(*REDIS)
     yield client
     client.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Self
@@ -15,7 +16,7 @@ from esruntime.scripts.runner import RunLimits, RunResult, SdkHost
 __all__ = ["InProcessRunner"]
 
 
-class InProcessRunner:
+class InProcessRunner(ABC):
     """A :class:`~esruntime.scripts.runner.ScriptRunner` running each script in the calling
     thread, in a fresh session of one engine; subclasses say how to open a session.
 
@@ -29,8 +30,9 @@ class InProcessRunner:
         self._executor = ThreadPoolExecutor(io_threads, thread_name_prefix="esruntime-sdk")
         self._closed = False
 
+    @abstractmethod
     def open_session(self, limits: RunLimits, deadline_at: float) -> Session:
-        raise NotImplementedError
+        """A fresh session of the engine for one run, stopping by ``deadline_at``."""
 
     def run(
         self, source: str, *, context: Mapping[str, Any], host: SdkHost, limits: RunLimits
