@@ -21,26 +21,12 @@ from esruntime.handlers import Decision, Emit, PythonHandler
 from esruntime.protocols import EventStore
 from esruntime.runtime import Runtime
 from esruntime.web import Limits
-from tests.commands.bank import SCHEMA, Deposit, OpenAccount, TransferFunds
+from tests.commands.bank import Deposit, OpenAccount, TransferFunds
+from tests.web.apps import BANK_SCHEMA, Broken
 
-BANK_SCHEMA = SCHEMA + "\nevent Counted { @counter_id: String }\n"
 LIMITS = Limits(max_body_bytes=64 * 1024, max_module_bytes=256 * 1024)
 
 ASGIApp = Callable[..., Any]
-
-
-class Broken(PythonHandler):
-    """Emits an event its manifest does not declare: a handler fault (500)."""
-
-    name = "broken"
-    reads = {"Deposited": ["account_id"]}
-    emits = ["Deposited"]
-
-    def apply(self, event: SequencedEvent) -> None:
-        pass
-
-    def handle(self, command: dict[str, Any]) -> Decision:
-        return [Emit("AccountOpened", {"account_id": "x", "owner": "y"})]
 
 
 def contended(store: EventStore, conflicts: int | None) -> type[PythonHandler]:

@@ -18,8 +18,9 @@ from esruntime.client import (
     SchemaRejected,
     UnauthorizedError,
 )
-from tests.client.servers import BANK_SCHEMA, Bank
+from tests.client.servers import Bank
 from tests.wasm.modules import counter_wasm
+from tests.web.apps import BANK_SCHEMA
 
 
 def test_every_method_of_the_async_client(bank: Bank) -> None:

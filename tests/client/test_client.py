@@ -18,8 +18,8 @@ from esruntime.client import (
     SchemaAccepted,
     SchemaRejected,
 )
-from tests.client.servers import BANK_SCHEMA
 from tests.wasm.modules import counter_wasm
+from tests.web.apps import BANK_SCHEMA
 
 
 def open_accounts(client: Client, *accounts: str, deposit: float = 0) -> None:
