@@ -10,6 +10,7 @@
     │   ├── InvalidEventError         (also ValueError) malformed type, tags, id, data or metadata
     │   │   └── EventTooLargeError    an encoded event exceeds the store's size limit
     │   ├── InvalidQueryError         (also ValueError) malformed query, start, limit or condition
+    │   ├── StoreQueryError           the backend can never run the call (a limit, data, bad SQL)
     │   └── StoreUnavailableError     the backend cannot be reached or timed out waiting for a lock
     ├── SubscriptionError
     │   ├── SubscriptionClosed        the subscription was closed while waiting
@@ -107,6 +108,7 @@ __all__ = [
     "ScriptValidationError",
     "SdkError",
     "ServerError",
+    "StoreQueryError",
     "StoreUnavailableError",
     "SubscriptionClosed",
     "SubscriptionError",
@@ -149,8 +151,15 @@ class InvalidQueryError(EventStoreError, ValueError):
     """A query, read window or append condition is malformed."""
 
 
+class StoreQueryError(EventStoreError):
+    """The backend refused the call for good: a limit of the database exceeded, data it cannot
+    store, or a statement it cannot run. Retrying the same call cannot succeed (unlike
+    :class:`StoreUnavailableError`); over HTTP it is a 400 ``store_query_error``."""
+
+
 class StoreUnavailableError(EventStoreError):
-    """The backend could not be reached, or a lock could not be taken in time."""
+    """The backend could not be reached, or a lock could not be taken in time: a transient
+    failure, worth retrying (HTTP 503 ``store_unavailable``)."""
 
 
 class SubscriptionError(EsruntimeError):

@@ -194,6 +194,16 @@ class EventStoreContract:
         with pytest.raises(InvalidQueryError, match="'limit'"):
             sample.read(limit="10")  # type: ignore[arg-type]
 
+    def test_positions_and_limits_beyond_64_bits_mean_the_largest(self, sample: EventStore) -> None:
+        huge = 2**70
+        c1 = query(item(tags=("course:c1",)))
+        assert positions(sample, limit=huge) == [1, 2, 3, 4, 5, 6]
+        assert positions(sample, c1, limit=huge) == [1, 3, 4, 6]
+        assert positions(sample, c1, start=huge) == []
+        assert positions(sample, c1, start=huge, backwards=True, limit=huge) == [6, 4, 3, 1]
+        assert sample.append(Event("X", tags=["course:c1"]), AppendCondition(c1, after=huge)) == 7
+        assert sample.append(Event("Y"), AppendCondition(Query(), after=huge)) == 8
+
     # -- appending and conditions --------------------------------------------------------------
 
     def test_positions_start_at_one_and_are_gapless(self, store: EventStore) -> None:
@@ -392,6 +402,120 @@ class EventStoreContract:
         assert positions(sample, q, limit=2) == [3, 4]
         assert positions(sample, q, backwards=True, limit=3) == [6, 5, 4]
         assert sample.read(q, limit=2).head == 4
+
+    # -- wide query items ----------------------------------------------------------------------
+
+    @pytest.fixture(params=[4, 65, 300], ids=lambda n: f"{n}-tags")
+    def slots(self, request: pytest.FixtureRequest) -> tuple[str, ...]:
+        """The tags of a wide item: more than a few, more than SQLite's 64-table join."""
+        return tuple(sorted(f"slot:{n:03}" for n in range(request.param)))
+
+    @pytest.fixture
+    def booked(self, store: EventStore, slots: tuple[str, ...]) -> EventStore:
+        """1: every slot booked at once; 2: all but the last; 3: every slot held (another type);
+        4: a booking of every slot and one more; 5-7: the first, the last and no slot."""
+        store.append(
+            [
+                Event("Booked", {}, slots),
+                Event("Booked", {}, slots[:-1]),
+                Event("Held", {}, slots),
+                Event("Booked", {}, [*slots, "slot:extra"]),
+                Event("Booked", {}, slots[:1]),
+                Event("Held", {}, slots[-1:]),
+                Event("Booked", {}, ["other:1"]),
+            ]
+        )
+        return store
+
+    def test_a_wide_item_matches_the_events_that_carry_all_its_tags(
+        self, booked: EventStore, slots: tuple[str, ...]
+    ) -> None:
+        assert positions(booked, query(item(tags=slots))) == [1, 3, 4]
+        assert positions(booked, query(item(types=("Booked",), tags=slots))) == [1, 4]
+        assert positions(booked, query(item(types=("Held", "Other"), tags=slots))) == [3]
+        assert positions(booked, query(item(tags=slots[:-1]))) == [1, 2, 3, 4]
+        assert positions(booked, query(item(tags=(*slots, "slot:extra")))) == [4]
+        assert positions(booked, query(item(tags=(*slots, "slot:none")))) == []
+
+    def test_wide_items_read_forwards_backwards_and_limited(
+        self, booked: EventStore, slots: tuple[str, ...]
+    ) -> None:
+        q = query(item(tags=slots))
+        assert positions(booked, q, start=2) == [3, 4]
+        assert positions(booked, q, limit=2) == [1, 3]
+        assert positions(booked, q, backwards=True) == [4, 3, 1]
+        assert positions(booked, q, backwards=True, limit=1) == [4]
+        assert positions(booked, q, backwards=True, start=3, limit=5) == [3, 1]
+        assert booked.read(q, limit=2).head == 3
+        assert booked.read(q).head == 7
+
+    def test_wide_items_mix_with_narrow_items(
+        self, booked: EventStore, slots: tuple[str, ...]
+    ) -> None:
+        wide = item(types=("Booked",), tags=slots)
+        narrow = item(types=("Held",), tags=slots[-1:])
+        q = query(wide, narrow, item(tags=("other:1",)))
+        assert positions(booked, q) == [1, 3, 4, 6, 7]
+        assert positions(booked, q, backwards=True, limit=4) == [7, 6, 4, 3]
+        assert positions(booked, query(wide, item(tags=slots[:-1]))) == [1, 2, 3, 4]
+
+    def test_conditions_on_a_wide_item(self, booked: EventStore, slots: tuple[str, ...]) -> None:
+        booked_slots = item(types=("Booked",), tags=slots)
+        every_slot = query(booked_slots)
+        booking = Event("Booked", {}, slots)
+        # Positions 1 and 4 book every slot: a decision made before 4 is stale.
+        for after in (None, 0, 3):
+            with pytest.raises(IntegrityError):
+                booked.append(booking, AppendCondition(every_slot, after=after))
+        assert booked.head() == 7
+        # After 4, only partial bookings and holds follow: none matches the item.
+        assert booked.append(booking, AppendCondition(every_slot, after=4)) == 8
+        with pytest.raises(IntegrityError):
+            booked.append(booking, AppendCondition(every_slot, after=7))
+        # Mixed with other items, any of which may fail the condition.
+        held = item(types=("Held",), tags=slots)
+        assert booked.append(Event("Noted"), AppendCondition(query(held), after=3)) == 9
+        with pytest.raises(IntegrityError):
+            booked.append(Event("Noted"), AppendCondition(query(booked_slots, held), after=2))
+        assert (
+            booked.append(Event("Noted"), AppendCondition(query(booked_slots, held), after=8)) == 10
+        )
+        assert booked.head() == 10
+
+    def test_a_condition_on_a_wide_item_in_an_empty_store(
+        self, store: EventStore, slots: tuple[str, ...]
+    ) -> None:
+        every_slot = query(item(tags=slots))
+        assert store.append(Event("Booked", {}, slots[:-1]), AppendCondition(every_slot)) == 1
+        assert store.append(Event("Booked", {}, slots), AppendCondition(every_slot)) == 2
+        with pytest.raises(IntegrityError):
+            store.append(Event("Booked", {}, slots), AppendCondition(every_slot))
+        assert store.head() == 2
+
+    def test_items_beyond_the_drivers_parameter_limits_work(self, store: EventStore) -> None:
+        # More types than SQLite (32,766) or PostgreSQL (65,535) take as parameters, and tags.
+        tags = tuple(f"seat:{n}" for n in range(2_000))
+        types = tuple(f"T{n}" for n in range(70_000))
+        store.append([Event("T5", {}, tags), Event("T6", {}, tags[1:]), Event("Other", {}, tags)])
+        wide = query(item(types=types, tags=tags))
+        assert positions(store, wide) == [1]
+        assert positions(store, query(item(types=types, tags=tags[1:3]))) == [1, 2]
+        assert positions(store, wide, backwards=True, limit=1) == [1]
+        with pytest.raises(IntegrityError):
+            store.append(Event("T7"), AppendCondition(wide, after=0))
+        assert store.append(Event("T7"), AppendCondition(wide, after=1)) == 4
+
+    def test_many_wide_items_in_one_query(self, store: EventStore) -> None:
+        # 300 items of 120 tags each: 36,000 tags in all, more than one statement's parameters.
+        items = [item(tags=tuple(f"row{r}:{n}" for n in range(120))) for r in range(300)]
+        store.append([Event("Full", {}, items[7].tags), Event("Full", {}, items[250].tags)])
+        store.append(Event("Partial", {}, items[9].tags[1:]))
+        q = Query(items)
+        assert positions(store, q) == [1, 2]
+        assert positions(store, q, backwards=True, limit=1) == [2]
+        with pytest.raises(IntegrityError):
+            store.append(Event("X"), AppendCondition(q, after=1))
+        assert store.append(Event("X"), AppendCondition(q, after=2)) == 4
 
     def test_a_query_needs_query_items(self) -> None:
         with pytest.raises(InvalidQueryError, match="QueryItem"):

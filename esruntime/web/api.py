@@ -18,7 +18,7 @@ from attrs import frozen
 
 from esruntime.auth.principal import Principal
 from esruntime.auth.resolver import PrincipalResolver
-from esruntime.errors import AuthenticationError, StoreUnavailableError
+from esruntime.errors import AuthenticationError, StoreQueryError, StoreUnavailableError
 from esruntime.handlers.registry import MAX_MODULE_BYTES
 from esruntime.web.bodies import (
     MAX_DEPTH,
@@ -112,6 +112,9 @@ class JsonApi:
         except StoreUnavailableError as exc:
             logger.error("%s %s: %s [%s]", request.method, request.path, exc, request_id)
             response = error_response(503, "store_unavailable", str(exc), request_id)
+        except StoreQueryError as exc:  # permanent: retrying the same request cannot help
+            message = f"the event store cannot run this request: {exc}"
+            response = error_response(400, "store_query_error", message, request_id)
         except Exception:
             logger.exception(
                 "%s %s failed [%s]",

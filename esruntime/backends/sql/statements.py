@@ -1,13 +1,19 @@
 """SQL text for DCB queries, built once per query shape and cached.
 
-A query item becomes a SELECT of positions: from ``esr_event_tags`` when it has tags (the first
-tag drives an index range scan, the others are probed by primary key, types filter the same
-rows), from ``esr_events`` by type otherwise. Items are combined with UNION, which removes
-duplicates. Placeholders are ``?``; :func:`for_paramstyle` turns them into ``%s`` for psycopg.
+A query item becomes a SELECT of positions: from ``esr_event_tags`` when it has tags, from
+``esr_events`` by type otherwise. The item's first tag drives an index range scan, in position
+order; types filter the same rows. An item of a few tags joins one tag row per other tag, probed
+by primary key. A wider item keeps a position unless one of its other tags has no row there
+(``NOT EXISTS`` over the tags, which stops at the first missing one): its cost grows linearly
+with the tags, where joins make PostgreSQL's planning explode and SQLite refuses more than 64
+tables in a join. Long lists of tags or types are one JSON array parameter, so that no item
+comes near a driver's parameter limit. Items are combined with UNION, which removes duplicates.
+Placeholders are ``?``; :func:`for_paramstyle` turns them into ``%s`` for psycopg.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -16,6 +22,8 @@ from esruntime.events import QueryItem
 __all__ = [
     "HEAD",
     "MAX_ITEMS_PER_STATEMENT",
+    "MAX_JOINED_TAGS",
+    "MAX_LISTED_VALUES",
     "ItemShape",
     "condition_sql",
     "for_paramstyle",
@@ -30,25 +38,62 @@ __all__ = [
 MAX_ITEMS_PER_STATEMENT = 100
 """Longer queries are split: SQLite caps compound SELECTs at 500 terms and expression depth."""
 
+MAX_JOINED_TAGS = 3
+"""Items of up to this many tags join their tag rows; wider ones probe them (see above)."""
+
+MAX_LISTED_VALUES = 32
+"""Longer lists of types are one JSON array parameter rather than one parameter per type."""
+
 ItemShape = tuple[int, int]
-"""(number of types, number of tags) of a query item: all its SQL depends on."""
+"""(number of types, number of tags) of a query item: all its SQL depends on. Counts beyond
+those that change the SQL are capped, so that wide items of any width share statements."""
 
 EVENT_COLUMNS = "e.position, e.event_id, e.type, e.tags, e.data, e.metadata, e.recorded_at"
 
+_JSON_LIST = "(SELECT value FROM json_each(?))"
+_JSON_LIST_POSTGRES = "(SELECT value FROM json_array_elements_text(?::json))"
+
 
 def shape_of(items: Sequence[QueryItem]) -> tuple[ItemShape, ...]:
-    return tuple((len(item.types), len(item.tags)) for item in items)
+    return tuple(
+        (min(len(item.types), MAX_LISTED_VALUES + 1), min(len(item.tags), MAX_JOINED_TAGS + 1))
+        for item in items
+    )
+
+
+def _is_wide(n_tags: int) -> bool:
+    return n_tags > MAX_JOINED_TAGS
+
+
+def _json_array(values: Sequence[str]) -> str:
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+
+
+def _types_params(types: Sequence[str]) -> Sequence[object]:
+    return [_json_array(types)] if len(types) > MAX_LISTED_VALUES else types
+
+
+def _types_sql(column: str, n: int) -> str:
+    if not n:
+        return ""
+    if n > MAX_LISTED_VALUES:
+        return f" AND {column} IN {_JSON_LIST}"
+    return f" AND {column} IN ({', '.join('?' * n)})"
 
 
 def item_params(tenant_id: int, items: Sequence[QueryItem], bounds: Sequence[int]) -> list[object]:
-    """Parameters for the item SELECTs of :func:`_item_sql`, in order, each with ``bounds``."""
+    """Parameters for the item SELECTs of :func:`item_sql`, in order, each with ``bounds``."""
     params: list[object] = []
     for item in items:
-        params.extend(item.tags[1:])
-        params.append(tenant_id)
-        if item.tags:
-            params.append(item.tags[0])
-        params.extend(item.types)
+        tags = item.tags
+        if _is_wide(len(tags)):
+            params += [tenant_id, tags[0], *_types_params(item.types), _json_array(tags[1:])]
+        else:
+            params.extend(tags[1:])
+            params.append(tenant_id)
+            if tags:
+                params.append(tags[0])
+            params.extend(_types_params(item.types))
         params.extend(bounds)
     return params
 
@@ -56,22 +101,27 @@ def item_params(tenant_id: int, items: Sequence[QueryItem], bounds: Sequence[int
 def item_sql(shape: ItemShape, bounds: str) -> str:
     """Positions matching one item; ``bounds`` is a condition on the column ``pos``."""
     n_types, n_tags = shape
-    if n_tags:
+    if not n_tags:
+        where = f"tenant_id = ?{_types_sql('type', n_types)}"
+        return f"SELECT position AS pos FROM esr_events WHERE {where} AND " + bounds.replace(
+            "pos", "position"
+        )
+    joins = ""
+    where = f"t0.tenant_id = ? AND t0.tag = ?{_types_sql('t0.type', n_types)}"
+    if _is_wide(n_tags):
+        where += (
+            f" AND NOT EXISTS (SELECT 1 FROM {_JSON_LIST} AS other WHERE NOT EXISTS"
+            " (SELECT 1 FROM esr_event_tags t WHERE t.tenant_id = t0.tenant_id"
+            " AND t.tag = other.value AND t.position = t0.position))"
+        )
+    else:
         joins = "".join(
             f" JOIN esr_event_tags t{k} ON t{k}.tenant_id = t0.tenant_id"
             f" AND t{k}.position = t0.position AND t{k}.tag = ?"
             for k in range(1, n_tags)
         )
-        where = "t0.tenant_id = ? AND t0.tag = ?"
-        if n_types:
-            where += f" AND t0.type IN ({', '.join('?' * n_types)})"
-        sql = f"SELECT t0.position AS pos FROM esr_event_tags t0{joins} WHERE {where}"
-        return f"{sql} AND {bounds.replace('pos', 't0.position')}"
-    where = "tenant_id = ?"
-    if n_types:
-        where += f" AND type IN ({', '.join('?' * n_types)})"
-    bounds = bounds.replace("pos", "position")
-    return f"SELECT position AS pos FROM esr_events WHERE {where} AND {bounds}"
+    sql = f"SELECT t0.position AS pos FROM esr_event_tags t0{joins} WHERE {where}"
+    return f"{sql} AND {bounds.replace('pos', 't0.position')}"
 
 
 @lru_cache(maxsize=1024)
@@ -133,4 +183,8 @@ def read_sql(shapes: tuple[ItemShape, ...] | None, backwards: bool, limited: boo
 
 @lru_cache(maxsize=4096)
 def for_paramstyle(sql: str, paramstyle: str) -> str:
-    return sql.replace("?", "%s") if paramstyle == "format" else sql
+    """``sql`` for the driver: ``%s`` placeholders and PostgreSQL's JSON array function for
+    psycopg (``format``); unchanged for sqlite3 (``qmark``)."""
+    if paramstyle != "format":
+        return sql
+    return sql.replace(_JSON_LIST, _JSON_LIST_POSTGRES).replace("?", "%s")

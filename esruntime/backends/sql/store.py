@@ -221,7 +221,7 @@ class SqlEventStore:
             rows: list[tuple[int]] = conn.execute(sql.HEAD, (self._tenant_id,)).fetchall()
             return rows
         text = sql.head_unless_sql(sql.shape_of(items))
-        after = condition.after or 0
+        after = _after(condition)
         params = [self._tenant_id, *sql.item_params(self._tenant_id, items, (after,))]
         rows = conn.execute(text, params).fetchall()
         return rows
@@ -239,7 +239,7 @@ class SqlEventStore:
         check_first = condition is not None and items is None and not any_event
         shape = sql.shape_of(items) if items else None
         text = postgres.write_statement(shape, any_event, record is not None)
-        after = 0 if condition is None else condition.after or 0
+        after = 0 if condition is None else _after(condition)
         params = postgres.write_params(
             self._tenant_id, encoded, now_micros(), items, after, any_event
         )
@@ -291,7 +291,7 @@ class SqlEventStore:
 
     def _check(self, conn: Any, condition: AppendCondition) -> None:
         """Raise IntegrityError when an event after ``condition.after`` matches its query."""
-        after = condition.after or 0
+        after = _after(condition)
         query = condition.fail_if_events_match
         if query.matches_all:
             found = conn.execute(self._sql(_ANY_AFTER), (self._tenant_id, after)).fetchone()
@@ -322,6 +322,9 @@ class SqlEventStore:
         if limit == 0:
             return ReadResult([], None)
         query = query or Query()
+        # Positions are 64-bit integers: a larger start or limit says no more than the largest.
+        start = None if start is None else min(start, postgres.MAX_POSITION)
+        limit = None if limit is None else min(limit, postgres.MAX_POSITION)
         with self._connection() as conn:
             if self._postgres:
                 head, events = self._read_postgres(conn, query, start, backwards, limit)
@@ -506,6 +509,11 @@ def _condition_items(condition: AppendCondition) -> list[QueryItem] | None:
         return None
     items = _expand(query.items)
     return items if len(items) <= sql.MAX_ITEMS_PER_STATEMENT else None
+
+
+def _after(condition: AppendCondition) -> int:
+    """The condition's position (positions are 64-bit: a larger one is the largest)."""
+    return min(condition.after or 0, postgres.MAX_POSITION)
 
 
 def _condition_failed(condition: AppendCondition) -> IntegrityError:

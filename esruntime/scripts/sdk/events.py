@@ -20,6 +20,7 @@ from esruntime.errors import (
     InvalidCommandInput,
     InvalidEventError,
     SdkError,
+    StoreQueryError,
     StoreUnavailableError,
 )
 from esruntime.events import Event
@@ -88,6 +89,10 @@ class EventPublisher:
             self._store().append(Event(event_type, data, tags, metadata=self._metadata))
         except StoreUnavailableError:
             raise SdkError("events.publish: the event store is unavailable; try again") from None
+        except StoreQueryError as exc:  # permanent: the same event would be refused again
+            raise SdkError(
+                f"events.publish: the event store cannot store the event: {exc}"
+            ) from None
         except InvalidEventError as exc:
             raise SdkError(f"events.publish: the event was refused: {exc}") from None
         return True
