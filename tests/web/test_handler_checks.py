@@ -4,9 +4,11 @@ lacks, raises, or returns nothing is a 500 handler_fault naming it, and nothing 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from esruntime import InMemoryEventStore
 from esruntime.runtime import Runtime
 from tests.commands.seats import SCHEMA, HoldSeat, Raises, ReserveSeat, ReturnsNothing
 from tests.web.apps import Client, make_client
@@ -73,3 +75,31 @@ def test_validate_answers_a_bad_domain_id_with_its_own_message(client: Client) -
     assert reply.json()["code"] == "invalid_input"
     assert reply.json()["message"] == "show_id must be a non-empty string"
     assert client.command("reserve_seat", {"show_id": "s1", "seat": 2}).status == 200
+
+
+class BrokenStore(InMemoryEventStore):
+    """A store whose reads fail with an error no layer expects: the server's own bug."""
+
+    def read(self, *args: Any, **options: Any) -> Any:
+        raise RuntimeError("the store broke")
+
+
+@pytest.mark.parametrize("adapter", ["fastapi", "flask"])
+def test_an_exception_outside_the_handler_is_still_500_internal_error(
+    adapter: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with Runtime(BrokenStore(tenant="acme")) as runtime:
+        runtime.tenant().push_schema(SCHEMA)
+        runtime.register(ReserveSeat)
+        keys = {"acme": runtime.api_keys.create("acme", "admin", ["admin"]).secret}
+        reply = make_client(adapter, runtime, keys).command(
+            "reserve_seat", {"show_id": "s1", "seat": 1}
+        )
+    assert reply.status == 500
+    error = reply.error
+    assert error["code"] == "internal_error"
+    assert error["request_id"] in error["message"]
+    assert "the store broke" not in error["message"]
+    logged = [r for r in caplog.records if r.name == "esruntime.web" and r.exc_info]
+    assert logged
+    assert error["request_id"] in logged[0].getMessage()
