@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import random
+import reprlib
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -258,8 +259,8 @@ class CommandExecutor:
                 if not isinstance(rejection, Rejection):
                     raise HandlerFault(
                         "invalid_result",
-                        f"handler {manifest.name!r} validate returned {rejection!r}; it must "
-                        "return None (valid) or a Rejection",
+                        f"handler {manifest.name!r} validate returned "
+                        f"{reprlib.repr(rejection)}; it must return None (valid) or a Rejection",
                     )
                 return CommandResult(
                     "rejected", code=rejection.code, message=rejection.message, retries=attempt
@@ -331,16 +332,16 @@ def _decision(
     if decision is None or isinstance(decision, Emit | str | bytes | Mapping):
         raise HandlerFault(
             "invalid_result",
-            f"handler {manifest.name!r} handle returned {decision!r}; it must return a list "
-            "of Emit (empty to emit nothing) or a Rejection",
+            f"handler {manifest.name!r} handle returned {reprlib.repr(decision)}; it must "
+            "return a list of Emit (empty to emit nothing) or a Rejection",
         )
     try:
         iter(decision)
     except TypeError:
         raise HandlerFault(
             "invalid_result",
-            f"handler {manifest.name!r} handle returned {decision!r}; it must return a list "
-            "of Emit (empty to emit nothing) or a Rejection",
+            f"handler {manifest.name!r} handle returned {reprlib.repr(decision)}; it must "
+            "return a list of Emit (empty to emit nothing) or a Rejection",
         ) from None
     emitted: list[Emit] = _guarded(manifest, "handle", list, decision)
     return emitted

@@ -6,10 +6,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from esruntime.errors import HandlerFault, HandlerRejectedError
+from esruntime.handlers import Decision, Emit, Rejection
 from esruntime.handlers.checks import ManifestProblem
 from esruntime.runtime import Runtime, Tenant
 from tests.commands.seats import (
@@ -275,3 +277,34 @@ def test_the_sound_handler_reserves_a_seat_once(seats: Tenant) -> None:
     again = seats.execute("reserve_seat", {"show_id": "s1", "seat": 3})
     assert (again.outcome, again.code) == ("rejected", "seat_taken")
     assert seats.execute("reserve_seat", {"show_id": "s1", "seat": 4}).outcome == "ok"
+
+
+def test_a_single_emit_or_a_bad_validate_result_is_a_fault_and_a_generator_is_a_decision(
+    seats: Tenant,
+) -> None:
+    class OneEmit(ReserveSeat):
+        name = "one_emit"
+
+        def handle(self, command: dict[str, Any]) -> Decision:
+            return Emit("SeatReserved", {"show_id": "s1", "seat": 2, "holder": "x"})  # type: ignore[return-value]
+
+    class ValidTrue(ReserveSeat):
+        name = "valid_true"
+
+        def validate(self, command: dict[str, Any]) -> Rejection | None:
+            return True  # type: ignore[return-value]
+
+    class Yields(ReserveSeat):
+        name = "yields"
+
+        def handle(self, command: dict[str, Any]) -> Iterator[Emit]:  # type: ignore[override]
+            yield Emit("SeatReserved", {"show_id": "s1", "seat": 2, "holder": "x"})
+
+    add_seats(seats)
+    for handler in (OneEmit, ValidTrue, Yields):
+        seats.register(handler)
+    with pytest.raises(HandlerFault, match=r"handle returned Emit\(type='Se"):
+        seats.execute("one_emit", {"show_id": "s1", "seat": 2})
+    with pytest.raises(HandlerFault, match="validate returned True; it must return None"):
+        seats.execute("valid_true", {"show_id": "s1", "seat": 2})
+    assert seats.execute("yields", {"show_id": "s1", "seat": 2}).outcome == "ok"
