@@ -16,6 +16,7 @@
     │   ├── SubscriptionClosed        the subscription was closed while waiting
     │   └── SubscriptionTimeout       (also TimeoutError) no event arrived within the timeout
     ├── InvalidManifestError          (also ValueError) a malformed handler manifest
+    ├── HandlerRejectedError          (also ValueError) a handler in code does not fit the schema
     ├── InvalidCommandInput           (also ValueError) command input the runtime cannot use
     ├── UnknownCommandError           (also LookupError) no handler is registered for the command
     ├── HandlerFault                  a handler faulted: trap, fuel, ABI violation, bad events
@@ -78,6 +79,7 @@ __all__ = [
     "EventValidationError",
     "ForbiddenError",
     "HandlerFault",
+    "HandlerRejectedError",
     "IdempotencyKeyReused",
     "IntegrityError",
     "InvalidCommandInput",
@@ -250,6 +252,26 @@ class InvalidManifestError(EsruntimeError, ValueError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = tuple(problems)
         super().__init__("invalid handler manifest: " + "; ".join(self.problems))
+
+
+@frozen
+class ManifestProblem:
+    """One reason a handler is refused, as the HTTP API sends it: a code and a message
+    (exported by :mod:`esruntime.handlers.checks`)."""
+
+    code: str
+    message: str
+
+
+class HandlerRejectedError(EsruntimeError, ValueError):
+    """A handler registered in code does not fit the schema, as an upload would be refused:
+    ``problems`` lists every :class:`ManifestProblem`, with the codes and messages of an upload."""
+
+    def __init__(self, name: str, problems: Sequence[ManifestProblem]) -> None:
+        self.name = name
+        self.problems = tuple(problems)
+        details = "; ".join(f"{p.message} [{p.code}]" for p in self.problems)
+        super().__init__(f"handler '{name}' is refused: {details}")
 
 
 class InvalidCommandInput(EsruntimeError, ValueError):

@@ -143,6 +143,8 @@ def _serve(args: argparse.Namespace) -> int:
         backend=backend, api_keys=keys, principal_resolver=resolver, script_runner=_script_pool
     )
     try:
+        if handlers:
+            runtime.tenant()  # open now, so that its schema checks the handlers before serving
         for handler in handlers:
             try:
                 runtime.register(handler)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import random
+import reprlib
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -35,6 +36,7 @@ from esruntime.errors import (
     UnknownCommandError,
 )
 from esruntime.events import AppendCondition, Event, SequencedEvent, new_event_id
+from esruntime.handlers.checks import check_manifest
 from esruntime.handlers.executions import ExecutionCounter
 from esruntime.handlers.manifest import HandlerManifest
 from esruntime.handlers.python import CommandHandler, Emit, PythonHandler, Rejection
@@ -89,8 +91,12 @@ class _Registered:
 class CommandExecutor:
     """Runs commands against one tenant's event store.
 
-    ``schema`` returns the tenant's current schema (or None): emitted events are validated
-    against it and tagged by its domain-id fields; replayed events are upcast to it.
+    ``schema`` returns the tenant's current schema (or None): every handler's manifest is
+    checked against it before a command runs (:func:`~esruntime.handlers.checks.check_manifest`,
+    as an upload is; a handler that no longer fits faults with ``schema_mismatch``), emitted
+    events are validated against it and tagged by its domain-id fields, and replayed events are
+    upcast to it. Without a schema nothing is checked, unless ``schema_required``: then every
+    command faults as an upload would be refused.
     A conflicting attempt waits ``retry_delay(attempt, backoff, max_backoff)`` seconds before
     the next one, at most ``max_retries`` times.
     """
@@ -104,8 +110,11 @@ class CommandExecutor:
         backoff: float = 0.002,
         max_backoff: float = 0.05,
         executions: ExecutionCounter | None = None,
+        schema_required: bool = False,
     ) -> None:
         self._store = store
+        self._schema_required = schema_required
+        self._fits: dict[str, Schema] = {}
         self._executions = executions
         self._schema = schema
         self.max_retries = max_retries
@@ -126,6 +135,24 @@ class CommandExecutor:
         """Register any handler: ``factory`` makes a fresh instance for every attempt."""
         with self._lock:
             self._handlers[manifest.name] = _Registered(manifest, factory)
+            self._fits.pop(manifest.name, None)
+
+    def _check_fit(self, manifest: HandlerManifest, schema: Schema | None) -> None:
+        """Fault unless ``manifest`` passes the upload checks against ``schema`` (remembered per
+        schema object, which the tenant keeps until the schema changes)."""
+        if schema is None and not self._schema_required:
+            return
+        if schema is not None and self._fits.get(manifest.name) is schema:
+            return
+        errors, _ = check_manifest(manifest, schema)
+        if errors:
+            details = "; ".join(f"{p.message} [{p.code}]" for p in errors)
+            raise HandlerFault(
+                "schema_mismatch",
+                f"handler {manifest.name!r} does not fit the tenant's schema: {details}",
+            )
+        if schema is not None:
+            self._fits[manifest.name] = schema
 
     def manifest(self, name: str) -> HandlerManifest:
         return self._lookup(name).manifest
@@ -217,34 +244,44 @@ class CommandExecutor:
                 code="invalid_input",
                 message=f"command input must be a JSON object, got {kind}",
             )
-        try:
-            query = build_query(registered.manifest, command)
-        except InvalidCommandInput as exc:
-            return CommandResult("rejected", code="invalid_input", message=str(exc))
-        metadata = _metadata(registered.manifest, context)
+        manifest = registered.manifest
+        self._check_fit(manifest, self._schema())
+        metadata = _metadata(manifest, context)
+        query = None
         for attempt in range(self.max_retries + 1):
             if key is not None and attempt > 0:
                 previous = self._store.recall(key[0])
                 if previous is not None:  # a concurrent repeat won the race
                     return self._replay(previous, key[1])
-            handler = registered.factory()
-            rejection = handler.validate(command)
+            handler = _guarded(manifest, "constructing the handler", registered.factory)
+            rejection = _guarded(manifest, "validate", handler.validate, command)
             if rejection is not None:
+                if not isinstance(rejection, Rejection):
+                    raise HandlerFault(
+                        "invalid_result",
+                        f"handler {manifest.name!r} validate returned "
+                        f"{reprlib.repr(rejection)}; it must return None (valid) or a Rejection",
+                    )
                 return CommandResult(
                     "rejected", code=rejection.code, message=rejection.message, retries=attempt
                 )
+            if query is None:  # after validate: the handler's own input errors come first
+                try:
+                    query = build_query(manifest, command)
+                except InvalidCommandInput as exc:
+                    return CommandResult("rejected", code="invalid_input", message=str(exc))
             schema = self._schema()
             result = self._store.read(query)
             replayed = result.events
             if schema is not None:
                 replayed = _upcast_all(schema, replayed)
-            handler.apply_all(replayed)
-            decision = handler.handle(command)
+            _guarded(manifest, "apply", handler.apply_all, replayed)
+            decision = _decision(manifest, handler, command)
             if isinstance(decision, Rejection):
                 return CommandResult(
                     "rejected", code=decision.code, message=decision.message, retries=attempt
                 )
-            events = [_event(registered.manifest, schema, emit, metadata) for emit in decision]
+            events = [_event(manifest, schema, emit, metadata) for emit in decision]
             if not events:
                 return CommandResult("ok", position=result.head, retries=attempt)
             outcome = CommandResult("ok", event_ids=tuple(e.id for e in events), retries=attempt)
@@ -269,6 +306,45 @@ class CommandExecutor:
             ),
             retries=self.max_retries,
         )
+
+
+def _guarded(manifest: HandlerManifest, step: str, call: Callable[..., Any], *args: Any) -> Any:
+    """``call(*args)`` of a handler; an exception it raises is the handler's fault, named."""
+    try:
+        return call(*args)
+    except HandlerFault:
+        raise
+    except Exception as exc:
+        logger.warning("handler %r raised in %s", manifest.name, step, exc_info=True)
+        raise HandlerFault(
+            "handler_error",
+            f"handler {manifest.name!r} raised {type(exc).__name__} in {step}: {exc}",
+        ) from exc
+
+
+def _decision(
+    manifest: HandlerManifest, handler: CommandHandler, command: dict[str, Any]
+) -> list[Emit] | Rejection:
+    """What ``handle`` decided: a Rejection, or the events (a list, tuple or other iterable)."""
+    decision = _guarded(manifest, "handle", handler.handle, command)
+    if isinstance(decision, Rejection):
+        return decision
+    if decision is None or isinstance(decision, Emit | str | bytes | Mapping):
+        raise HandlerFault(
+            "invalid_result",
+            f"handler {manifest.name!r} handle returned {reprlib.repr(decision)}; it must "
+            "return a list of Emit (empty to emit nothing) or a Rejection",
+        )
+    try:
+        iter(decision)
+    except TypeError:
+        raise HandlerFault(
+            "invalid_result",
+            f"handler {manifest.name!r} handle returned {reprlib.repr(decision)}; it must "
+            "return a list of Emit (empty to emit nothing) or a Rejection",
+        ) from None
+    emitted: list[Emit] = _guarded(manifest, "handle", list, decision)
+    return emitted
 
 
 def retry_delay(attempt: int, backoff: float, max_backoff: float) -> float:
@@ -322,6 +398,11 @@ def _event(
             f"handler {manifest.name!r} emitted {emit.type} data that is not an object",
         )
     declared = None if schema is None else schema.event(emit.type)
+    if schema is not None and declared is None:
+        raise HandlerFault(
+            "unknown_event_type",
+            f"handler {manifest.name!r} emitted {emit.type!r}, which is not in the schema",
+        )
     data: Any = emit.data
     if declared is not None:
         assert schema is not None

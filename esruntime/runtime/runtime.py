@@ -148,7 +148,7 @@ class Runtime:
             refresh_interval=self._refresh_interval,
         )
         for handler in self._python.values():
-            tenant.register(handler)
+            tenant.serve(handler)  # checked by its first command: this tenant's schema may differ
         return tenant
 
     @property
@@ -160,7 +160,11 @@ class Runtime:
     # -- commands and handlers ---------------------------------------------------------------
 
     def register(self, handler: type[PythonHandler]) -> HandlerManifest:
-        """Serve command ``handler.name`` with a Python handler class, for every tenant."""
+        """Serve command ``handler.name`` with a Python handler class, for every tenant.
+
+        Each tenant open now checks it against its schema (see :meth:`Tenant.register`,
+        HandlerRejectedError when it does not fit); a tenant opened later, on its first command.
+        """
         manifest = handler.manifest()
         with self._lock:
             self._python[manifest.name] = handler

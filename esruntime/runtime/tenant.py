@@ -21,7 +21,7 @@ from attrs import evolve, frozen
 
 from esruntime.commands.executor import CommandExecutor, CommandResult
 from esruntime.errors import HandlerFault, UnknownCommandError
-from esruntime.handlers.checks import ManifestProblem
+from esruntime.handlers.checks import ManifestProblem, check_handler
 from esruntime.handlers.executions import ExecutionCounter
 from esruntime.handlers.manifest import COMMAND_NAME, HandlerManifest
 from esruntime.handlers.python import PythonHandler
@@ -118,6 +118,7 @@ class Tenant:
             schema=self._schema,
             max_retries=self._max_retries,
             executions=self._executions,
+            schema_required=True,
         )
 
     def _schema(self) -> Schema | None:
@@ -189,8 +190,22 @@ class Tenant:
     def register(self, handler: type[PythonHandler]) -> HandlerManifest:
         """Serve command ``handler.name`` with a Python handler class, for this tenant only.
 
-        A Python handler takes precedence over an uploaded one of the same name.
+        The handler is checked as an upload is: when the tenant has a schema that it does not
+        fit, HandlerRejectedError lists the errors an upload would report (their codes and
+        messages), and the warnings an upload would return are logged. Without a schema yet,
+        the check runs when a command does (a handler that does not fit faults with
+        ``schema_mismatch``). A Python handler takes precedence over an uploaded one.
         """
+        manifest = handler.manifest()
+        schema = self._schema()
+        if schema is not None:
+            for warning in check_handler(manifest, schema):
+                logger.warning("handler %r: %s", manifest.name, warning)
+        return self.serve(handler)
+
+    def serve(self, handler: type[PythonHandler]) -> HandlerManifest:
+        """:meth:`register` without the check now: the first command runs it (used for a
+        runtime's handlers in a tenant opened later, whose schema they may not fit)."""
         manifest = self._python.register(handler)
         with self._lock:
             self._python_manifests[manifest.name] = manifest

@@ -12,11 +12,17 @@
         "account_not_found"
     )
 
-Every ``given`` starts from an empty in-memory store: the given events are appended with their
-tags derived from the schema's domain-id fields (as a handler's events would be), the command
-runs through the real :class:`~esruntime.commands.CommandExecutor`, and ``then...`` compares
-what it appended, or how it refused, with the expectation. A mismatch fails with an
-``AssertionError`` that shows both sides.
+With a schema, the handlers are checked as an upload is
+(:func:`~esruntime.handlers.checks.check_handler`): one the server would refuse raises
+:class:`~esruntime.errors.HandlerRejectedError` with the upload's codes and messages, and the
+upload's warnings are kept in :attr:`Scenario.warnings`. Every ``given`` starts from an empty
+in-memory store: the given events are validated against the schema (EventValidationError, with
+the server's messages) and appended with their tags derived from its domain-id fields (as a
+handler's events would be). The command runs through the real
+:class:`~esruntime.commands.CommandExecutor` (a handler that raises, or returns something else
+than a decision, faults, as on the server), and ``then...`` compares what it appended, or how it
+refused or faulted, with the expectation. A mismatch fails with an ``AssertionError`` that shows
+both sides. Without a schema (``None``) nothing is checked.
 """
 
 from __future__ import annotations
@@ -32,10 +38,12 @@ from esruntime.commands.executor import CommandExecutor, CommandResult
 from esruntime.commands.query import tag_value
 from esruntime.errors import HandlerFault
 from esruntime.events import Event, SequencedEvent
+from esruntime.handlers.checks import check_handler
 from esruntime.handlers.manifest import HandlerManifest
 from esruntime.handlers.python import CommandHandler, PythonHandler
 from esruntime.schema.language import parse_schema
 from esruntime.schema.model import Schema
+from esruntime.schema.validation import upcast, validate_event
 
 __all__ = ["Outcome", "Scenario", "When", "handler_source"]
 
@@ -65,6 +73,11 @@ class Scenario:
     def __init__(self, schema: Schema | str | None, handlers: Iterable[HandlerSource]) -> None:
         self.schema = parse_schema(schema) if isinstance(schema, str) else schema
         self.handlers = [handler_source(source) for source in handlers]
+        self.warnings: dict[str, list[str]] = {}
+        """The warnings an upload of each handler would return, by command name."""
+        if self.schema is not None:
+            for manifest, _ in self.handlers:
+                self.warnings[manifest.name] = check_handler(manifest, self.schema)
 
     def executor(self, store: InMemoryEventStore) -> CommandExecutor:
         """An executor on ``store`` with every handler registered."""
@@ -75,10 +88,16 @@ class Scenario:
         return executor
 
     def event(self, given: GivenEvent) -> Event:
-        """A given event as the store holds it: tagged by its schema's domain ids if untagged."""
+        """A given event as the store holds it: tagged by its schema's domain ids if untagged.
+
+        With a schema, its data must be valid (after defaults fill what older events lack), or
+        EventValidationError says why, as the server would.
+        """
         if isinstance(given, Event):
+            self._validate(given.type, given.data)
             return given
         event_type, data = given
+        self._validate(event_type, data)
         tags: list[str] = []
         declared = None if self.schema is None else self.schema.event(event_type)
         for name in () if declared is None else declared.domain_ids:
@@ -86,6 +105,10 @@ class Scenario:
             if value is not None:
                 tags.append(f"{name}:{value}")
         return Event(event_type, dict(data), tags)
+
+    def _validate(self, event_type: str, data: object) -> None:
+        if self.schema is not None:
+            validate_event(self.schema, event_type, upcast(self.schema, event_type, data))
 
     def given(self, *events: GivenEvent) -> When:
         """A fresh store holding ``events``, in order."""

@@ -46,7 +46,7 @@ class Broken(PythonHandler):
 
 
 class Crashing(PythonHandler):
-    """Raises an ordinary exception: an internal error."""
+    """Raises an ordinary exception: a handler fault."""
 
     name = "crashing"
     reads = {"Deposited": ["account_id"]}

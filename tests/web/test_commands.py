@@ -114,18 +114,14 @@ def test_a_trapping_webassembly_handler_is_500_handler_fault(client: Client) -> 
     assert "faulted (trap)" in reply.error["message"]
 
 
-def test_an_exception_in_a_handler_is_500_internal_error(
-    client: Client, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_an_exception_in_a_python_handler_is_500_handler_fault(client: Client) -> None:
     reply = client.command("crashing", {})
     assert reply.status == 500
-    error = reply.error
-    assert error["code"] == "internal_error"
-    assert error["request_id"] in error["message"]
-    assert "the handler crashed" not in error["message"]
-    logged = [r for r in caplog.records if r.name == "esruntime.web" and r.exc_info]
-    assert logged
-    assert error["request_id"] in logged[0].getMessage()
+    assert reply.error["code"] == "handler_fault"
+    assert reply.error["message"] == (
+        "Handler 'crashing' faulted (handler_error): handler 'crashing' raised RuntimeError in "
+        "handle: the handler crashed"
+    )
 
 
 def test_an_uploaded_handler_runs_and_a_new_version_takes_over(client: Client) -> None:
