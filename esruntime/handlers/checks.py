@@ -1,5 +1,5 @@
-"""Upload validation of a handler manifest against the tenant's schema (ABI.md §Upload
-validation, step 4): what it reads and emits must exist, and its domain ids must be ``@``
+"""Upload validation of a handler manifest against the tenant's schema (``docs/abi.md``,
+"Upload validation", step 4): what it reads and emits must exist, and its domain ids must be ``@``
 fields; a read type whose ``@`` fields the input never binds is worth a warning."""
 
 from __future__ import annotations

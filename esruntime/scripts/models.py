@@ -1,6 +1,6 @@
 """The script runtime's values: scripts, their versions, executions and what they carry.
 
-JS-RUNTIME.md §Model. Everything here is a frozen attrs value; the service changes a script or
+``docs/scripts.md``. Everything here is a frozen attrs value; the service changes a script or
 an execution by making a new value (``attrs.evolve``) and handing it to the repository.
 """
 
@@ -66,7 +66,7 @@ LIMIT_RANGES: Mapping[str, tuple[int, int]] = {
 
 @frozen
 class ScriptLimits:
-    """What one run of a script may use. The defaults and ranges are JS-RUNTIME.md's."""
+    """What one run of a script may use. The defaults and ranges are in ``docs/scripts.md``."""
 
     max_execution_time_ms: int = 30_000
     max_memory_bytes: int = 64 * MIB
@@ -121,7 +121,7 @@ class ScriptVersion:
 
 @frozen
 class Trigger:
-    """Why a script runs: the ``context.trigger`` object of the spec, in Python."""
+    """Why a script runs: the ``context.trigger`` object of a run, in Python."""
 
     type: TriggerType = "manual"
     event_type: str | None = None

@@ -117,7 +117,8 @@ class Session:
                 stdout=subprocess.PIPE,
                 text=True,
             )
-        assert self._python.stdin is not None and self._python.stdout is not None
+        assert self._python.stdin is not None
+        assert self._python.stdout is not None
         request = {"code": self._localized(block.text), "name": block.where}
         self._python.stdin.write(json.dumps(request) + "\n")
         self._python.stdin.flush()
@@ -136,9 +137,7 @@ class Session:
 
 def _serve_line(text: str) -> list[str] | None:
     """The arguments of a block that only starts ``esruntime serve``, else None."""
-    commands = [
-        line for line in text.splitlines() if line.strip() and not line.startswith("#")
-    ]
+    commands = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
     if len(commands) != 1:
         return None
     words = shlex.split(commands[0], comments=True)

@@ -20,9 +20,7 @@ RUN = frozenset({"python", "sh", "bash", "esdl", "json"})
 
 _FENCE = re.compile(r"^(?P<indent> *)```(?P<info>[^`]*)$")
 _NO_RUN = re.compile(r"^<!-- snippet: no-run: (?P<reason>\S.*\S) -->$")
-_FILE = re.compile(
-    r"^(?:# |/\* |// )(?P<name>[A-Za-z0-9_.-]+\.(?:py|c|ts|esdl|json))(?: \*/)?$"
-)
+_FILE = re.compile(r"^(?:# |/\* |// )(?P<name>[A-Za-z0-9_.-]+\.(?:py|c|ts|esdl|json))(?: \*/)?$")
 
 
 @frozen

@@ -66,7 +66,9 @@ def session(tmp_path: Path) -> Iterator[Session]:
 
 
 def run_page(page: str, session: Session) -> list[tuple[Block, str]]:
-    SETUP.get(page, lambda _: None)(session)
+    setup = SETUP.get(page)
+    if setup is not None:
+        setup(session)
     return [(block, session.run(block)) for block in blocks(page)]
 
 
@@ -106,9 +108,11 @@ def test_the_readme_runs_as_written_and_says_what_happens(session: Session) -> N
     assert [(u["name"], u["validation"]) for u in uploads] == [
         (name, {"status": "ok", "warnings": []}) for name in BANK_VERSIONS
     ]
-    assert transfer.startswith("200 ") and re.search(r"(?im)^x-retry-count: 0\r?$", transfer)
+    assert transfer.startswith("200 ")
+    assert re.search(r"(?im)^x-retry-count: 0\r?$", transfer)
     [body] = json_values(transfer)
-    assert isinstance(body, dict) and (body["status"], body["position"]) == ("ok", 5)
+    assert isinstance(body, dict)
+    assert (body["status"], body["position"]) == ("ok", 5)
     assert [e["type"] for e in body["events"]] == ["SentFunds", "ReceivedFunds"]
     assert refused.startswith("422 ")
     rejection, page = json_values(refused)
@@ -117,6 +121,7 @@ def test_the_readme_runs_as_written_and_says_what_happens(session: Session) -> N
         "code": "insufficient_funds",
         "message": "account bob has insufficient funds",
     }
-    assert isinstance(page, dict) and [e["type"] for e in page["events"]] == ["ReceivedFunds"]
+    assert isinstance(page, dict)
+    assert [e["type"] for e in page["events"]] == ["ReceivedFunds"]
     assert (page["next_position"], page["has_more"]) == (5, False)
     assert client.splitlines()[0] == "insufficient_funds"

@@ -1,5 +1,5 @@
-"""transfer_funds, the handler of ABI.md's example: its manifest, and a transfer over a history
-given as events (not made by the other commands)."""
+"""transfer_funds, the handler of docs/abi.md's manifest example: its manifest, and a transfer
+over a history given as events (not made by the other commands)."""
 
 from __future__ import annotations
 
