@@ -8,8 +8,10 @@ one interpreter, shell blocks in one terminal, ESDL blocks through the parser, J
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -48,6 +50,8 @@ def bank_server(session: Session) -> None:
         assert c.execute("deposit", {"account_id": "alice", "amount": 100}).status == "ok"
 
 
+NEEDS = {"docs/handlers-guide.md": ("clang", "npm")}  # zig comes with the test extra
+
 SETUP: dict[str, Callable[[Session], None]] = {
     "README.md": readme_server,
     "docs/client.md": bank_server,
@@ -81,7 +85,14 @@ def test_every_block_runs_or_says_why_not(page: str) -> None:
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p != "README.md"])
 def test_the_page_runs_as_written(page: str, session: Session) -> None:
-    run_page(page, session)
+    """A JSON block right after a shell block shows what that shell block answers."""
+    missing = [tool for tool in NEEDS.get(page, ()) if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"{page} builds with {', '.join(missing)}, which is not installed")
+    ran = run_page(page, session)
+    for (before, output), (block, _) in itertools.pairwise(ran):
+        if block.lang == "json" and before.lang in ("sh", "bash") and before.no_run is None:
+            assert json.loads(block.text) in json_values(output), f"{block.where}: {output}"
 
 
 def json_values(text: str) -> list[object]:
