@@ -19,7 +19,7 @@ import pytest
 
 from esruntime.client import Client
 from tests.docs.session import Session
-from tests.docs.snippets import PAGES, RUN, Block, blocks
+from tests.docs.snippets import PAGES, ROOT, RUN, Block, blocks
 
 PROSE = frozenset({"", "c", "ts", "js"})
 BANK = Path(__file__).resolve().parents[2] / "examples/bank"
@@ -136,3 +136,25 @@ def test_the_readme_runs_as_written_and_says_what_happens(session: Session) -> N
     assert [e["type"] for e in page["events"]] == ["ReceivedFunds"]
     assert (page["next_position"], page["has_more"]) == (5, False)
     assert client.splitlines()[0] == "insufficient_funds"
+
+
+def anchors(page: Path) -> set[str]:
+    """The anchors GitHub gives the headings of ``page``."""
+    found = set()
+    for line in page.read_text().splitlines():
+        if line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            found.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return found
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_link_between_pages_leads_somewhere(page: str) -> None:
+    here = (ROOT / page).parent
+    for target, anchor in re.findall(
+        r"\]\(([^)#\s:]*)(?:#([^)\s]*))?\)", (ROOT / page).read_text()
+    ):
+        path = (here / target) if target else ROOT / page
+        assert path.exists(), f"{page}: {target} does not exist"
+        if anchor:
+            assert anchor in anchors(path), f"{page}: no heading #{anchor} in {target or page}"
