@@ -10,6 +10,7 @@ took (``ESRUNTIME_URL`` names it too, as the reader's default would).
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -34,6 +35,13 @@ class Session:
         self.state = folder.parent / f"{folder.name}-state"
         self.state.mkdir()
         self.env = environment(ESRUNTIME=str(ROOT))
+        # `esruntime` in a block is this checkout's, run by this interpreter, as installed.
+        tools = folder.parent / f"{folder.name}-bin"
+        tools.mkdir()
+        shim = tools / "esruntime"
+        shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m esruntime "$@"\n')
+        shim.chmod(0o755)
+        self.env["PATH"] = f"{tools}{os.pathsep}{self.env.get('PATH', '')}"
         self.servers: list[Served] = []
         self.address = DOCUMENTED
         self._python: subprocess.Popen[str] | None = None
