@@ -1,4 +1,4 @@
-"""The fenced code blocks of the README and the pages of ``docs/``, read as a user reads them.
+"""The fenced code blocks of the READMEs and the pages of ``docs/``, read as a user reads them.
 
 A block is ```` ```lang ```` … ```` ``` ````. Its first line may name a file (``# test_bank.py``,
 ``/* reserve_seat.c */``, ``// reserve_seat.ts``): the block is that file's content, written into
@@ -15,7 +15,11 @@ from pathlib import Path
 from attrs import frozen
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ("README.md", *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md")))
+PAGES = (
+    "README.md",
+    "examples/README.md",
+    *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md")),
+)
 RUN = frozenset({"python", "sh", "bash", "esdl", "json"})
 
 _FENCE = re.compile(r"^(?P<indent> *)```(?P<info>[^`]*)$")
