@@ -80,11 +80,12 @@ class ScriptLimits:
 
 @frozen
 class Script:
-    """A tenant's script: its source, how it is triggered and what it may use.
+    """A tenant's script: its source, how it is meant to be triggered and what it may use.
 
     ``version`` is the number of the stored version whose source this is. Trigger fields belong
     to one type each (``cron_expression`` to ``scheduled``, ``http_path`` and ``http_methods``
-    to ``http``, ``event_types`` to ``event``) and are empty for the others.
+    to ``http``, ``event_types`` to ``event``) and are empty for the others. They are stored and
+    validated, but nothing fires scripts by them yet: the host runs scripts with ``execute``.
     """
 
     id: str
