@@ -298,7 +298,7 @@ class IdempotencyKeyReused(EsruntimeError, ValueError):
 
 
 class InvalidWasmModuleError(EsruntimeError, ValueError):
-    """A WebAssembly handler module is refused at load (ABI.md §Upload validation).
+    """A WebAssembly handler module is refused at load (``docs/abi.md``, "Upload validation").
 
     ``problems`` lists every reason: an import (named), a missing or mistyped export, a wrong
     ABI version, a trap while describing itself, or a manifest problem with its JSON path.

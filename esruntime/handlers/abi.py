@@ -1,4 +1,4 @@
-"""The byte-level side of the WebAssembly handler ABI v1 (ABI.md), without wasmtime.
+"""The byte-level side of the WebAssembly handler ABI v1 (``docs/abi.md``), without wasmtime.
 
 What the host sends (command input JSON, event frames) and how it reads what the guest returns
 (packed ``(ptr << 32) | len`` buffers, ``ok`` / ``rejected`` / ``error`` JSON). Kept apart from
@@ -68,7 +68,7 @@ _SHOWN = 300  # characters of guest output quoted in a fault message
 
 @frozen
 class WasmLimits:
-    """What one command may cost a guest; ABI.md §Determinism and limits gives the defaults."""
+    """What one command may cost a guest; ``docs/abi.md`` lists the defaults."""
 
     fuel: int = 1_000_000_000
     """Fuel for one command (init, apply, handle and validate together), refilled per command."""

@@ -1,6 +1,7 @@
-"""The checks of a handler manifest against the tenant's schema (ABI.md §Upload validation,
-step 4), the same wherever a handler enters: an upload, a Python handler registered in code, a
-test :class:`~esruntime.testing.Scenario`, and every command run against a changed schema.
+"""The checks of a handler manifest against the tenant's schema (``docs/abi.md``, "Upload
+validation", step 4), the same wherever a handler enters: an upload, a Python handler registered
+in code, a test :class:`~esruntime.testing.Scenario`, and every command run against a changed
+schema.
 
 Errors refuse the handler: what it reads and emits must exist, the domain ids it reads by must
 be ``@`` fields of those types, and each input field it binds must bind a domain id that a type

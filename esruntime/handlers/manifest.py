@@ -1,4 +1,4 @@
-"""The handler manifest (ABI.md §Manifest): what a handler reads, binds and emits.
+"""The handler manifest (``docs/abi.md``, "The manifest"): what a handler reads, binds and emits.
 
 WebAssembly handlers describe themselves with JSON (``esr_describe``); Python handlers declare
 the same thing in code. Both become a :class:`HandlerManifest`, checked the same way.

@@ -1,8 +1,9 @@
 """The handler registry: a tenant's uploaded WebAssembly handlers, every version kept.
 
-An upload is checked before it is stored (ABI.md §Upload validation): the version is semver,
-the module describes itself (``describe`` loads it under limits and returns its manifest), the
-manifest's name is the command's, and its types and domain ids exist in the tenant's schema.
+An upload is checked before it is stored (``docs/abi.md``, "Upload validation"): the version
+is semver, the module describes itself (``describe`` loads it under limits and returns its
+manifest), the manifest's name is the command's, and its types and domain ids exist in the
+tenant's schema.
 Results are the HTTP API's shapes: :class:`UploadAccepted` (with warnings) or
 :class:`UploadRejected` (every error). Backends only store versions; the rules live here.
 """

@@ -1,4 +1,4 @@
-"""WebAssembly command handlers: a wasmtime host for the handler ABI v1 (ABI.md).
+"""WebAssembly command handlers: a wasmtime host for the handler ABI v1 (``docs/abi.md``).
 
 ::
 
@@ -136,7 +136,7 @@ def _compile(wasm: bytes) -> tuple[str, wasmtime.Module]:
 
 
 def _signature_problems(module: wasmtime.Module) -> list[str]:
-    """Imports, and missing or mistyped exports (ABI.md §Exports)."""
+    """Imports, and missing or mistyped exports (``docs/abi.md``, "Exports")."""
     problems = [
         f"imports {imp.module}.{imp.name} ({_kind(imp.type)}); handler modules may not import "
         "anything in abi 1"
@@ -399,8 +399,9 @@ def _describe(pre: wasmtime.InstancePre, limits: WasmLimits, raw_calls: bool) ->
 class WasmHandler:
     """One command attempt on a fresh instance; the executor's CommandHandler for wasm modules.
 
-    ``validate`` may run before the instance is initialized (ABI.md §Per command, step 1);
-    ``apply_all`` starts the command with ``esr_init`` and sends the events in frame batches.
+    ``validate`` may run before the instance is initialized (``docs/abi.md``, "One command",
+    step 1); ``apply_all`` starts the command with ``esr_init`` and sends the events in frame
+    batches.
     """
 
     def __init__(self, module: WasmModule) -> None:

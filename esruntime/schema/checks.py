@@ -1,7 +1,7 @@
 """The semantic checks of an ESDL schema: everything that parses but makes no sense.
 
 :func:`check_schema` returns every problem at once, in source order, so that one round of edits
-fixes a schema. The rules (ESDL.md, and the choices it leaves open):
+fixes a schema. The rules (``docs/esdl.md``):
 
 - events, types and enums share one namespace, and none may take a scalar's name;
 - a declaration's fields are unique, an enum's variants are unique, and an enum has variants;

@@ -6,7 +6,7 @@ a ``///`` line that could document nothing (inside a type expression, say) is a 
 Terminals named with a leading underscore are dropped from the parse tree; the others are kept
 because the transformer needs their text or position.
 
-Where ESDL.md is silent, the grammar decides:
+Where the language (``docs/esdl.md``) leaves a choice, the grammar decides:
 
 - fields and enum variants are separated by a comma or a line break (two on one line without a
   comma are an error); a trailing comma is fine, an empty comma (``a: Int,, b: Int``) is not;

@@ -1,4 +1,4 @@
-"""Validation of event data against a schema's event types (ESDL.md, "Validation of event data").
+"""Validation of event data against a schema's event types (``docs/esdl.md``, "Event data").
 
 A violation is a pair ``(path, message)``. Paths are JSONPath-like: ``$`` is the event's data,
 ``.name`` a field, ``[2]`` an array item, and a key inside a ``Json`` value that is not a plain
@@ -11,7 +11,7 @@ name is written ``["a key"]``; so ``$.lines[2].sku``. Messages are one of:
 - ``nested deeper than 100 levels``, where the data nests deeper than any store can hold;
 - ``unknown event type 'X'``, at ``$``, as the only violation.
 
-Rules the spec leaves open, decided here: a required ``Json`` field is non-null like any other
+Rules the language leaves open, decided here: a required ``Json`` field is non-null like any other
 (``Json?`` admits null); a field with a default but no ``?`` is required in new data (the default
 only fills *older* events, see :func:`upcast`); arrays are lists and objects dicts, not tuples or
 other mappings; ``Float`` and ``Double`` are both checked as 64-bit floats. Strings are not checked

@@ -1,4 +1,4 @@
-"""The JSON bodies of the schema routes, exactly as ``spec/esruntime-http-api.md`` shows them."""
+"""The JSON bodies of the schema routes, exactly as ``docs/http-api.md`` shows them."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""Scripts: tenant JavaScript run on demand, on a schedule, on events, over HTTP or from Python.
+"""Scripts: tenant JavaScript that the host's Python code runs (``execute``, ``call``).
 
-See ``docs/scripts.md``. The engines live in :mod:`esruntime.scripts.engines`; the SDK the
-scripts call (``sdk.http``, ``sdk.db``, ``sdk.cache``, ``sdk.log``, ``events``) in
+A script's type may be ``scheduled``, ``http``, ``event`` or ``oneoff`` with its trigger fields
+stored, but nothing triggers scripts by schedule, event or HTTP route yet. See
+``docs/scripts.md``. The engines live in :mod:`esruntime.scripts.engines`; the SDK the scripts
+call (``sdk.http``, ``sdk.db``, ``sdk.cache``, ``sdk.log``, ``events``) in
 :mod:`esruntime.scripts.sdk`. The names below are imported on first use, so that an engine's
 worker process importing :mod:`esruntime.scripts.runner` does not load the service.
 """

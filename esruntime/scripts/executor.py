@@ -63,7 +63,7 @@ def build_context(
     *,
     organization_id: str | None = None,
 ) -> dict[str, Any]:
-    """The script's ``context`` global, exactly as the spec lists it."""
+    """The script's ``context`` global, exactly as ``docs/scripts.md`` lists it."""
     return {
         "tenantId": script.tenant,
         "userId": execution.user_id,

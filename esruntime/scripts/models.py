@@ -1,6 +1,6 @@
 """The script runtime's values: scripts, their versions, executions and what they carry.
 
-JS-RUNTIME.md §Model. Everything here is a frozen attrs value; the service changes a script or
+``docs/scripts.md``. Everything here is a frozen attrs value; the service changes a script or
 an execution by making a new value (``attrs.evolve``) and handing it to the repository.
 """
 
@@ -66,7 +66,7 @@ LIMIT_RANGES: Mapping[str, tuple[int, int]] = {
 
 @frozen
 class ScriptLimits:
-    """What one run of a script may use. The defaults and ranges are JS-RUNTIME.md's."""
+    """What one run of a script may use. The defaults and ranges are in ``docs/scripts.md``."""
 
     max_execution_time_ms: int = 30_000
     max_memory_bytes: int = 64 * MIB
@@ -80,11 +80,12 @@ class ScriptLimits:
 
 @frozen
 class Script:
-    """A tenant's script: its source, how it is triggered and what it may use.
+    """A tenant's script: its source, how it is meant to be triggered and what it may use.
 
     ``version`` is the number of the stored version whose source this is. Trigger fields belong
     to one type each (``cron_expression`` to ``scheduled``, ``http_path`` and ``http_methods``
-    to ``http``, ``event_types`` to ``event``) and are empty for the others.
+    to ``http``, ``event_types`` to ``event``) and are empty for the others. They are stored and
+    validated, but nothing fires scripts by them yet: the host runs scripts with ``execute``.
     """
 
     id: str
@@ -121,7 +122,7 @@ class ScriptVersion:
 
 @frozen
 class Trigger:
-    """Why a script runs: the ``context.trigger`` object of the spec, in Python."""
+    """Why a script runs: the ``context.trigger`` object of a run, in Python."""
 
     type: TriggerType = "manual"
     event_type: str | None = None

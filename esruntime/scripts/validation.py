@@ -1,4 +1,4 @@
-"""The field rules of a script (JS-RUNTIME.md §Model), every problem reported per field.
+"""The field rules of a script (``docs/scripts.md``), every problem reported per field.
 
 :func:`check_fields` takes the fields as given by a caller (Python values or form strings
 already converted by the web layer) and returns the normalized fields and a mapping from each

@@ -1,4 +1,4 @@
-"""Every route of the JSON API (``spec/esruntime-http-api.md``), with what it needs and reads."""
+"""Every route of the JSON API (``docs/http-api.md``), with what it needs and reads."""
 
 from __future__ import annotations
 

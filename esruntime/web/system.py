@@ -16,8 +16,8 @@ logger = logging.getLogger("esruntime.web")
 def health(call: Call) -> WebResponse:
     """Healthy when the default tenant's store answers; 503 otherwise.
 
-    ``umadb`` is the specification's field for the event store's connection; it says the same as
-    ``store`` whatever the backend (``backend`` names it).
+    ``umadb`` is the event store's connection under the name other esruntime implementations
+    use; it says the same as ``store`` whatever the backend (``backend`` names it).
     """
     from esruntime import __version__
 
@@ -32,7 +32,7 @@ def health(call: Call) -> WebResponse:
     body = {
         "status": "healthy" if reachable else "unhealthy",
         "version": __version__,
-        "umadb": state,  # the specification's name for the event store's connection
+        "umadb": state,  # the name other esruntime implementations use
         "store": state,
         "backend": runtime.backend.name,
     }

@@ -1,4 +1,4 @@
-"""The JSON bodies of the API's responses, exactly as ``spec/esruntime-http-api.md`` shows them.
+"""The JSON bodies of the API's responses, exactly as ``docs/http-api.md`` shows them.
 
 The schema routes' bodies are :mod:`esruntime.schema.views`; these are the rest.
 """

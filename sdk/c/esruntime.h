@@ -1,7 +1,7 @@
 /*
  * esruntime.h - esruntime command handlers in C (WebAssembly handler ABI v1).
  *
- * One header, no libc, no imports: the module it builds exports exactly what ABI.md asks for
+ * One header, no libc, no imports: the module it builds exports exactly what docs/abi.md asks for
  * (memory, esr_abi_version, esr_alloc, esr_describe, esr_init, esr_apply, esr_handle and, when
  * the handler validates, esr_validate). A handler is four functions and one line:
  *

@@ -1,4 +1,4 @@
-"""Schema diffs: every change rule of ESDL.md, both ways (breaking with stored events, not
+"""Schema diffs: every change rule of docs/esdl.md, both ways (breaking with stored events, not
 breaking without them)."""
 
 from __future__ import annotations

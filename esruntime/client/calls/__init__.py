@@ -1,4 +1,4 @@
-"""Every call of the HTTP API (``spec/esruntime-http-api.md``): its request and how its answer
+"""Every call of the HTTP API (``docs/http-api.md``): its request and how its answer
 reads, shared by the sync and the async client."""
 
 from esruntime.client.calls.commands import execute

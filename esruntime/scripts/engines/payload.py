@@ -1,4 +1,4 @@
-"""What a run hands to the prelude: the script, its context shaped as the spec lists, limits.
+"""What a run hands to the prelude: the script, its context as ``docs/scripts.md`` lists it, limits.
 
 The context a script sees is exactly ``tenantId``, ``userId``, ``organizationId``,
 ``scriptId``, ``executionId``, ``input`` and ``trigger`` (``type``, ``eventType``,

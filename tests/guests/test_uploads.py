@@ -1,0 +1,31 @@
+"""Every committed example module uploads against its application's schema without a warning:
+what they read by is exactly what their input binds."""
+
+from __future__ import annotations
+
+import pytest
+
+from esruntime.handlers import load_wasm_handler
+from esruntime.handlers.manifest import HandlerManifest
+from esruntime.handlers.registry import InMemoryHandlerRegistry, UploadAccepted
+from tests.guests.apps import COMMANDS, module_path, schema
+
+MODULES = [
+    (app, language, command)
+    for app, commands in COMMANDS.items()
+    for language in ("c", "assemblyscript")
+    for command in commands
+]
+
+
+def describe(wasm: bytes) -> HandlerManifest:
+    return load_wasm_handler(wasm)[0]
+
+
+@pytest.mark.parametrize(("app", "language", "command"), MODULES)
+def test_an_example_module_uploads_without_warnings(app: str, language: str, command: str) -> None:
+    module = module_path(app, language, command).read_bytes()
+    registry = InMemoryHandlerRegistry(describe, lambda: schema(app))
+    result = registry.upload(command, module, describe(module).version)
+    assert isinstance(result, UploadAccepted), result
+    assert result.warnings == ()
