@@ -97,6 +97,14 @@ _FORCE = {
     "description": "Accept breaking changes (creates a new schema version).",
     "schema": {"type": "boolean", "default": False},
 }
+_RAW = {
+    "name": "raw",
+    "in": "query",
+    "required": False,
+    "description": "Answer the data as stored; by default events are upcast to the current "
+    "schema (fields added with a default since they were stored are filled in).",
+    "schema": {"type": "boolean", "default": False},
+}
 _ESDL = _body("text/plain", _STRING, "ESDL schema text (UTF-8).")
 
 OPERATIONS: dict[str, Schema] = {
@@ -224,6 +232,7 @@ OPERATIONS: dict[str, Schema] = {
         ),
     },
     "query_events": {
+        "parameters": [_RAW],
         "requestBody": _body("application/json", EVENTS_QUERY, "What to read."),
         "responses": _responses(
             {
@@ -233,7 +242,7 @@ OPERATIONS: dict[str, Schema] = {
         ),
     },
     "get_event": {
-        "parameters": [_path_parameter("event_id", "The event's id (evt_...).")],
+        "parameters": [_path_parameter("event_id", "The event's id (evt_...)."), _RAW],
         "responses": _responses(
             {
                 "200": _json("The event, with its metadata", EVENT_DETAIL),
