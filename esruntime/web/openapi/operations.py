@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from esruntime.handlers.manifest import MAX_VERSION_LENGTH
 from esruntime.web.openapi.bodies import (
     COMMAND_CONFLICT,
     COMMAND_OK,
@@ -204,8 +205,8 @@ OPERATIONS: dict[str, Schema] = {
                 "name": "X-Handler-Version",
                 "in": "header",
                 "required": True,
-                "description": "The semantic version of the module (1.2.0).",
-                "schema": _STRING,
+                "description": "The semantic version of the module (1.2.0), at most 64 characters.",
+                "schema": {"type": "string", "maxLength": MAX_VERSION_LENGTH},
             },
         ],
         "requestBody": _body(
