@@ -81,7 +81,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             heads = self._heads_read
             super().data_received(part)
             # Bytes after a request that ended within ``part`` begin the next head uncounted:
-            # a pipelining client may exceed the bound by less than one read.
+            # a pipelining client's head may reach twice the bound, never more.
             if data and self._heads_read == heads and not self.transport.is_closing():
                 self._refuse(431, "headers_too_large",
                              f"The request line and headers exceed the limit of "
