@@ -87,6 +87,15 @@ def test_a_head_over_the_limit_is_431_and_the_rest_is_not_read(tmp_path: Path) -
         assert sent < 100 * 1024 * 1024
         huge.close()
 
+        # A request, then a huge head in the same packets: the first is answered, then 431.
+        pipelined = connect(server.url)
+        first = b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n"
+        pipelined.sendall(first + b"GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"p" * 99_000)
+        status, headers, rest = read_response(pipelined)
+        assert status == 200
+        assert rest[int(headers["content-length"]) :].startswith(b"HTTP/1.1 431 ")
+        pipelined.close()
+
         # Others are served meanwhile, and the slow client is still connected.
         assert health(server.url) == 200
         headers_12k = {f"x-h{i}": "v" * 1000 for i in range(12)}

@@ -57,6 +57,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes: int | None = 0  # None while no head is being read
         self._heads_read = 0
         self._head_timer: asyncio.TimerHandle | None = None
+        self._refusal: tuple[int, str, str] | None = None  # sent after the response in progress
 
     # -- uvicorn's callbacks -----------------------------------------------------------------
 
@@ -69,7 +70,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        while data and not self.transport.is_closing():
+        while data and self._refusal is None and not self.transport.is_closing():
             if self._head_bytes is None:  # a body: the API's limits apply
                 super().data_received(data)
                 return
@@ -97,6 +98,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._head_bytes = 0  # what comes next is the next request's head
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self._refusal is not None and not self.transport.is_closing():
+            self._send_refusal(*self._refusal)
 
     # -- the head's timer ----------------------------------------------------------------------
 
@@ -126,14 +132,18 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     # -- refusing ------------------------------------------------------------------------------
 
     def _refuse(self, status: int, code: str, message: str) -> None:
-        """Answer ``status`` with the API's error body and close the connection (abruptly when
-        a response to an earlier request is still being written)."""
+        """Answer ``status`` with the API's error body and close the connection; after the
+        response in progress, when an earlier request of the connection is being answered."""
         self._cancel_head_timer()
-        self._unset_keepalive_if_required()
         self.logger.warning("%s: %s", code, message)
         if self.cycle is not None and not self.cycle.response_complete:
-            self.transport.close()
+            self._refusal = (status, code, message)
+            self.flow.pause_reading()
             return
+        self._send_refusal(status, code, message)
+
+    def _send_refusal(self, status: int, code: str, message: str) -> None:
+        self._unset_keepalive_if_required()
         request_id = new_request_id()
         body = json.dumps(
             {"error": {"code": code, "message": message, "request_id": request_id}}
