@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 __all__ = ["StaticKeyResolver", "add_parser"]
 
 MIN_KEY_LENGTH = 16
+# The defaults of esruntime.contrib.uvicorn, which imports uvicorn: not needed for --help.
+DEFAULT_MAX_HEADER_BYTES = 16 * 1024
+DEFAULT_HEADER_TIMEOUT = 10.0
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
@@ -51,6 +54,22 @@ def add_parser(commands: Any) -> None:
         default=[],
         metavar="MODULE:CLASS",
         help="serve a Python handler class to every tenant (repeat for several)",
+    )
+    serve.add_argument(
+        "--max-header-bytes",
+        type=int,
+        default=os.environ.get("ESRUNTIME_MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES),
+        metavar="BYTES",
+        help="refuse a request line and headers larger than this with 431 "
+        "(env ESRUNTIME_MAX_HEADER_BYTES; default %(default)s)",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=os.environ.get("ESRUNTIME_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT),
+        metavar="SECONDS",
+        help="close a connection whose request line and headers take longer, with 408 "
+        "(env ESRUNTIME_HEADER_TIMEOUT; default %(default)s)",
     )
     serve.add_argument("--log-level", choices=LOG_LEVELS, default="info")
     serve.set_defaults(run=_serve)
@@ -126,11 +145,16 @@ def _serve(args: argparse.Namespace) -> int:
         import uvicorn
 
         from esruntime.contrib.fastapi import create_app
+        from esruntime.contrib.uvicorn import bounded_http_protocol
     except ImportError as exc:
         raise fail(f"esruntime serve needs: pip install 'esruntime[server]' ({exc})") from None
     from esruntime.runtime import Runtime, backend_for_url
 
     static_key = _check_key(args.api_key)
+    try:
+        protocol = bounded_http_protocol(args.max_header_bytes, args.header_timeout)
+    except ValueError as exc:
+        raise fail(f"--{str(exc).replace('_', '-')}") from None
     prefix = "/" + args.prefix.strip("/") if args.prefix.strip("/") else ""
     handlers = [_load_handler(spec) for spec in args.handlers]
     listener = _listen(args.host, args.port)
@@ -166,7 +190,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         app = create_app(runtime, prefix=prefix)
-        server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level))
+        server = uvicorn.Server(uvicorn.Config(app, http=protocol, log_level=args.log_level))
         server.run(sockets=[listener])
         return OK if server.started else UNAVAILABLE
     finally:

@@ -184,11 +184,14 @@ class Client:
         *,
         after_position: int = 0,
         limit: int = 100,
+        raw: bool = False,
     ) -> EventPage:
         """One page of events, oldest first: of any of ``event_types`` (all when None), whose
         domain ids take one of the given values for every field named
-        (``{"account_id": ["alice", "bob"]}``), after ``after_position``."""
-        return self._call(calls.query_events(event_types, domain_ids, after_position, limit))
+        (``{"account_id": ["alice", "bob"]}``), after ``after_position``. Their data is in the
+        current schema's shape (fields added since they were stored filled with their
+        defaults); ``raw=True`` reads it as stored."""
+        return self._call(calls.query_events(event_types, domain_ids, after_position, limit, raw))
 
     def iter_events(
         self,
@@ -197,19 +200,24 @@ class Client:
         *,
         after_position: int = 0,
         page_size: int = 100,
+        raw: bool = False,
     ) -> Iterator[StoredEvent]:
-        """Every matching event after ``after_position``, page by page."""
+        """Every matching event after ``after_position``, page by page (``raw``: as in
+        :meth:`query_events`)."""
         after = after_position
         while True:
-            page = self.query_events(event_types, domain_ids, after_position=after, limit=page_size)
+            page = self.query_events(
+                event_types, domain_ids, after_position=after, limit=page_size, raw=raw
+            )
             yield from page.events
             if not page.has_more:
                 return
             after = calls.next_after(page, after)
 
-    def get_event(self, event_id: str) -> StoredEvent:
-        """The event with this id, with its metadata; NotFoundError when there is none."""
-        return self._call(calls.get_event(event_id))
+    def get_event(self, event_id: str, *, raw: bool = False) -> StoredEvent:
+        """The event with this id, with its metadata, in the current schema's shape (``raw=True``:
+        as stored); NotFoundError when there is none."""
+        return self._call(calls.get_event(event_id, raw))
 
     # -- health and metrics ------------------------------------------------------------------
 

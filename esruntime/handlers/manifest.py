@@ -18,6 +18,7 @@ from esruntime.errors import InvalidManifestError
 
 __all__ = [
     "COMMAND_NAME",
+    "MAX_VERSION_LENGTH",
     "SEMVER",
     "EmitSpec",
     "HandlerManifest",
@@ -30,7 +31,10 @@ ABI_VERSION = 1
 COMMAND_NAME = re.compile(r"[a-z][a-z0-9_]{0,99}")
 _TYPE_NAME = re.compile(r"[A-Z][A-Za-z0-9]{0,199}")
 _FIELD_NAME = re.compile(r"[a-z_][a-z0-9_]{0,99}")
+MAX_VERSION_LENGTH = 64
+"""The longest version a handler may have (it is stored in every event's metadata)."""
 SEMVER = re.compile(
+    rf"(?=.{{5,{MAX_VERSION_LENGTH}}}\Z)"
     r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?"
 )
 
@@ -38,7 +42,12 @@ SEMVER = re.compile(
 def _matches(pattern: re.Pattern[str], what: str) -> Any:
     def check(_: object, attribute: Any, value: object) -> None:
         if not isinstance(value, str) or not pattern.fullmatch(value):
-            raise ValueError(f"{attribute.name} {value!r} is not {what}")
+            shown = (
+                repr(value)
+                if not isinstance(value, str) or len(value) <= 100
+                else (f"{value[:40]!r}... ({len(value):,} characters)")
+            )
+            raise ValueError(f"{attribute.name} {shown} is not {what}")
 
     return check
 
@@ -93,7 +102,11 @@ class HandlerManifest:
     """What a handler is: its command name and version, what it reads, binds and emits."""
 
     name: str = field(validator=_matches(COMMAND_NAME, "a command name ([a-z][a-z0-9_]*)"))
-    version: str = field(validator=_matches(SEMVER, "a semantic version (1.2.0)"))
+    version: str = field(
+        validator=_matches(
+            SEMVER, f"a semantic version (1.2.0) of at most {MAX_VERSION_LENGTH} characters"
+        )
+    )
     reads: tuple[ReadSpec, ...] = field(default=(), validator=_unique_types)
     input_domain_ids: Mapping[str, str] = field(factory=dict, validator=_input_domain_ids)
     emits: tuple[EmitSpec, ...] = field(default=(), validator=_unique_types)

@@ -240,6 +240,11 @@ class Tenant:
 
     # -- schema ------------------------------------------------------------------------------
 
+    def current_schema(self) -> Schema | None:
+        """The schema commands run under now (None before the first push): reads upcast
+        stored events to it."""
+        return self._schema()
+
     def push_schema(self, text: str, *, force: bool = False) -> SchemaAccepted:
         """Push a new schema version (see :meth:`SchemaRegistry.push`); the next command of
         this tenant uses it."""

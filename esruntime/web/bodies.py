@@ -1,7 +1,8 @@
 """Reading request bodies and query strings, refusing anything malformed with a precise 400.
 
 JSON is read strictly: UTF-8, no duplicate keys, no NaN or infinities, at most ``max_depth``
-levels of nesting. Structured bodies go through a private cattrs converter that forbids
+levels of nesting, and no string that no event store can keep (U+0000, an unpaired surrogate),
+refused with its JSON path. Structured bodies go through a private cattrs converter that forbids
 unknown fields and types nothing loosely (``"5"`` is not an integer, ``true`` is not ``1``; ``5.0``
 is the integer 5, as JSON Schema has it).
 """
@@ -9,7 +10,8 @@ is the integer 5, as JSON Schema has it).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar, get_origin
 
 import cattrs
@@ -30,6 +32,11 @@ __all__ = [
 
 T = TypeVar("T")
 MAX_DEPTH = 64
+# What JSON text must escape to hold a character that cannot be stored: \u0000 or a surrogate
+# (either may be part of a longer escape sequence: the decoded strings decide).
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def content_type(headers: Mapping[str, str]) -> tuple[str, dict[str, str]]:
@@ -98,7 +105,39 @@ def parse_json(body: bytes, max_depth: int = MAX_DEPTH) -> Any:
         raise WebError(400, "invalid_json", f"malformed JSON: {exc}") from None
     if _depth(value) > max_depth:
         raise WebError(400, "invalid_json", f"JSON nested deeper than {max_depth} levels")
+    if _UNSTORABLE_ESCAPE.search(text):
+        _refuse_unstorable(value)
     return value
+
+
+def _refuse_unstorable(value: Any) -> None:
+    for path, text in _strings(value, "$"):
+        found = _UNSTORABLE.search(text)
+        if found is not None:
+            char = found.group()
+            what = "U+0000" if char == "\x00" else f"an unpaired surrogate (U+{ord(char):04X})"
+            raise WebError(400, "invalid_json", f"{path} contains {what}, which cannot be stored")
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every string of a JSON value (keys as well) with its path; keys name the path of their
+    value, as ``$.owner`` or ``$["a b"]``."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if _NAME.fullmatch(key) else f"{path}[{_quoted(key)}]"
+            yield inner + " (a key)", key
+            yield from _strings(item, inner)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]")
+
+
+def _quoted(key: str) -> str:
+    """A key for a message: JSON-escaped (a NUL shows as \\u0000), at most 40 characters."""
+    shown = json.dumps(key[:40])
+    return shown if len(key) <= 40 else shown[:-1] + '..."'
 
 
 def _depth(value: Any) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from esruntime.handlers.manifest import MAX_VERSION_LENGTH
 from esruntime.handlers.registry import UploadAccepted
 from esruntime.web.call import Call
 from esruntime.web.errors import WebError
@@ -38,7 +39,15 @@ def put_handler(call: Call) -> WebResponse:
             "missing_header",
             "X-Handler-Version is required: the semantic version of the module (1.2.0)",
         )
-    result = call.tenant.upload(call.param("command_name"), call.body, version.strip())
+    version = version.strip()
+    if len(version) > MAX_VERSION_LENGTH:
+        raise WebError(
+            400,
+            "invalid_header",
+            f"X-Handler-Version is {len(version):,} characters long; a version is a semantic "
+            f"version (1.2.0) of at most {MAX_VERSION_LENGTH} characters",
+        )
+    result = call.tenant.upload(call.param("command_name"), call.body, version)
     status = 200 if isinstance(result, UploadAccepted) else 422
     return json_response(status, upload_view(result))
 

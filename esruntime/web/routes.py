@@ -82,6 +82,7 @@ API_ROUTES = (
         query_events,
         "events.read",
         "json",
+        ("raw",),
         summary="Query events",
     ),
     Route(
@@ -90,6 +91,7 @@ API_ROUTES = (
         "/events/{event_id}",
         get_event,
         "events.read",
+        query=("raw",),
         summary="Get an event by id",
     ),
     Route("health", "GET", "/health", health, None, summary="Health check"),

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from attrs import evolve
+
 from esruntime.errors import SchemaError, SchemaRejectedError
-from esruntime.schema.registry import SchemaRejected
+from esruntime.schema.registry import REJECTION_HINT, PushResult, SchemaRejected
 from esruntime.schema.views import push_view, schema_view
 from esruntime.web.bodies import query_flag
 from esruntime.web.call import Call
 from esruntime.web.errors import WebError
 from esruntime.web.messages import WebResponse, json_response
 
-__all__ = ["get_schema", "put_schema", "validate_schema"]
+__all__ = ["HTTP_REJECTION_HINT", "get_schema", "put_schema", "validate_schema"]
+
+HTTP_REJECTION_HINT = (
+    "Send the schema again with ?force=true to accept the breaking changes "
+    "(it creates a new schema version)"
+)
+
+
+def _over_http(result: PushResult) -> PushResult:
+    """The result with a rejection's hint worded for this API (the registry's names the CLI)."""
+    if isinstance(result, SchemaRejected) and result.hint == REJECTION_HINT:
+        return evolve(result, hint=HTTP_REJECTION_HINT)
+    return result
 
 
 def get_schema(call: Call) -> WebResponse:
@@ -25,7 +39,7 @@ def put_schema(call: Call) -> WebResponse:
     try:
         result = call.tenant.push_schema(call.body, force=force)
     except SchemaRejectedError as rejected:
-        return json_response(422, push_view(rejected.result))
+        return json_response(422, push_view(_over_http(rejected.result)))
     except SchemaError as exc:
         raise WebError(400, "invalid_schema", str(exc)) from None
     return json_response(200, push_view(result))
@@ -37,4 +51,5 @@ def validate_schema(call: Call) -> WebResponse:
         result = call.tenant.schema_registry.validate(call.body, force=force)
     except SchemaError as exc:
         raise WebError(400, "invalid_schema", str(exc)) from None
-    return json_response(422 if isinstance(result, SchemaRejected) else 200, push_view(result))
+    status = 422 if isinstance(result, SchemaRejected) else 200
+    return json_response(status, push_view(_over_http(result)))

@@ -88,3 +88,26 @@ def test_async_errors_are_the_same_typed_errors(bank: Bank) -> None:
             await reader.close()
 
     asyncio.run(story())
+
+
+def test_the_async_client_reads_events_in_the_current_schema_unless_raw(bank: Bank) -> None:
+    schema = BANK_SCHEMA.replace(
+        "event Deposited {\n", 'event Deposited {\n  channel: String = "unknown"\n'
+    )
+
+    async def story() -> None:
+        async with AsyncClient(bank.url, api_key=bank.key) as client:
+            await client.execute("open_account", {"account_id": "a", "owner": "o"})
+            await client.execute("deposit", {"account_id": "a", "amount": 5})
+            assert (await client.push_schema(schema)).status == "ok"
+            [deposit] = (await client.query_events(["Deposited"])).events
+            assert deposit.data["channel"] == "unknown"
+            assert (await client.get_event(deposit.id)).data == deposit.data
+            [stored] = (await client.query_events(["Deposited"], raw=True)).events
+            assert "channel" not in stored.data
+            assert "channel" not in (await client.get_event(deposit.id, raw=True)).data
+            assert [e.data async for e in client.iter_events(["Deposited"], raw=True)] == [
+                stored.data
+            ]
+
+    asyncio.run(story())

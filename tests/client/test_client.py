@@ -170,6 +170,24 @@ def test_events_are_queried_by_type_and_domain_id_page_by_page(client: Client) -
     assert list(client.iter_events(after_position=9)) == every[9:]
 
 
+WITH_CHANNEL = BANK_SCHEMA.replace(
+    "event Deposited {\n", 'event Deposited {\n  channel: String = "unknown"\n'
+)
+
+
+def test_events_are_read_in_the_current_schema_unless_raw(client: Client) -> None:
+    open_accounts(client, "alice", deposit=5)
+    assert client.push_schema(WITH_CHANNEL).status == "ok"
+    [deposit] = client.query_events(["Deposited"]).events
+    assert deposit.data == {"account_id": "alice", "amount": 5, "channel": "unknown"}
+    assert client.get_event(deposit.id).data == deposit.data
+    assert [e.data for e in client.iter_events(["Deposited"])] == [deposit.data]
+    stored = {"account_id": "alice", "amount": 5}
+    assert client.query_events(["Deposited"], raw=True).events[0].data == stored
+    assert client.get_event(deposit.id, raw=True).data == stored
+    assert [e.data for e in client.iter_events(["Deposited"], raw=True)] == [stored]
+
+
 def test_an_unknown_event_id_is_not_found(client: Client) -> None:
     with pytest.raises(NotFoundError) as caught:
         client.get_event("evt_01H8XNOPE")

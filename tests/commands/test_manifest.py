@@ -49,7 +49,10 @@ def test_optional_keys_are_kept() -> None:
             {"name": "TransferFunds"},
             "name 'TransferFunds' is not a command name ([a-z][a-z0-9_]*) @ $",
         ),
-        ({"version": "1.2"}, "version '1.2' is not a semantic version (1.2.0) @ $"),
+        (
+            {"version": "1.2"},
+            "version '1.2' is not a semantic version (1.2.0) of at most 64 characters @ $",
+        ),
         ({"abi": 2}, "abi 2 is not supported (this runtime speaks abi 1) @ $"),
         (
             {"reads": [{"type": "sent"}]},

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.apps import Client
+from tests.web.apps import BANK_SCHEMA, Client
 
 
 @pytest.fixture
@@ -21,8 +21,8 @@ def history(client: Client) -> Client:
     return client
 
 
-def query(client: Client, body: Any, **options: Any) -> Any:
-    return client.post("/events/query", json_body=body, **options)
+def query(client: Client, body: Any, path_query: str = "", **options: Any) -> Any:
+    return client.post(f"/events/query{path_query}", json_body=body, **options)
 
 
 def positions(reply: Any) -> list[int]:
@@ -94,7 +94,8 @@ def test_pages_follow_next_position_until_has_more_is_false(history: Client) -> 
         ({"domain_ids": {"Account": ["a"]}}, "'Account' is not a field name"),
         (
             {"domain_ids": {f"f{i}": [str(n) for n in range(10)] for i in range(4)}},
-            "10,000 combinations; the limit is 1,000",
+            "10,000 combinations of values; the limits are at most 100 event_types, 16 "
+            "domain_ids fields, 1,000 values per field, 1,000 combinations of values",
         ),
         ([], "the body must be a JSON object, got array"),
     ],
@@ -122,3 +123,82 @@ def test_an_unknown_event_is_404(client: Client, event_id: str) -> None:
     reply = client.get(f"/events/{event_id}")
     assert reply.status == 404
     assert reply.error["code"] == "event_not_found"
+
+
+LIMITS = (
+    "the limits are at most 100 event_types, 16 domain_ids fields, 1,000 values per field, "
+    "1,000 combinations of values and 10,000 terms (combinations x (event_types + fields))"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"event_types": ["A"] * 25_000}, "event_types lists 25,000 types"),
+        ({"event_types": [f"T{i}" for i in range(101)]}, "event_types lists 101 types"),
+        (
+            {"domain_ids": {f"f{i}": list(range(10)) for i in range(4_400)}},
+            "domain_ids names 4,400 fields",
+        ),
+        ({"domain_ids": {f"f{i}": "v" for i in range(17)}}, "domain_ids names 17 fields"),
+        (
+            {"domain_ids": {"account_id": list(range(1_001))}},
+            "domain_ids.account_id lists 1,001 values",
+        ),
+        (
+            {"domain_ids": {f"f{i}": list(range(1_000)) for i in range(16)}},
+            "domain_ids make 1,000,000,000,000,000,000,000,000,000,000,000,000,000,000,000,000 "
+            "combinations of values",
+        ),
+        (
+            {"event_types": ["A"] * 10, "domain_ids": {"account_id": list(range(1_000))}},
+            "the query makes 1,000 combinations of 10 event_types and 1 fields: 11,000 terms",
+        ),
+    ],
+)
+def test_a_query_over_the_limits_is_400_naming_them(
+    client: Client, body: Any, message: str
+) -> None:
+    reply = query(client, body)
+    assert reply.status == 400
+    assert reply.error["code"] == "invalid_request"
+    assert reply.error["message"] == f"{message}; {LIMITS}"
+
+
+def test_a_query_at_every_limit_at_once_is_answered(history: Client) -> None:
+    types = ["SentFunds", *(f"Unknown{i}" for i in range(8))]
+    many = ["alice", *(f"a{i}" for i in range(999))]
+    wide = query(history, {"event_types": types, "domain_ids": {"account_id": many}})
+    assert positions(wide) == [4]  # 1,000 combinations x (9 types + 1 field): 10,000 terms
+    fields: dict[str, Any] = {f"f{i}": "x" for i in range(15)}
+    deep = {"event_types": types[:4], "domain_ids": {"account_id": many[:500], **fields}}
+    assert query(history, deep).json()["events"] == []  # 500 x (4 + 16) = 10,000 terms
+
+
+WITH_CHANNEL = BANK_SCHEMA.replace(
+    "event Deposited {\n", 'event Deposited {\n  channel: String = "unknown"\n'
+)
+
+
+def test_reads_answer_older_events_in_the_current_schema_unless_raw(history: Client) -> None:
+    pushed = history.put("/schema", content=WITH_CHANNEL, content_type="text/plain")
+    assert pushed.json()["changes"]["modified_events"] == ["Deposited"]
+    [deposit] = query(history, {"event_types": ["Deposited"]}).json()["events"]
+    assert deposit["data"] == {"account_id": "alice", "amount": 80, "channel": "unknown"}
+    by_id = history.get(f"/events/{deposit['id']}").json()
+    assert by_id["data"] == deposit["data"]
+    [stored] = query(history, {"event_types": ["Deposited"]}, path_query="?raw=true").json()[
+        "events"
+    ]
+    assert stored["data"] == {"account_id": "alice", "amount": 80}
+    assert history.get(f"/events/{deposit['id']}?raw=true").json()["data"] == stored["data"]
+    assert history.get(f"/events/{deposit['id']}?raw=false").json()["data"] == deposit["data"]
+    later = history.command("deposit", {"account_id": "alice", "amount": 1})
+    assert later.json()["events"][0]["data"]["channel"] == "unknown"  # as stored from now on
+
+
+@pytest.mark.parametrize("path", ["/events/query", "/events/evt_x"])
+def test_raw_takes_true_or_false(client: Client, path: str) -> None:
+    method = "POST" if path == "/events/query" else "GET"
+    reply = client.request(method, f"{path}?raw=yes", json_body={} if method == "POST" else None)
+    assert (reply.status, reply.error["message"]) == (400, "raw must be true or false, got 'yes'")

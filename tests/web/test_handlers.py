@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import pytest
 
-from tests.wasm.modules import counter_wasm
+from tests.wasm.modules import counter_wasm, manifest
 from tests.web.apps import Client, Reply
 
 WASM = "application/wasm"
@@ -154,3 +155,39 @@ def test_a_handler_registered_in_code_cannot_be_deleted(client: Client) -> None:
     assert reply.status == 409
     assert reply.error["code"] == "handler_in_code"
     assert client.get("/handlers/deposit").status == 200
+
+
+@pytest.mark.parametrize("size", [65, 100_000, 2_000_000])
+def test_a_version_longer_than_64_characters_is_refused(client: Client, size: int) -> None:
+    version = "1.0.0-" + "a" * (size - 6)
+    reply = upload(client, counter_wasm(), version)
+    assert (reply.status, reply.error["code"]) == (400, "invalid_header")
+    assert reply.error["message"] == (
+        f"X-Handler-Version is {size:,} characters long; a version is a semantic version "
+        "(1.2.0) of at most 64 characters"
+    )
+    assert client.get("/handlers/count").status == 404
+
+
+def test_a_version_of_64_characters_is_stored_in_event_metadata(client: Client) -> None:
+    version = "1.0.0-" + "a" * 58
+    described = json.loads(manifest())
+    reply = upload(client, counter_wasm(describe=json.dumps({**described, "version": version})),
+                   version)  # fmt: skip
+    assert reply.status == 200, reply.json()
+    ran = client.command("count", {"counter_id": "c"})
+    assert ran.status == 200, ran.json()
+    event = client.get(f"/events/{ran.json()['events'][0]['id']}").json()
+    assert event["metadata"]["handler_version"] == version
+
+
+@pytest.mark.parametrize("size", [65, 500])
+def test_a_module_describing_a_longer_version_is_refused(client: Client, size: int) -> None:
+    described = {**json.loads(manifest()), "version": "1.0.0-" + "a" * (size - 6)}
+    module = counter_wasm(describe=json.dumps(described), memory_pages=4)
+    reply = upload(client, module, "1.0.0")
+    assert reply.status == 422
+    [error] = reply.json()["errors"]
+    assert error["code"] == "invalid_module"
+    assert "is not a semantic version (1.2.0) of at most 64 characters" in error["message"]
+    assert len(error["message"]) < 300

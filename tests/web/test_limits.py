@@ -142,5 +142,39 @@ def test_unknown_query_parameters_are_400(client: Client, route: str) -> None:
     method = "GET" if route == "/handlers" else "POST"
     reply = client.request(method, f"{route}?debug=1", json_body={"account_id": "a", "owner": "x"})
     assert reply.status == 400
-    assert reply.error["message"] == "unknown query parameter 'debug'"
+    takes = "; this route takes raw" if route == "/events/query" else ""
+    assert reply.error["message"] == f"unknown query parameter 'debug'{takes}"
     assert client.runtime.tenant("acme").store.head() is None
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        ("/commands/open_account", b'{"account_id": "a", "owner": "x\\u0000y"}',
+         "$.owner contains U+0000"),
+        ("/commands/open_account", b'{"account_id": "a", "owner": "x", "note": [{"n": "\\u0000"}]}',
+         "$.note[0].n contains U+0000"),
+        ("/commands/open_account", b'{"account_id": "a", "owner": "x", "a b\\u0000": 1}',
+         '$["a b\\u0000"] (a key) contains U+0000'),
+        ("/commands/open_account", b'{"account_id": "a", "owner": "\\ud800"}',
+         "$.owner contains an unpaired surrogate (U+D800)"),
+        ("/events/query", b'{"domain_ids": {"account_id": ["a", "b\\u0000"]}}',
+         "$.domain_ids.account_id[1] contains U+0000"),
+        ("/events/query", b'{"event_types": ["Deposited\\u0000"]}',
+         "$.event_types[0] contains U+0000"),
+    ],
+)  # fmt: skip
+def test_a_string_that_cannot_be_stored_is_400_naming_its_path(
+    client: Client, path: str, body: bytes, message: str
+) -> None:
+    reply = client.post(path, content=body, content_type="application/json")
+    assert (reply.status, reply.error["code"]) == (400, "invalid_json")
+    assert reply.error["message"] == f"{message}, which cannot be stored"
+    assert client.runtime.tenant("acme").store.head() is None
+
+
+def test_escapes_that_can_be_stored_are_kept(client: Client) -> None:
+    body = b'{"account_id": "a", "owner": "\\\\u0000 \\ud83d\\ude00 \\u00e9"}'
+    reply = client.post("/commands/open_account", content=body, content_type="application/json")
+    assert reply.status == 200
+    assert reply.json()["events"][0]["data"]["owner"] == "\\u0000 \U0001f600 \u00e9"

@@ -50,8 +50,8 @@ def test_headers_and_query_parameters_are_documented() -> None:
         "name": "X-Handler-Version",
         "in": "header",
         "required": True,
-        "description": "The semantic version of the module (1.2.0).",
-        "schema": {"type": "string"},
+        "description": "The semantic version of the module (1.2.0), at most 64 characters.",
+        "schema": {"type": "string", "maxLength": 64},
     }
     for name in ("put_schema", "validate_schema"):
         [force] = operation(by_name[name])["parameters"]
@@ -60,6 +60,14 @@ def test_headers_and_query_parameters_are_documented() -> None:
             "query",
             "boolean",
         )
+    for name in ("query_events", "get_event"):
+        raw = next(p for p in operation(by_name[name])["parameters"] if p["name"] == "raw")
+        assert (raw["in"], raw["required"], raw["schema"]) == (
+            "query",
+            False,
+            {"type": "boolean", "default": False},
+        )
+        assert "as stored" in raw["description"]
     retries = operation(by_name["execute_command"])["responses"]["200"]["headers"]
     assert set(retries) == {"X-Request-ID", "X-Retry-Count"}
 
@@ -145,3 +153,14 @@ def test_the_example_bodies_of_the_spec_match_the_documented_schemas() -> None:
     )
     with pytest.raises(jsonschema_rs.ValidationError):
         jsonschema_rs.validate(query["schema"], {"limit": 0})
+
+
+def test_the_event_query_documents_its_limits() -> None:
+    query = {r.name: r for r in API_ROUTES}["query_events"]
+    schema = operation(query)["requestBody"]["content"]["application/json"]["schema"]
+    properties = schema["properties"]
+    assert properties["event_types"]["maxItems"] == 100
+    assert properties["domain_ids"]["maxProperties"] == 16
+    [_, values] = properties["domain_ids"]["additionalProperties"]["anyOf"]
+    assert values["maxItems"] == 1000
+    assert "1,000 combinations" in properties["domain_ids"]["description"]

@@ -76,7 +76,12 @@ def test_a_breaking_change_is_rejected_with_counts_unless_forced(client: Client)
     assert (
         change["message"] == "Cannot remove field 'recipient_id' - 1 events exist with this field"
     )
-    assert body["hint"] == "Use --force flag via CLI to override (creates new schema version)"
+    assert body["hint"] == (
+        "Send the schema again with ?force=true to accept the breaking changes "
+        "(it creates a new schema version)"
+    )
+    dry_run = client.post("/schema/validate", content=WITHOUT_RECIPIENT, content_type="text/plain")
+    assert (dry_run.status, dry_run.json()["hint"]) == (422, body["hint"])
     assert client.get("/schema").json()["version"] == "0.1.0"
 
     forced = push(client, WITHOUT_RECIPIENT, "?force=true")

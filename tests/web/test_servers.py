@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -171,3 +172,36 @@ def test_the_api_on_postgresql_keeps_tenants_apart(postgres_engine: Any, postgre
             assert acme.get("/health").json()["backend"] == "postgresql"
     finally:
         runtime.close()
+
+
+def test_an_over_wide_query_is_refused_before_any_work_while_others_are_served(
+    base_url: str, bank: tuple[Runtime, dict[str, str]]
+) -> None:
+    _, keys = bank
+    wide = {"event_types": ["A"] * 25_000, "domain_ids": {"account_id": list(range(1_000))}}
+    refused: list[tuple[int, str, float]] = []
+
+    def attack() -> None:
+        with client(base_url, keys["acme"]) as http:
+            for _ in range(3):
+                started = time.monotonic()
+                reply = http.post("/events/query", json=wide, timeout=120)
+                error = reply.json()["error"]
+                refused.append((reply.status_code, error["code"], time.monotonic() - started))
+
+    attackers = [threading.Thread(target=attack) for _ in range(4)]
+    for thread in attackers:
+        thread.start()
+    served: list[float] = []
+    with client(base_url, keys["globex"]) as other:
+        for i in range(10):
+            started = time.monotonic()
+            body = {"account_id": f"a{i}", "owner": "o"}
+            assert other.post("/commands/open_account", json=body).status_code == 200
+            served.append(time.monotonic() - started)
+    for thread in attackers:
+        thread.join()
+    assert [(status, code) for status, code, _ in refused] == [(400, "invalid_request")] * 12
+    # Generous bounds: refusing is a count, not a query (unbounded, it took 12 s or more).
+    assert max(seconds for _, _, seconds in refused) < 10
+    assert max(served) < 10

@@ -22,9 +22,11 @@ def query_events(
     domain_ids: Mapping[str, Any] | None,
     after_position: int,
     limit: int,
+    raw: bool = False,
 ) -> Call[EventPage]:
     """``POST /events/query``: events of any of ``event_types`` whose domain ids take one of
-    the given values, after ``after_position``, at most ``limit``."""
+    the given values, after ``after_position``, at most ``limit`` (``?raw=true``: their data as
+    stored, not upcast to the current schema)."""
     body: dict[str, Any] = {"after_position": after_position, "limit": limit}
     if event_types is not None:
         if isinstance(event_types, str):
@@ -37,7 +39,11 @@ def query_events(
         }
     content = json_body(body, "the query")
     headers = (("Content-Type", JSON),)
-    return Call(Request("POST", "events/query", (), headers, content), _read_page)
+    return Call(Request("POST", "events/query", _raw(raw), headers, content), _read_page)
+
+
+def _raw(raw: bool) -> tuple[tuple[str, str], ...]:
+    return (("raw", "true"),) if raw else ()
 
 
 def _event(read: Reader, *, metadata: bool = False) -> StoredEvent:
@@ -69,9 +75,9 @@ def next_after(page: EventPage, after: int) -> int:
     return page.next_position
 
 
-def get_event(event_id: str) -> Call[StoredEvent]:
+def get_event(event_id: str, raw: bool = False) -> Call[StoredEvent]:
     path = f"events/{segment('an event id', event_id)}"
-    return Call(Request("GET", path), _read_event)
+    return Call(Request("GET", path, _raw(raw)), _read_event)
 
 
 def _read_event(answer: Answer) -> StoredEvent:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from esruntime.events import MAX_TYPE_LENGTH
+from esruntime.web.events import MAX_EVENT_TYPES, MAX_FIELDS, MAX_LIMIT, MAX_VALUES
 
 __all__ = ["SCHEMAS", "Schema"]
 
@@ -137,6 +138,7 @@ EVENTS_QUERY = _object(
     {
         "event_types": {
             "type": "array",
+            "maxItems": MAX_EVENT_TYPES,
             "items": {
                 "type": "string",
                 "minLength": 1,
@@ -147,14 +149,25 @@ EVENTS_QUERY = _object(
         },
         "domain_ids": {
             "type": "object",
-            "description": "Field name to the values it may take; every field named must match.",
+            "description": "Field name to the values it may take; every field named must match. "
+            "At most 1,000 combinations of values, and 10,000 terms (combinations x (event "
+            "types + fields)).",
+            "maxProperties": MAX_FIELDS,
             "propertyNames": {"pattern": "^[a-z_][a-z0-9_]*$"},
             "additionalProperties": {
-                "anyOf": [_DOMAIN_VALUE, {"type": "array", "items": _DOMAIN_VALUE, "minItems": 1}]
+                "anyOf": [
+                    _DOMAIN_VALUE,
+                    {
+                        "type": "array",
+                        "items": _DOMAIN_VALUE,
+                        "minItems": 1,
+                        "maxItems": MAX_VALUES,
+                    },
+                ]
             },
         },
         "after_position": {"type": "integer", "minimum": 0, "default": 0},
-        "limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+        "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 100},
     },
     required=[],
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from esruntime.handlers.manifest import MAX_VERSION_LENGTH
 from esruntime.web.openapi.bodies import (
     COMMAND_CONFLICT,
     COMMAND_OK,
@@ -95,6 +96,14 @@ _FORCE = {
     "in": "query",
     "required": False,
     "description": "Accept breaking changes (creates a new schema version).",
+    "schema": {"type": "boolean", "default": False},
+}
+_RAW = {
+    "name": "raw",
+    "in": "query",
+    "required": False,
+    "description": "Answer the data as stored; by default events are upcast to the current "
+    "schema (fields added with a default since they were stored are filled in).",
     "schema": {"type": "boolean", "default": False},
 }
 _ESDL = _body("text/plain", _STRING, "ESDL schema text (UTF-8).")
@@ -196,8 +205,8 @@ OPERATIONS: dict[str, Schema] = {
                 "name": "X-Handler-Version",
                 "in": "header",
                 "required": True,
-                "description": "The semantic version of the module (1.2.0).",
-                "schema": _STRING,
+                "description": "The semantic version of the module (1.2.0), at most 64 characters.",
+                "schema": {"type": "string", "maxLength": MAX_VERSION_LENGTH},
             },
         ],
         "requestBody": _body(
@@ -224,6 +233,7 @@ OPERATIONS: dict[str, Schema] = {
         ),
     },
     "query_events": {
+        "parameters": [_RAW],
         "requestBody": _body("application/json", EVENTS_QUERY, "What to read."),
         "responses": _responses(
             {
@@ -233,7 +243,7 @@ OPERATIONS: dict[str, Schema] = {
         ),
     },
     "get_event": {
-        "parameters": [_path_parameter("event_id", "The event's id (evt_...).")],
+        "parameters": [_path_parameter("event_id", "The event's id (evt_...)."), _RAW],
         "responses": _responses(
             {
                 "200": _json("The event, with its metadata", EVENT_DETAIL),
