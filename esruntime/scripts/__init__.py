@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from esruntime.scripts.capacity import RunCapacity
     from esruntime.scripts.models import (
         Execution,
         ExecutionFailure,
@@ -38,6 +39,7 @@ __all__ = [
     "InMemoryScriptRepository",
     "LogBounds",
     "LogEntry",
+    "RunCapacity",
     "Script",
     "ScriptCache",
     "ScriptLimits",
@@ -54,6 +56,7 @@ _HOMES = {
     "InMemoryScriptCache": "esruntime.scripts.sdk.cache",
     "ScriptCache": "esruntime.scripts.sdk.cache",
     "LogBounds": "esruntime.scripts.sdk.logs",
+    "RunCapacity": "esruntime.scripts.capacity",
     "ScriptService": "esruntime.scripts.service",
 }
 
