@@ -36,6 +36,10 @@ def running(service: ScriptService, script_id: str, tenant: str) -> int:
     return service.executions(script_id, tenant=tenant, status="running").total
 
 
+def pending(service: ScriptService, script_id: str, tenant: str) -> int:
+    return service.executions(script_id, tenant=tenant, status="pending").total
+
+
 def script(service: ScriptService, tenant: str, name: str, source: str) -> str:
     created = service.create(
         tenant=tenant,
@@ -57,12 +61,18 @@ def pool() -> Iterator[ProcessPoolRunner]:
 def test_a_tenants_endless_loops_leave_a_worker_for_other_tenants(
     pool: ProcessPoolRunner,
 ) -> None:
+    """Tenant A asks for every worker; it gets all but one, and B's quick run takes that one."""
     service = ScriptService(InMemoryScriptRepository(), pool, capacity=RunCapacity(wait_s=300))
     loop = script(service, "tenant-a", "spin forever", ENDLESS)
     quick = script(service, "tenant-b", "answer", "return 1;")
-    with ThreadPoolExecutor(4) as threads:
-        loops = [threads.submit(service.execute, loop, tenant="tenant-a") for _ in range(2)]
-        wait_until(lambda: running(service, loop, "tenant-a") == 2, "tenant A's loops run")
+    with ThreadPoolExecutor(3) as threads:
+        loops = [threads.submit(service.execute, loop, tenant="tenant-a") for _ in range(3)]
+        wait_until(
+            lambda: (
+                (running(service, loop, "tenant-a"), pending(service, loop, "tenant-a")) == (2, 1)
+            ),
+            "two of A's loops run, the third waits in line",
+        )
 
         answer = service.execute(quick, tenant="tenant-b")
 
@@ -70,7 +80,7 @@ def test_a_tenants_endless_loops_leave_a_worker_for_other_tenants(
         assert answer.output == 1
         assert not any(future.done() for future in loops)  # A's loops are still going
         assert running(service, loop, "tenant-a") == 2
-        service.close()  # kills the workers: A's loops end as failed runs
+        service.close()  # kills the workers: A's runs end as failed runs
         assert {future.result().status for future in loops} == {"failed"}
 
 
@@ -150,10 +160,7 @@ def test_a_waiting_run_starts_as_soon_as_a_run_of_its_tenant_ends() -> None:
             first = threads.submit(service.execute, held, tenant="tenant-a")
             wait_until(lambda: running(service, held, "tenant-a") == 1, "the first run")
             second = threads.submit(service.execute, held, tenant="tenant-a")
-            wait_until(
-                lambda: service.executions(held, tenant="tenant-a", status="pending").total == 1,
-                "the second run waits",
-            )
+            wait_until(lambda: pending(service, held, "tenant-a") == 1, "the second run waits")
 
             assert service.execute(quick, tenant="tenant-b").output == 1  # B is not in line
             assert not second.done()
