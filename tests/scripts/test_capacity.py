@@ -10,11 +10,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from esruntime.errors import ConfigurationError, ScriptBusyError
+from esruntime.runtime import Runtime
 from esruntime.scripts import InMemoryScriptRepository, RunCapacity, ScriptService
 from esruntime.scripts.capacity import CapacityBusy, RunGate, default_share
 from esruntime.scripts.engines import ProcessPoolRunner, QuickJsRunner
@@ -82,6 +84,30 @@ def test_a_tenants_endless_loops_leave_a_worker_for_other_tenants(
         assert running(service, loop, "tenant-a") == 2
         service.close()  # kills the workers: A's runs end as failed runs
         assert {future.result().status for future in loops} == {"failed"}
+
+
+def test_the_runtime_of_esruntime_serve_shares_a_two_worker_pool(tmp_path: Path) -> None:
+    """``esruntime serve`` runs scripts on ``Runtime(script_runner=ProcessPoolRunner)``: two of
+    tenant A's endless loops on a two-worker pool no longer make tenant B's run wait."""
+    url = f"sqlite:///{tmp_path}/serve.db"
+    with Runtime.from_url(url, script_runner=lambda: ProcessPoolRunner(workers=2)) as runtime:
+        service = runtime.scripts
+        loop = script(service, "tenant-a", "spin forever", ENDLESS)
+        script(service, "tenant-b", "answer", "return 1;")
+        with ThreadPoolExecutor(2) as threads:
+            loops = [threads.submit(service.execute, loop, tenant="tenant-a") for _ in range(2)]
+            wait_until(
+                lambda: (
+                    (running(service, loop, "tenant-a"), pending(service, loop, "tenant-a"))
+                    == (1, 1)
+                ),
+                "one of A's loops runs, the other waits in line",
+            )
+
+            assert service.call("answer", tenant="tenant-b") == 1
+            assert not any(future.done() for future in loops)
+            service.close()
+            assert {future.result().status for future in loops} == {"failed"}
 
 
 def test_a_run_beyond_the_tenants_share_fails_clearly_after_the_wait(
