@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,17 @@ def wait_until(condition: Callable[[], bool], what: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"never happened: {what}"
         time.sleep(0.02)
+
+
+@contextmanager
+def threads_of(service: ScriptService, count: int) -> Iterator[ThreadPoolExecutor]:
+    """Threads for runs; on the way out the service is closed first, which ends the runs still
+    going (so a failing test does not wait for endless loops)."""
+    with ThreadPoolExecutor(count) as threads:
+        try:
+            yield threads
+        finally:
+            service.close()
 
 
 def running(service: ScriptService, script_id: str, tenant: str) -> int:
@@ -67,7 +79,7 @@ def test_a_tenants_endless_loops_leave_a_worker_for_other_tenants(
     service = ScriptService(InMemoryScriptRepository(), pool, capacity=RunCapacity(wait_s=300))
     loop = script(service, "tenant-a", "spin forever", ENDLESS)
     quick = script(service, "tenant-b", "answer", "return 1;")
-    with ThreadPoolExecutor(3) as threads:
+    with threads_of(service, 3) as threads:
         loops = [threads.submit(service.execute, loop, tenant="tenant-a") for _ in range(3)]
         wait_until(
             lambda: (
@@ -94,7 +106,7 @@ def test_the_runtime_of_esruntime_serve_shares_a_two_worker_pool(tmp_path: Path)
         service = runtime.scripts
         loop = script(service, "tenant-a", "spin forever", ENDLESS)
         script(service, "tenant-b", "answer", "return 1;")
-        with ThreadPoolExecutor(2) as threads:
+        with threads_of(service, 2) as threads:
             loops = [threads.submit(service.execute, loop, tenant="tenant-a") for _ in range(2)]
             wait_until(
                 lambda: (
@@ -115,7 +127,7 @@ def test_a_run_beyond_the_tenants_share_fails_clearly_after_the_wait(
 ) -> None:
     service = ScriptService(InMemoryScriptRepository(), pool, capacity=RunCapacity(wait_s=0.2))
     loop = script(service, "tenant-a", "spin forever", ENDLESS)
-    with ThreadPoolExecutor(2) as threads:
+    with threads_of(service, 2) as threads:
         loops = [threads.submit(service.execute, loop, tenant="tenant-a") for _ in range(2)]
         wait_until(lambda: running(service, loop, "tenant-a") == 2, "tenant A's loops run")
 
@@ -142,7 +154,7 @@ def test_when_every_worker_is_taken_a_run_fails_clearly_after_the_wait(
 ) -> None:
     service = ScriptService(InMemoryScriptRepository(), pool, capacity=RunCapacity(wait_s=0.2))
     loops: list[Future[Execution]] = []
-    with ThreadPoolExecutor(3) as threads:
+    with threads_of(service, 3) as threads:
         for tenant in ("tenant-a", "tenant-b", "tenant-c"):
             loop = script(service, tenant, "spin forever", ENDLESS)
             loops.append(threads.submit(service.execute, loop, tenant=tenant))
