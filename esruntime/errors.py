@@ -37,7 +37,7 @@
     │   ├── ScriptStateError          the script's type or status does not allow the operation
     │   ├── ScriptExecutionError      a called script failed: its error, line and column
     │   │   ├── ScriptTimeoutError    (also TimeoutError) the script ran out of time
-    │   │   └── ScriptBusyError       max_concurrent_runs runs of the script are already running
+    │   │   └── ScriptBusyError       not run: max_concurrent_runs, or the tenant's share, is busy
     │   └── ScriptRunnerError         a runner refused a run: closed, or an unusable context
     ├── SdkError                      an SDK call of a script failed; the message is the JS Error's
     └── ClientError                   a call through ``esruntime.client`` failed
@@ -387,7 +387,8 @@ class ScriptTimeoutError(ScriptExecutionError, TimeoutError):
 
 
 class ScriptBusyError(ScriptExecutionError):
-    """A script was not run: ``max_concurrent_runs`` runs of it were already running."""
+    """A script was not run: ``max_concurrent_runs`` runs of it were already running, or the
+    tenant's share of the script runner stayed busy for ``RunCapacity.wait_s``."""
 
 
 class ScriptRunnerError(ScriptError):

@@ -14,6 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from esruntime.scripts.capacity import RunCapacity
     from esruntime.scripts.models import (
         Execution,
         ExecutionFailure,
@@ -40,6 +41,7 @@ __all__ = [
     "InMemoryScriptRepository",
     "LogBounds",
     "LogEntry",
+    "RunCapacity",
     "Script",
     "ScriptCache",
     "ScriptLimits",
@@ -56,6 +58,7 @@ _HOMES = {
     "InMemoryScriptCache": "esruntime.scripts.sdk.cache",
     "ScriptCache": "esruntime.scripts.sdk.cache",
     "LogBounds": "esruntime.scripts.sdk.logs",
+    "RunCapacity": "esruntime.scripts.capacity",
     "ScriptService": "esruntime.scripts.service",
 }
 

@@ -1,11 +1,12 @@
 """One run of a script, recorded: pending → running → completed, failed or timeout.
 
-:class:`ScriptExecutor` records the execution as pending, starts it only when fewer than the
-script's ``max_concurrent_runs`` are running (otherwise it is recorded ``cancelled`` and never
-runs), builds the script's ``context`` and SDK host, runs the source on the
-:class:`~esruntime.scripts.runner.ScriptRunner` under the script's limits, and records the
-outcome: the output (bounded), the script's error with its line, column and stack, the logs
-(bounded) and the metrics.
+:class:`ScriptExecutor` records the execution as pending, waits for the tenant's share of the
+runner (:mod:`esruntime.scripts.capacity`), starts it only when fewer than the script's
+``max_concurrent_runs`` are running (otherwise, or when no share came free in time, it is
+recorded ``cancelled`` and never runs), builds the script's ``context`` and SDK host, runs the
+source on the :class:`~esruntime.scripts.runner.ScriptRunner` under the script's limits, and
+records the outcome: the output (bounded), the script's error with its line, column and stack,
+the logs (bounded) and the metrics.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from attrs import evolve, field, frozen
 from esruntime.errors import ScriptValidationError
 from esruntime.protocols import EventStore
 from esruntime.schema.model import Schema
+from esruntime.scripts.capacity import CapacityBusy, RunCapacity, RunGate, default_share
 from esruntime.scripts.models import Execution, ExecutionFailure, Script, Trigger
 from esruntime.scripts.repository import ScriptRepository
 from esruntime.scripts.runner import RunLimits, RunResult, ScriptFailure, ScriptRunner
@@ -98,11 +100,21 @@ class ScriptExecutor:
         runner: ScriptRunner,
         services: SdkServices,
         limiter: SlidingWindowLimiter | None = None,
+        capacity: RunCapacity | None = None,
     ) -> None:
         self._repository = repository
         self._runner = runner
         self._services = services
         self._limiter = limiter or SlidingWindowLimiter()
+        capacity = capacity or RunCapacity()
+        slots = getattr(runner, "slots", None)
+        slots = slots if isinstance(slots, int) and not isinstance(slots, bool) else None
+        share = capacity.runs_per_tenant
+        self.gate = RunGate(
+            slots=slots,
+            per_tenant=default_share(slots) if share is None else share,
+            wait_s=capacity.wait_s,
+        )
 
     def run(
         self,
@@ -125,6 +137,29 @@ class ScriptExecutor:
             created_at=_now(),
         )
         self._repository.add_execution(execution)
+        try:
+            with self.gate.admit(script.tenant):
+                return self._start(script, execution, user_id, organization_id)
+        except CapacityBusy as busy:
+            return self._cancel(execution, "CapacityError", str(busy))
+
+    def _cancel(self, execution: Execution, name: str, message: str) -> Execution:
+        cancelled = evolve(
+            execution,
+            status="cancelled",
+            error=ExecutionFailure(name, message),
+            completed_at=_now(),
+        )
+        self._repository.save_execution(cancelled)
+        return cancelled
+
+    def _start(
+        self,
+        script: Script,
+        execution: Execution,
+        user_id: str | int | None,
+        organization_id: str | None,
+    ) -> Execution:
         started_at = _now()
         running = evolve(execution, status="running", started_at=started_at)
         limits = script.limits
@@ -132,18 +167,12 @@ class ScriptExecutor:
         if not self._repository.start_execution(
             running, max_running=limits.max_concurrent_runs, stale_before=stale_before - STALE_GRACE
         ):
-            cancelled = evolve(
+            return self._cancel(
                 execution,
-                status="cancelled",
-                error=ExecutionFailure(
-                    "ConcurrencyLimitError",
-                    f"Script {script.name!r} already has {limits.max_concurrent_runs} running "
-                    "execution(s) (max_concurrent_runs); this one was not run",
-                ),
-                completed_at=_now(),
+                "ConcurrencyLimitError",
+                f"Script {script.name!r} already has {limits.max_concurrent_runs} running "
+                "execution(s) (max_concurrent_runs); this one was not run",
             )
-            self._repository.save_execution(cancelled)
-            return cancelled
         log = ExecutionLog(
             tenant=script.tenant,
             script_id=script.id,
@@ -157,6 +186,7 @@ class ScriptExecutor:
             timeout_ms=limits.max_execution_time_ms,
             memory_bytes=limits.max_memory_bytes,
             output_bytes=limits.max_output_bytes,
+            log_lines=self._services.log_bounds.max_lines,
         )
         clock = time.perf_counter()
         try:

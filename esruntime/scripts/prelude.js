@@ -7,6 +7,10 @@
  *
  *   ctl("poll")          '{"calls":[[id,name,args],...],"done":null|{"ok":true}|{"ok":false,...}}'
  *                        takes the SDK calls queued since the last poll (the outbox)
+ *
+ * Log lines past maxLogLines are not queued but counted; the count is queued as one
+ * ["log.dropped", [n]] call where those lines stood. Logging never throws, and log lines never
+ * count against maxPending.
  *   ctl("settle", json)  settles calls: json is '[[id,true,value] | [id,false,message], ...]'
  *   ctl("output")        the JSON text of the script's result, once "done" says it completed
  *
@@ -20,7 +24,7 @@
     join = Array.prototype.join, then = Promise.prototype.then, P = Promise, E = Error,
     S = String, waiting = new Map(), get = Map.prototype.get, del = Map.prototype.delete,
     set = Map.prototype.set, p = parse(payloadJson), limit = p.outputLimit;
-  let outbox = [], next = 1, done = null;
+  let outbox = [], queued = 0, next = 1, done = null, logged = 0, dropped = 0;
   for (let i = 0; i < p.remove.length; i++) {
     try {
       delete G[p.remove[i]];
@@ -44,23 +48,47 @@
     const list = [];
     for (let i = 0; i < n; i++) list[i] = args[i];
     const json = stringify(list);
-    if (outbox.length >= p.maxPending) {
+    if (answer && queued >= p.maxPending) {
       throw new E("Too many SDK calls at once: " + p.maxPending + " are already queued");
     }
+    flushDropped();
     const id = next++;
     outbox[outbox.length] = "[" + id + ',"' + name + '",' + json + "]";
     if (!answer) return undefined;
+    queued++;
     const site = new E();
     return new P(function (resolve, reject) {
       apply(set, waiting, [id, [resolve, reject, site]]);
     });
   }
 
+  function flushDropped() {
+    if (dropped > 0) {
+      outbox[outbox.length] = "[" + next++ + ',"log.dropped",[' + dropped + "]]";
+      dropped = 0;
+    }
+  }
+
   function call(name, args) {
     return enqueue(name, args, true);
   }
   function log(name, args) {
-    return enqueue(name, args, false);
+    if (logged >= p.maxLogLines) {
+      dropped++;
+      return;
+    }
+    try {
+      enqueue(name, args, false);
+    } catch (notJson) {
+      /* a message JSON cannot write (10n, a cycle) is logged as its text */
+      try {
+        enqueue(name, [S(args[0])], false);
+      } catch (noText) {
+        dropped++;
+        return;
+      }
+    }
+    logged++;
   }
   /* Literal methods: creating them costs less than building them from a table. */
   const api = {
@@ -173,8 +201,10 @@
 
   return function ctl(op, data) {
     if (op === "poll") {
+      flushDropped();
       const calls = apply(join, outbox, [","]);
       outbox = [];
+      queued = 0;
       const state = done === null ? "null" : done.ok ? '{"ok":true}' : stringify(done);
       /* join makes a flat string: the Python binding cannot read quickjs-ng's rope strings */
       return apply(join, ['{"calls":[', calls, '],"done":', state, "}"], [""]);

@@ -14,6 +14,8 @@ arguments as JSON values, trailing ``undefined`` dropped. The names:
 ``db.begin`` / ``db.commit|rollback``       ``[]`` answers a handle string / ``[handle]``
 ``cache.get|set|delete|exists|increment``   the ``sdk.cache`` methods' arguments
 ``log.debug|info|warn|error``               ``[message, metadata?]``; performed in order
+``log.dropped``                             ``[count]``: lines the engine dropped unsent,
+                                            past ``RunLimits.log_lines``
 ``events.publish``                          ``[eventType, payload]``
 ==========================================  ===================================================
 
@@ -63,6 +65,7 @@ SDK_CALLS: Final = frozenset(
         "log.info",
         "log.warn",
         "log.error",
+        "log.dropped",
         "events.publish",
     }
 )
@@ -85,11 +88,14 @@ class SdkHost(Protocol):
 
 @frozen
 class RunLimits:
-    """What one execution may use: wall-clock time, engine memory, size of the JSON output."""
+    """What one execution may use: wall-clock time, engine memory, size of the JSON output, and
+    the ``sdk.log`` lines the engine passes to the host (later ones are counted and dropped in
+    the engine, then reported as one ``log.dropped`` call: logging never fails a script)."""
 
     timeout_ms: int = 30_000
     memory_bytes: int = 64 * 2**20
     output_bytes: int = 2**20
+    log_lines: int = 1000
 
 
 @frozen

@@ -33,6 +33,7 @@ from esruntime.errors import (
 )
 from esruntime.protocols import EventStore
 from esruntime.schema.model import Schema
+from esruntime.scripts.capacity import RunCapacity
 from esruntime.scripts.executor import ScriptExecutor, SdkServices, json_copy
 from esruntime.scripts.models import (
     SCRIPT_STATUSES,
@@ -74,7 +75,9 @@ class ScriptService:
     ``event_store`` and ``schema`` give a tenant's event store and current ESDL schema (for
     ``events.publish``); ``cache`` is the ``sdk.cache`` backend (in process memory by default);
     ``http`` performs ``sdk.http`` requests; ``database`` gives a tenant's ``sdk.db``. Without
-    one of them, the SDK calls that need it fail with a plain message.
+    one of them, the SDK calls that need it fail with a plain message. ``capacity`` shares the
+    runner between tenants (:class:`~esruntime.scripts.capacity.RunCapacity`: by default a
+    tenant may hold every slot of a process pool but one, and a run waits at most 10 s).
     """
 
     def __init__(
@@ -90,6 +93,7 @@ class ScriptService:
         default_tenant: str = "default",
         log_bounds: LogBounds | None = None,
         limiter: SlidingWindowLimiter | None = None,
+        capacity: RunCapacity | None = None,
     ) -> None:
         self.repository = repository
         self.default_tenant = check_tenant(default_tenant)
@@ -101,7 +105,7 @@ class ScriptService:
             database=database,
             log_bounds=log_bounds or LogBounds(),
         )
-        self._executor = ScriptExecutor(repository, runner, services, limiter)
+        self._executor = ScriptExecutor(repository, runner, services, limiter, capacity)
 
     def _tenant(self, tenant: str | None) -> str:
         return self.default_tenant if tenant is None else check_tenant(tenant)
@@ -296,8 +300,9 @@ class ScriptService:
         """Run a script now and return its recorded execution, whatever became of it.
 
         ``input`` is a JSON object (``context.input``). A run beyond the script's
-        ``max_concurrent_runs`` is recorded ``cancelled`` and not run. Disabled and archived
-        scripts are refused (ScriptStateError).
+        ``max_concurrent_runs``, or that found no share of the runner free within
+        ``RunCapacity.wait_s`` (a ``CapacityError``), is recorded ``cancelled`` and not run.
+        Disabled and archived scripts are refused (ScriptStateError).
         """
         return self._run(
             self.get(script_id, tenant=tenant), input, trigger, user_id, organization_id

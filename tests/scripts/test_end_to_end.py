@@ -322,6 +322,19 @@ def test_a_log_flood_without_awaits_is_truncated(js: ScriptService) -> None:
     assert execution.logs[-1].message.startswith("[log truncated: 9950 more line(s) dropped")
 
 
+def test_a_script_logging_200000_lines_completes_with_the_drop_recorded(js: ScriptService) -> None:
+    script = create(js, "for (let i = 0; i < 200000; i++) sdk.log.info('line ' + i);\nreturn 1;")
+    execution = js.execute(script.id)
+    assert execution.status == "completed", execution.error
+    assert execution.output == 1
+    assert len(execution.logs) == 51
+    assert execution.logs[49].message == "line 49"
+    assert execution.logs[-1].message == (
+        "[log truncated: 199950 more line(s) dropped; the limit is 50 lines or 262,144 bytes]"
+    )
+    assert execution.metrics.log_lines == 200_000
+
+
 @pytest.fixture
 def shop(tmp_path: Any) -> Iterator[Any]:
     """The host application's own database: a table of orders, one tenant_id per row."""

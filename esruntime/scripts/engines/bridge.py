@@ -11,6 +11,8 @@ deadline covers the whole run, and a call still running then is abandoned (its r
 dropped) and the run ends in ``timeout``. The quick calls (``cache.*``, ``events.publish``,
 ``log.*``) are performed in order on the running thread: a thread hop would cost more than
 most of them. A quick call that blocks delays the end of its run by as long as it blocks.
+Log lines past ``RunLimits.log_lines`` never leave the engine: the prelude counts them, and
+the count reaches the host as one ``log.dropped`` call where the lines stood.
 """
 
 from __future__ import annotations
@@ -85,6 +87,9 @@ def check_limits(limits: RunLimits) -> None:
         value = getattr(limits, name)
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ScriptRunnerError(f"RunLimits.{name} must be a positive integer, not {value!r}")
+    lines = limits.log_lines
+    if not isinstance(lines, int) or isinstance(lines, bool) or lines < 0:
+        raise ScriptRunnerError(f"RunLimits.log_lines must be an integer >= 0, not {lines!r}")
 
 
 def perform(host: SdkHost, name: str, args: list[Any]) -> tuple[bool, Any]:

@@ -38,7 +38,8 @@ CONTEXT_KEYS = (
 )
 TRIGGER_KEYS = ("type", "eventType", "eventPayload", "httpRequest", "cronExpression")
 MAX_PENDING_CALLS = 100_000
-"""SDK calls a script may queue without yielding (a log flood in a loop stops here)."""
+"""SDK calls a script may queue without yielding; log lines do not count (they are bounded by
+``RunLimits.log_lines``)."""
 
 
 @cache
@@ -86,7 +87,8 @@ def encode_payload(
         raise ScriptRunnerError(f"the script context is not JSON: {exc}") from None
     return (
         f'{{"source":{json.dumps(source)},"context":{shaped},"outputLimit":{limits.output_bytes},'
-        f'"maxPending":{MAX_PENDING_CALLS},"padding":{lines},"remove":{removed}}}'
+        f'"maxPending":{MAX_PENDING_CALLS},"maxLogLines":{limits.log_lines},"padding":{lines},'
+        f'"remove":{removed}}}'
     )
 
 

@@ -64,6 +64,8 @@ class ProcessPoolRunner:
         if count < 1:
             raise ConfigurationError("a script worker pool needs at least one worker")
         self.engine = engine
+        self.slots = count
+        """Runs at once: one per worker (the script service shares them between tenants)."""
         self._grace = (
             (250 if engine in _SELF_STOPPING else 0) if kill_grace_ms is None else kill_grace_ms
         )
@@ -149,7 +151,12 @@ class ProcessPoolRunner:
             "op": "run",
             "source": source,
             "context": script_context(context),
-            "limits": [limits.timeout_ms, limits.memory_bytes, limits.output_bytes],
+            "limits": [
+                limits.timeout_ms,
+                limits.memory_bytes,
+                limits.output_bytes,
+                limits.log_lines,
+            ],
         }
         try:
             frame = Channel.encode(request)

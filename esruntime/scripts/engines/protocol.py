@@ -3,7 +3,8 @@
 A worker runs untrusted code, so the parent reads nothing from it but bounded JSON it then
 checks field by field (:func:`read_result`). Frames:
 
-parent → worker  ``{"op": "run", "source", "context", "limits": [timeout_ms, memory, output]}``,
+parent → worker  ``{"op": "run", "source", "context", "limits": [timeout_ms, memory, output,
+                 log_lines]}``,
                  ``{"op": "reply", "id", "ok", "value"}``, ``{"op": "exit"}``
 worker → parent  ``{"op": "ready"}``, ``{"op": "call", "id", "name", "args"}``,
                  ``{"op": "log", "name", "args"}`` (no reply), ``{"op": "done", "result"}``

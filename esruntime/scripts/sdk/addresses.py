@@ -1,20 +1,28 @@
 """Which IP addresses a script may reach: public unicast only, judged after resolution.
 
-Text forms of hosts are not trusted (``2130706433``, ``0x7f000001``, ``0177.0.0.1`` and ``127.1``
-all resolve to 127.0.0.1), so the HTTP client resolves a host once and judges every address it
-gets. IPv6 addresses that embed an IPv4 address (IPv4-mapped, NAT64, 6to4, Teredo) are judged by
-the address they embed.
+Text forms of hosts are not trusted: the HTTP client resolves a host once and judges every
+address it gets. A host that is a number in any IPv4 spelling browsers accept (``2130706433``,
+``0x7f000001``, ``0177.0.0.1``, ``127.1``) is read as the address it spells first
+(:func:`ipv4_host`). IPv6 addresses that embed an IPv4 address (IPv4-mapped, NAT64, 6to4, Teredo)
+are judged by the address they embed.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Iterable, Sequence
 
 from esruntime.errors import SdkError
 
-__all__ = ["check_host_name", "check_resolved", "non_public_reason", "system_resolver"]
+__all__ = [
+    "check_host_name",
+    "check_resolved",
+    "ipv4_host",
+    "non_public_reason",
+    "system_resolver",
+]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -91,6 +99,45 @@ def _embedded_v4(ip: ipaddress.IPv6Address) -> list[tuple[str, ipaddress.IPv4Add
         server, client = ip.teredo
         return [("Teredo", server), ("Teredo", client)]
     return []
+
+
+_IPV4_DIGITS = {10: re.compile(r"[0-9]{1,40}"), 8: re.compile(r"[0-7]{1,40}")}
+_IPV4_DIGITS[16] = re.compile(r"[0-9a-fA-F]{1,40}")
+
+
+def _ipv4_number(part: str) -> int | None:
+    radix = 10
+    if part[:2] in ("0x", "0X"):
+        part, radix = part[2:], 16
+    elif len(part) > 1 and part[0] == "0":
+        part, radix = part[1:], 8
+    if not part:
+        return 0
+    return int(part, radix) if _IPV4_DIGITS[radix].fullmatch(part) else None
+
+
+def ipv4_host(host: str) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a URL host spells as browsers read it, or None for a name.
+
+    This is the WHATWG URL Standard's IPv4 parser (decimal, octal ``0177`` and hex ``0x7f`` parts,
+    one to four of them, the last filling the remaining bytes); Python has no implementation of it
+    (``ipaddress`` takes the dotted-quad form only, ``inet_aton`` accepts trailing text). A host
+    that ends in a number but is no valid address (``256.0.0.1``, ``08.0.0.1``) raises SdkError.
+    """
+    parts = host.split(".")
+    if parts[-1] == "" and len(parts) > 1:
+        parts.pop()
+    last = parts[-1]
+    if not (last.isascii() and last.isdigit()) and (not last or _ipv4_number(last) is None):
+        return None
+    numbers = [_ipv4_number(part) if part else None for part in parts]
+    valid = [n for n in numbers if n is not None]
+    if len(parts) > 4 or len(valid) != len(parts) or any(n > 255 for n in valid[:-1]):
+        raise SdkError(f"Invalid URL: host {host!r} is not a valid IPv4 address")
+    if valid[-1] >= 256 ** (5 - len(valid)):
+        raise SdkError(f"Invalid URL: host {host!r} is not a valid IPv4 address")
+    value = valid[-1] + sum(n << 8 * (3 - i) for i, n in enumerate(valid[:-1]))
+    return ipaddress.IPv4Address(value)
 
 
 def check_host_name(host: str) -> None:

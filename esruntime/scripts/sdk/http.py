@@ -9,12 +9,14 @@ API, or the project's own tests with a loopback server). Rate limiting is the sc
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import ssl
 import time
 from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import certifi
 import httpcore
@@ -22,7 +24,7 @@ import httpx
 from attrs import field, frozen
 
 from esruntime.errors import ConfigurationError, SdkError
-from esruntime.scripts.sdk.addresses import system_resolver
+from esruntime.scripts.sdk.addresses import ipv4_host, non_public_reason, system_resolver
 from esruntime.scripts.sdk.http_bodies import decode_body, encode_body, read_bounded
 from esruntime.scripts.sdk.http_options import parse_options
 from esruntime.scripts.sdk.pinned_transport import DEADLINE, PinnedTransport, Resolver
@@ -98,6 +100,58 @@ class HttpPolicy:
         return name in self.allowlist or f"{name}:{port}" in self.allowlist
 
 
+def _parse_url(text: str, what: str = "", error: Exception | None = None) -> httpx.URL:
+    """httpx's URL, after writing a host in an IPv4 spelling httpx refuses as browsers read it.
+
+    httpx refuses four-part hosts with leading zeros (``0177.0.0.1``) that browsers read as an
+    address; rewritten to the address, they meet the same judgement as every other spelling.
+    """
+    try:
+        if error is not None:
+            raise error
+        return httpx.URL(text)
+    except httpx.InvalidURL as exc:
+        detail = f"{what} ({exc})" if what else str(exc)
+        try:
+            split = urlsplit(text)
+            host, port = split.hostname or "", split.port
+        except ValueError:
+            raise SdkError(f"Invalid URL: {detail}") from None
+        address = ipv4_host(host) if host and ":" not in host else None
+        if address is None:
+            raise SdkError(f"Invalid URL: {detail}") from None
+        if split.username is not None or split.password is not None:
+            raise SdkError("SSRF protection: URLs with user information are not allowed") from None
+        _refuse_if_non_public(host, address)
+        netloc = str(address) if port is None else f"{address}:{port}"
+        try:
+            return httpx.URL(split._replace(netloc=netloc).geturl())
+        except httpx.InvalidURL as again:
+            raise SdkError(f"Invalid URL: {again}") from None
+
+
+def _numeric_host_judged(url: httpx.URL) -> httpx.URL:
+    """The URL with a numeric host in its canonical form, refused now if it is not public.
+
+    Spelling an address otherwise (``127.1``, ``2130706433``) never matches the allowlist, which
+    names hosts as written: only the canonical spelling of an allowlisted address may be private.
+    """
+    if ":" in url.host:
+        return url
+    address = ipv4_host(url.host)
+    if address is None or str(address) == url.host:
+        return url
+    if str(address) != url.host.rstrip("."):
+        _refuse_if_non_public(url.host, address)
+    return url.copy_with(host=str(address))
+
+
+def _refuse_if_non_public(host: str, address: ipaddress.IPv4Address) -> None:
+    why = non_public_reason(address)
+    if why is not None:
+        raise SdkError(f"SSRF protection: host {host!r} resolves to a non-public address ({why})")
+
+
 class ScriptHttpClient:
     """Performs the ``sdk.http`` calls of scripts under one :class:`HttpPolicy`; thread-safe.
 
@@ -107,13 +161,13 @@ class ScriptHttpClient:
     def __init__(self, policy: HttpPolicy | None = None, *, resolver: Resolver | None = None):
         self.policy = policy or HttpPolicy()
         context = ssl.create_default_context(cafile=self.policy.ca_bundle or certifi.where())
-        transport = PinnedTransport(
+        self._transport = PinnedTransport(
             ssl_context=context,
             resolver=resolver or system_resolver,
             allowed=self.policy.allows_private,
         )
         self._client = httpx.Client(
-            transport=transport,
+            transport=self._transport,
             trust_env=False,
             follow_redirects=False,
             headers={"User-Agent": self.policy.user_agent, "Accept-Encoding": "gzip, deflate"},
@@ -157,7 +211,10 @@ class ScriptHttpClient:
             request = self._client.build_request(
                 method, url, headers=headers, content=content, timeout=timeout
             )
-            response = self._client.send(request, stream=True)
+            # Straight to the transport: the client would keep cookies across every script of
+            # every tenant, and would parse the Location header itself (failing on spellings this
+            # client reads as addresses).
+            response = self._transport.handle_request(request)
             try:
                 location = response.headers.get("location")
                 if response.status_code not in _REDIRECTS or location is None:
@@ -169,7 +226,7 @@ class ScriptHttpClient:
             try:
                 next_url = url.join(location)
             except httpx.InvalidURL as exc:
-                raise SdkError(f"Invalid URL: redirect to {location!r} ({exc})") from None
+                next_url = _parse_url(urljoin(str(url), location), f"redirect to {location!r}", exc)
             next_url = self._check_url(next_url, redirect=True)
             if response.status_code == 303 or (
                 response.status_code in (301, 302) and method == "POST"
@@ -202,10 +259,7 @@ class ScriptHttpClient:
         if isinstance(url, str):
             if len(url) > _MAX_URL:
                 raise SdkError(f"Invalid URL: longer than {_MAX_URL} characters")
-            try:
-                url = httpx.URL(url)
-            except httpx.InvalidURL as exc:
-                raise SdkError(f"Invalid URL: {exc}") from None
+            url = _parse_url(url)
         elif not isinstance(url, httpx.URL):
             raise SdkError("Invalid URL: a URL must be a string")
         if url.scheme not in self.policy.schemes:
@@ -215,11 +269,12 @@ class ScriptHttpClient:
             raise SdkError("SSRF protection: URLs with user information are not allowed")
         if not url.host:
             raise SdkError("Invalid URL: no host")
-        return url
+        return _numeric_host_judged(url)
 
     def close(self) -> None:
         """Close pooled connections; the client cannot be used afterwards."""
         self._client.close()
+        self._transport.close()
 
     def __enter__(self) -> ScriptHttpClient:
         return self

@@ -68,7 +68,14 @@ class ExecutionLog:
         self._lock = threading.Lock()
 
     def call(self, level: str, args: list[Any]) -> None:
-        """``log.{level}(message, metadata?)`` from a script."""
+        """``log.{level}(message, metadata?)`` from a script, or ``log.dropped([count])``: lines
+        the engine dropped without sending them (past ``RunLimits.log_lines``)."""
+        if level == "dropped":
+            count = args[0] if len(args) == 1 else None
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise SdkError("log.dropped takes (count)")
+            self.drop(count)
+            return
         if level not in _LEVELS:
             raise SdkError(f"Unknown SDK call 'log.{level}'")
         if not 1 <= len(args) <= 2:
@@ -114,12 +121,25 @@ class ExecutionLog:
                 extra={**self._ids, "script_metadata": metadata},
             )
         elif first_drop:
-            logger.warning(
-                "script %s: log limit reached; further lines of execution %s are dropped",
-                self._ids["script_id"],
-                self._ids["execution_id"],
-                extra=self._ids,
-            )
+            self._warn_dropped()
+
+    def drop(self, count: int) -> None:
+        """Count lines that were never kept; every line after them is dropped too."""
+        if count <= 0:
+            return
+        with self._lock:
+            first_drop = not self.dropped
+            self.dropped += count
+        if first_drop:
+            self._warn_dropped()
+
+    def _warn_dropped(self) -> None:
+        logger.warning(
+            "script %s: log limit reached; further lines of execution %s are dropped",
+            self._ids["script_id"],
+            self._ids["execution_id"],
+            extra=self._ids,
+        )
 
     @property
     def entries(self) -> tuple[LogEntry, ...]:

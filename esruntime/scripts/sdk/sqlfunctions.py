@@ -8,13 +8,18 @@ PostgreSQL alone has hundreds of functions that reach outside a tenant's rows: r
 and none that can build huge values from small inputs (``repeat``, ``lpad``, ``zeroblob``,
 ``printf``). A function sqlglot knows is listed by its expression class; one it does not know
 (parsed as ``Anonymous``) by its lower-case name, per dialect.
+
+PostgreSQL also has functions written without parentheses, as keywords: ``user``,
+``current_role``, ``session_user``... sqlglot reads some of them as functions and others as a
+column of that name; :func:`keyword_function` finds the latter, so that every one of them meets
+the same allowlist (only the date and time ones are on it).
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
-__all__ = ["function_name", "is_allowed_function"]
+__all__ = ["function_name", "is_allowed_function", "keyword_function"]
 
 _CLASSES = frozenset(
     {
@@ -37,9 +42,9 @@ _CLASSES = frozenset(
         "Left", "Right", "Initcap", "Reverse", "SplitPart", "MD5", "StartsWith", "Replace",
         "Hex", "Unicode", "Chr", "Typeof", "RegexpLike", "RegexpReplace", "RegexpExtract",
         # dates and times
-        "CurrentTimestamp", "CurrentDate", "CurrentTime", "Localtimestamp", "TimestampTrunc",
-        "DateTrunc", "Extract", "Date", "TimeToStr", "StrToDate", "StrToTime", "UnixToTime",
-        "TsOrDsToTimestamp", "ToNumber",
+        "CurrentTimestamp", "CurrentDate", "CurrentTime", "Localtime", "Localtimestamp",
+        "TimestampTrunc", "DateTrunc", "Extract", "Date", "TimeToStr", "StrToDate", "StrToTime",
+        "UnixToTime", "TsOrDsToTimestamp", "ToNumber",
         # json and ids
         "JSONExtract", "JSONExtractScalar", "JSONBExtract", "JSONBExtractScalar", "ParseJSON",
         "JSONArray", "JSONObject", "Uuid",
@@ -77,12 +82,37 @@ _SQLITE = frozenset(
 
 _ANONYMOUS = {"postgres": _POSTGRES, "sqlite": _SQLITE}
 
+# PostgreSQL's grammar (func_expr_common_subexpr): these words, unquoted and unqualified, call a
+# function whatever the tables hold; the date and time ones of that list parse as functions.
+_POSTGRES_KEYWORD_FUNCTIONS = frozenset(
+    {
+        "current_catalog", "current_role", "current_schema", "current_user", "session_user",
+        "system_user", "user", "current_date", "current_time", "current_timestamp", "localtime",
+        "localtimestamp",
+    }
+)  # fmt: skip
+_KEYWORD_FUNCTIONS = {"postgres": _POSTGRES_KEYWORD_FUNCTIONS, "sqlite": frozenset[str]()}
+_ALLOWED_KEYWORDS = frozenset(
+    {"current_date", "current_time", "current_timestamp", "localtime", "localtimestamp"}
+)
+
 
 def function_name(node: exp.Func) -> str:
     """The name a refusal reports: as written for unknown functions, else sqlglot's."""
     if isinstance(node, exp.Anonymous):
         return str(node.name).lower()
     return str(node.sql_name()).lower()
+
+
+def keyword_function(node: exp.Column, dialect: str) -> str | None:
+    """The function a column reference calls in this dialect (``user``), if a refused one."""
+    identifier = node.this
+    if node.table or not isinstance(identifier, exp.Identifier) or identifier.quoted:
+        return None
+    name = str(identifier.name).lower()
+    if name in _KEYWORD_FUNCTIONS[dialect] and name not in _ALLOWED_KEYWORDS:
+        return name
+    return None
 
 
 def is_allowed_function(node: exp.Func, dialect: str) -> bool:

@@ -12,7 +12,8 @@ the checked tree* is ever run, never the script's text. The checks, in order:
    EXCEPT and read-only CTEs), ``execute`` runs INSERT/UPDATE/DELETE; DDL, DCL, SELECT INTO,
    locking clauses, writable CTEs, PRAGMA/ATTACH/COPY/SET/CALL/EXECUTE, transaction control and
    upserts that update are refused, as is any clause this module does not know;
-5. functions: an allowlist (:mod:`.sqlfunctions`);
+5. functions: an allowlist (:mod:`.sqlfunctions`), also for PostgreSQL's functions written as
+   keywords (``user``, ``current_role``), which sqlglot reads as columns;
 6. tenant confinement (:mod:`.sqltenant`), and for queries a row bound: ``LIMIT :esr_limit``,
    or ``LIMIT LEAST(<the script's limit>, :esr_limit)``.
 
@@ -34,7 +35,11 @@ from sqlglot.dialects.sqlite import SQLite
 from sqlglot.errors import SqlglotError
 
 from esruntime.errors import SdkError
-from esruntime.scripts.sdk.sqlfunctions import function_name, is_allowed_function
+from esruntime.scripts.sdk.sqlfunctions import (
+    function_name,
+    is_allowed_function,
+    keyword_function,
+)
 from esruntime.scripts.sdk.sqltenant import confine_to_tenant
 
 __all__ = [
@@ -66,6 +71,11 @@ class _BindPostgres(Postgres):
     class Generator(Postgres.Generator):  # type: ignore[misc,valid-type]
         def placeholder_sql(self, expression: exp.Placeholder) -> str:
             return f":{expression.name}"
+
+        def currenttime_sql(self, expression: exp.CurrentTime) -> str:
+            # sqlglot writes CURRENT_TIME(), which PostgreSQL does not parse.
+            precision = expression.this
+            return f"CURRENT_TIME({self.sql(precision)})" if precision else "CURRENT_TIME"
 
 
 class _BindSQLite(SQLite):
@@ -300,6 +310,8 @@ def _check_clauses(node: exp.Expr) -> None:
 
 def _check_functions(tree: exp.Expr, dialect: str) -> None:
     for node in tree.walk():
+        if isinstance(node, exp.Column) and (name := keyword_function(node, dialect)):
+            raise SdkError(f"Unauthorized operation: function {name}")
         operator = isinstance(node, exp.Binary | exp.Connector)
         if isinstance(node, exp.Func) and not operator and not is_allowed_function(node, dialect):
             raise SdkError(f"Unauthorized operation: function {function_name(node)}")

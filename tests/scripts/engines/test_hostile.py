@@ -98,20 +98,19 @@ def test_deep_recursion_through_getters(hostile: Js) -> None:
     assert failed(hostile, source) == "failed"
 
 
-def test_a_flood_of_log_calls_reaches_the_host_and_the_run_ends(hostile: Js) -> None:
+def test_a_flood_of_log_calls_reaches_the_host_up_to_the_log_limit(hostile: Js) -> None:
     source = "for (let i = 0; i < 20000; i++) sdk.log.info('line ' + i);\nreturn 'done'"
     assert hostile.output(source) == "done"
-    assert len(hostile.host.calls) == 20000
-    assert hostile.host.calls[-1] == ("log.info", ["line 19999"])
+    assert len(hostile.host.calls) == 1001
+    assert hostile.host.calls[999] == ("log.info", ["line 999"])
+    assert hostile.host.calls[-1] == ("log.dropped", [19000])
 
 
-def test_an_endless_flood_of_log_calls_stops_at_the_queue_bound(hostile: Js) -> None:
+def test_an_endless_flood_of_log_calls_is_an_endless_loop(hostile: Js) -> None:
+    """Logging never fails a script: a loop that only logs runs until its deadline."""
     source = "for (;;) sdk.log.info('again and again')"
-    result = hostile.run(source, limits=RunLimits(timeout_ms=20_000))
-    assert result.status == "failed"
-    assert result.error is not None
-    assert result.error.message == "Too many SDK calls at once: 100000 are already queued"
-    assert len(hostile.host.calls) == 100_000
+    result = hostile.run(source, limits=RunLimits(timeout_ms=2_000))
+    assert result.status == "timeout"
 
 
 def test_the_function_constructor_reaches_only_the_same_global(hostile: Js) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from esruntime.scripts.runner import RunLimits
 from tests.scripts.engines.conftest import Js, RecordingHost
 
@@ -170,3 +172,52 @@ def test_concurrent_limits_each_end_their_own_run(sandboxed: Js) -> None:
     with ThreadPoolExecutor(len(sources)) as pool:
         statuses = dict(zip(sources, pool.map(run, [s for s, _ in sources.values()]), strict=True))
     assert statuses == {name: status for name, (_, status) in sources.items()}
+
+
+def test_logging_200000_lines_completes_and_reports_the_dropped_lines(js: Js) -> None:
+    """Lines past the log limit stay in the engine, counted: logging never fails a script."""
+    source = "for (let i = 0; i < 200000; i++) sdk.log.info('line ' + i);\nreturn 'done'"
+    result = js.run(source, limits=RunLimits(timeout_ms=120_000, log_lines=1000))
+
+    assert result.status == "completed", result.error
+    assert result.output == "done"
+    assert js.host.calls[:2] == [("log.info", ["line 0"]), ("log.info", ["line 1"])]
+    assert js.host.calls[999] == ("log.info", ["line 999"])
+    assert js.host.calls[1000:] == [("log.dropped", [199_000])]
+
+
+@pytest.mark.parametrize("engine", ["quickjs", "pool-quickjs"])
+def test_log_lines_never_count_against_the_queued_calls_bound(engine: str) -> None:
+    """More lines than SDK calls may be queued, then a call: the call still runs. (The prelude
+    is the same on every engine; two suffice for a flood this size.)"""
+    js = Js(engine)
+    source = """
+    for (let i = 0; i < 100005; i++) sdk.log.debug('line ' + i);
+    const late = await sdk.cache.get('after the flood');
+    sdk.log.info('after');
+    return late.name"""
+    try:
+        result = js.run(source, limits=RunLimits(timeout_ms=120_000, log_lines=100_003))
+    finally:
+        js.close()
+
+    assert result.status == "completed", result.error
+    assert result.output == "cache.get"
+    assert js.host.names().count("log.debug") == 100_003
+    assert js.host.calls[100_003:] == [
+        ("log.dropped", [2]),
+        ("cache.get", ["after the flood"]),
+        ("log.dropped", [1]),
+    ]
+
+
+def test_a_log_limit_of_zero_sends_no_line(js: Js) -> None:
+    source = "sdk.log.info('one'); await sdk.cache.get('k'); sdk.log.warn('two'); return 1"
+    result = js.run(source, limits=RunLimits(timeout_ms=60_000, log_lines=0))
+
+    assert result.status == "completed", result.error
+    assert js.host.calls == [
+        ("log.dropped", [1]),
+        ("cache.get", ["k"]),
+        ("log.dropped", [1]),
+    ]

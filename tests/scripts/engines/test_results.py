@@ -178,8 +178,16 @@ def test_arguments_that_are_not_json_reject_the_call(js: Js) -> None:
         "const a = {}; a.self = a;\ntry { await sdk.http.post('u', a) } catch (e) { return e.name }"
     )
     assert js.output(source) == "TypeError"
-    assert js.output("try { sdk.log.info(10n) } catch (e) { return e.name }") == "TypeError"
     assert js.host.calls == []
+
+
+def test_a_log_message_that_is_not_json_is_logged_as_its_text(js: Js) -> None:
+    source = (
+        "const a = {toString() { return 'a cycle' }}; a.self = a;\n"
+        "sdk.log.info(10n); sdk.log.warn(a, {n: 1}); return 'logged'"
+    )
+    assert js.output(source) == "logged"
+    assert js.host.calls == [("log.info", ["10"]), ("log.warn", ["a cycle"])]
 
 
 def test_thrown_errors_report_name_message_line_and_column(js: Js) -> None:

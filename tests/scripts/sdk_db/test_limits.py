@@ -35,7 +35,7 @@ def test_the_default_limit_is_1000_rows(db_a: ScriptDatabase) -> None:
         (COUNT_TO + "SELECT x FROM c LIMIT 3", [10**9], 3),
         (COUNT_TO + "SELECT x FROM c LIMIT $2", [10**9, 4], 4),
         (COUNT_TO + "SELECT x FROM c ORDER BY x DESC LIMIT 5 OFFSET 2", [20], 5),
-        (COUNT_TO + "SELECT x FROM c UNION SELECT x + 100 FROM c LIMIT 6", [10**6], 6),
+        (COUNT_TO + "SELECT x FROM c UNION SELECT x + 100 FROM c LIMIT 6", [10**4], 6),
     ],
 )
 def test_a_scripts_own_limit_is_kept_under_the_row_limit(

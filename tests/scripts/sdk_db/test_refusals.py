@@ -60,6 +60,29 @@ REFUSED = [
     ("query", "SELECT query_to_xml($1, true, true, $2)", UNAUTHORIZED + "function query_to_xml", "postgres"),
     ("query", "SELECT table_to_xml($1, true, true, $2)", UNAUTHORIZED + "function table_to_xml", "postgres"),
     ("query", "SELECT current_user", UNAUTHORIZED + "function current_user", "postgres"),
+    ("query", "SELECT user", UNAUTHORIZED + "function user", "postgres"),
+    ("query", "SELECT USER AS who", UNAUTHORIZED + "function user", "postgres"),
+    ("query", "SELECT current_role", UNAUTHORIZED + "function current_role", "postgres"),
+    ("query", "SELECT session_user", UNAUTHORIZED + "function session_user", "postgres"),
+    ("query", "SELECT system_user", UNAUTHORIZED + "function system_user", "postgres"),
+    ("query", "SELECT current_catalog", UNAUTHORIZED + "function current_catalog", "postgres"),
+    ("query", "SELECT current_schema", UNAUTHORIZED + "function current_schema", "postgres"),
+    ("query", "SELECT current_schema()", UNAUTHORIZED + "function current_schema", "postgres"),
+    ("query", "SELECT current_schemas(true)", UNAUTHORIZED + "function current_schemas", "postgres"),
+    ("query", "SELECT current_database()", UNAUTHORIZED + "function current_database", "postgres"),
+    ("query", "SELECT inet_server_addr()", UNAUTHORIZED + "function inet_server_addr", "postgres"),
+    ("query", "SELECT inet_client_port()", UNAUTHORIZED + "function inet_client_port", "postgres"),
+    ("query", "SELECT version()", UNAUTHORIZED + "function ", "postgres"),
+    ("query", "SELECT pg_backend_pid()", UNAUTHORIZED + "function pg_backend_pid", "postgres"),
+    ("query", "SELECT pg_postmaster_start_time()", UNAUTHORIZED + "function pg_postmaster_start_time", "postgres"),
+    ("query", "SELECT txid_current()", UNAUTHORIZED + "function txid_current", "postgres"),
+    ("query", "SELECT * FROM accounts WHERE owner = user", UNAUTHORIZED + "function user", "postgres"),
+    ("query", "SELECT upper(current_role) AS r FROM accounts", UNAUTHORIZED + "function current_role", "postgres"),
+    ("query", "SELECT (SELECT session_user) AS s", UNAUTHORIZED + "function session_user", "postgres"),
+    ("query", "SELECT user::text AS u", UNAUTHORIZED + "function user", "postgres"),
+    ("query", "SELECT id FROM accounts UNION SELECT length(user) FROM accounts", UNAUTHORIZED + "function user", "postgres"),
+    ("execute", "INSERT INTO notes (id, body) VALUES ($1, current_role)", UNAUTHORIZED + "function current_role", "postgres"),
+    ("execute", "UPDATE notes SET body = user WHERE id = $1", UNAUTHORIZED + "function user", "postgres"),
     ("query", "SELECT $1::regclass", UNAUTHORIZED + "cast to regclass", "postgres"),
     ("query", "SELECT load_extension($1)", UNAUTHORIZED + "function load_extension", "sqlite"),
     ("query", "SELECT * FROM pragma_table_info($1)", UNAUTHORIZED + "function pragma_table_info", "sqlite"),
@@ -105,6 +128,30 @@ def test_refused_statements_change_nothing(
     assert str(refused.value).startswith(message)
     for table, rows in ROWS.items():
         assert all_rows(engine, table) == sorted(rows)
+
+
+@pytest.mark.parametrize(
+    "value", ["current_date", "current_time", "current_timestamp", "localtime", "localtimestamp"]
+)
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_date_and_time_keyword_functions_run_on_postgresql(
+    db_a: ScriptDatabase, value: str
+) -> None:
+    """The only functions PostgreSQL writes as keywords that scripts may call."""
+    (row,) = db_a.query(f"SELECT {value} AS v")
+
+    assert row["v"]
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_a_column_named_like_a_keyword_function_is_read_when_qualified_or_quoted(
+    db_a: ScriptDatabase,
+) -> None:
+    rows = db_a.query('SELECT a.owner AS "user" FROM accounts AS a ORDER BY a.id')
+    quoted = db_a.query('SELECT x."user" FROM (SELECT owner AS "user" FROM accounts) AS x')
+
+    assert rows == [{"user": "alice"}, {"user": "arthur"}]
+    assert sorted(row["user"] for row in quoted) == ["alice", "arthur"]
 
 
 def test_a_non_string_statement_is_refused(db_a: ScriptDatabase) -> None:

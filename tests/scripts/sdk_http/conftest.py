@@ -1,8 +1,9 @@
 """A real HTTP server on loopback for the sdk.http tests, and clients allowed to reach it.
 
 Routes: ``/echo`` (the request as JSON), ``/text``, ``/status/<n>``, ``/redirect?to=&status=``,
-``/chain/<n>`` (n redirects then the echo), ``/slow?ms=``, ``/drip?ms=`` (a byte every 50 ms),
-``/big?bytes=&chunked=``, ``/gzip?bytes=`` (a compressed body of that decompressed size).
+``/chain/<n>`` (n redirects then the echo), ``/cookie`` (sets one), ``/slow?ms=``,
+``/drip?ms=`` (a byte every 50 ms), ``/big?bytes=&chunked=``, ``/gzip?bytes=`` (a compressed
+body of that decompressed size).
 Every request is recorded in ``seen``, so tests can show that a refused call reached nothing.
 """
 
@@ -104,6 +105,9 @@ class _Handler(BaseHTTPRequestHandler):
         self, record: dict[str, Any], query: dict[str, str], rest: list[str]
     ) -> None:
         self.send(int(query.get("status", "302")), b"", "text/plain", Location=query["to"])
+
+    def route_cookie(self, record: dict[str, Any], query: dict[str, str], rest: list[str]) -> None:
+        self.send(200, b"", "text/plain", Set_Cookie="session=secret; Path=/")
 
     def route_chain(self, record: dict[str, Any], query: dict[str, str], rest: list[str]) -> None:
         left = int(rest[0])

@@ -9,7 +9,12 @@ from __future__ import annotations
 import pytest
 
 from esruntime.errors import SdkError
-from esruntime.scripts.sdk.addresses import check_resolved, non_public_reason, system_resolver
+from esruntime.scripts.sdk.addresses import (
+    check_resolved,
+    ipv4_host,
+    non_public_reason,
+    system_resolver,
+)
 from esruntime.scripts.sdk.http import HttpPolicy, ScriptHttpClient
 
 from .conftest import LoopbackServer
@@ -65,15 +70,139 @@ def test_probe_is_refused_and_sends_nothing(
     assert server.seen == []
 
 
-def test_octal_ipv4_is_refused_by_the_url_parser_and_by_resolution(
+# Every spelling of an IPv4 address that browsers read (the WHATWG URL Standard's IPv4 parser):
+# judged as the address it spells, refused as SSRF whatever the allowlist says of 127.0.0.1.
+NUMERIC_FORMS = [
+    ("0177.0.0.1", "loopback"),
+    ("0177.0000.0000.0001", "loopback"),
+    ("127.000.000.001", "loopback"),
+    ("0x7f.0.0.1", "loopback"),
+    ("0X7F.0x0.0x0.0x1", "loopback"),
+    ("0x7f000001", "loopback"),
+    ("017700000001", "loopback"),
+    ("2130706433", "loopback"),
+    ("127.1", "loopback"),
+    ("127.0.1", "loopback"),
+    ("0177.1", "loopback"),
+    ("0x7f.1", "loopback"),
+    ("0x7f.0.1", "loopback"),
+    ("0", "unspecified"),
+    ("0x", "unspecified"),
+    ("0.0", "unspecified"),
+    ("012.0.0.1", "private"),
+    ("10.1", "private"),
+    ("167772161", "private"),
+    ("0xc0.0xa8.1.1", "private"),
+    ("0300.0250.1.1", "private"),
+    ("0251.0376.0251.0376", "link-local, cloud metadata"),
+    ("0xa9fea9fe", "link-local, cloud metadata"),
+    ("2852039166", "link-local, cloud metadata"),
+    ("169.254.43518", "link-local, cloud metadata"),
+    ("4294967295", "broadcast"),
+]
+
+
+@pytest.mark.parametrize(("host", "reason"), NUMERIC_FORMS, ids=[h for h, _ in NUMERIC_FORMS])
+def test_every_spelling_of_a_non_public_ipv4_address_is_refused_as_ssrf(
+    client: ScriptHttpClient, server: LoopbackServer, host: str, reason: str
+) -> None:
+    with pytest.raises(SdkError) as refused:
+        client.request("GET", f"http://{host}:{server.port}/echo")
+
+    assert str(refused.value) == (
+        f"SSRF protection: host {host.lower()!r} resolves to a non-public address ({reason})"
+    )
+    assert server.seen == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::ffff:127.0.0.1]:{port}/",
+        "http://[::ffff:7f00:1]:{port}/",
+        "http://[0:0:0:0:0:ffff:127.0.0.1]:{port}/",
+        "http://[::ffff:a9fe:a9fe]/",
+    ],
+)
+def test_ipv4_mapped_ipv6_spellings_are_refused_as_ssrf(
+    client: ScriptHttpClient, server: LoopbackServer, url: str
+) -> None:
+    with pytest.raises(SdkError) as refused:
+        client.request("GET", url.format(port=server.port))
+
+    assert str(refused.value).startswith("SSRF protection: host ")
+    assert "(IPv4-mapped form of a " in str(refused.value)
+    assert server.seen == []
+
+
+def test_user_information_before_a_numeric_host_is_refused_as_ssrf(
     client: ScriptHttpClient, server: LoopbackServer
 ) -> None:
-    """httpx rejects ``0177.0.0.1``; getaddrinfo reads it as 127.0.0.1, which is refused too."""
-    with pytest.raises(SdkError, match=r"^Invalid URL: Invalid IPv4 address"):
-        client.request("GET", f"http://0177.0.0.1:{server.port}/")
-    with pytest.raises(SdkError, match=r"non-public address \(loopback\)"):
-        check_resolved("0177.0.0.1", system_resolver("0177.0.0.1", 80))
+    with pytest.raises(SdkError) as refused:
+        client.request("GET", f"http://user@0177.0.0.1:{server.port}/")
+
+    assert str(refused.value) == "SSRF protection: URLs with user information are not allowed"
     assert server.seen == []
+
+
+@pytest.mark.parametrize(
+    "target", ["http://0177.0.0.1:{port}/echo", "http://2130706433:{port}/echo", "//0x7f.1/"]
+)
+def test_a_redirect_to_a_numeric_spelling_of_loopback_is_refused_as_ssrf(
+    client: ScriptHttpClient, server: LoopbackServer, target: str
+) -> None:
+    location = target.format(port=server.port)
+    with pytest.raises(SdkError) as refused:
+        client.request("GET", f"{server.url}/redirect", options={"query": {"to": location}})
+
+    assert str(refused.value).startswith("SSRF protection: host ")
+    assert str(refused.value).endswith("resolves to a non-public address (loopback)")
+    assert [seen["path"] for seen in server.seen] == ["/redirect"]
+
+
+@pytest.mark.parametrize("host", ["256.0.0.1", "08.0.0.1", "1.2.3.4.5", "0x100000000", "x.1"])
+def test_a_host_that_ends_in_a_number_but_is_no_address_is_an_invalid_url(
+    client: ScriptHttpClient, host: str
+) -> None:
+    with pytest.raises(SdkError) as refused:
+        client.request("GET", f"http://{host}/")
+
+    assert str(refused.value) == f"Invalid URL: host {host!r} is not a valid IPv4 address"
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("8.8.8.8", "8.8.8.8"),
+        ("010.010.010.010", "8.8.8.8"),
+        ("0x8.0x8.0x8.0x8", "8.8.8.8"),
+        ("134744072", "8.8.8.8"),
+        ("8.526344", "8.8.8.8"),
+        ("1.1", "1.0.0.1"),
+        ("example.com", None),
+        ("api.example.com", None),
+        ("127.0.0.1", "127.0.0.1"),
+    ],
+)
+def test_numeric_hosts_are_read_as_browsers_read_them(host: str, address: str | None) -> None:
+    assert (None if ipv4_host(host) is None else str(ipv4_host(host))) == address
+
+
+def test_the_allowlisted_address_with_a_trailing_dot_is_the_same_host(
+    client: ScriptHttpClient, server: LoopbackServer
+) -> None:
+    assert client.request("GET", f"http://127.0.0.1.:{server.port}/echo")["status"] == 200
+
+
+def test_cookies_set_for_one_call_are_not_sent_by_the_next(
+    client: ScriptHttpClient, server: LoopbackServer
+) -> None:
+    """The client serves every script of every tenant: no call may see another's cookies."""
+    assert client.request("GET", f"{server.url}/cookie")["headers"]["set-cookie"]
+
+    echoed = client.request("GET", f"{server.url}/echo")["body"]
+
+    assert "cookie" not in echoed["headers"]
 
 
 def test_without_an_allowlist_even_the_servers_own_address_is_refused(
