@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from attrs import frozen
 
+from esruntime.handlers.input_schema import input_schema_problems
 from esruntime.handlers.manifest import HandlerManifest
 from esruntime.schema.model import Schema
 
@@ -57,4 +58,9 @@ def check_manifest(
         for emit in manifest.emits
         if schema is None or schema.event(emit.type) is None
     )
+    if manifest.input_schema is not None:
+        errors.extend(
+            ManifestProblem("invalid_input_schema", f"input_schema {problem}")
+            for problem in input_schema_problems(manifest.input_schema)
+        )
     return errors, warnings

@@ -426,6 +426,10 @@ def _describe(pre: wasmtime.InstancePre, limits: WasmLimits, raw_calls: bool) ->
         document = json.loads(raw.decode())
     except ValueError as exc:  # UnicodeDecodeError is a ValueError too
         raise InvalidWasmModuleError([f"esr_describe returned invalid JSON: {exc}"]) from None
+    error = document.get("error") if isinstance(document, dict) and len(document) == 1 else None
+    if isinstance(error, dict):  # the SDKs' way to fail (esr_fail, a bad esr_input_schema)
+        code, message = error.get("code"), error.get("message")
+        raise InvalidWasmModuleError([f"esr_describe failed: {message} [{code}]"])
     try:
         return parse_manifest(document)
     except InvalidManifestError as exc:

@@ -10,6 +10,8 @@ static struct { int unused; } state;
 static void describe(esr_manifest *m) {
     esr_command(m, "numbers", "1.0.0");
     esr_emits(m, "Numbers");
+    esr_input_schema(m, "{\"type\":\"object\",\"properties\":{\"numbers\":{\"type\":\"array\","
+                        "\"items\":{\"type\":\"number\"}}},\"required\":[\"numbers\"]}");
 }
 
 static void apply(const esr_event *e) { (void)e; }

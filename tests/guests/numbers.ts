@@ -11,7 +11,12 @@ function trapDeliberately(): void {
 
 class Numbers extends Handler {
   describe(m: Manifest): void {
-    m.command("numbers", "1.0.0").emits("Numbers");
+    m.command("numbers", "1.0.0")
+      .emits("Numbers")
+      .inputSchema(
+        '{"type":"object","properties":{"numbers":{"type":"array","items":{"type":"number"}}},' +
+          '"required":["numbers"]}',
+      );
   }
 
   handle(input: Json, r: Result): void {
