@@ -35,7 +35,6 @@ def block(language: str) -> str:
 
 class AddSeats(PythonHandler):
     name = "add_seats"
-    input_domain_ids = {"show_id": "show_id"}
     emits = ["SeatsAdded"]
 
     def handle(self, command: dict[str, Any]) -> list[Emit]:
