@@ -209,12 +209,19 @@ def _where(trap: wasmtime.Trap) -> str:
     if not frames:
         return ""
     names = [frame.func_name for frame in frames]
-    shown = [
+    labels = [
         name if name else f"function {frame.func_index} (+{frame.func_offset:#x})"
-        for name, frame in zip(names[:_MAX_FRAMES], frames[:_MAX_FRAMES], strict=True)
+        for name, frame in zip(names, frames, strict=True)
     ]
-    if len(frames) > _MAX_FRAMES:
-        shown.append(f"{len(frames) - _MAX_FRAMES} more")
+    runs: list[tuple[str, int]] = []  # recursion shows as one function, repeated
+    for label in labels:
+        if runs and runs[-1][0] == label:
+            runs[-1] = (label, runs[-1][1] + 1)
+        else:
+            runs.append((label, 1))
+    shown = [label if count == 1 else f"{label} ({count} frames)" for label, count in runs]
+    if len(shown) > _MAX_FRAMES:
+        shown = [*shown[:_MAX_FRAMES], f"{len(runs) - _MAX_FRAMES} more"]
     where = f" in {' <- '.join(shown)}"
     if not any(names):
         where += f"; {NO_NAMES}"

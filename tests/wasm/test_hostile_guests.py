@@ -5,6 +5,7 @@ Every guest here is the well-behaved counter (tests/wasm/modules.py) with one pa
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -126,6 +127,7 @@ def test_deep_recursion_overflows_the_stack(executor: CommandExecutor) -> None:
     )
     assert fault.code == "trap"
     assert "stack_overflow" in str(fault)
+    assert re.search(r"trapped \(stack_overflow\) in deep \(\d+ frames\)", str(fault))
 
 
 def test_unreachable_while_applying_is_a_trap(executor: CommandExecutor) -> None:
