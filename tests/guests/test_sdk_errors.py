@@ -7,6 +7,7 @@ Both end the call in the guest's ``{"error": ...}``, which the host turns into a
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from esruntime.commands import CommandExecutor
 from esruntime.errors import HandlerFault
 from esruntime.handlers import load_wasm_handler
 from esruntime.handlers.wasm import NO_NAMES
+from tests.guests.toolchains import build_assemblyscript
 
 
 @pytest.fixture(scope="module", params=["c", "assemblyscript"])
@@ -66,3 +68,16 @@ def test_a_trap_names_the_functions_it_went_through_or_says_they_are_unnamed(
     else:
         assert "function " in message
         assert message.endswith(f"; {NO_NAMES}")
+
+
+@pytest.mark.slow  # binaryen optimises the module for seconds
+def test_an_assemblyscript_build_with_names_names_the_functions_of_a_trap(tmp_path: Path) -> None:
+    [wasm] = build_assemblyscript([Path(__file__).with_name("numbers.ts")], tmp_path, names=True)
+    executor = CommandExecutor(InMemoryEventStore())
+    executor.register_factory(*load_wasm_handler(wasm.read_bytes()))
+    with pytest.raises(HandlerFault) as raised:
+        executor.execute("numbers", {"trap": True})
+    message = str(raised.value)
+    assert message.startswith("esr_handle trapped (unreachable) in ")
+    assert message.endswith("/assembly/abi/esr_handle")  # names carry their source path
+    assert NO_NAMES not in message
