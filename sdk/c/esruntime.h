@@ -1204,6 +1204,7 @@ ESR_API void esr_reject(esr_result *r, const char *code, const char *fmt, ...) {
     va_end(ap);
 }
 
+/** Whether the command is rejected already (by esr_reject or an esr_need_* check). */
 ESR_API int esr_rejected(const esr_result *r) { return r->rejected; }
 
 static void esr__close_event(esr_result *r) {
