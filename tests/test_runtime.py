@@ -96,6 +96,24 @@ def test_a_new_upload_takes_effect_for_the_next_command(runtime: Runtime) -> Non
     assert tenant.store.read().events[-1].event.metadata["handler_version"] == "3.0.0"
 
 
+def test_make_current_rolls_back_for_the_next_command_and_events_name_the_version(
+    runtime: Runtime,
+) -> None:
+    tenant = bank_tenant(runtime)
+    tenant.upload("count", counter_wasm(), "1.0.0")
+    tenant.upload("count", counter_wasm(**CLOSED), "2.0.0")
+    assert runtime.execute("count", {"counter_id": "c1"}).code == "closed"
+    rolled = tenant.make_current("count", "1.0.0")
+    assert isinstance(rolled, UploadAccepted)
+    assert tenant.handler("count").version == "1.0.0"
+    assert [v.version for v in tenant.versions("count")] == ["1.0.0", "2.0.0"]
+    assert runtime.execute("count", {"counter_id": "c1"}).outcome == "ok"
+    assert tenant.store.read().events[-1].event.metadata["handler_version"] == "1.0.0"
+    refused = tenant.make_current("deposit", "1.0.0")  # in code: nothing uploaded to choose
+    assert isinstance(refused, UploadRejected)
+    assert refused.errors[0].code == "handler_in_code"
+
+
 def test_loaded_modules_are_shared_by_sha256_across_tenants(runtime: Runtime) -> None:
     wasm = counter_wasm()
     for name in ("acme", "globex"):

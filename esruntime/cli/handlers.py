@@ -1,4 +1,5 @@
-"""``esruntime handlers list | show | upload | delete``: the tenant's command handlers."""
+"""``esruntime handlers list | show | upload | rollback | delete``: the tenant's command
+handlers."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ from typing import Any
 
 from esruntime.cli.output import OK, REFUSED, print_json, print_table, say
 from esruntime.cli.remote import connect, options, read_input
-from esruntime.client import HandlerRejected
+from esruntime.client import HandlerRejected, HandlerUploaded, HandlerVersionInfo
 
 __all__ = ["add_parser"]
 
 
 def add_parser(commands: Any) -> None:
     remote = options()
-    handlers = commands.add_parser("handlers", help="list, show, upload or delete handlers")
+    handlers = commands.add_parser(
+        "handlers", help="list, show, upload, roll back or delete handlers"
+    )
     actions = handlers.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     listing = actions.add_parser("list", parents=[remote], help="every handler")
@@ -32,6 +35,16 @@ def add_parser(commands: Any) -> None:
     upload.add_argument("--version", required=True, help="its semantic version (1.2.0)")
     upload.add_argument("--json", action="store_true", help="print JSON")
     upload.set_defaults(run=_upload)
+
+    rollback = actions.add_parser(
+        "rollback",
+        parents=[remote],
+        help="run another uploaded version from the next command on (back, or forward again)",
+    )
+    rollback.add_argument("name", help="the command name")
+    rollback.add_argument("version", help="a version uploaded before (see `handlers show`)")
+    rollback.add_argument("--json", action="store_true", help="print JSON")
+    rollback.set_defaults(run=_rollback)
 
     delete = actions.add_parser("delete", parents=[remote], help="delete an uploaded handler")
     delete.add_argument("name", help="the command name")
@@ -77,26 +90,44 @@ def _show(args: argparse.Namespace) -> int:
             ("uploaded at:", uploaded.isoformat() if uploaded else "-"),
             ("size in bytes:", "-" if size is None else str(size)),
             ("sha256:", handler.sha256 or "-"),
+            ("versions:", ", ".join(_version(v) for v in handler.versions) or "-"),
         ]
     )
     return OK
+
+
+def _version(version: HandlerVersionInfo) -> str:
+    return f"{version.version} (running)" if version.current else version.version
 
 
 def _upload(args: argparse.Namespace) -> int:
     module = read_input(args.file, "the module")
     with connect(args) as client:
         result = client.upload_handler(args.name, module, args.version)
+    return _report(args, result, f"the module for {args.name!r} was refused", "Uploaded")
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    with connect(args) as client:
+        result = client.make_current(args.name, args.version)
+    refused = f"{args.name!r} {args.version} cannot run"
+    return _report(args, result, refused, "Now running")
+
+
+def _report(
+    args: argparse.Namespace, result: HandlerUploaded | HandlerRejected, refused: str, done: str
+) -> int:
     if args.json:
         print_json(result)
     if isinstance(result, HandlerRejected):
         if not args.json:
-            say(f"esruntime: the module for {args.name!r} was refused:")
+            say(f"esruntime: {refused}:")
             for error in result.errors:
                 say(f"  {error.code}: {error.message}")
         return REFUSED
     if not args.json:
         types = ", ".join(result.event_types) or "no events"
-        print(f"Uploaded {result.name} {result.version} (reads {types})")
+        print(f"{done} {result.name} {result.version} (reads {types})")
         for warning in result.warnings:
             say(f"warning: {warning}")
     return OK

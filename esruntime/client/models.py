@@ -26,6 +26,7 @@ __all__ = [
     "HandlerRejected",
     "HandlerSummary",
     "HandlerUploaded",
+    "HandlerVersionInfo",
     "Health",
     "SchemaAccepted",
     "SchemaChanges",
@@ -185,8 +186,20 @@ class HandlerSummary:
 
 
 @frozen
+class HandlerVersionInfo:
+    """One uploaded version of a handler; ``current`` when it runs the commands."""
+
+    version: str
+    uploaded_at: datetime
+    wasm_size_bytes: int
+    sha256: str
+    current: bool
+
+
+@frozen
 class HandlerDetails:
-    """``GET /handlers/{name}``; size and digest are None for a handler registered in code."""
+    """``GET /handlers/{name}``; size and digest are None for a handler registered in code.
+    ``version`` is the version that runs; ``versions`` every uploaded one, oldest first."""
 
     name: str
     version: str
@@ -196,6 +209,7 @@ class HandlerDetails:
     wasm_size_bytes: int | None
     sha256: str | None
     kind: str | None = None
+    versions: tuple[HandlerVersionInfo, ...] = ()
 
 
 @frozen

@@ -171,6 +171,12 @@ class Client:
         """Upload a WebAssembly module as ``version`` (semver) of command ``name``."""
         return self._call(calls.upload_handler(name, module, version))
 
+    def make_current(self, name: str, version: str) -> HandlerUploaded | HandlerRejected:
+        """Run stored ``version`` of uploaded handler ``name`` from the next command on (a
+        rollback, or a roll forward); HandlerRejected when that version no longer passes the
+        upload checks, NotFoundError when there is no such handler or version."""
+        return self._call(calls.make_current(name, version))
+
     def delete_handler(self, name: str) -> None:
         """Delete an uploaded handler and its versions; NotFoundError when there is none."""
         self._call(calls.delete_handler(name))

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from esruntime.errors import HandlerRejectedError, ManifestProblem
+from esruntime.handlers.input_schema import input_schema_problems
 from esruntime.handlers.manifest import HandlerManifest
 from esruntime.schema.model import Schema
 
@@ -59,6 +60,11 @@ def check_manifest(
         for emit in manifest.emits
         if schema is None or schema.event(emit.type) is None
     )
+    if manifest.input_schema is not None:
+        errors.extend(
+            ManifestProblem("invalid_input_schema", f"input_schema {problem}")
+            for problem in input_schema_problems(manifest.input_schema)
+        )
     binding_errors, binding_warnings = _binding_problems(manifest)
     errors.extend(binding_errors)
     warnings.extend(binding_warnings)

@@ -7,6 +7,11 @@
         reads = {"AccountOpened": ["account_id"], "Deposited": ["account_id"]}
         input_domain_ids = {"account_id": "account_id"}
         emits = ["Deposited"]
+        input_schema = {
+            "type": "object",
+            "properties": {"account_id": {"type": "string"}, "amount": {"type": "number"}},
+            "required": ["account_id", "amount"],
+        }
 
         def __init__(self) -> None:
             self.opened = False
@@ -75,6 +80,9 @@ class PythonHandler(ABC):
     input_domain_ids: ClassVar[Mapping[str, str]] = {}
     emits: ClassVar[Sequence[str]] = ()
     description: ClassVar[str | None] = None
+    input_schema: ClassVar[Mapping[str, Any] | None] = None
+    """The command's input as JSON Schema (the subset of :mod:`esruntime.handlers.input_schema`):
+    test strategies generate inputs from it, and registration checks it as upload does."""
 
     @classmethod
     def manifest(cls) -> HandlerManifest:
@@ -85,6 +93,7 @@ class PythonHandler(ABC):
             input_domain_ids=dict(cls.input_domain_ids),
             emits=tuple(EmitSpec(t) for t in cls.emits),
             description=cls.description,
+            input_schema=None if cls.input_schema is None else dict(cls.input_schema),
             sdk="python",
         )
 

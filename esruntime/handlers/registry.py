@@ -6,6 +6,11 @@ manifest), the manifest's name is the command's, and its types and domain ids ex
 tenant's schema.
 Results are the HTTP API's shapes: :class:`UploadAccepted` (with warnings) or
 :class:`UploadRejected` (every error). Backends only store versions; the rules live here.
+
+A new version becomes the handler's current one, the version that runs its commands;
+:meth:`BaseHandlerRegistry.make_current` chooses another stored version (a rollback, or a roll
+forward again), checked against the schema as an upload is. Uploading a stored version's bytes
+again changes nothing (the result warns when that version is not the current one).
 """
 
 from __future__ import annotations
@@ -100,6 +105,16 @@ class BaseHandlerRegistry(ABC):
         meanwhile (a concurrent upload)."""
 
     @abstractmethod
+    def _make_current(self, name: str, version: str) -> bool:
+        """Make a stored version the handler's current one; False when it is not stored (any
+        more)."""
+
+    @abstractmethod
+    def current(self, name: str) -> HandlerVersion | None:
+        """The version that runs the handler's commands: the latest upload, unless
+        :meth:`make_current` chose another."""
+
+    @abstractmethod
     def versions(self, name: str) -> list[HandlerVersion]:
         """Every version of a handler, oldest first."""
 
@@ -137,9 +152,37 @@ class BaseHandlerRegistry(ABC):
 
     # -- the rules -------------------------------------------------------------------------------
 
-    def current(self, name: str) -> HandlerVersion | None:
-        versions = self.versions(name)
-        return versions[-1] if versions else None
+    def make_current(self, name: str, version: str) -> UploadResult:
+        """Make stored ``version`` of ``name`` the one that runs its commands.
+
+        Refused (with the upload's error shape) when there is no such handler
+        (``handler_not_found``) or version (``version_not_found``), or when that version's
+        manifest no longer passes the upload checks against today's schema.
+        """
+        versions = self.versions(name) if COMMAND_NAME.fullmatch(str(name)) else []
+        if not versions:
+            return UploadRejected(
+                (ManifestProblem("handler_not_found", f"No handler registered with name '{name}'"),)
+            )
+        chosen = next((v for v in versions if v.version == version), None)
+        if chosen is None:
+            stored = ", ".join(v.version for v in versions)
+            return UploadRejected(
+                (
+                    ManifestProblem(
+                        "version_not_found",
+                        f"'{name}' has no version {version!r} (it has {stored})",
+                    ),
+                )
+            )
+        errors, warnings = check_manifest(chosen.manifest, self._schema())
+        if errors:
+            return UploadRejected(tuple(errors))
+        if not self._make_current(name, version):
+            return UploadRejected(
+                (ManifestProblem("version_not_found", f"'{name}' {version} was just deleted"),)
+            )
+        return UploadAccepted(chosen, tuple(warnings))
 
     def upload(self, name: str, module: bytes, version: str) -> UploadResult:
         """Validate and store ``module`` as ``version`` of command ``name``."""
@@ -186,8 +229,14 @@ class BaseHandlerRegistry(ABC):
             warnings.append(
                 f"The module says version {manifest.version}; it is stored as {version}"
             )
-        if existing is not None:
-            return UploadAccepted(existing, tuple(warnings))  # the same upload again
+        if existing is not None:  # the same upload again: nothing changes
+            current = self.current(name)
+            if current is not None and current.version != version:
+                warnings.append(
+                    f"Version {version} was stored already; {current.version} stays current "
+                    f"(make {version} current to run it)"
+                )
+            return UploadAccepted(existing, tuple(warnings))
         handler = HandlerVersion(name, version, digest, len(module), manifest, datetime.now(UTC))
         if not self._store(handler, module):
             return None
@@ -232,6 +281,7 @@ class InMemoryHandlerRegistry(BaseHandlerRegistry):
     ) -> None:
         super().__init__(tenant, describe, schema)
         self._versions: dict[str, list[tuple[HandlerVersion, bytes]]] = {}
+        self._current: dict[str, str] = {}  # name -> current version
         self._executions: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
 
@@ -241,7 +291,27 @@ class InMemoryHandlerRegistry(BaseHandlerRegistry):
             if any(v.version == handler.version for v, _ in stored):
                 return False
             stored.append((handler, module))
+            self._current[handler.name] = handler.version
             return True
+
+    def _make_current(self, name: str, version: str) -> bool:
+        with self._lock:
+            if not any(v.version == version for v, _ in self._versions.get(name, [])):
+                return False
+            self._current[name] = version
+            return True
+
+    def _current_of(self, name: str) -> tuple[HandlerVersion, bytes] | None:
+        """The current version and its bytes (the caller holds the lock)."""
+        version = self._current.get(name)
+        return next(
+            (pair for pair in self._versions.get(name, []) if pair[0].version == version), None
+        )
+
+    def current(self, name: str) -> HandlerVersion | None:
+        with self._lock:
+            pair = self._current_of(name)
+        return None if pair is None else pair[0]
 
     def versions(self, name: str) -> list[HandlerVersion]:
         with self._lock:
@@ -249,17 +319,22 @@ class InMemoryHandlerRegistry(BaseHandlerRegistry):
 
     def handlers(self) -> list[HandlerVersion]:
         with self._lock:
-            return [stored[-1][0] for _, stored in sorted(self._versions.items()) if stored]
+            pairs = (self._current_of(name) for name in sorted(self._versions))
+            return [pair[0] for pair in pairs if pair is not None]
 
     def module(self, name: str, version: str | None = None) -> bytes | None:
         with self._lock:
-            for handler, module in reversed(self._versions.get(name, [])):
-                if version is None or handler.version == version:
+            if version is None:
+                pair = self._current_of(name)
+                return None if pair is None else pair[1]
+            for handler, module in self._versions.get(name, []):
+                if handler.version == version:
                     return module
         return None
 
     def delete(self, name: str) -> bool:
         with self._lock:
+            self._current.pop(name, None)
             return self._versions.pop(name, None) is not None
 
     def add_executions(self, hour: int, counts: Mapping[str, int]) -> None:

@@ -54,7 +54,7 @@ from esruntime.handlers.compiled_cache import CompiledCache
 from esruntime.handlers.manifest import ABI_VERSION, HandlerManifest, parse_manifest
 from esruntime.handlers.python import Decision, Rejection
 
-__all__ = ["WasmHandler", "WasmModule", "load_wasm_handler", "wasm_engine"]
+__all__ = ["NO_NAMES", "WasmHandler", "WasmModule", "load_wasm_handler", "wasm_engine"]
 
 logger = logging.getLogger("esruntime.handlers")
 
@@ -181,7 +181,8 @@ def _fault(call: str, exc: Exception, limits: WasmLimits) -> HandlerFault:
         if code is wasmtime.TrapCode.OUT_OF_FUEL:
             return HandlerFault(OUT_OF_FUEL, f"{call} ran out of fuel (budget {limits.fuel:,})")
         reason = code.name.lower() if code is not None else "trap"
-        return HandlerFault(TRAP, f"{call} trapped ({reason}): {exc.message.splitlines()[0]}")
+        detail = "" if code is not None else f": {_cause(exc.message)}"
+        return HandlerFault(TRAP, f"{call} trapped ({reason}){detail}{_where(exc)}")
     message = str(exc).splitlines()[0] if str(exc) else repr(exc)
     if "concurrent limit" in message:  # the pooling allocator has no free slot
         message += (
@@ -189,6 +190,48 @@ def _fault(call: str, exc: Exception, limits: WasmLimits) -> HandlerFault:
             f"{allocator.INSTANCES_VARIABLE} sets how many there are)"
         )
     return HandlerFault(TRAP, f"{call} failed: {message}")
+
+
+_MAX_FRAMES = 12
+NO_NAMES = (
+    "the module has no function names: build it keeping its name section "
+    "(see Traps in docs/handlers-guide.md)"
+)
+
+
+def _where(trap: wasmtime.Trap) -> str:
+    """Where a trap happened: the guest's call stack, innermost first, by function name.
+
+    A module without a name section has only function indexes; the message then says how to
+    get names instead of printing wasmtime's empty-looking backtrace.
+    """
+    frames = trap.frames
+    if not frames:
+        return ""
+    names = [frame.func_name for frame in frames]
+    labels = [
+        name if name else f"function {frame.func_index} (+{frame.func_offset:#x})"
+        for name, frame in zip(names, frames, strict=True)
+    ]
+    runs: list[tuple[str, int]] = []  # recursion shows as one function, repeated
+    for label in labels:
+        if runs and runs[-1][0] == label:
+            runs[-1] = (label, runs[-1][1] + 1)
+        else:
+            runs.append((label, 1))
+    shown = [label if count == 1 else f"{label} ({count} frames)" for label, count in runs]
+    if len(shown) > _MAX_FRAMES:
+        shown = [*shown[:_MAX_FRAMES], f"{len(runs) - _MAX_FRAMES} more"]
+    where = f" in {' <- '.join(shown)}"
+    if not any(names):
+        where += f"; {NO_NAMES}"
+    return where
+
+
+def _cause(message: str) -> str:
+    """The last line of wasmtime's message: the cause, below its backtrace."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    return lines[-1] if lines else "no reason given"
 
 
 class _Memory:
@@ -390,6 +433,10 @@ def _describe(pre: wasmtime.InstancePre, limits: WasmLimits, raw_calls: bool) ->
         document = json.loads(raw.decode())
     except ValueError as exc:  # UnicodeDecodeError is a ValueError too
         raise InvalidWasmModuleError([f"esr_describe returned invalid JSON: {exc}"]) from None
+    error = document.get("error") if isinstance(document, dict) and len(document) == 1 else None
+    if isinstance(error, dict):  # the SDKs' way to fail (esr_fail, a bad esr_input_schema)
+        code, message = error.get("code"), error.get("message")
+        raise InvalidWasmModuleError([f"esr_describe failed: {message} [{code}]"])
     try:
         return parse_manifest(document)
     except InvalidManifestError as exc:

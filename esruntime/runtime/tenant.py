@@ -231,6 +231,33 @@ class Tenant:
         finally:
             self._versions.forget(name)
 
+    def make_current(self, name: str, version: str) -> UploadResult:
+        """Run stored ``version`` of uploaded handler ``name`` from the next command on (a
+        rollback, or a roll forward); see :meth:`BaseHandlerRegistry.make_current`."""
+        with self._lock:
+            in_code = name in self._python_manifests
+        if in_code:
+            return UploadRejected(
+                (
+                    ManifestProblem(
+                        "handler_in_code",
+                        f"'{name}' is served by a handler registered in code; it has no "
+                        "uploaded versions",
+                    ),
+                )
+            )
+        try:
+            return self.handler_registry.make_current(name, version)
+        finally:
+            self._versions.forget(name)
+
+    def versions(self, name: str) -> list[HandlerVersion]:
+        """Every uploaded version of ``name``, oldest first (none for a handler in code)."""
+        with self._lock:
+            if name in self._python_manifests:
+                return []
+        return self.handler_registry.versions(name) if COMMAND_NAME.fullmatch(name) else []
+
     def delete(self, name: str) -> bool:
         """Forget an uploaded handler and its versions; False when there was none."""
         try:

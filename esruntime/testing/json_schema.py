@@ -19,14 +19,11 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
+from esruntime.handlers.input_schema import KEYWORDS
+
 __all__ = ["from_json_schema"]
 
-_KNOWN = {
-    "type", "enum", "const", "properties", "required", "additionalProperties", "minLength",
-    "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "items",
-    "minItems", "maxItems", "anyOf", "oneOf", "title", "description", "default", "examples",
-    "$schema", "$id", "format",
-}  # fmt: skip
+_KNOWN = KEYWORDS
 _MAX_ITEMS = 5
 _text = st.text(st.characters(codec="utf-8", exclude_categories=["Cc", "Cs"]), max_size=20)
 _json_leaf = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | _text

@@ -1,15 +1,36 @@
-"""``/handlers``: list, describe, upload (a WebAssembly module) and delete handlers."""
+"""``/handlers``: list, describe, upload (a WebAssembly module), roll back and delete handlers."""
 
 from __future__ import annotations
 
+from attrs import frozen
+
+from esruntime.handlers.checks import ManifestProblem
 from esruntime.handlers.manifest import MAX_VERSION_LENGTH
 from esruntime.handlers.registry import UploadAccepted
+from esruntime.web.bodies import register, structure
 from esruntime.web.call import Call
 from esruntime.web.errors import WebError
 from esruntime.web.messages import WebResponse, json_response
 from esruntime.web.views import handler_detail, handler_summary, upload_view
 
-__all__ = ["delete_handler", "get_handler", "list_handlers", "put_handler"]
+__all__ = [
+    "CurrentVersion",
+    "delete_handler",
+    "get_handler",
+    "list_handlers",
+    "put_current_version",
+    "put_handler",
+]
+
+
+@frozen
+class CurrentVersion:
+    """The body of ``PUT /handlers/{name}/current``: the stored version to run."""
+
+    version: str
+
+
+register(CurrentVersion)
 
 
 def _not_found(name: str) -> WebError:
@@ -28,7 +49,7 @@ def get_handler(call: Call) -> WebResponse:
     info = call.tenant.handler(name)
     if info is None:
         raise _not_found(name)
-    return json_response(200, handler_detail(info))
+    return json_response(200, handler_detail(info, call.tenant.versions(name)))
 
 
 def put_handler(call: Call) -> WebResponse:
@@ -50,6 +71,25 @@ def put_handler(call: Call) -> WebResponse:
     result = call.tenant.upload(call.param("command_name"), call.body, version)
     status = 200 if isinstance(result, UploadAccepted) else 422
     return json_response(status, upload_view(result))
+
+
+def put_current_version(call: Call) -> WebResponse:
+    """Run another stored version of an uploaded handler from the next command on."""
+    name = call.param("command_name")
+    version = structure(call.body, CurrentVersion).version
+    result = call.tenant.make_current(name, version)
+    if isinstance(result, UploadAccepted):
+        return json_response(200, upload_view(result))
+    codes = {error.code for error in result.errors}
+    if codes & {"handler_not_found", "version_not_found"}:
+        raise WebError(404, *_first(result.errors))
+    if "handler_in_code" in codes:
+        raise WebError(409, *_first(result.errors))
+    return json_response(422, upload_view(result))
+
+
+def _first(errors: tuple[ManifestProblem, ...]) -> tuple[str, str]:
+    return errors[0].code, errors[0].message
 
 
 def delete_handler(call: Call) -> WebResponse:

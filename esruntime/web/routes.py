@@ -5,7 +5,13 @@ from __future__ import annotations
 from esruntime.web.call import Route
 from esruntime.web.commands import execute_command
 from esruntime.web.events import get_event, query_events
-from esruntime.web.handlers import delete_handler, get_handler, list_handlers, put_handler
+from esruntime.web.handlers import (
+    delete_handler,
+    get_handler,
+    list_handlers,
+    put_current_version,
+    put_handler,
+)
 from esruntime.web.schema import get_schema, put_schema, validate_schema
 from esruntime.web.system import health, metrics
 
@@ -66,6 +72,15 @@ API_ROUTES = (
         "handlers.write",
         "wasm",
         summary="Upload a handler",
+    ),
+    Route(
+        "put_current_version",
+        "PUT",
+        "/handlers/{command_name}/current",
+        put_current_version,
+        "handlers.write",
+        "json",
+        summary="Choose the version that runs (roll back or forward)",
     ),
     Route(
         "delete_handler",

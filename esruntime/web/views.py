@@ -10,7 +10,12 @@ from typing import Any
 
 from esruntime.commands.executor import CommandResult
 from esruntime.events import SequencedEvent
-from esruntime.handlers.registry import UploadAccepted, UploadRejected, UploadResult
+from esruntime.handlers.registry import (
+    HandlerVersion,
+    UploadAccepted,
+    UploadRejected,
+    UploadResult,
+)
 from esruntime.runtime.tenant import HandlerInfo
 from esruntime.schema.views import timestamp
 
@@ -83,8 +88,9 @@ def handler_summary(info: HandlerInfo, executions_24h: int) -> dict[str, Any]:
     }
 
 
-def handler_detail(info: HandlerInfo) -> dict[str, Any]:
-    """``GET /handlers/{name}`` (size and digest are null for a handler registered in code)."""
+def handler_detail(info: HandlerInfo, versions: Sequence[HandlerVersion] = ()) -> dict[str, Any]:
+    """``GET /handlers/{name}`` (size and digest are null for a handler registered in code):
+    ``version`` is the one that runs, ``versions`` every uploaded one, oldest first."""
     return {
         "name": info.name,
         "version": info.version,
@@ -94,6 +100,16 @@ def handler_detail(info: HandlerInfo) -> dict[str, Any]:
         "uploaded_at": None if info.uploaded_at is None else timestamp(info.uploaded_at),
         "wasm_size_bytes": info.size,
         "sha256": info.sha256,
+        "versions": [
+            {
+                "version": v.version,
+                "uploaded_at": timestamp(v.uploaded_at),
+                "wasm_size_bytes": v.size,
+                "sha256": v.sha256,
+                "current": v.version == info.version and v.sha256 == info.sha256,
+            }
+            for v in versions
+        ],
     }
 
 

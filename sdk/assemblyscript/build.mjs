@@ -4,12 +4,16 @@
 //   node build.mjs handler.ts -o handler.wasm        one handler
 //   node build.mjs a.ts b.ts --out-dir wasm/         several: wasm/a.wasm, wasm/b.wasm
 //   node build.mjs --examples                        every example handler of the repository
+//   node build.mjs handler.ts -o handler.wasm --names  keep function names (asc --debug)
 //
 // The asc flags, and why:
 //   --runtime stub   a bump allocator that never frees: esr_init resets it, which reclaims
 //                    everything a command allocated at once (no garbage collector to run)
 //   --use abort=     no `env.abort` import: a failed assertion or an exception traps instead
 //   -O3              optimize for speed (--optimizeLevel 3 --shrinkLevel 0)
+// Optimized modules have no name section, so a trap shows function numbers only; --names adds
+// asc's --debug, which keeps the names (about 13% larger) so traps name the functions they went
+// through. Use it while developing; the committed examples are built without it.
 // Memory is exported as `memory` by default; the ABI functions are the entry file's exports
 // (`export * from ".../assembly/abi"`). After compiling, the module is checked: no imports, and
 // every required export present, so a handler that pulls in an import (Date.now, Math.random,
@@ -25,10 +29,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const examples = resolve(here, "..", "..", "examples");
 
 /** Compile entry into output; throws with asc's diagnostics or the module's problems. */
-export async function build(entry, output) {
+export async function build(entry, output, { names = false } = {}) {
   mkdirSync(dirname(output), { recursive: true });
   let diagnostics = "";
-  const { error } = await asc.main([entry, "-o", output, ...FLAGS], {
+  const { error } = await asc.main([entry, "-o", output, ...FLAGS, ...(names ? ["--debug"] : [])], {
     stdout: { write: () => true },
     stderr: { write: (text) => ((diagnostics += text), true) },
   });
@@ -71,10 +75,12 @@ async function main(args) {
   const sources = [];
   let output = null;
   let outDir = null;
+  let names = false;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "-o") output = args[++i];
     else if (args[i] === "--out-dir") outDir = args[++i];
     else if (args[i] === "--examples") jobs = jobs.concat(exampleEntries());
+    else if (args[i] === "--names") names = true;
     else sources.push(args[i]);
   }
   if (output && sources.length !== 1) throw new Error("-o takes one source; use --out-dir for several");
@@ -82,9 +88,9 @@ async function main(args) {
     const target = output || join(outDir || dirname(source), basename(source, ".ts") + ".wasm");
     jobs.push([source, target]);
   }
-  if (!jobs.length) throw new Error("usage: node build.mjs handler.ts [-o out.wasm | --out-dir dir] | --examples");
+  if (!jobs.length) throw new Error("usage: node build.mjs handler.ts [-o out.wasm | --out-dir dir] [--names] | --examples");
   for (const [source, target] of jobs) {
-    await build(source, target);
+    await build(source, target, { names });
     console.log(`${source} -> ${target} (${readFileSync(target).length.toLocaleString("en")} bytes)`);
   }
 }

@@ -26,7 +26,10 @@ Every flag, and why:
   sits below the data, so an overflowing stack traps at the bottom of memory instead of
   overwriting data.
 - ``-Wl,-z,stack-size=65536``: 64 KiB of stack (the SDK itself needs under 8 KiB).
-- ``-Wl,--strip-debug``: no DWARF (zig's linker then drops the name section too).
+- ``-g0``: no DWARF. The linker keeps the module's name section (a few hundred bytes), so a
+  trap names the functions it went through (``esr_handle trapped (unreachable) in
+  withdraw_more <- handle <- esr_handle``). ``--strip-names`` adds ``-Wl,--strip-all`` for the
+  smallest module; a trap then shows function numbers only.
 - Exports come from ``__attribute__((export_name(...)))`` in ``esruntime.h``, so no
   ``-Wl,--export=...`` flags are needed; ``memory`` is exported by the linker by default.
 """
@@ -57,8 +60,10 @@ COMMON_FLAGS = [
     f"-I{SDK_DIR}",
     "-Wl,--no-entry",
     "-Wl,-z,stack-size=65536",
-    "-Wl,--strip-debug",
+    "-g0",
 ]
+STRIP_NAMES = "-Wl,--strip-all"
+"""Added by ``--strip-names``: drops the name section (traps then show function numbers)."""
 
 
 class ToolchainMissing(RuntimeError):
@@ -105,12 +110,14 @@ def command(
     toolchain: str = "auto",
     opt: str = "-O2",
     include: Sequence[Path] = (),
+    strip_names: bool = False,
 ) -> list[str]:
     """The compiler command line that builds ``source`` into ``output``."""
     flags = [opt if flag == "-O2" else flag for flag in COMMON_FLAGS]
     return [
         *compiler(toolchain),
         *flags,
+        *([STRIP_NAMES] if strip_names else []),
         *(f"-I{path}" for path in include),
         str(source),
         "-o",
@@ -125,10 +132,13 @@ def build(
     toolchain: str = "auto",
     opt: str = "-O2",
     include: Sequence[Path] = (),
+    strip_names: bool = False,
 ) -> Path:
     """Compile one handler; raises CalledProcessError (with the compiler's output) on failure."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    args = command(source, output, toolchain=toolchain, opt=opt, include=include)
+    args = command(
+        source, output, toolchain=toolchain, opt=opt, include=include, strip_names=strip_names
+    )
     subprocess.run(args, check=True)
     return output
 
@@ -141,6 +151,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--toolchain", choices=["auto", "zig", "clang"], default="auto")
     parser.add_argument("--opt", default="-O2", help="optimisation flag (default -O2)")
     parser.add_argument("-I", dest="include", action="append", type=Path, default=[])
+    parser.add_argument(
+        "--strip-names",
+        action="store_true",
+        help="drop the name section (smaller; traps then show function numbers, not names)",
+    )
     parser.add_argument("--print-command", action="store_true", help="show each compiler call")
     args = parser.parse_args(argv)
     if args.output and len(args.sources) != 1:
@@ -150,10 +165,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             if args.print_command:
                 shown = command(
-                    source, output, toolchain=args.toolchain, opt=args.opt, include=args.include
+                    source,
+                    output,
+                    toolchain=args.toolchain,
+                    opt=args.opt,
+                    include=args.include,
+                    strip_names=args.strip_names,
                 )
                 print(" ".join(shown))
-            build(source, output, toolchain=args.toolchain, opt=args.opt, include=args.include)
+            build(
+                source,
+                output,
+                toolchain=args.toolchain,
+                opt=args.opt,
+                include=args.include,
+                strip_names=args.strip_names,
+            )
         except ToolchainMissing as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

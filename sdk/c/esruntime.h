@@ -14,6 +14,8 @@
  *         esr_reads(m, "ThingOpened", "thing_id");      // domain ids: "a,b" for several
  *         esr_binds(m, "thing_id", "thing_id");         // input field -> domain id
  *         esr_emits(m, "ThingOpened");
+ *         esr_input_schema(m, "{\"type\":\"object\",\"properties\":"   // optional
+ *                             "{\"thing_id\":{\"type\":\"string\"}},\"required\":[\"thing_id\"]}");
  *     }
  *     static void apply(const esr_event *e) { state.opened |= esr_is(e->type, "ThingOpened"); }
  *     static void handle(esr_val input, esr_result *r) {
@@ -124,7 +126,7 @@ typedef struct {
 /** The manifest under construction in describe. */
 typedef struct {
     esr_buf reads, binds, emits;
-    const char *name, *version, *description;
+    const char *name, *version, *description, *input_schema;
 } esr_manifest;
 
 /** A hash map from strings to fixed-size values, in the command's heap. Zero is empty. */
@@ -1202,6 +1204,7 @@ ESR_API void esr_reject(esr_result *r, const char *code, const char *fmt, ...) {
     va_end(ap);
 }
 
+/** Whether the command is rejected already (by esr_reject or an esr_need_* check). */
 ESR_API int esr_rejected(const esr_result *r) { return r->rejected; }
 
 static void esr__close_event(esr_result *r) {
@@ -1443,6 +1446,13 @@ ESR_API void esr_binds(esr_manifest *m, const char *input_field, const char *dom
     esr_buf_json_string(&m->binds, domain_id, esr__strlen(domain_id));
 }
 
+/**
+ * The command's input as JSON Schema text (an object, in the subset the runtime supports: type,
+ * properties, required, enum, const, bounds, items, anyOf/oneOf). Test strategies generate
+ * inputs from it and an upload checks it; text that is not JSON makes esr_describe fail.
+ */
+ESR_API void esr_input_schema(esr_manifest *m, const char *json) { m->input_schema = json; }
+
 /** An event type the handler may emit. */
 ESR_API void esr_emits(esr_manifest *m, const char *type) {
     if (m->emits.len) esr_buf_byte(&m->emits, ',');
@@ -1466,6 +1476,19 @@ static int64_t esr__describe(void (*describe)(esr_manifest *)) {
     if (m.description) {
         esr_buf_puts(&b, ",\"description\":");
         esr_buf_json_string(&b, m.description, esr__strlen(m.description));
+    }
+    if (m.input_schema) {
+        uint32_t n = esr__strlen(m.input_schema), where = 0;
+        const char *wrong = esr_json_check(m.input_schema, n, &where);
+        if (wrong) {
+            esr_buf message = {0, 0, 0};
+            esr_buf_format(&message, "esr_input_schema: %s at byte %d", wrong, (int)where);
+            esr_buf_byte(&message, 0);
+            if (esr__oom) return esr__error("out_of_memory", "the manifest does not fit in memory");
+            return esr__error("invalid_input_schema", message.ptr);
+        }
+        esr_buf_puts(&b, ",\"input_schema\":");
+        esr_buf_put(&b, m.input_schema, n);
     }
     esr_buf_puts(&b, ",\"reads\":[");
     esr_buf_put(&b, m.reads.ptr, m.reads.len);

@@ -110,6 +110,7 @@ def test_handlers_upload_show_list_and_delete(cli: Any, tmp_path: Path) -> None:
     assert err == "warning: The module says version 1.0.0; it is stored as 2.0.0\n"
     code, out, _ = cli("handlers", "show", "count")
     assert "version:           2.0.0" in out.splitlines()
+    assert "versions:          2.0.0 (running)" in out.splitlines()
     assert json.loads(cli("handlers", "show", "count", "--json")[1])["kind"] == "wasm"
     assert [h["name"] for h in json.loads(cli("handlers", "list", "--json")[1])] == ["count"]
 
@@ -127,6 +128,41 @@ def test_handlers_upload_show_list_and_delete(cli: Any, tmp_path: Path) -> None:
     assert code == 4
     assert err.startswith(
         "esruntime: HTTP 404 handler_not_found: No handler registered with name 'count' [req_"
+    )
+
+
+def test_handlers_rollback_runs_an_earlier_version(cli: Any, tmp_path: Path) -> None:
+    cli(
+        "schema",
+        "push",
+        write(tmp_path, "s.esdl", SCHEMA + "event Counted { @counter_id: String }\n"),
+    )
+    trapping = '(func (export "esr_handle") (param i32 i32) (result i64) (unreachable))'
+    cli(
+        "handlers",
+        "upload",
+        "count",
+        write(tmp_path, "a.wasm", counter_wasm()),
+        "--version",
+        "1.0.0",
+    )
+    bad = write(tmp_path, "b.wasm", counter_wasm(esr_handle=trapping))
+    cli("handlers", "upload", "count", bad, "--version", "2.0.0")
+    assert cli("exec", "count", '{"counter_id": "c1"}')[0] != 0
+
+    assert cli("handlers", "rollback", "count", "1.0.0") == (
+        0,
+        "Now running count 1.0.0 (reads Counted)\n",
+        "",
+    )
+    assert cli("exec", "count", '{"counter_id": "c1"}')[0] == 0
+    code, out, _ = cli("handlers", "show", "count")
+    assert "versions:          1.0.0 (running), 2.0.0" in out.splitlines()
+    code, _, err = cli("handlers", "rollback", "count", "3.0.0")
+    assert code == 4
+    assert err.startswith(
+        "esruntime: HTTP 404 version_not_found: 'count' has no version '3.0.0' (it has 1.0.0, "
+        "2.0.0) [req_"
     )
 
 

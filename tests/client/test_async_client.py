@@ -66,6 +66,14 @@ def test_every_method_of_the_async_client(bank: Bank) -> None:
             bad = await client.upload_handler("count", b"nope", "1.0.1")
             assert isinstance(bad, HandlerRejected)
             assert (await client.get_handler("count")).version == "1.0.0"
+            await client.upload_handler("count", counter_wasm(esr_validate=None), "2.0.0")
+            rolled = await client.make_current("count", "1.0.0")
+            assert rolled == HandlerUploaded("count", "1.0.0", ("Counted",), ())
+            details = await client.get_handler("count")
+            assert [(v.version, v.current) for v in details.versions] == [
+                ("1.0.0", True),
+                ("2.0.0", False),
+            ]
             assert "count" in {h.name for h in await client.list_handlers()}
             await client.delete_handler("count")
             with pytest.raises(NotFoundError):

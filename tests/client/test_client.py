@@ -17,9 +17,12 @@ from esruntime.client import (
     NotFoundError,
     SchemaAccepted,
     SchemaRejected,
+    ServerError,
 )
 from tests.wasm.modules import counter_wasm
 from tests.web.apps import BANK_SCHEMA
+
+TRAP = '(func (export "esr_handle") (param i32 i32) (result i64) (unreachable))'
 
 
 def open_accounts(client: Client, *accounts: str, deposit: float = 0) -> None:
@@ -135,6 +138,27 @@ def test_a_handler_is_uploaded_listed_run_and_deleted(client: Client) -> None:
     with pytest.raises(NotFoundError) as caught:
         client.get_handler("count")
     assert caught.value.code == "handler_not_found"
+
+
+def test_a_handler_is_rolled_back_and_forward_again(client: Client) -> None:
+    good, trapping = counter_wasm(), counter_wasm(esr_handle=TRAP)
+    client.upload_handler("count", good, "1.0.0")
+    client.upload_handler("count", trapping, "2.0.0")
+    with pytest.raises(ServerError):
+        client.execute("count", {"counter_id": "c1"})
+    back = client.make_current("count", "1.0.0")
+    assert back == HandlerUploaded("count", "1.0.0", ("Counted",), ())
+    assert client.execute("count", {"counter_id": "c1"}).status == "ok"
+    details = client.get_handler("count")
+    assert details.version == "1.0.0"
+    assert [(v.version, v.current, v.sha256) for v in details.versions] == [
+        ("1.0.0", True, hashlib.sha256(good).hexdigest()),
+        ("2.0.0", False, hashlib.sha256(trapping).hexdigest()),
+    ]
+    assert client.make_current("count", "2.0.0").version == "2.0.0"  # type: ignore[union-attr]
+    with pytest.raises(NotFoundError) as caught:
+        client.make_current("count", "9.0.0")
+    assert caught.value.code == "version_not_found"
 
 
 def test_a_refused_module_is_a_value_with_every_error(client: Client) -> None:

@@ -53,6 +53,8 @@ def describe(wasm: bytes) -> HandlerManifest:
 
 
 Factory = Callable[..., BaseHandlerRegistry]
+TODAY = {"schema": SCHEMA}
+"""The schema the registries check against (a test may change it with monkeypatch)."""
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -62,7 +64,7 @@ def make(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Factory]:
 
         def memory(tenant: str = "default") -> BaseHandlerRegistry:
             return registries.setdefault(
-                tenant, InMemoryHandlerRegistry(describe, lambda: SCHEMA, tenant)
+                tenant, InMemoryHandlerRegistry(describe, lambda: TODAY["schema"], tenant)
             )
 
         yield memory
@@ -72,7 +74,9 @@ def make(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Factory]:
         if request.param == "sqlite"
         else request.getfixturevalue("postgres_engine")
     )
-    yield lambda tenant="default": SqlHandlerRegistry(engine, describe, lambda: SCHEMA, tenant)
+    yield lambda tenant="default": SqlHandlerRegistry(
+        engine, describe, lambda: TODAY["schema"], tenant
+    )
     if request.param == "sqlite":
         engine.dispose()
 
@@ -176,3 +180,126 @@ def test_concurrent_uploads_of_one_version_store_it_once(make: Factory) -> None:
         else:
             assert [e.code for e in result.errors] == ["version_exists"]
     assert stored in (module(description="v0"), module(description="v1"))
+
+
+def test_make_current_rolls_back_to_a_stored_version_and_forward_again(make: Factory) -> None:
+    registry = make()
+    registry.upload("deposit", module(), "1.0.0")
+    registry.upload("deposit", module(version="2.0.0"), "2.0.0")
+    registry.upload("open_account", module(name="open_account"), "0.1.0")
+    result = registry.make_current("deposit", "1.0.0")
+    assert isinstance(result, UploadAccepted)
+    assert result.handler.version == "1.0.0"
+    assert registry.current("deposit").version == "1.0.0"  # type: ignore[union-attr]
+    assert registry.module("deposit") == module()
+    assert [(h.name, h.version) for h in registry.handlers()] == [
+        ("deposit", "1.0.0"),
+        ("open_account", "0.1.0"),
+    ]
+    assert [v.version for v in registry.versions("deposit")] == ["1.0.0", "2.0.0"]  # unchanged
+    assert make().current("deposit").version == "1.0.0"  # type: ignore[union-attr]  # stored
+    registry.make_current("deposit", "2.0.0")
+    assert registry.module("deposit") == module(version="2.0.0")
+    registry.upload("deposit", module(version="3.0.0"), "3.0.0")  # a new upload runs
+    assert registry.current("deposit").version == "3.0.0"  # type: ignore[union-attr]
+
+
+def test_uploading_a_stored_version_again_does_not_make_it_current_and_says_so(
+    make: Factory,
+) -> None:
+    registry = make()
+    registry.upload("deposit", module(), "1.0.0")
+    registry.upload("deposit", module(version="3.0.0"), "3.0.0")
+    result = registry.upload("deposit", module(), "1.0.0")
+    assert isinstance(result, UploadAccepted)
+    assert result.warnings == (
+        "Version 1.0.0 was stored already; 3.0.0 stays current (make 1.0.0 current to run it)",
+    )
+    assert registry.current("deposit").version == "3.0.0"  # type: ignore[union-attr]
+
+
+def test_make_current_refuses_unknown_handlers_and_versions(make: Factory) -> None:
+    registry = make()
+    refused = registry.make_current("deposit", "1.0.0")
+    assert isinstance(refused, UploadRejected)
+    assert [(e.code, e.message) for e in refused.errors] == [
+        ("handler_not_found", "No handler registered with name 'deposit'")
+    ]
+    registry.upload("deposit", module(), "1.0.0")
+    refused = registry.make_current("deposit", "0.9.0")
+    assert isinstance(refused, UploadRejected)
+    assert [(e.code, e.message) for e in refused.errors] == [
+        ("version_not_found", "'deposit' has no version '0.9.0' (it has 1.0.0)")
+    ]
+    registry.delete("deposit")
+    assert isinstance(registry.make_current("deposit", "1.0.0"), UploadRejected)
+
+
+def test_make_current_checks_the_version_against_todays_schema(
+    make: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = make()
+    registry.upload("deposit", module(), "1.0.0")
+    registry.upload("deposit", module(version="2.0.0", emits=[]), "2.0.0")
+    monkeypatch.setitem(
+        TODAY, "schema", parse_schema("event OpenedAccount { @account_id: String }")
+    )
+    refused = registry.make_current("deposit", "1.0.0")
+    assert isinstance(refused, UploadRejected)
+    assert [(e.code, e.message) for e in refused.errors] == [
+        ("unknown_event_type", "Handler emits 'Deposited' which is not in the schema")
+    ]
+    assert registry.current("deposit").version == "2.0.0"  # type: ignore[union-attr]
+
+
+def test_concurrent_rollbacks_and_uploads_leave_one_consistent_current_version(
+    make: Factory,
+) -> None:
+    registry = make()
+    for version in ("1.0.0", "2.0.0"):
+        registry.upload("deposit", module(version=version), version)
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            barrier.wait()
+            if n == 7:
+                registry.upload("deposit", module(version="3.0.0"), "3.0.0")
+            else:
+                for _ in range(5):
+                    registry.make_current("deposit", ("1.0.0", "2.0.0")[n % 2])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    current = registry.current("deposit")
+    assert current is not None
+    assert registry.module("deposit") == module(version=current.version)
+    assert [h.version for h in registry.handlers()] == [current.version]
+    assert [v.version for v in registry.versions("deposit")] == ["1.0.0", "2.0.0", "3.0.0"]
+
+
+def test_a_handler_stored_before_rollbacks_existed_runs_its_latest_upload(tmp_path: Path) -> None:
+    """Databases made by earlier releases have no esr_handler_current rows."""
+    from sqlalchemy import delete
+
+    from esruntime.backends.sql.tables import current_handlers
+
+    engine = create_store_engine(f"sqlite:///{tmp_path}/old.db")
+    registry = SqlHandlerRegistry(engine, describe, lambda: SCHEMA)
+    registry.upload("deposit", module(), "1.0.0")
+    registry.upload("deposit", module(version="2.0.0"), "2.0.0")
+    with engine.begin() as conn:
+        conn.execute(delete(current_handlers))
+    assert registry.current("deposit").version == "2.0.0"  # type: ignore[union-attr]
+    assert [h.version for h in registry.handlers()] == ["2.0.0"]
+    assert registry.module("deposit") == module(version="2.0.0")
+    registry.make_current("deposit", "1.0.0")
+    assert registry.module("deposit") == module()
+    engine.dispose()

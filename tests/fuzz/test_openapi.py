@@ -41,6 +41,7 @@ CHECKED_BY_CONTENT = {
     ("PUT", "/v1/schema"),
     ("POST", "/v1/schema/validate"),
     ("PUT", "/v1/handlers/{command_name}"),
+    ("PUT", "/v1/handlers/{command_name}/current"),
     ("POST", "/v1/commands/{command_name}"),
 }
 

@@ -53,15 +53,25 @@ def build_c(sources: Sequence[Path], out_dir: Path, toolchain: str = "auto") -> 
     ]
 
 
-def build_assemblyscript(sources: Sequence[Path], out_dir: Path) -> list[Path]:
-    """``out_dir/<name>.wasm`` for every AssemblyScript entry file (one node process)."""
+def build_assemblyscript(
+    sources: Sequence[Path], out_dir: Path, *, names: bool = False
+) -> list[Path]:
+    """``out_dir/<name>.wasm`` for every AssemblyScript entry file (one node process);
+    ``names`` keeps the name section (``build.mjs --names``)."""
     node = shutil.which("node")
     if node is None:
         missing("node is not installed (AssemblyScript needs Node 20 and npm)")
     if not (AS_SDK / "node_modules" / "assemblyscript").is_dir():
         missing("AssemblyScript is not installed: run `npm ci` in sdk/assemblyscript")
     subprocess.run(
-        [node, "build.mjs", *map(str, sources), "--out-dir", str(out_dir)],
+        [
+            node,
+            "build.mjs",
+            *map(str, sources),
+            "--out-dir",
+            str(out_dir),
+            *(["--names"] if names else []),
+        ],
         cwd=AS_SDK,
         check=True,
         capture_output=True,

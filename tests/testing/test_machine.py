@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import invariant, run_state_machine_as_test
 
 from esruntime.events import SequencedEvent
-from esruntime.handlers import Decision, Emit
+from esruntime.handlers import Decision, Emit, PythonHandler
 from esruntime.testing import CommandMachine, Scenario, command_inputs
 from tests.commands.bank import SCHEMA, Deposit, OpenAccount, TransferFunds
 
@@ -127,3 +127,59 @@ def test_without_an_input_schema_inputs_bind_every_domain_id_field() -> None:
     collect()
     assert all(set(v) == {"source_account", "dest_account", "amount"} for v in seen)
     assert all(isinstance(v["source_account"], str) and v["source_account"] for v in seen)
+
+
+SEATS = """
+event SeatsAdded { @show_id: String, count: Int }
+event SeatReserved { @show_id: String, @seat: Int, guest: String }
+"""
+
+
+class ReserveSeat(PythonHandler):
+    name = "reserve_seat"
+    reads = {"SeatsAdded": ["show_id"], "SeatReserved": ["show_id", "seat"]}
+    input_domain_ids = {"show_id": "show_id", "seat": "seat"}
+    emits = ["SeatReserved"]
+
+    def handle(self, command: dict[str, Any]) -> Decision:
+        return []
+
+
+def draw(strategy: Any, examples: int = 40) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+
+    @settings(max_examples=examples, database=None)
+    @given(strategy)
+    def collect(value: dict[str, Any]) -> None:
+        seen.append(value)
+
+    collect()
+    assert seen
+    return seen
+
+
+def test_domain_ids_take_their_esdl_type_when_a_schema_is_given() -> None:
+    for value in draw(command_inputs(ReserveSeat, SEATS)):
+        assert set(value) == {"show_id", "seat"}
+        assert isinstance(value["show_id"], str)
+        assert type(value["seat"]) is int
+    # without a schema every id is text, as before
+    assert all(isinstance(v["seat"], str) for v in draw(command_inputs(ReserveSeat)))
+
+
+def test_a_python_handlers_input_schema_drives_the_generated_inputs() -> None:
+    class WithSchema(ReserveSeat):
+        input_schema = {
+            "type": "object",
+            "properties": {
+                "show_id": {"enum": ["s1", "s2"]},
+                "seat": {"type": "integer", "minimum": 1, "maximum": 4},
+                "guest": {"type": "string", "minLength": 1, "maxLength": 8},
+            },
+            "required": ["show_id", "seat", "guest"],
+        }
+
+    for value in draw(command_inputs(WithSchema, SEATS)):
+        assert value["show_id"] in ("s1", "s2")
+        assert 1 <= value["seat"] <= 4
+        assert 1 <= len(value["guest"]) <= 8

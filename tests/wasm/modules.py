@@ -176,3 +176,26 @@ def handle_body(body: str, extra: str = "") -> dict[str, Any]:
   (func (export "esr_handle") (param $ptr i32) (param $len i32) (result i64)
     {body})""",
     }
+
+
+def without_names(wasm: bytes) -> bytes:
+    """The module with its ``name`` custom section removed (as a stripping linker leaves it)."""
+    out, at = bytearray(wasm[:8]), 8
+    while at < len(wasm):
+        start = at
+        at += 1
+        size = shift = 0
+        while True:  # the section's size, unsigned LEB128
+            byte = wasm[at]
+            at += 1
+            size |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                break
+        end = at + size
+        if wasm[start] == 0 and wasm[at + 1 : at + 1 + wasm[at]] == b"name":
+            at = end
+            continue
+        out += wasm[start:end]
+        at = end
+    return bytes(out)

@@ -5,6 +5,7 @@ Every guest here is the well-behaved counter (tests/wasm/modules.py) with one pa
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -13,7 +14,16 @@ from esruntime import InMemoryEventStore
 from esruntime.commands import CommandExecutor
 from esruntime.errors import HandlerFault
 from esruntime.handlers import WasmLimits, load_wasm_handler
-from tests.wasm.modules import BAD_FRAME, REJECTED, STRINGS, counter_wasm, handle_body, returning
+from esruntime.handlers.wasm import NO_NAMES
+from tests.wasm.modules import (
+    BAD_FRAME,
+    REJECTED,
+    STRINGS,
+    counter_wasm,
+    handle_body,
+    returning,
+    without_names,
+)
 
 SERVED = iter(range(1_000_000))
 
@@ -117,6 +127,7 @@ def test_deep_recursion_overflows_the_stack(executor: CommandExecutor) -> None:
     )
     assert fault.code == "trap"
     assert "stack_overflow" in str(fault)
+    assert re.search(r"trapped \(stack_overflow\) in deep \(\d+ frames\)", str(fault))
 
 
 def test_unreachable_while_applying_is_a_trap(executor: CommandExecutor) -> None:
@@ -125,6 +136,42 @@ def test_unreachable_while_applying_is_a_trap(executor: CommandExecutor) -> None
     fault = fault_of(executor, esr_apply=apply)
     assert fault.code == "trap"
     assert "esr_apply trapped (unreachable)" in str(fault)
+
+
+_NAMED_TRAP = {
+    **handle_body(
+        "(call $check_input) (i64.const 0)",
+        extra="""
+  (func $fail_deep (unreachable))
+  (func $check_input (call $fail_deep))""",
+    )
+}
+
+
+def test_a_trap_names_the_functions_on_the_guest_stack(executor: CommandExecutor) -> None:
+    fault = fault_of(executor, **_NAMED_TRAP)
+    assert fault.code == "trap"
+    # esr_handle itself has no $name in the text: its number stands in for it
+    assert str(fault).startswith(
+        "esr_handle trapped (unreachable) in fail_deep <- check_input <- function "
+    )
+    assert "backtrace" not in str(fault)
+    assert NO_NAMES not in str(fault)
+
+
+def test_a_trap_in_a_module_without_names_says_how_to_get_them(
+    executor: CommandExecutor,
+) -> None:
+    hostile = without_names(counter_wasm("hostile", **_NAMED_TRAP))
+    executor.register_factory(*load_wasm_handler(hostile))
+    with pytest.raises(HandlerFault) as raised:
+        executor.execute("hostile", {"counter_id": "h1"})
+    message = str(raised.value)
+    assert raised.value.code == "trap"
+    assert message.startswith("esr_handle trapped (unreachable) in function ")
+    assert " <- function " in message
+    assert "fail_deep" not in message
+    assert message.endswith(f"; {NO_NAMES}")
 
 
 def test_alloc_returning_zero_is_an_abi_violation(executor: CommandExecutor) -> None:

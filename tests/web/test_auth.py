@@ -27,6 +27,11 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "list_handlers": ("GET", "/handlers", {}),
     "get_handler": ("GET", "/handlers/deposit", {}),
     "put_handler": ("PUT", "/handlers/count", {"content": counter_wasm(), **WASM}),
+    "put_current_version": (
+        "PUT",
+        "/handlers/nothing_here/current",
+        {"json_body": {"version": "1.0.0"}},
+    ),
     "delete_handler": ("DELETE", "/handlers/nothing_here", {}),
     "query_events": ("POST", "/events/query", {"json_body": {}}),
     "get_event": ("GET", "/events/evt_unknown", {}),

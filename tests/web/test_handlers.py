@@ -1,15 +1,16 @@
-"""/handlers: list, describe, upload and delete."""
+"""/handlers: list, describe, upload, roll back and delete."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.wasm.modules import counter_wasm, manifest
-from tests.web.apps import Client, Reply
+from tests.web.apps import BANK_SCHEMA, Client, Reply, bank_runtime, make_client
 
 WASM = "application/wasm"
 
@@ -191,3 +192,86 @@ def test_a_module_describing_a_longer_version_is_refused(client: Client, size: i
     assert error["code"] == "invalid_module"
     assert "is not a semantic version (1.2.0) of at most 64 characters" in error["message"]
     assert len(error["message"]) < 300
+
+
+@pytest.fixture(params=["fastapi", "flask"])
+def stored_client(request: pytest.FixtureRequest, runtime_url: str) -> Iterator[Client]:
+    """A client of the bank on each backend (memory, SQLite, PostgreSQL) and each adapter."""
+    runtime, keys = bank_runtime(runtime_url)
+    yield make_client(request.param, runtime, keys)
+    runtime.close()
+
+
+TRAPPING = counter_wasm(
+    esr_handle='(func (export "esr_handle") (param i32 i32) (result i64) (unreachable))'
+)
+
+
+def test_a_rollback_makes_a_stored_version_run_again(stored_client: Client) -> None:
+    client = stored_client
+    good = counter_wasm()
+    assert upload(client, good, "1.0.0").status == 200
+    assert upload(client, TRAPPING, "3.0.0").status == 200
+    assert client.command("count", {"counter_id": "c1"}).status == 500
+    again = upload(client, good, "1.0.0")  # the same bytes again change nothing, and say so
+    assert again.status == 200
+    assert again.json()["validation"]["warnings"][-1] == (
+        "Version 1.0.0 was stored already; 3.0.0 stays current (make 1.0.0 current to run it)"
+    )
+    assert client.get("/handlers/count").json()["version"] == "3.0.0"
+
+    reply = client.put("/handlers/count/current", json_body={"version": "1.0.0"})
+    assert reply.status == 200
+    assert reply.json() == {
+        "name": "count",
+        "version": "1.0.0",
+        "event_types": ["Counted"],
+        "validation": {"status": "ok", "warnings": []},
+    }
+    assert client.command("count", {"counter_id": "c1"}).status == 200
+    detail = client.get("/handlers/count").json()
+    assert (detail["version"], detail["sha256"]) == ("1.0.0", hashlib.sha256(good).hexdigest())
+    assert [(v["version"], v["current"]) for v in detail["versions"]] == [
+        ("1.0.0", True),
+        ("3.0.0", False),
+    ]
+    assert detail["versions"][1]["sha256"] == hashlib.sha256(TRAPPING).hexdigest()
+    listed = {h["name"]: h for h in client.get("/handlers").json()["handlers"]}
+    assert listed["count"]["version"] == "1.0.0"
+
+    forward = client.put("/handlers/count/current", json_body={"version": "3.0.0"})
+    assert forward.status == 200
+    assert client.command("count", {"counter_id": "c2"}).status == 500
+
+
+def test_a_rollback_names_what_is_missing_or_wrong(client: Client) -> None:
+    upload(client, counter_wasm(), "1.0.0")
+    unknown = client.put("/handlers/nothing/current", json_body={"version": "1.0.0"})
+    assert (unknown.status, unknown.error["code"]) == (404, "handler_not_found")
+    version = client.put("/handlers/count/current", json_body={"version": "2.0.0"})
+    assert (version.status, version.error["code"]) == (404, "version_not_found")
+    assert version.error["message"] == "'count' has no version '2.0.0' (it has 1.0.0)"
+    in_code = client.put("/handlers/deposit/current", json_body={"version": "1.0.0"})
+    assert (in_code.status, in_code.error["code"]) == (409, "handler_in_code")
+    for body, message in [
+        ({}, "required field missing @ $.version"),
+        ({"version": 1}, "expected string, got number @ $.version"),
+        ({"version": "1.0.0", "v": 1}, "unknown field(s) 'v' @ $"),
+    ]:
+        bad = client.put("/handlers/count/current", json_body=body)
+        assert (bad.status, bad.error["code"]) == (400, "invalid_request")
+        assert bad.error["message"] == message
+    python = client.get("/handlers/deposit").json()
+    assert python["versions"] == []
+
+
+def test_a_rollback_to_a_version_todays_schema_refuses_is_422(client: Client) -> None:
+    upload(client, counter_wasm(), "1.0.0")
+    tenant = client.runtime.tenant("acme")
+    tenant.push_schema(BANK_SCHEMA.replace("event Counted", "event Tallied"), force=True)
+    reply = client.put("/handlers/count/current", json_body={"version": "1.0.0"})
+    assert reply.status == 422
+    assert reply.json()["errors"][0] == {
+        "code": "unknown_event_type",
+        "message": "Handler reads 'Counted' which is not in the schema",
+    }

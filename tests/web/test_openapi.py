@@ -79,6 +79,7 @@ def test_headers_and_query_parameters_are_documented() -> None:
         ("put_schema", "text/plain"),
         ("validate_schema", "text/plain"),
         ("put_handler", "application/wasm"),
+        ("put_current_version", "application/json"),
         ("query_events", "application/json"),
     ],
 )
@@ -102,6 +103,7 @@ def test_routes_without_a_body_document_none() -> None:
         ("put_schema", {200, 400, 401, 403, 413, 422, 500, 503}),
         ("put_handler", {200, 400, 401, 403, 413, 422, 500, 503}),
         ("delete_handler", {200, 400, 401, 403, 404, 409, 500, 503}),
+        ("put_current_version", {200, 400, 401, 403, 404, 409, 413, 422, 500, 503}),
         ("query_events", {200, 400, 401, 403, 413, 500, 503}),
         ("health", {200, 400, 500, 503}),
         ("metrics", {200, 400, 401, 403, 500, 503}),

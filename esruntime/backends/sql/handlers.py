@@ -1,4 +1,6 @@
-"""The handler registry's versions in SQL (``esr_handlers``)."""
+"""The handler registry's versions in SQL (``esr_handlers``), and which one runs each
+handler's commands (``esr_handler_current``: a row per handler, written with the upload or the
+rollback in the same transaction; a handler without one runs its latest upload)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, func, insert, select
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
@@ -15,6 +17,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from esruntime.backends.sql import setup
 from esruntime.backends.sql.connections import create_store_engine
 from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.tables import current_handlers as pointers
 from esruntime.backends.sql.tables import handler_executions as executions
 from esruntime.backends.sql.tables import handlers as table
 from esruntime.backends.sql.timestamps import from_micros, to_micros
@@ -58,14 +61,16 @@ class SqlHandlerRegistry(BaseHandlerRegistry):
         with translate_errors():
             try:
                 with self._engine.begin() as conn:
-                    seq = conn.execute(
-                        select(func.coalesce(func.max(table.c.seq), 0)).where(mine)
-                    ).scalar_one()
+                    seq = 1 + int(
+                        conn.execute(
+                            select(func.coalesce(func.max(table.c.seq), 0)).where(mine)
+                        ).scalar_one()
+                    )
                     conn.execute(
                         insert(table).values(
                             tenant_id=self._tenant_id,
                             name=handler.name,
-                            seq=int(seq) + 1,
+                            seq=seq,
                             version=handler.version,
                             sha256=handler.sha256,
                             size=handler.size,
@@ -74,8 +79,30 @@ class SqlHandlerRegistry(BaseHandlerRegistry):
                             uploaded_at=to_micros(handler.uploaded_at),
                         )
                     )
+                    self._point(conn, handler.name, seq)
             except sa_exc.IntegrityError:
                 return False
+        return True
+
+    def _point(self, conn: Connection, name: str, seq: int) -> None:
+        """Make row ``seq`` the handler's current one (an upsert: the last writer wins)."""
+        dialect = pg_dialect if self._engine.dialect.name == "postgresql" else sqlite_dialect
+        statement = dialect.insert(pointers).values(tenant_id=self._tenant_id, name=name, seq=seq)
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["tenant_id", "name"], set_={"seq": statement.excluded.seq}
+            )
+        )
+
+    def _make_current(self, name: str, version: str) -> bool:
+        query = select(table.c.seq).where(
+            table.c.tenant_id == self._tenant_id, table.c.name == name, table.c.version == version
+        )
+        with translate_errors(), self._engine.begin() as conn:
+            seq = conn.execute(query).scalar()
+            if seq is None:
+                return False
+            self._point(conn, name, int(seq))
         return True
 
     def versions(self, name: str) -> list[HandlerVersion]:
@@ -101,9 +128,19 @@ class SqlHandlerRegistry(BaseHandlerRegistry):
             .group_by(table.c.name)
             .subquery()
         )
+        chosen = (
+            select(pointers.c.name, pointers.c.seq)
+            .where(pointers.c.tenant_id == self._tenant_id)
+            .subquery()
+        )
+        current = (
+            select(latest.c.name, func.coalesce(chosen.c.seq, latest.c.seq).label("seq"))
+            .outerjoin(chosen, chosen.c.name == latest.c.name)
+            .subquery()
+        )
         query = (
             select(*_COLUMNS)
-            .join(latest, (table.c.name == latest.c.name) & (table.c.seq == latest.c.seq))
+            .join(current, (table.c.name == current.c.name) & (table.c.seq == current.c.seq))
             .where(table.c.tenant_id == self._tenant_id)
             .order_by(table.c.name)
         )
@@ -111,19 +148,23 @@ class SqlHandlerRegistry(BaseHandlerRegistry):
             return [_version(row) for row in conn.execute(query)]
 
     def module(self, name: str, version: str | None = None) -> bytes | None:
-        query = select(table.c.module).where(
-            table.c.tenant_id == self._tenant_id, table.c.name == name
-        )
-        if version is not None:
-            query = query.where(table.c.version == version)
-        query = query.order_by(table.c.seq.desc()).limit(1)
+        mine = (table.c.tenant_id == self._tenant_id) & (table.c.name == name)
+        if version is None:
+            current = _current_seq(self._tenant_id, name)
+            query = select(table.c.module).where(mine, table.c.seq == current)
+        else:
+            query = select(table.c.module).where(mine, table.c.version == version)
         with translate_errors(), self._engine.connect() as conn:
             found = conn.execute(query).scalar()
         return None if found is None else bytes(found)
 
     def delete(self, name: str) -> bool:
         statement = delete(table).where(table.c.tenant_id == self._tenant_id, table.c.name == name)
+        pointer = delete(pointers).where(
+            pointers.c.tenant_id == self._tenant_id, pointers.c.name == name
+        )
         with translate_errors(), self._engine.begin() as conn:
+            conn.execute(pointer)
             return conn.execute(statement).rowcount > 0
 
     def add_executions(self, hour: int, counts: Mapping[str, int]) -> None:
@@ -162,11 +203,28 @@ class SqlHandlerRegistry(BaseHandlerRegistry):
             return {name: int(count) for name, count in conn.execute(query)}
 
 
-_CURRENT = (
-    select(*_COLUMNS)
-    .where(table.c.tenant_id == bindparam("tenant"), table.c.name == bindparam("name"))
-    .order_by(table.c.seq.desc())
-    .limit(1)
+_others = table.alias("esr_handlers_latest")
+
+
+def _current_seq(tenant: Any, name: Any) -> Any:
+    """The seq of a handler's current row: the one chosen, else the latest upload."""
+    chosen = (
+        select(pointers.c.seq)
+        .where(pointers.c.tenant_id == tenant, pointers.c.name == name)
+        .scalar_subquery()
+    )
+    latest = (
+        select(func.max(_others.c.seq))
+        .where(_others.c.tenant_id == tenant, _others.c.name == name)
+        .scalar_subquery()
+    )
+    return func.coalesce(chosen, latest)
+
+
+_CURRENT = select(*_COLUMNS).where(
+    table.c.tenant_id == bindparam("tenant"),
+    table.c.name == bindparam("name"),
+    table.c.seq == _current_seq(bindparam("tenant"), bindparam("name")),
 )
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 __all__ = [
     "TAG_SEPARATOR",
     "api_keys",
+    "current_handlers",
     "event_tags",
     "events",
     "handler_executions",
@@ -133,6 +134,16 @@ handlers = Table(
     Column("uploaded_at", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"),
     PrimaryKeyConstraint("tenant_id", "name", "seq", name="esr_handlers_pk"),
     Index("esr_handlers_version", "tenant_id", "name", "version", unique=True),
+)
+
+current_handlers = Table(
+    "esr_handler_current",
+    metadata,
+    Column("tenant_id", Integer, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("seq", Integer, nullable=False, comment="the esr_handlers row that runs the commands"),
+    PrimaryKeyConstraint("tenant_id", "name", name="esr_handler_current_pk"),
+    comment="A handler without a row here (stored before rollbacks existed) runs its latest seq",
 )
 
 handler_executions = Table(

@@ -7,6 +7,7 @@ from esruntime.client.calls.handlers import (
     delete_handler,
     get_handler,
     list_handlers,
+    make_current,
     upload_handler,
 )
 from esruntime.client.calls.schema import get_schema, push_schema, validate_schema
@@ -20,6 +21,7 @@ __all__ = [
     "get_schema",
     "health",
     "list_handlers",
+    "make_current",
     "metrics",
     "next_after",
     "push_schema",

@@ -1,20 +1,22 @@
-"""``/handlers``: list, describe, upload (a WebAssembly module) and delete handlers."""
+"""``/handlers``: list, describe, upload (a WebAssembly module), roll back and delete
+handlers."""
 
 from __future__ import annotations
 
-from esruntime.client.calls.bodies import header, segment
+from esruntime.client.calls.bodies import JSON, header, json_body, segment
 from esruntime.client.models import (
     HandlerDetails,
     HandlerRejected,
     HandlerSummary,
     HandlerUploaded,
+    HandlerVersionInfo,
     UploadProblem,
 )
 from esruntime.client.protocol import Answer, Call, Request, expect, outcome, raise_for_status
 from esruntime.client.reading import Reader
 from esruntime.errors import InvalidCommandInput, MalformedResponseError
 
-__all__ = ["delete_handler", "get_handler", "list_handlers", "upload_handler"]
+__all__ = ["delete_handler", "get_handler", "list_handlers", "make_current", "upload_handler"]
 
 
 def list_handlers() -> Call[list[HandlerSummary]]:
@@ -51,6 +53,16 @@ def _read_handler(answer: Answer) -> HandlerDetails:
         h.opt_integer("wasm_size_bytes"),
         h.opt_string("sha256"),
         h.opt_string("kind"),
+        tuple(
+            HandlerVersionInfo(
+                v.string("version"),
+                v.time("uploaded_at"),
+                v.integer("wasm_size_bytes"),
+                v.string("sha256"),
+                v.boolean("current"),
+            )
+            for v in (h.objects("versions") if h.has("versions") else ())
+        ),
     )
 
 
@@ -63,6 +75,15 @@ def upload_handler(
     headers = (("Content-Type", "application/wasm"), header("X-Handler-Version", version))
     path = f"handlers/{segment('a command name', name)}"
     return Call(Request("PUT", path, (), headers, bytes(module)), _read_upload)
+
+
+def make_current(name: str, version: str) -> Call[HandlerUploaded | HandlerRejected]:
+    """``PUT /handlers/{name}/current``: run stored ``version`` from the next command on."""
+    path = f"handlers/{segment('a command name', name)}/current"
+    content = json_body({"version": version}, "the version")
+    return Call(
+        Request("PUT", path, headers=(("Content-Type", JSON),), content=content), _read_upload
+    )
 
 
 def _read_upload(answer: Answer) -> HandlerUploaded | HandlerRejected:

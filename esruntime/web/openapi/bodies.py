@@ -101,18 +101,33 @@ HANDLER_SUMMARY = _object(
     }
 )
 HANDLER_LIST = _object({"handlers": {"type": "array", "items": HANDLER_SUMMARY}})
+HANDLER_VERSION = _object(
+    {
+        "version": _STRING,
+        "uploaded_at": _TIME,
+        "wasm_size_bytes": {"type": "integer"},
+        "sha256": _STRING,
+        "current": {"type": "boolean", "description": "Whether this version runs the commands."},
+    }
+)
 HANDLER_DETAIL = _object(
     {
         "name": _STRING,
-        "version": _STRING,
+        "version": {"type": "string", "description": "The version that runs the commands."},
         "kind": _KIND,
         "event_types": _STRINGS,
         "domain_id_fields": _STRINGS,
         "uploaded_at": _NULLABLE_TIME,
         "wasm_size_bytes": {"type": ["integer", "null"]},
         "sha256": {"type": ["string", "null"]},
+        "versions": {
+            "type": "array",
+            "items": HANDLER_VERSION,
+            "description": "Every uploaded version, oldest first (none for a handler in code).",
+        },
     }
 )
+CURRENT_VERSION = _object({"version": {"type": "string", "minLength": 1}})
 UPLOAD_ACCEPTED = _object(
     {
         "name": _STRING,
@@ -211,6 +226,7 @@ SCHEMAS = {
     "UploadAccepted": UPLOAD_ACCEPTED,
     "UploadRejected": UPLOAD_REJECTED,
     "HandlerDeleted": HANDLER_DELETED,
+    "CurrentVersion": CURRENT_VERSION,
     "EventsQuery": EVENTS_QUERY,
     "EventsPage": EVENTS_PAGE,
     "Event": EVENT_DETAIL,

@@ -14,6 +14,7 @@ from esruntime.web.openapi.bodies import (
     COMMAND_CONFLICT,
     COMMAND_OK,
     COMMAND_REJECTED,
+    CURRENT_VERSION,
     ERROR,
     EVENT_DETAIL,
     EVENTS_PAGE,
@@ -219,6 +220,22 @@ OPERATIONS: dict[str, Schema] = {
                 "200": _json("The module was validated and stored", UPLOAD_ACCEPTED),
                 **_BODY_ERRORS,
                 "422": _json("Validation errors", UPLOAD_REJECTED),
+            }
+        ),
+    },
+    "put_current_version": {
+        "description": "Run another stored version of an uploaded handler from the next command "
+        "on: a rollback, or a roll forward. The version is checked against today's schema as an "
+        "upload is. Uploading a stored version again does not make it current.",
+        "parameters": [_COMMAND],
+        "requestBody": _body("application/json", CURRENT_VERSION, "The version to run."),
+        "responses": _responses(
+            {
+                "200": _json("The version now runs the commands", UPLOAD_ACCEPTED),
+                **dict([_error(404, "No handler with this name, or no such version of it")]),
+                **dict([_error(409, "A handler registered in code has no uploaded versions")]),
+                **_BODY_ERRORS,
+                "422": _json("The version no longer passes the upload checks", UPLOAD_REJECTED),
             }
         ),
     },

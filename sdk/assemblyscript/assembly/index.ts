@@ -64,6 +64,7 @@ export class Manifest {
   name: string = "";
   version: string = "";
   text: string | null = null;
+  schemaJson: string | null = null;
   readsJson: Buf = new Buf();
   bindsJson: Buf = new Buf();
   emitsJson: Buf = new Buf();
@@ -102,6 +103,16 @@ export class Manifest {
     b.jsonString(inputField);
     b.byte(0x3a);
     b.jsonString(domainId);
+    return this;
+  }
+
+  /**
+   * The command's input as JSON Schema text (an object, in the subset the runtime supports:
+   * type, properties, required, enum, const, bounds, items, anyOf/oneOf). Test strategies
+   * generate inputs from it and an upload checks it; text that is not JSON fails esr_describe.
+   */
+  inputSchema(json: string): Manifest {
+    this.schemaJson = json;
     return this;
   }
 
@@ -378,6 +389,16 @@ export function abiDescribe(): i64 {
   if (m.text !== null) {
     b.ascii(',"description":');
     b.jsonString(m.text!);
+  }
+  if (m.schemaJson !== null) {
+    const schema = String.UTF8.encode(m.schemaJson!);
+    const at = changetype<usize>(schema);
+    const wrong = checkJson(at, <u32>schema.byteLength);
+    if (wrong !== null) {
+      return errorBuffer("invalid_input_schema", `inputSchema: ${wrong!} at byte ${errorOffset}`);
+    }
+    b.ascii(',"input_schema":');
+    b.bytes(at, <u32>schema.byteLength);
   }
   b.ascii(',"reads":[');
   b.bytes(m.readsJson.ptr, m.readsJson.len);
