@@ -64,7 +64,14 @@ class Served:
         interrupted command, after a graceful shutdown."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
-        code = self.process.wait(STOP_SECONDS)
+        try:
+            code = self.process.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()  # never left behind
+            self.process.wait()
+            raise AssertionError(
+                f"esruntime serve did not stop within {STOP_SECONDS} s of SIGINT: {self.errors}"
+            ) from None
         self._pump.join(STOP_SECONDS)  # ends with the process's stdout
         if self.process.stdout is not None:
             self.process.stdout.close()
