@@ -12,10 +12,18 @@ from typing import Any
 
 import pytest
 import sqlalchemy
+from hypothesis import HealthCheck, settings
 from sqlalchemy.engine import make_url
 
 from esruntime.backends.sql import SqlEventStore, create_store_engine
 from esruntime.backends.sql.tables import metadata
+
+# A busy machine must not fail a property: no example has a deadline, and slow data generation is
+# no failure. Loaded here, before any test module is imported, so every @settings inherits it.
+settings.register_profile(
+    "esruntime", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("esruntime")
 
 POSTGRES_URL = os.environ.get(
     "ESRUNTIME_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -6,12 +6,8 @@ from __future__ import annotations
 import os
 import threading
 
-import pytest
-
 from esruntime import Event, Query, QueryItem, SqlEventStore
 from esruntime.backends.sql.connections import thread_connections
-
-pytestmark = pytest.mark.timeout(60)
 
 
 def test_a_forked_child_appends_while_its_parent_holds_the_writer_lock(sqlite_url: str) -> None:

@@ -18,8 +18,6 @@ import pytest
 from esruntime import SqlEventStore
 from tests.durability_writer import BATCH_SIZE
 
-pytestmark = pytest.mark.timeout(120)
-
 ROOT = Path(__file__).resolve().parent.parent
 KILL_AFTER_ACKS = (5, 30, 77)
 PRAGMA_SYNCHRONOUS = {"NORMAL": "1", "FULL": "2"}

@@ -17,8 +17,6 @@ from esruntime import Query, QueryItem, SequencedEvent, SqlEventStore, Subscript
 from tests import store_workers
 from tests.store_workers import WAIT_SECONDS
 
-pytestmark = pytest.mark.timeout(120)
-
 PROCESSES = 4
 ctx = multiprocessing.get_context("spawn")
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from esruntime import __version__
 from esruntime.cli import demo, events, execute, handlers, keys, schema, serve
 from esruntime.cli.output import exit_code
+from esruntime.cli.remote import base_url_hint
 from esruntime.errors import EsruntimeError
 
 __all__ = ["main"]
@@ -41,7 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except EsruntimeError as exc:
-        print(f"esruntime: {exc}", file=sys.stderr, flush=True)
+        hint = base_url_hint(exc, args.url) if isinstance(getattr(args, "url", None), str) else ""
+        print(f"esruntime: {exc}{hint}", file=sys.stderr, flush=True)
         return exit_code(exc)
     except KeyboardInterrupt:
         return _INTERRUPTED

@@ -1,4 +1,9 @@
-"""``esruntime demo``: append and read a few events, and show a stale decision refused."""
+"""``esruntime demo``: append and read a few events, and show a stale decision refused.
+
+The demo keeps to a database of its own (``esruntime-demo.db`` by default): its events are not
+those of any schema, and must not land in the tenant a server keeps in ``esruntime.db``. It
+reads no ``ESRUNTIME_DATABASE_URL`` for the same reason; ``--database-url`` chooses another.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,24 @@ import argparse
 import sys
 from typing import Any
 
-from esruntime.cli.database import database_option
+from esruntime.cli.database import shown
 from esruntime.errors import EsruntimeError, IntegrityError
 from esruntime.events import AppendCondition, Event, Query, QueryItem
 from esruntime.store_url import open_event_store
 
-__all__ = ["add_parser"]
+__all__ = ["DEMO_DATABASE_URL", "add_parser"]
+
+DEMO_DATABASE_URL = "sqlite:///esruntime-demo.db"
 
 
 def add_parser(commands: Any) -> None:
-    demo = commands.add_parser("demo", help="append and read a few events")
-    database_option(demo)
+    demo = commands.add_parser("demo", help="append and read a few events (in their own database)")
+    demo.add_argument(
+        "--database-url",
+        default=DEMO_DATABASE_URL,
+        help="the demo's own database: memory://, sqlite:///path or postgresql+psycopg://... "
+        "(default %(default)s; never the server's ESRUNTIME_DATABASE_URL)",
+    )
     demo.set_defaults(run=_run)
 
 
@@ -41,7 +53,7 @@ def _demo(database_url: str) -> int:
             Event("MoneyDeposited", {"amount": 100}, [account]),
             AppendCondition(opened, after=first),
         )
-        print(f"Appended to {account} in {database_url}; store head is now {head}.")
+        print(f"Appended to {account} in {shown(database_url)}; store head is now {head}.")
         for event in store.read(opened):
             print(f"  #{event.position} {event.type} {event.data} tags={list(event.tags)}")
         try:

@@ -11,7 +11,7 @@ from typing import Any
 
 from esruntime.auth import PERMISSIONS
 from esruntime.auth.keys import ApiKeyStore
-from esruntime.cli.database import database_option, shown
+from esruntime.cli.database import database_option, require_existing, shown
 from esruntime.cli.output import NOT_FOUND, OK, fail, print_json, print_table, say
 
 __all__ = ["add_parser"]
@@ -47,16 +47,17 @@ def add_parser(commands: Any) -> None:
     revoke.set_defaults(run=_revoke)
 
 
-def _store(url: str) -> ApiKeyStore:
+def _store(url: str, *, create: bool = False) -> ApiKeyStore:
+    """The key store at ``url``; a missing SQLite file is made only when ``create``."""
     if url.startswith("memory:"):
         raise fail("keys live in a database; memory:// would forget them at once")
     from esruntime.auth.sql import SqlApiKeyStore
 
-    return SqlApiKeyStore(url)
+    return SqlApiKeyStore(url if create else require_existing(url))
 
 
 def _create(args: argparse.Namespace) -> int:
-    store = _store(args.database_url)
+    store = _store(args.database_url, create=True)
     try:
         issued = store.create(args.tenant, args.name, args.permissions or ["admin"])
     finally:

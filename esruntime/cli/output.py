@@ -73,6 +73,8 @@ def exit_code(exc: EsruntimeError) -> int:
     """The exit code of an error (see the table above)."""
     if isinstance(exc, CliFailure):
         return exc.code
+    if isinstance(exc, ApiError) and exc.code is None:
+        return UNAVAILABLE  # not the API's error body: a proxy's page, another server, a wrong path
     if isinstance(exc, UnauthorizedError | ForbiddenError):
         return AUTH
     if isinstance(exc, NotFoundError):

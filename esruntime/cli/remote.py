@@ -13,8 +13,9 @@ from pathlib import Path
 
 from esruntime.cli.output import fail
 from esruntime.client import DEFAULT_URL, Client
+from esruntime.errors import ApiError, EsruntimeError
 
-__all__ = ["connect", "options", "read_input", "read_text"]
+__all__ = ["base_url_hint", "connect", "options", "read_input", "read_text"]
 
 
 def options() -> argparse.ArgumentParser:
@@ -42,6 +43,19 @@ def options() -> argparse.ArgumentParser:
 
 def connect(args: argparse.Namespace) -> Client:
     return Client(args.url, api_key=args.api_key or None, timeout=args.timeout)
+
+
+def base_url_hint(exc: EsruntimeError, url: str) -> str:
+    """A hint to add to an error that says ``url`` is not the API's base URL: a 404 whose body
+    is not the API's means the path leads elsewhere, most often because the prefix is missing."""
+    if not (isinstance(exc, ApiError) and exc.status == 404 and exc.code is None):
+        return ""
+    if url.rstrip("/").endswith("/v1"):
+        return f"; no esruntime API answers under {url}: is it the prefix serve was given?"
+    return (
+        f"; no esruntime API answers under {url}: the path lacks the API's prefix, "
+        f"did you mean {url.rstrip('/')}/v1?"
+    )
 
 
 def read_input(source: str, what: str) -> bytes:

@@ -17,6 +17,9 @@ from attrs import define, field
 ENV_NAMES = ("ESRUNTIME_URL", "ESRUNTIME_API_KEY", "ESRUNTIME_DATABASE_URL")
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = (sys.executable, "-m", "esruntime", "serve", "--port", "0", "--log-level", "warning")
+# Upper bounds for a busy machine, never expected durations: each wait ends at its event.
+START_SECONDS = 180
+STOP_SECONDS = 180
 
 
 def environment(**values: str) -> dict[str, str]:
@@ -36,7 +39,7 @@ def run(
         cwd=cwd,
         env=env or environment(),
         input=stdin,
-        timeout=120,
+        timeout=240,  # a bound for a busy machine
         check=False,
     )
     return subprocess.CompletedProcess(
@@ -61,8 +64,15 @@ class Served:
         interrupted command, after a graceful shutdown."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
-        code = self.process.wait(30)
-        self._pump.join(10)
+        try:
+            code = self.process.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()  # never left behind
+            self.process.wait()
+            raise AssertionError(
+                f"esruntime serve did not stop within {STOP_SECONDS} s of SIGINT: {self.errors}"
+            ) from None
+        self._pump.join(STOP_SECONDS)  # ends with the process's stdout
         if self.process.stdout is not None:
             self.process.stdout.close()
         return code
@@ -95,7 +105,7 @@ def serve(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Served:
     served._pump.start()
     while True:
         try:
-            line = served._queue.get(timeout=60)
+            line = served._queue.get(timeout=START_SECONDS)
         except queue.Empty:
             served.stop()
             raise RuntimeError("esruntime serve did not announce itself") from None

@@ -16,7 +16,7 @@ import pytest
 
 from esruntime.cli import main
 from tests.cli.conftest import tenant_key
-from tests.cli.processes import ENV_NAMES, ROOT, Served
+from tests.cli.processes import ENV_NAMES, ROOT, Served, environment, run
 from tests.client.servers import Bank, RawServer, http_answer, new_bank, serving
 from tests.commands.bank import SCHEMA
 from tests.wasm.modules import counter_wasm
@@ -280,6 +280,33 @@ def test_servers_that_fail_or_cannot_be_reached_exit_5(cli: Any) -> None:
         2,
         "esruntime: the base URL must be http(s)://host[:port]/prefix, got 'ftp://nowhere'\n",
     )
+
+
+def test_a_url_without_the_api_prefix_exits_5_and_suggests_it(served: Served) -> None:
+    """``esruntime serve`` answers 404 outside its prefix with a body that is not the API's."""
+    root = served.url.removesuffix("/v1")
+    for url in (root, root + "/"):
+        result = run("handlers", "list", cwd=ROOT, env=environment(ESRUNTIME_URL=url))
+        assert result.returncode == 5
+        assert result.stderr.startswith("esruntime: HTTP 404: GET /handlers: the answer is not")
+        assert result.stderr.endswith(
+            f"; no esruntime API answers under {url}: the path lacks the API's prefix, "
+            f"did you mean {root}/v1?\n"
+        )
+        assert len(result.stderr.splitlines()) == 1
+    elsewhere = root + "/api/v1"
+    result = run("health", cwd=ROOT, env=environment(ESRUNTIME_URL=elsewhere))
+    assert result.returncode == 5
+    assert result.stderr.endswith(
+        f"; no esruntime API answers under {elsewhere}: is it the prefix serve was given?\n"
+    )
+
+
+def test_a_missing_resource_with_the_apis_error_body_still_exits_4(cli: Any) -> None:
+    code, _, err = cli("handlers", "show", "nope")
+    assert code == 4
+    assert err.startswith("esruntime: HTTP 404 handler_not_found: ")
+    assert "prefix" not in err
 
 
 def test_an_oversized_input_is_refused_by_the_server_as_a_usage_error(

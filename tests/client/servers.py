@@ -88,7 +88,7 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         self.thread.start()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180  # a bound for a busy machine, not an expectation
         while not self.server.started:
             if not self.thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the test server did not start")
@@ -97,7 +97,7 @@ class LiveServer:
 
     def stop(self) -> None:
         self.server.should_exit = True
-        self.thread.join(30)
+        self.thread.join(180)
         self.socket.close()
 
 
@@ -203,7 +203,7 @@ class RawServer:
         with contextlib.suppress(OSError):
             self.socket.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
         self.socket.close()
-        self.thread.join(5)
+        self.thread.join(60)
 
 
 def _read_request(conn: socket.socket) -> bytes:

@@ -47,7 +47,7 @@ CHECKED_BY_CONTENT = {
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@settings(max_examples=25, suppress_health_check=list(HealthCheck), database=None)
 def test_the_api_honours_its_document(case: schemathesis.Case[Any]) -> None:
     if case.path_parameters and case.path_parameters.get("command_name") == "crashing":
         # The test bank's deliberately crashing handler: its 500 is the point of it.

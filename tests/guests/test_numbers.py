@@ -48,7 +48,7 @@ def expected_text(value: float) -> str:
     return "null" if value in (float("inf"), float("-inf")) else repr(value)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=40))
 def test_doubles_come_back_bit_for_bit_and_written_like_repr(
     echo: Echo, values: list[float]
@@ -67,7 +67,7 @@ decimal = st.builds(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.lists(decimal, min_size=1, max_size=40))
 def test_any_decimal_is_read_to_the_nearest_double(echo: Echo, texts: list[str]) -> None:
     read, written, _ = echo(texts)

@@ -14,7 +14,7 @@ from esruntime.schema.changes import breaking_changes
 from esruntime.testing import event_data, schemas
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(schemas())
 def test_a_schema_has_no_changes_against_itself(schema: Schema) -> None:
     diff = diff_schemas(schema, schema)
@@ -38,7 +38,7 @@ def grown(schema: Schema, target: int) -> Schema:
     return evolve(schema, events=(*events, EventDecl(new_name, (Field("x", TypeRef("Int")),))))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_adding_optional_fields_or_events_is_never_breaking(data: st.DataObject) -> None:
     schema = data.draw(schemas(), label="schema")

@@ -123,7 +123,7 @@ COVERAGE: list[tuple[str, Callable[[Any], bool]]] = [
 def test_generated_data_covers_every_corner_of_the_schema() -> None:
     seen: set[str] = set()
 
-    @settings(max_examples=400, phases=[Phase.generate], derandomize=True, deadline=None)
+    @settings(max_examples=400, phases=[Phase.generate], derandomize=True)
     @given(event_data(SHOP, "Everything"))
     def sample(datum: dict[str, Any]) -> None:
         seen.update(what for what, example in COVERAGE if example(datum))
@@ -176,7 +176,8 @@ def fresh_store(
 
 
 @settings(
-    suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60, deadline=None
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    max_examples=60,
 )
 @given(schema=any_schema, data=st.data())
 def test_accepted_data_comes_back_from_every_store_unchanged(

@@ -123,14 +123,14 @@ def test_a_schema_built_in_code_formats_without_positions() -> None:
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(schemas())
 def test_formatted_schemas_parse_back_to_the_same_schema(schema: Schema) -> None:
     text = format_schema(schema)
     assert parse_schema(text) == schema
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(schemas(max_events=5, max_types=3, max_enums=3, max_fields=8))
 def test_formatting_is_idempotent(schema: Schema) -> None:
     text = format_schema(schema)

@@ -38,13 +38,13 @@ def parse_or_schema_error(text: str) -> Schema | SchemaError:
     return refused
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.text())
 def test_arbitrary_text_never_raises_anything_but_schema_errors(text: str) -> None:
     parse_or_schema_error(text)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(ESDL_ALPHABET, max_size=60).map("".join))
 def test_soups_of_esdl_tokens_never_raise_anything_but_schema_errors(text: str) -> None:
     parse_or_schema_error(text)
@@ -68,7 +68,7 @@ def mutated(draw: st.DrawFn) -> str:
     return text
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_mutated_schemas_never_raise_anything_but_schema_errors(text: str) -> None:
     parse_or_schema_error(text)

@@ -13,8 +13,6 @@ from esruntime.backends.sql.scripts import SqlScriptRepository
 from esruntime.testing.scripts import first_version, make_script
 from tests.scripts import process_workers
 
-pytestmark = pytest.mark.timeout(120)
-
 PROCESSES = 4
 ctx = multiprocessing.get_context("spawn")
 

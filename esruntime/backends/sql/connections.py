@@ -8,12 +8,19 @@ import weakref
 from typing import Any, Literal
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from esruntime.errors import ConfigurationError
 
-__all__ = ["SqliteSynchronous", "ThreadConnections", "create_store_engine", "thread_connections"]
+__all__ = [
+    "SqliteSynchronous",
+    "ThreadConnections",
+    "create_store_engine",
+    "parse_database_url",
+    "thread_connections",
+]
 
 SqliteSynchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 
@@ -30,9 +37,15 @@ def create_store_engine(
     SQLite files are opened in WAL mode with ``synchronous`` as given: ``NORMAL`` survives a
     process crash, ``FULL`` also an OS crash or power loss (fsync before acknowledging).
     """
-    parsed = make_url(url)
+    parsed = parse_database_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
+        if parsed.host:
+            raise ConfigurationError(
+                f"database URL {url!r} names a host: a SQLite URL has three slashes before a "
+                "relative path (sqlite:///events.db) and four before an absolute one "
+                "(sqlite:////var/lib/events.db)"
+            )
         if parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory":
             raise ConfigurationError(
                 "an in-memory SQLite database is private to one connection; use a file "
@@ -59,10 +72,32 @@ def create_store_engine(
         engine_options.setdefault("max_overflow", 32)
         # The store's statements say BEGIN and COMMIT themselves where they need a transaction.
         engine_options.setdefault("isolation_level", "AUTOCOMMIT")
-        return create_engine(parsed, **engine_options)
+        try:
+            return create_engine(parsed, **engine_options)
+        except ImportError as exc:
+            if exc.name != "psycopg" and "psycopg" not in str(exc):
+                raise
+            raise ConfigurationError(
+                f"a PostgreSQL database needs the psycopg driver ({exc}): "
+                "pip install 'esruntime[postgres]'"
+            ) from exc
     raise ConfigurationError(
-        f"unsupported database URL {url!r}: use sqlite:///path or postgresql://..."
+        f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}: "
+        "use sqlite:///path or postgresql://..."
     )
+
+
+def parse_database_url(url: str) -> URL:
+    """``url`` parsed, or a :class:`ConfigurationError` that shows what a URL looks like."""
+    try:
+        return make_url(url)
+    except ArgumentError:
+        # A password may sit before the "@": the URL is shown without it.
+        shown = f"{url.partition(':')[0]}:...@{url.rpartition('@')[2]}" if "@" in url else url
+        raise ConfigurationError(
+            f"cannot read the database URL {shown!r}: use sqlite:///relative/path.db, "
+            "sqlite:////absolute/path.db, postgresql://user@host/db or memory://"
+        ) from None
 
 
 def configure_sqlite(engine: Engine, synchronous: SqliteSynchronous, busy_timeout: float) -> None:

@@ -68,7 +68,7 @@ class RecordingHost:
             with self._lock:
                 if self._meeting is None:
                     self._meeting = threading.Barrier(args[1])
-            self._meeting.wait(timeout=10)
+            self._meeting.wait(timeout=120)
         return {"name": name, "args": args}
 
     def names(self) -> list[str]:

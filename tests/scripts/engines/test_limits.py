@@ -133,14 +133,15 @@ def test_output_nested_too_deeply_fails_cleanly(js: Js) -> None:
 
 def test_an_infinite_loop_does_not_hold_up_other_runs(sandboxed: Js) -> None:
     hosts = [RecordingHost() for _ in range(6)]
-    long = RunLimits(timeout_ms=1_500)
+    # Long enough that six short runs end first even on a busy machine: they must not wait for it.
+    long = RunLimits(timeout_ms=6_000)
 
     def normal(host: RecordingHost) -> object:
         result = sandboxed.runner.run(
             "return (await sdk.cache.get('k')).args[0]",
             context={},
             host=host,
-            limits=RunLimits(timeout_ms=10_000),
+            limits=RunLimits(timeout_ms=60_000),
         )
         return result.output
 
@@ -165,7 +166,8 @@ def test_concurrent_limits_each_end_their_own_run(sandboxed: Js) -> None:
     }
 
     def run(source: str) -> str:
-        limits = RunLimits(timeout_ms=600)
+        # Each failure other than the loop's comes long before this, however busy the machine.
+        limits = RunLimits(timeout_ms=5_000)
         result = sandboxed.runner.run(source, context={}, host=RecordingHost(), limits=limits)
         return result.status
 

@@ -66,7 +66,8 @@ def tenant_only() -> Iterator[dict[str, sqlite3.Connection]]:
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(sql=QUERIES, tenant=st.sampled_from(["A", "B"]))
 def test_a_generated_query_answers_as_if_only_the_tenants_rows_existed(
