@@ -52,7 +52,7 @@ def test_a_large_allocation_fails_at_the_memory_limit(sandboxed: Js) -> None:
         "const a = new Array(50 * 1024 * 1024).fill(1.5); return a.length",
         "let s = 'x'; for (let i = 0; i < 40; i++) s = s + s; return s.length",
     ):
-        result = sandboxed.run(source)
+        result = sandboxed.run(source, limits=RunLimits(timeout_ms=120_000))
         assert result.status == "failed", source
         assert result.error is not None
         # V8 cannot always survive a failed allocation: its worker dies and is replaced
