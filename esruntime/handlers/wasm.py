@@ -33,6 +33,7 @@ from typing import Any
 
 import wasmtime
 
+from esruntime.encoding import json_depth
 from esruntime.errors import HandlerFault, InvalidManifestError, InvalidWasmModuleError
 from esruntime.events import SequencedEvent
 from esruntime.handlers import allocator, rawcall
@@ -386,10 +387,17 @@ def _describe(pre: wasmtime.InstancePre, limits: WasmLimits, raw_calls: bool) ->
         raise InvalidWasmModuleError([f"{exc} [{exc.code}]"]) from None
     if raw is None:
         raise InvalidWasmModuleError(["esr_describe returned nothing"])
+    too_deep = InvalidWasmModuleError(
+        [f"esr_describe returned JSON nested deeper than {limits.depth:,} levels"]
+    )
     try:
         document = json.loads(raw.decode())
     except ValueError as exc:  # UnicodeDecodeError is a ValueError too
         raise InvalidWasmModuleError([f"esr_describe returned invalid JSON: {exc}"]) from None
+    except RecursionError:
+        raise too_deep from None
+    if json_depth(document) > limits.depth:
+        raise too_deep
     try:
         return parse_manifest(document)
     except InvalidManifestError as exc:
@@ -434,19 +442,21 @@ class WasmHandler:
         if "esr_validate" not in self._instance.funcs:
             return None
         return decode_validation(
-            self._instance.call_buffer("esr_validate", *self._instance.send(data, "esr_validate"))
+            self._instance.call_buffer("esr_validate", *self._instance.send(data, "esr_validate")),
+            self.module.limits,
         )
 
     def _init(self) -> None:
         if not self._initialized:
-            decode_status(self._instance.call_buffer("esr_init"), "esr_init")
+            decode_status(self._instance.call_buffer("esr_init"), "esr_init", self.module.limits)
             self._initialized = True
 
     def apply_all(self, events: Sequence[SequencedEvent]) -> None:
         self._init()
         for batch in encode_frames(events, self.module.limits.batch):
             args = self._instance.send(batch, "esr_apply")
-            decode_status(self._instance.call_buffer("esr_apply", *args), "esr_apply")
+            raw = self._instance.call_buffer("esr_apply", *args)
+            decode_status(raw, "esr_apply", self.module.limits)
 
     def handle(self, command: dict[str, Any]) -> Decision:
         data = self._input(command)

@@ -9,7 +9,14 @@ import wasmtime
 
 from esruntime.errors import InvalidWasmModuleError
 from esruntime.handlers import WasmLimits, WasmModule
-from tests.wasm.modules import counter_wasm, counter_wat, manifest, returning
+from tests.wasm.modules import (
+    counter_wasm,
+    counter_wat,
+    describing_long,
+    manifest,
+    nested,
+    returning,
+)
 
 
 def refusal(wasm: bytes, limits: WasmLimits | None = None) -> str:
@@ -70,6 +77,13 @@ def test_an_invalid_manifest_is_refused_with_its_problems(
 
 def test_a_manifest_that_is_not_json_is_refused() -> None:
     assert "esr_describe returned invalid JSON" in refusal(counter_wasm(describe="{abi: 1"))
+
+
+@pytest.mark.parametrize("depth", [129, 100_000])
+def test_a_manifest_nested_beyond_the_depth_limit_is_refused(depth: int) -> None:
+    deep = manifest()[:-1] + ', "deep": ' + nested(depth - 1) + "}"
+    message = refusal(counter_wasm(**describing_long(deep)))
+    assert "esr_describe returned JSON nested deeper than 128 levels" in message
 
 
 def test_a_module_needing_more_memory_than_the_limit_is_refused() -> None:

@@ -10,7 +10,7 @@ from esruntime.commands import CommandExecutor
 from esruntime.handlers import HandlerManifest, WasmModule, load_wasm_handler
 from esruntime.handlers.registry import UploadAccepted, UploadRejected
 from esruntime.schema import parse_schema
-from tests.wasm.modules import counter_wasm
+from tests.wasm.modules import counter_wasm, describing_long, manifest, nested
 
 SCHEMA = parse_schema("event Counted { @counter_id: String }")
 CLOCK = '(import "wasi_snapshot_preview1" "clock_time_get" (func (param i32 i64 i32) (result i32)))'
@@ -48,6 +48,17 @@ def test_the_registry_refuses_a_module_with_an_import(tmp_path: Path) -> None:
     [error] = result.errors
     assert error.code == "invalid_module"
     assert "imports wasi_snapshot_preview1.clock_time_get" in error.message
+    assert registry.handlers() == []
+
+
+def test_the_registry_refuses_a_module_describing_itself_too_deeply(tmp_path: Path) -> None:
+    registry = SqlHandlerRegistry(f"sqlite:///{tmp_path}/runtime.db", describe, lambda: SCHEMA)
+    deep = manifest()[:-1] + ', "deep": ' + nested(100_000) + "}"
+    result = registry.upload("count", counter_wasm(**describing_long(deep)), "1.0.0")
+    assert isinstance(result, UploadRejected)
+    [error] = result.errors
+    assert error.code == "invalid_module"
+    assert "esr_describe returned JSON nested deeper than 128 levels" in error.message
     assert registry.handlers() == []
 
 

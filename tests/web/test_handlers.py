@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.wasm.modules import counter_wasm
+from tests.wasm.modules import counter_wasm, describing_long, manifest, nested, returning_long
 from tests.web.apps import Client, Reply
 
 WASM = "application/wasm"
@@ -154,3 +154,23 @@ def test_a_handler_registered_in_code_cannot_be_deleted(client: Client) -> None:
     assert reply.status == 409
     assert reply.error["code"] == "handler_in_code"
     assert client.get("/handlers/deposit").status == 200
+
+
+def test_a_module_describing_itself_nested_100000_deep_is_422(client: Client) -> None:
+    deep = manifest()[:-1] + ', "deep": ' + nested(100_000) + "}"
+    reply = upload(client, counter_wasm(**describing_long(deep)))
+    assert reply.status == 422
+    [error] = reply.json()["errors"]
+    assert error["code"] == "invalid_module"
+    assert "esr_describe returned JSON nested deeper than 128 levels" in error["message"]
+    assert client.get("/handlers/count").status == 404
+
+
+def test_a_handler_returning_json_nested_100000_deep_is_a_handler_fault(client: Client) -> None:
+    result = '{"ok":[{"type":"Counted","data":{"deep":' + nested(100_000) + "}}]}"
+    assert upload(client, counter_wasm(**returning_long(result))).status == 200
+    reply = client.command("count", {"counter_id": "c1"})
+    assert reply.status == 500
+    assert reply.error["code"] == "handler_fault"
+    assert "esr_handle returned JSON nested deeper than 128 levels" in reply.error["message"]
+    assert client.get("/health").status == 200
