@@ -70,7 +70,8 @@ _SHOWN = 300  # characters of guest output quoted in a fault message
 
 @frozen
 class WasmLimits:
-    """What one command may cost a guest; ABI.md §Determinism and limits gives the defaults."""
+    """What a guest may cost: to load (module, functions, code, checked before compiling),
+    and per command (the rest); ABI.md §Determinism and limits gives the defaults."""
 
     fuel: int = 1_000_000_000
     """Fuel for one command (init, apply, handle and validate together), refilled per command."""
@@ -86,6 +87,13 @@ class WasmLimits:
     """Bytes of event frames per ``esr_apply`` call (a larger single frame goes alone)."""
     depth: int = 128
     """Levels of nesting in one guest result's JSON (the SDKs' ``ESR_MAX_DEPTH`` default)."""
+    module: int = 10 * 1024 * 1024
+    """Bytes of one module's binary."""
+    functions: int = 10_000
+    """Functions a module defines; compile time and memory grow with them (the C and
+    AssemblyScript handlers of the examples define 26 to 60)."""
+    code: int = 4 * 1024 * 1024
+    """Bytes of a module's code section (its function bodies)."""
 
 
 _DEFAULT_LIMITS = WasmLimits()

@@ -208,3 +208,9 @@ def describing_long(text: str | bytes) -> dict[str, Any]:
 def nested(depth: int) -> str:
     """A JSON array nested ``depth`` levels deep."""
     return "[" * depth + "]" * depth
+
+
+def with_functions(count: int, name: str = "count") -> bytes:
+    """The counter with ``count`` more (tiny, unexported) functions: costly to compile in bulk."""
+    extra = "\n".join(f"  (func $f{i} (result i32) (i32.const {i}))" for i in range(count))
+    return counter_wasm(name, extra=extra)
