@@ -21,6 +21,7 @@ __all__ = [
     "decode",
     "decode_stored",
     "encode_events",
+    "json_depth",
 ]
 
 DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
@@ -110,6 +111,25 @@ def encode_events(events: Event | Sequence[Event], max_event_bytes: int) -> list
             )
         encoded.append((event, data, metadata))
     return encoded
+
+
+def json_depth(value: Any) -> int:
+    """How many levels of objects and arrays ``value`` nests (a scalar is 1, ``[[]]`` is 2).
+
+    Breadth first, without recursion, so that any decoded document can be measured: the
+    parsers that stop at a depth bound use it on what ``json.loads`` built.
+    """
+    deepest, level = 0, [value]
+    while level:
+        deepest += 1
+        nested: list[Any] = []
+        for item in level:
+            if isinstance(item, dict):
+                nested.extend(v for v in item.values() if isinstance(v, dict | list))
+            elif isinstance(item, list):
+                nested.extend(v for v in item if isinstance(v, dict | list))
+        level = nested
+    return deepest
 
 
 def check_condition(condition: object) -> None:

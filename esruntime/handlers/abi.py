@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 from attrs import frozen
 
+from esruntime.encoding import json_depth
 from esruntime.errors import HandlerFault
 from esruntime.events import SequencedEvent
 from esruntime.handlers.python import Decision, Emit, Rejection
@@ -30,6 +31,7 @@ __all__ = [
     "TRAP",
     "WasmLimits",
     "decode_decision",
+    "decode_result",
     "decode_status",
     "decode_validation",
     "encode_frames",
@@ -68,7 +70,8 @@ _SHOWN = 300  # characters of guest output quoted in a fault message
 
 @frozen
 class WasmLimits:
-    """What one command may cost a guest; ``docs/abi.md`` lists the defaults."""
+    """What a guest may cost: to load (module, functions, code, checked before compiling),
+    and per command (the rest); ``docs/abi.md`` lists the defaults."""
 
     fuel: int = 1_000_000_000
     """Fuel for one command (init, apply, handle and validate together), refilled per command."""
@@ -82,6 +85,18 @@ class WasmLimits:
     """Events in one ``ok`` result."""
     batch: int = 1024 * 1024
     """Bytes of event frames per ``esr_apply`` call (a larger single frame goes alone)."""
+    depth: int = 128
+    """Levels of nesting in one guest result's JSON (the SDKs' ``ESR_MAX_DEPTH`` default)."""
+    module: int = 10 * 1024 * 1024
+    """Bytes of one module's binary."""
+    functions: int = 10_000
+    """Functions a module defines; compile time and memory grow with them (the C and
+    AssemblyScript handlers of the examples define 26 to 60)."""
+    code: int = 4 * 1024 * 1024
+    """Bytes of a module's code section (its function bodies)."""
+
+
+_DEFAULT_LIMITS = WasmLimits()
 
 
 def _fault(message: str) -> HandlerFault:
@@ -167,15 +182,26 @@ def encode_frames(events: Sequence[SequencedEvent], batch: int) -> Iterator[byte
         yield bytes(buffer)
 
 
-def _json(raw: bytes, call: str) -> Any:
+def decode_result(raw: bytes, call: str, max_depth: int) -> Any:
+    """The JSON document a guest returned, or an ABI violation saying why it is unreadable.
+
+    Nesting beyond ``max_depth`` is refused whether the decoder reaches Python's recursion
+    limit or not, so a document that decodes is also one the host can walk and store.
+    """
     try:
         text = raw.decode()
     except UnicodeDecodeError as exc:
         raise _fault(f"{call} returned invalid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    too_deep = _fault(f"{call} returned JSON nested deeper than {max_depth:,} levels")
     try:
-        return json.loads(text)
+        document = json.loads(text)
+    except RecursionError:
+        raise too_deep from None
     except ValueError as exc:
         raise _fault(f"{call} returned invalid JSON ({exc}): {text[:_SHOWN]!r}") from None
+    if json_depth(document) > max_depth:
+        raise too_deep
+    return document
 
 
 def _guest_error(document: Mapping[str, Any], call: str) -> HandlerFault:
@@ -201,20 +227,20 @@ def _one_key(document: object, call: str, allowed: tuple[str, ...]) -> tuple[str
     return keys[0], document[keys[0]]
 
 
-def decode_status(raw: bytes | None, call: str) -> None:
+def decode_status(raw: bytes | None, call: str, limits: WasmLimits = _DEFAULT_LIMITS) -> None:
     """The result of ``esr_init`` / ``esr_apply``: nothing (0) is success, else ``{"error"}``."""
     if raw is None:
         return
-    document = _json(raw, call)
+    document = decode_result(raw, call, limits.depth)
     _one_key(document, call, ("error",))
     raise _guest_error(document, call)
 
 
-def decode_validation(raw: bytes | None) -> Rejection | None:
+def decode_validation(raw: bytes | None, limits: WasmLimits = _DEFAULT_LIMITS) -> Rejection | None:
     """The result of ``esr_validate``: nothing (0) passes, ``{"rejected": ...}`` refuses."""
     if raw is None:
         return None
-    document = _json(raw, "esr_validate")
+    document = decode_result(raw, "esr_validate", limits.depth)
     key, body = _one_key(document, "esr_validate", ("rejected", "error"))
     if key == "error":
         raise _guest_error(document, "esr_validate")
@@ -226,7 +252,7 @@ def decode_decision(raw: bytes, limits: WasmLimits) -> Decision:
 
     Whether each type is declared and its data valid is the executor's check, as for any handler.
     """
-    document = _json(raw, "esr_handle")
+    document = decode_result(raw, "esr_handle", limits.depth)
     key, body = _one_key(document, "esr_handle", ("ok", "rejected", "error"))
     if key == "error":
         raise _guest_error(document, "esr_handle")

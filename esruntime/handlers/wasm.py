@@ -21,18 +21,20 @@ come from a pool of preallocated slots (:mod:`esruntime.handlers.allocator`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import logging
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import wasmtime
+from cachetools import LRUCache
 
+from esruntime.encoding import json_depth
 from esruntime.errors import HandlerFault, InvalidManifestError, InvalidWasmModuleError
 from esruntime.events import SequencedEvent
 from esruntime.handlers import allocator, rawcall
@@ -51,6 +53,7 @@ from esruntime.handlers.abi import (
     unpack_buffer,
 )
 from esruntime.handlers.compiled_cache import CompiledCache
+from esruntime.handlers.costs import compiled_bytes_limit, module_shape
 from esruntime.handlers.manifest import ABI_VERSION, HandlerManifest, parse_manifest
 from esruntime.handlers.python import Decision, Rejection
 
@@ -58,12 +61,13 @@ __all__ = ["NO_NAMES", "WasmHandler", "WasmModule", "load_wasm_handler", "wasm_e
 
 logger = logging.getLogger("esruntime.handlers")
 
-MAX_MODULE_SIZE = 10 * 1024 * 1024
-_CACHE_SIZE = 128  # compiled modules kept in memory, least recently used dropped first
 _U32 = (1 << 32) - 1
 
+
 _engine: wasmtime.Engine | None = None
-_compiled: OrderedDict[str, wasmtime.Module] = OrderedDict()
+_compiled: LRUCache[str, tuple[wasmtime.Module, int]] = LRUCache(
+    maxsize=compiled_bytes_limit(), getsizeof=lambda entry: entry[1]
+)
 _lock = threading.Lock()
 
 
@@ -112,13 +116,13 @@ engine_pool = 0
 """Instance slots of the process's engine once made (0: the on-demand allocator)."""
 
 
-def _compile(wasm: bytes) -> tuple[str, wasmtime.Module]:
+def _compile(wasm: bytes) -> tuple[str, wasmtime.Module, int]:
+    """The sha256, compiled module and compiled size (bytes of machine code and metadata)."""
     digest = hashlib.sha256(wasm).hexdigest()
     with _lock:
-        module = _compiled.get(digest)
-        if module is not None:
-            _compiled.move_to_end(digest)
-            return digest, module
+        entry = _compiled.get(digest)
+    if entry is not None:
+        return digest, *entry
     engine = wasm_engine()
     module = compiled_cache.load(engine, digest)
     if module is None:
@@ -128,11 +132,29 @@ def _compile(wasm: bytes) -> tuple[str, wasmtime.Module]:
         except wasmtime.WasmtimeError as exc:
             raise InvalidWasmModuleError([f"not a valid WebAssembly module: {exc}"]) from None
         compiled_cache.store(digest, module)
-    with _lock:
-        _compiled[digest] = module
-        while len(_compiled) > _CACHE_SIZE:
-            _compiled.popitem(last=False)
-    return digest, module
+    size = len(module.serialize())
+    with _lock, contextlib.suppress(ValueError):  # larger than the whole cache: not kept
+        _compiled[digest] = (module, size)
+    return digest, module, size
+
+
+def _cost_problems(wasm: bytes, limits: WasmLimits) -> list[str]:
+    """What makes a module too costly to compile, read from its sections (nothing compiled)."""
+    if len(wasm) > limits.module:
+        return [f"the module is {len(wasm):,} bytes; the limit is {limits.module:,}"]
+    shape = module_shape(wasm)
+    if shape is None:
+        return []  # unreadable sections: wasmtime's validation says what is wrong
+    problems = []
+    if shape.functions > limits.functions:
+        problems.append(
+            f"the module defines {shape.functions:,} functions; the limit is {limits.functions:,}"
+        )
+    if shape.code_bytes > limits.code:
+        problems.append(
+            f"the module has {shape.code_bytes:,} bytes of code; the limit is {limits.code:,}"
+        )
+    return problems
 
 
 def _signature_problems(module: wasmtime.Module) -> list[str]:
@@ -369,6 +391,8 @@ class WasmModule:
         self.raw_calls = RAW_CALLS if raw_calls is None else raw_calls and rawcall.AVAILABLE
         self._pre = pre
         self._local = threading.local()
+        self.compiled_size = 0
+        """Bytes of the compiled module (machine code and metadata), for caches to weigh."""
 
     @classmethod
     def load(
@@ -387,18 +411,20 @@ class WasmModule:
         limits = limits or WasmLimits()
         if not isinstance(wasm, bytes | bytearray) or not bytes(wasm[:4]) == b"\0asm":
             raise InvalidWasmModuleError(["not a WebAssembly binary (no \\0asm header)"])
-        if len(wasm) > MAX_MODULE_SIZE:
-            raise InvalidWasmModuleError(
-                [f"the module is {len(wasm):,} bytes; the limit is {MAX_MODULE_SIZE:,}"]
-            )
-        sha256, module = _compile(bytes(wasm))
+        wasm = bytes(wasm)
+        too_costly = _cost_problems(wasm, limits)
+        if too_costly:
+            raise InvalidWasmModuleError(too_costly)
+        sha256, module, compiled_size = _compile(wasm)
         problems = _signature_problems(module)
         if problems:
             raise InvalidWasmModuleError(problems)
         pre = wasmtime.Linker(wasm_engine()).instantiate_pre(module)
         raw = RAW_CALLS if raw_calls is None else raw_calls and rawcall.AVAILABLE
         manifest = _describe(pre, limits, raw)
-        return cls(sha256, pre, manifest, limits, pooled=pooled, raw_calls=raw)
+        loaded = cls(sha256, pre, manifest, limits, pooled=pooled, raw_calls=raw)
+        loaded.compiled_size = compiled_size
+        return loaded
 
     def instance(self) -> _Instance:
         """An instance for one command attempt: fresh, or this thread's pooled one refueled."""
@@ -429,10 +455,17 @@ def _describe(pre: wasmtime.InstancePre, limits: WasmLimits, raw_calls: bool) ->
         raise InvalidWasmModuleError([f"{exc} [{exc.code}]"]) from None
     if raw is None:
         raise InvalidWasmModuleError(["esr_describe returned nothing"])
+    too_deep = InvalidWasmModuleError(
+        [f"esr_describe returned JSON nested deeper than {limits.depth:,} levels"]
+    )
     try:
         document = json.loads(raw.decode())
     except ValueError as exc:  # UnicodeDecodeError is a ValueError too
         raise InvalidWasmModuleError([f"esr_describe returned invalid JSON: {exc}"]) from None
+    except RecursionError:
+        raise too_deep from None
+    if json_depth(document) > limits.depth:
+        raise too_deep
     error = document.get("error") if isinstance(document, dict) and len(document) == 1 else None
     if isinstance(error, dict):  # the SDKs' way to fail (esr_fail, a bad esr_input_schema)
         code, message = error.get("code"), error.get("message")
@@ -482,19 +515,21 @@ class WasmHandler:
         if "esr_validate" not in self._instance.funcs:
             return None
         return decode_validation(
-            self._instance.call_buffer("esr_validate", *self._instance.send(data, "esr_validate"))
+            self._instance.call_buffer("esr_validate", *self._instance.send(data, "esr_validate")),
+            self.module.limits,
         )
 
     def _init(self) -> None:
         if not self._initialized:
-            decode_status(self._instance.call_buffer("esr_init"), "esr_init")
+            decode_status(self._instance.call_buffer("esr_init"), "esr_init", self.module.limits)
             self._initialized = True
 
     def apply_all(self, events: Sequence[SequencedEvent]) -> None:
         self._init()
         for batch in encode_frames(events, self.module.limits.batch):
             args = self._instance.send(batch, "esr_apply")
-            decode_status(self._instance.call_buffer("esr_apply", *args), "esr_apply")
+            raw = self._instance.call_buffer("esr_apply", *args)
+            decode_status(raw, "esr_apply", self.module.limits)
 
     def handle(self, command: dict[str, Any]) -> Decision:
         data = self._input(command)

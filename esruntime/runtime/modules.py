@@ -1,19 +1,23 @@
 """Loaded WebAssembly handler modules, shared by every tenant of a runtime, keyed by sha256.
 
 Loading a module (compiling, checking it, letting it describe itself) costs milliseconds; a
-command must not pay that. The cache keeps the most recently used modules; the same bytes
-uploaded by two tenants are loaded once. wasmtime is imported on the first load only.
+command must not pay that. The cache keeps the most recently used modules, up to a number of
+bytes of compiled code; the same bytes uploaded by two tenants are loaded once. wasmtime is
+imported on the first load only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from cachetools import LRUCache
+
 from esruntime.handlers.abi import WasmLimits
+from esruntime.handlers.costs import compiled_bytes_limit
 from esruntime.handlers.manifest import HandlerManifest
 
 if TYPE_CHECKING:
@@ -23,13 +27,22 @@ __all__ = ["ModuleCache"]
 
 
 class ModuleCache:
-    """Up to ``size`` loaded modules, least recently used dropped first."""
+    """Loaded modules of up to ``max_bytes`` compiled (None: ``ESRUNTIME_WASM_COMPILED_BYTES``,
+    else 256 MiB), least recently used dropped first."""
 
-    def __init__(self, limits: WasmLimits | None = None, *, size: int = 128, pooled: bool = False):
+    def __init__(
+        self,
+        limits: WasmLimits | None = None,
+        *,
+        max_bytes: int | None = None,
+        pooled: bool = False,
+    ):
         self.limits = limits or WasmLimits()
         self.pooled = pooled
-        self._size = size
-        self._modules: OrderedDict[str, WasmModule] = OrderedDict()
+        self.max_bytes = compiled_bytes_limit() if max_bytes is None else max_bytes
+        self._modules: LRUCache[str, WasmModule] = LRUCache(
+            maxsize=self.max_bytes, getsizeof=lambda module: module.compiled_size
+        )
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -40,9 +53,8 @@ class ModuleCache:
         """The module with this digest, loaded from ``fetch()``'s bytes when not cached."""
         with self._lock:
             module = self._modules.get(sha256)
-            if module is not None:
-                self._modules.move_to_end(sha256)
-                return module
+        if module is not None:
+            return module
         wasm = fetch()
         return None if wasm is None else self.load(wasm)
 
@@ -51,18 +63,18 @@ class ModuleCache:
         sha256 = hashlib.sha256(wasm).hexdigest()
         with self._lock:
             module = self._modules.get(sha256)
-            if module is not None:
-                self._modules.move_to_end(sha256)
-                return module
+        if module is not None:
+            return module
         from esruntime.handlers.wasm import WasmModule
 
         # Loaded outside the lock: two threads may load the same bytes once each; one is kept.
         module = WasmModule.load(wasm, limits=self.limits, pooled=self.pooled)
         with self._lock:
-            module = self._modules.setdefault(sha256, module)
-            self._modules.move_to_end(sha256)
-            while len(self._modules) > self._size:
-                self._modules.popitem(last=False)
+            kept = self._modules.get(sha256)
+            if kept is not None:
+                return kept
+            with contextlib.suppress(ValueError):  # larger than the whole cache: not kept
+                self._modules[sha256] = module
         return module
 
     def describe(self, wasm: bytes) -> HandlerManifest:

@@ -66,6 +66,28 @@ class _Literal:
 
 
 @frozen
+class _Docs:
+    """Consecutive ``///`` lines, as a chain from the last back to the first.
+
+    Each reduction of a docs rule adds one link instead of copying a list, so a block of doc
+    lines is built in linear time however long it is.
+    """
+
+    last: Token
+    before: _Docs | None = None
+
+    def tokens(self) -> list[Token]:
+        """The doc lines in source order."""
+        tokens: list[Token] = []
+        link: _Docs | None = self
+        while link is not None:
+            tokens.append(link.last)
+            link = link.before
+        tokens.reverse()
+        return tokens
+
+
+@frozen
 class _Item:
     """A field or enum variant with the tokens that start and end it."""
 
@@ -79,11 +101,11 @@ def _at(token: Token) -> Position:
     return token.line or 1, token.column or 1
 
 
-def _doc(tokens: Sequence[Token] | None) -> str | None:
-    if not tokens:
+def _doc(docs: _Docs | None) -> str | None:
+    if docs is None:
         return None
     lines = []
-    for token in tokens:
+    for token in docs.tokens():
         text = token.value[3:]
         lines.append((text[1:] if text.startswith(" ") else text).rstrip())
     return "\n".join(lines)
@@ -138,8 +160,8 @@ class SchemaBuilder(Transformer[Token, Any]):
         )
         return decl, tuple(_at(token) for token in variants)
 
-    def decl_docs(self, children: list[Any]) -> list[Token]:
-        return [*children[0], children[1]] if len(children) == 2 else children
+    def decl_docs(self, children: list[Any]) -> _Docs:
+        return _Docs(children[1], children[0]) if len(children) == 2 else _Docs(children[0])
 
     field_docs = decl_docs
     variant_docs = decl_docs
@@ -148,7 +170,7 @@ class SchemaBuilder(Transformer[Token, Any]):
         return tuple(item.value for item in _separated(children, "fields"))
 
     def field(self, children: list[Any]) -> _Item:
-        docs = children.pop(0) if isinstance(children[0], list) else None
+        docs = children.pop(0) if isinstance(children[0], _Docs) else None
         at = children.pop(0) if children[0].type == "AT" else None
         name: Token = children[0]
         typed: _Typed = children[1]
@@ -173,7 +195,7 @@ class SchemaBuilder(Transformer[Token, Any]):
 
     def variant(self, children: list[Any]) -> _Item:
         if len(children) == 2:
-            doc: Token = children[0][0]
+            doc = children[0].tokens()[0]
             raise LayoutError(
                 doc,
                 ["an enum variant"],
@@ -248,7 +270,7 @@ class SchemaBuilder(Transformer[Token, Any]):
         )
 
 
-def _declaration_parts(children: list[Any]) -> tuple[list[Token] | None, Token, Token, Any]:
-    if isinstance(children[0], list):
+def _declaration_parts(children: list[Any]) -> tuple[_Docs | None, Token, Token, Any]:
+    if isinstance(children[0], _Docs):
         return children[0], children[1], children[2], children[3]
     return None, children[0], children[1], children[2]

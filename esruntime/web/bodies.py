@@ -19,6 +19,7 @@ from cattrs.cols import list_structure_factory, mapping_structure_factory
 from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn
 
+from esruntime.encoding import json_depth
 from esruntime.web.errors import WebError
 
 __all__ = [
@@ -103,7 +104,7 @@ def parse_json(body: bytes, max_depth: int = MAX_DEPTH) -> Any:
         raise WebError(400, "invalid_json", f"JSON nested deeper than {max_depth} levels") from None
     except ValueError as exc:  # duplicate keys, NaN, integers too long to convert
         raise WebError(400, "invalid_json", f"malformed JSON: {exc}") from None
-    if _depth(value) > max_depth:
+    if json_depth(value) > max_depth:
         raise WebError(400, "invalid_json", f"JSON nested deeper than {max_depth} levels")
     if _UNSTORABLE_ESCAPE.search(text):
         _refuse_unstorable(value)
@@ -138,20 +139,6 @@ def _quoted(key: str) -> str:
     """A key for a message: JSON-escaped (a NUL shows as \\u0000), at most 40 characters."""
     shown = json.dumps(key[:40])
     return shown if len(key) <= 40 else shown[:-1] + '..."'
-
-
-def _depth(value: Any) -> int:
-    deepest, level = 0, [value]
-    while level:
-        deepest += 1
-        nested: list[Any] = []
-        for item in level:
-            if isinstance(item, dict):
-                nested.extend(v for v in item.values() if isinstance(v, dict | list))
-            elif isinstance(item, list):
-                nested.extend(v for v in item if isinstance(v, dict | list))
-        level = nested
-    return deepest
 
 
 def parse_query(pairs: tuple[tuple[str, str], ...], allowed: tuple[str, ...]) -> dict[str, str]:

@@ -3,6 +3,9 @@ a hang, never a blown stack."""
 
 from __future__ import annotations
 
+import contextlib
+import time
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -170,6 +173,56 @@ def test_a_thousand_event_schema_parses() -> None:
 
     assert [e.name for e in schema.events[:2]] == ["Event0", "Event1"]
     assert len(schema.events) == 1_000
+
+
+def cpu_seconds_to_parse(text: str) -> float:
+    """CPU time (not wall time, which other processes stretch) that parsing ``text`` takes."""
+    started = time.process_time()
+    with contextlib.suppress(SchemaError):  # docs on enum variants are refused, after parsing
+        parse_schema(text)
+    return time.process_time() - started
+
+
+def doc_lines_at_the_size_limit(head: str, tail: str) -> str:
+    line = "/// d\n"
+    count = (DEFAULT_MAX_BYTES - len(head) - len(tail)) // len(line)
+    return head + line * count + tail
+
+
+@pytest.mark.parametrize(
+    ("head", "tail"),
+    [
+        pytest.param("", "event E {}\n", id="declaration docs"),
+        pytest.param("event E {\n", "a: Int\n}\n", id="field docs", marks=pytest.mark.slow),
+        pytest.param("enum E {\n", "A\n}\n", id="variant docs", marks=pytest.mark.slow),
+    ],
+)
+def test_doc_lines_up_to_the_size_limit_parse_in_time_linear_in_their_number(
+    head: str, tail: str
+) -> None:
+    # Measured against a schema of the same size whose parse is known to be linear, in the same
+    # run: a factor of 5 leaves room for a busy machine, while building a block of doc lines by
+    # copying it on every line (quadratic) takes over 50 times as long (minutes) at this size.
+    text = doc_lines_at_the_size_limit(head, tail)
+    assert DEFAULT_MAX_BYTES - 40 < len(text.encode()) <= DEFAULT_MAX_BYTES
+    baseline = compact_schema(10_000)
+
+    assert cpu_seconds_to_parse(text) < 5 * cpu_seconds_to_parse(baseline)
+
+
+def test_a_long_block_of_doc_lines_is_kept_in_order() -> None:
+    lines = [f"line {i}" for i in range(20_000)]
+    text = (
+        "".join(f"/// {line}\n" for line in lines)
+        + "event E {\n"
+        + "".join(f"/// {line}\n" for line in lines)
+        + "a: Int\n}\n"
+    )
+
+    schema = parse_schema(text)
+
+    assert schema.events[0].doc == "\n".join(lines)
+    assert schema.events[0].fields[0].doc == "\n".join(lines)
 
 
 def test_many_problems_are_all_reported() -> None:

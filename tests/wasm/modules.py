@@ -199,3 +199,41 @@ def without_names(wasm: bytes) -> bytes:
         out += wasm[start:end]
         at = end
     return bytes(out)
+
+
+FAR = 4 * HEAP  # past the bump allocator's first pages, so a long static result overlaps nothing
+
+
+def _far(text: str | bytes) -> tuple[bytes, dict[str, Any]]:
+    data = text.encode() if isinstance(text, str) else text
+    pages = (FAR + len(data)) // HEAP + 2
+    return data, {"memory_pages": pages, "extra": f"(data (i32.const {FAR}) {wat_string(data)})"}
+
+
+def returning_long(text: str | bytes) -> dict[str, Any]:
+    """Like :func:`returning`, for a result of any length (the memory grows to hold it)."""
+    data, options = _far(text)
+    options["esr_handle"] = f"""
+  (func (export "esr_handle") (param i32 i32) (result i64)
+    (call $buffer (i32.const {FAR}) (i32.const {len(data)})))"""
+    return options
+
+
+def describing_long(text: str | bytes) -> dict[str, Any]:
+    """Options making ``esr_describe`` return ``text``, of any length, as its manifest."""
+    data, options = _far(text)
+    options["esr_describe"] = f"""
+  (func (export "esr_describe") (result i64)
+    (call $buffer (i32.const {FAR}) (i32.const {len(data)})))"""
+    return options
+
+
+def nested(depth: int) -> str:
+    """A JSON array nested ``depth`` levels deep."""
+    return "[" * depth + "]" * depth
+
+
+def with_functions(count: int, name: str = "count") -> bytes:
+    """The counter with ``count`` more (tiny, unexported) functions: costly to compile in bulk."""
+    extra = "\n".join(f"  (func $f{i} (result i32) (i32.const {i}))" for i in range(count))
+    return counter_wasm(name, extra=extra)

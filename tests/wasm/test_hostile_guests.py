@@ -12,6 +12,7 @@ import pytest
 
 from esruntime import InMemoryEventStore
 from esruntime.commands import CommandExecutor
+from esruntime.encoding import json_depth
 from esruntime.errors import HandlerFault
 from esruntime.handlers import WasmLimits, load_wasm_handler
 from esruntime.handlers.wasm import NO_NAMES
@@ -21,7 +22,9 @@ from tests.wasm.modules import (
     STRINGS,
     counter_wasm,
     handle_body,
+    nested,
     returning,
+    returning_long,
     without_names,
 )
 
@@ -208,3 +211,36 @@ def test_input_nested_beyond_the_encoder_is_a_clean_rejection(executor: CommandE
         assert (result.outcome, result.code) == ("rejected", "invalid_input")
         assert "nests too deeply" in (result.message or "")
     assert executor.execute("count", {"counter_id": "c1"}).outcome == "ok"
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        '{"ok":[{"type":"Counted","data":{"deep":' + nested(100_000) + "}}]}",
+        '{"error":' + nested(100_000) + "}",
+        '{"ok":[{"type":"Counted","data":{"deep":' + nested(500) + "}}]}",
+    ],
+    ids=["events nested 100,000 deep", "an error nested 100,000 deep", "events nested 500 deep"],
+)
+def test_a_result_nested_beyond_the_depth_limit_is_an_abi_violation(
+    executor: CommandExecutor, result: str
+) -> None:
+    fault = fault_of(executor, **returning_long(result))
+    assert fault.code == "abi_violation"
+    assert "esr_handle returned JSON nested deeper than 128 levels" in str(fault)
+
+
+def test_a_result_at_the_depth_limit_is_read(
+    executor: CommandExecutor, store: InMemoryEventStore
+) -> None:
+    # 128 levels: the result object, the ok list, the event, its data, then 124 arrays.
+    result = '{"ok":[{"type":"Counted","data":{"deep":' + nested(124) + "}}]}"
+    executor.register_factory(*load_wasm_handler(counter_wasm("deep", **returning_long(result))))
+    assert executor.execute("deep", {"counter_id": "d1"}).outcome == "ok"
+    assert json_depth(store.read().events[-1].data) == 125
+    limits = WasmLimits(depth=127)
+    executor.register_factory(
+        *load_wasm_handler(counter_wasm("deep", **returning_long(result)), limits=limits)
+    )
+    with pytest.raises(HandlerFault, match="nested deeper than 127 levels"):
+        executor.execute("deep", {"counter_id": "d1"})

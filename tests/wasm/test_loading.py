@@ -9,7 +9,17 @@ import wasmtime
 
 from esruntime.errors import InvalidWasmModuleError
 from esruntime.handlers import WasmLimits, WasmModule
-from tests.wasm.modules import counter_wasm, counter_wat, manifest, returning
+from esruntime.handlers import wasm as host
+from esruntime.handlers.costs import ModuleShape, module_shape
+from tests.wasm.modules import (
+    counter_wasm,
+    counter_wat,
+    describing_long,
+    manifest,
+    nested,
+    returning,
+    with_functions,
+)
 
 
 def refusal(wasm: bytes, limits: WasmLimits | None = None) -> str:
@@ -72,6 +82,13 @@ def test_a_manifest_that_is_not_json_is_refused() -> None:
     assert "esr_describe returned invalid JSON" in refusal(counter_wasm(describe="{abi: 1"))
 
 
+@pytest.mark.parametrize("depth", [129, 100_000])
+def test_a_manifest_nested_beyond_the_depth_limit_is_refused(depth: int) -> None:
+    deep = manifest()[:-1] + ', "deep": ' + nested(depth - 1) + "}"
+    message = refusal(counter_wasm(**describing_long(deep)))
+    assert "esr_describe returned JSON nested deeper than 128 levels" in message
+
+
 def test_a_module_needing_more_memory_than_the_limit_is_refused() -> None:
     message = refusal(counter_wasm(memory_pages=20), WasmLimits(memory=1024 * 1024))
     assert "instantiate failed" in message
@@ -86,3 +103,41 @@ def test_text_and_garbage_are_not_compiled() -> None:
     text = counter_wat().encode()  # wasmtime would compile WAT text: the runtime takes binaries
     assert "no \\0asm header" in refusal(text)
     assert "not a valid WebAssembly module" in refusal(b"\0asm\x01\0\0\0garbage")
+
+
+def test_a_module_defining_too_many_functions_is_refused_before_compiling() -> None:
+    wasm = with_functions(10_001)
+    shape = module_shape(wasm)
+    assert shape is not None
+    assert shape.functions > 10_000
+    compiled = host.compiled_cache.compiled
+
+    message = refusal(wasm)
+
+    assert f"the module defines {shape.functions:,} functions; the limit is 10,000" in message
+    assert host.compiled_cache.compiled == compiled
+
+
+def test_the_load_limits_can_be_changed() -> None:
+    wasm = with_functions(100)
+    shape = module_shape(wasm)
+    assert shape is not None
+    assert WasmModule.load(wasm).manifest.name == "count"
+
+    message = refusal(wasm, WasmLimits(functions=50, code=500, module=len(wasm) - 1))
+
+    assert f"the module is {len(wasm):,} bytes; the limit is {len(wasm) - 1:,}" in message
+    message = refusal(wasm, WasmLimits(functions=50, code=500))
+    assert f"defines {shape.functions:,} functions; the limit is 50" in message
+    assert f"has {shape.code_bytes:,} bytes of code; the limit is 500" in message
+
+
+def test_the_shape_of_a_module_is_read_from_its_sections() -> None:
+    assert module_shape(b"\0asm\x01\0\0\0") == ModuleShape(0, 0, 0)
+    assert module_shape(b"\0asm\x01\0\0\0\x0a\x05\x01\x03") is None  # a body past its end
+    few, more = module_shape(with_functions(10)), module_shape(with_functions(20))
+    assert few is not None
+    assert more is not None
+    assert more.functions - few.functions == 10
+    assert more.code_bytes > few.code_bytes
+    assert more.largest_function == few.largest_function

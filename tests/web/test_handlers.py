@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from tests.wasm.modules import counter_wasm, manifest
+from esruntime.handlers import wasm as host
+from tests.wasm.modules import (
+    counter_wasm,
+    describing_long,
+    manifest,
+    nested,
+    returning_long,
+    with_functions,
+)
 from tests.web.apps import BANK_SCHEMA, Client, Reply, bank_runtime, make_client
 
 WASM = "application/wasm"
@@ -275,3 +283,36 @@ def test_a_rollback_to_a_version_todays_schema_refuses_is_422(client: Client) ->
         "code": "unknown_event_type",
         "message": "Handler reads 'Counted' which is not in the schema",
     }
+
+
+def test_a_module_describing_itself_nested_100000_deep_is_422(client: Client) -> None:
+    deep = manifest()[:-1] + ', "deep": ' + nested(100_000) + "}"
+    reply = upload(client, counter_wasm(**describing_long(deep)))
+    assert reply.status == 422
+    [error] = reply.json()["errors"]
+    assert error["code"] == "invalid_module"
+    assert "esr_describe returned JSON nested deeper than 128 levels" in error["message"]
+    assert client.get("/handlers/count").status == 404
+
+
+def test_a_handler_returning_json_nested_100000_deep_is_a_handler_fault(client: Client) -> None:
+    result = '{"ok":[{"type":"Counted","data":{"deep":' + nested(100_000) + "}}]}"
+    assert upload(client, counter_wasm(**returning_long(result))).status == 200
+    reply = client.command("count", {"counter_id": "c1"})
+    assert reply.status == 500
+    assert reply.error["code"] == "handler_fault"
+    assert "esr_handle returned JSON nested deeper than 128 levels" in reply.error["message"]
+    assert client.get("/health").status == 200
+
+
+def test_a_module_too_costly_to_compile_is_422_naming_the_limit(client: Client) -> None:
+    compiled = host.compiled_cache.compiled
+    reply = upload(client, with_functions(20_000))
+    assert reply.status == 422
+    [error] = reply.json()["errors"]
+    assert error["code"] == "invalid_module"
+    assert "the module defines 20,0" in error["message"]
+    assert "functions; the limit is 10,000" in error["message"]
+    assert host.compiled_cache.compiled == compiled  # refused before compiling
+    assert client.get("/handlers/count").status == 404
+    assert upload(client, counter_wasm()).status == 200
