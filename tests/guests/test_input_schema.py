@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from esruntime import InMemoryEventStore
 from esruntime.commands import CommandExecutor
 from esruntime.errors import InvalidWasmModuleError
-from esruntime.handlers import HandlerManifest, WasmModule, load_wasm_handler
+from esruntime.handlers import HandlerManifest, PythonHandler, WasmModule, load_wasm_handler
 from esruntime.runtime import Runtime
 from esruntime.testing import command_inputs
 from tests.guests.apps import COMMANDS, LANGUAGES, executor, module_path
@@ -96,6 +96,7 @@ MALFORMED = {
 
 
 def python_manifest(app: str, command: str) -> HandlerManifest:
+    handlers: tuple[type[PythonHandler], ...]
     handlers = importlib.import_module(f"examples.{app}.python_handlers").HANDLERS
     [handler] = [h for h in handlers if h.name == command]
     return handler.manifest()
