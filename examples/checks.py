@@ -1,4 +1,5 @@
-"""Input checks shared by the Python example handlers, worded like the guest SDKs' own."""
+"""Input checks shared by the Python example handlers, worded like the guest SDKs' own, and the
+pieces of their input schemas."""
 
 from __future__ import annotations
 
@@ -7,6 +8,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from esruntime.handlers import Rejection
+
+TEXT: Mapping[str, Any] = {"type": "string", "minLength": 1}
+"""The input schema of a field ``need_str`` accepts: a non-empty string."""
+
+
+def required(**fields: Mapping[str, Any]) -> dict[str, Any]:
+    """An input schema: an object with these fields (schemas by name, in order), all required."""
+    return {"type": "object", "properties": fields, "required": list(fields)}
 
 
 def need_str(command: Mapping[str, Any], key: str) -> Rejection | None:

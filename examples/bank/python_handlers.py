@@ -15,7 +15,7 @@ from attrs import define
 
 from esruntime.events import SequencedEvent
 from esruntime.handlers import Decision, Emit, PythonHandler, Rejection
-from examples.checks import first, need_num, need_str, number
+from examples.checks import TEXT, first, need_num, need_str, number, required
 
 SCHEMA = Path(__file__).with_name("schema.esdl")
 CURRENCIES = ("EUR", "USD", "GBP")
@@ -24,6 +24,8 @@ MONEY: Mapping[str, Sequence[str]] = {
     "SentFunds": ["account_id"],
     "ReceivedFunds": ["account_id"],
 }
+AMOUNT: Mapping[str, Any] = {"type": "number", "exclusiveMinimum": 0}
+"""The input schema of an amount ``positive_amount`` accepts: a number above zero."""
 
 
 @define
@@ -70,6 +72,9 @@ class OpenAccount(BankHandler):
     reads: ClassVar[Mapping[str, Sequence[str]]] = {"OpenedAccount": ["account_id"]}
     input_domain_ids: ClassVar[Mapping[str, str]] = {"account_id": "account_id"}
     emits: ClassVar[Sequence[str]] = ["OpenedAccount"]
+    input_schema = required(
+        account_id=TEXT, owner=TEXT, currency={"type": "string", "enum": list(CURRENCIES)}
+    )
 
     def validate(self, command: dict[str, Any]) -> Rejection | None:
         currency = None
@@ -93,6 +98,7 @@ class Deposit(BankHandler):
     reads: ClassVar[Mapping[str, Sequence[str]]] = {"OpenedAccount": ["account_id"]}
     input_domain_ids: ClassVar[Mapping[str, str]] = {"account_id": "account_id"}
     emits: ClassVar[Sequence[str]] = ["ReceivedFunds"]
+    input_schema = required(account_id=TEXT, amount=AMOUNT)
 
     def validate(self, command: dict[str, Any]) -> Rejection | None:
         return first(need_str(command, "account_id"), positive_amount(command))
@@ -112,6 +118,7 @@ class Withdraw(BankHandler):
     reads = MONEY
     input_domain_ids: ClassVar[Mapping[str, str]] = {"account_id": "account_id"}
     emits: ClassVar[Sequence[str]] = ["SentFunds"]
+    input_schema = required(account_id=TEXT, amount=AMOUNT)
 
     def validate(self, command: dict[str, Any]) -> Rejection | None:
         return first(need_str(command, "account_id"), positive_amount(command))
@@ -137,6 +144,7 @@ class TransferFunds(BankHandler):
         "dest_account": "account_id",
     }
     emits: ClassVar[Sequence[str]] = ["SentFunds", "ReceivedFunds"]
+    input_schema = required(source_account=TEXT, dest_account=TEXT, amount=AMOUNT)
 
     def validate(self, command: dict[str, Any]) -> Rejection | None:
         rejection = first(

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from esruntime.events import SequencedEvent
 from esruntime.handlers import Decision, Emit, PythonHandler, Rejection
-from examples.checks import first, need_str
+from examples.checks import TEXT, first, need_str, required
 
 SCHEMA = Path(__file__).with_name("schema.esdl")
 STATUSES = ("TODO", "DOING", "DONE")
@@ -57,6 +57,7 @@ class CreateTask(TaskHandler):
     name = "create_task"
     description = "Create a task; it starts in TODO."
     emits: ClassVar[Sequence[str]] = ["TaskCreated"]
+    input_schema = required(task_id=TEXT, title=TEXT)
 
     def validate(self, command: dict[str, Any]) -> Rejection | None:
         return first(need_str(command, "task_id"), need_str(command, "title"))
@@ -75,6 +76,7 @@ class RenameTask(TaskHandler):
     name = "rename_task"
     description = "Give a task a new title."
     emits: ClassVar[Sequence[str]] = ["TaskRenamed"]
+    input_schema = required(task_id=TEXT, title=TEXT)
 
     def validate(self, command: dict[str, Any]) -> Rejection | None:
         return first(need_str(command, "task_id"), need_str(command, "title"))
@@ -93,6 +95,7 @@ class ChangeTaskStatus(TaskHandler):
     name = "change_task_status"
     description = "Move a task to another column: TODO, DOING or DONE."
     emits: ClassVar[Sequence[str]] = ["TaskStatusChanged"]
+    input_schema = required(task_id=TEXT, status={"type": "string", "enum": list(STATUSES)})
 
     def validate(self, command: dict[str, Any]) -> Rejection | None:
         status = None
@@ -115,6 +118,7 @@ class DeleteTask(TaskHandler):
     name = "delete_task"
     description = "Delete a task; it then accepts no command."
     emits: ClassVar[Sequence[str]] = ["TaskDeleted"]
+    input_schema = required(task_id=TEXT)
 
     def validate(self, command: dict[str, Any]) -> Rejection | None:
         return need_str(command, "task_id")

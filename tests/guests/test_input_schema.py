@@ -1,8 +1,10 @@
 """The guest SDKs declare an input schema (esr_input_schema, Manifest.inputSchema): the
-manifest carries it, generated inputs follow it, and text that is not JSON fails the module."""
+manifest carries it, generated inputs follow it, and text that is not JSON fails the module.
+Every example handler declares the same schema in every language, one its checks accept."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,9 +15,10 @@ from hypothesis import given, settings
 from esruntime import InMemoryEventStore
 from esruntime.commands import CommandExecutor
 from esruntime.errors import InvalidWasmModuleError
-from esruntime.handlers import WasmModule, load_wasm_handler
+from esruntime.handlers import HandlerManifest, PythonHandler, WasmModule, load_wasm_handler
 from esruntime.runtime import Runtime
 from esruntime.testing import command_inputs
+from tests.guests.apps import COMMANDS, LANGUAGES, executor, module_path
 from tests.guests.toolchains import build_c
 
 NUMBERS = {
@@ -83,3 +86,45 @@ def test_an_upload_refuses_an_input_schema_outside_the_subset(tmp_path: Path) ->
     assert error.message.startswith(
         "input_schema $: unsupported keyword(s) patternProperties (supported: "
     )
+
+
+EXAMPLE_HANDLERS = [(app, command) for app, commands in COMMANDS.items() for command in commands]
+MALFORMED = {
+    "invalid_input",
+    "invalid_amount",
+}  # what the examples answer input their schema refuses
+
+
+def python_manifest(app: str, command: str) -> HandlerManifest:
+    handlers: tuple[type[PythonHandler], ...]
+    handlers = importlib.import_module(f"examples.{app}.python_handlers").HANDLERS
+    [handler] = [h for h in handlers if h.name == command]
+    return handler.manifest()
+
+
+@pytest.mark.parametrize(("app", "command"), EXAMPLE_HANDLERS)
+def test_every_example_declares_one_input_schema_in_every_language(app: str, command: str) -> None:
+    reference = python_manifest(app, command).input_schema
+    assert reference is not None
+    assert set(reference["required"]) == set(reference["properties"])
+    for language in ("c", "assemblyscript"):
+        manifest = WasmModule.load(module_path(app, language, command).read_bytes()).manifest
+        assert manifest.input_schema == reference, language
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize(("app", "command"), EXAMPLE_HANDLERS)
+def test_inputs_generated_from_an_examples_schema_pass_its_input_checks(
+    app: str, command: str, language: str
+) -> None:
+    """An example's schema describes the input its handler accepts: a generated input reaches
+    the handler's decision (an unknown account or task is refused then), never `invalid_input`."""
+    examples_executor = executor(app, language, InMemoryEventStore())
+
+    @settings(max_examples=20, database=None)
+    @given(command_inputs(python_manifest(app, command)))
+    def run(command_input: dict[str, Any]) -> None:
+        result = examples_executor.execute(command, command_input)
+        assert result.code not in MALFORMED, (command_input, result.message)
+
+    run()

@@ -1,15 +1,31 @@
-"""transfer_funds, the handler of docs/abi.md's manifest example: its manifest, and a transfer
-over a history given as events (not made by the other commands)."""
+"""transfer_funds, the handler of docs/abi.md's manifest example: its manifest (the one the page
+shows, in every language), and a transfer over a history given as events (not made by the other
+commands)."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from esruntime import Event
 from esruntime.handlers import WasmModule
 from esruntime.handlers.manifest import manifest_document
+from examples.bank.python_handlers import TransferFunds
 from tests.guests.apps import App, module_path
 from tests.guests.raw import LANGUAGES
+
+ABI_PAGE = Path(__file__).resolve().parents[2] / "docs" / "abi.md"
+
+
+def abi_manifest() -> dict[str, Any]:
+    """The manifest docs/abi.md shows under "The manifest"."""
+    section = ABI_PAGE.read_text().split("## The manifest", 1)[1]
+    block = section.split("```json\n", 1)[1].split("```", 1)[0]
+    shown: dict[str, Any] = json.loads(block)
+    return shown
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -26,6 +42,10 @@ def test_the_manifest_is_the_one_of_the_abi(language: str) -> None:
         "dest_account": "account_id",
     }
     assert document["emits"] == [{"type": "SentFunds"}, {"type": "ReceivedFunds"}]
+    assert document["input_schema"] == TransferFunds.input_schema
+    shown = abi_manifest()
+    assert shown == {key: document[key] for key in shown}
+    assert set(document) - set(shown) == {"sdk"}
 
 
 def test_a_transfer_over_a_given_history(bank: App) -> None:

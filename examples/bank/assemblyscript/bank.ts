@@ -3,6 +3,11 @@
 // recipient; see examples/README.md).
 import { Event, Handler, Json, Result } from "../../../sdk/assemblyscript/assembly";
 
+// The input schemas' fields (JSON Schema text joined into each handler's): an id or a name (what
+// needString accepts) and an amount (what positiveAmount accepts).
+export const TEXT_SCHEMA = '{"type":"string","minLength":1}';
+export const AMOUNT_SCHEMA = '{"type":"number","exclusiveMinimum":0}';
+
 export class Account {
   open: bool = false;
   currency: string = "";

@@ -1,6 +1,6 @@
 // deposit: pay money into an open account (ReceivedFunds with no sender).
 import { Json, Manifest, Result, register } from "../../../sdk/assemblyscript/assembly";
-import { BankHandler, positiveAmount } from "./bank";
+import { AMOUNT_SCHEMA, BankHandler, TEXT_SCHEMA, positiveAmount } from "./bank";
 export * from "../../../sdk/assemblyscript/assembly/abi";
 
 class Deposit extends BankHandler {
@@ -9,7 +9,12 @@ class Deposit extends BankHandler {
       .description("Pay money into an open account.")
       .reads("OpenedAccount", ["account_id"])
       .binds("account_id", "account_id")
-      .emits("ReceivedFunds");
+      .emits("ReceivedFunds")
+      .inputSchema(
+        '{"type":"object","properties":{' +
+          `"account_id":${TEXT_SCHEMA},"amount":${AMOUNT_SCHEMA}},` +
+          '"required":["account_id","amount"]}',
+      );
   }
 
   validate(input: Json, r: Result): void {

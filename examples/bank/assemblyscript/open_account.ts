@@ -1,6 +1,6 @@
 // open_account: open an account for an owner, holding one currency.
 import { Json, Manifest, Result, register } from "../../../sdk/assemblyscript/assembly";
-import { BankHandler } from "./bank";
+import { BankHandler, TEXT_SCHEMA } from "./bank";
 export * from "../../../sdk/assemblyscript/assembly/abi";
 
 class OpenAccount extends BankHandler {
@@ -9,7 +9,13 @@ class OpenAccount extends BankHandler {
       .description("Open an account for an owner, holding one currency.")
       .reads("OpenedAccount", ["account_id"])
       .binds("account_id", "account_id")
-      .emits("OpenedAccount");
+      .emits("OpenedAccount")
+      .inputSchema(
+        '{"type":"object","properties":{' +
+          `"account_id":${TEXT_SCHEMA},"owner":${TEXT_SCHEMA},` +
+          '"currency":{"type":"string","enum":["EUR","USD","GBP"]}},' +
+          '"required":["account_id","owner","currency"]}',
+      );
   }
 
   validate(input: Json, r: Result): void {

@@ -1,6 +1,6 @@
 // transfer_funds: move money between two open accounts that hold the same currency.
 import { Json, Manifest, Result, register } from "../../../sdk/assemblyscript/assembly";
-import { BankHandler, positiveAmount } from "./bank";
+import { AMOUNT_SCHEMA, BankHandler, TEXT_SCHEMA, positiveAmount } from "./bank";
 export * from "../../../sdk/assemblyscript/assembly/abi";
 
 class TransferFunds extends BankHandler {
@@ -13,7 +13,13 @@ class TransferFunds extends BankHandler {
       .binds("source_account", "account_id")
       .binds("dest_account", "account_id")
       .emits("SentFunds")
-      .emits("ReceivedFunds");
+      .emits("ReceivedFunds")
+      .inputSchema(
+        '{"type":"object","properties":{' +
+          `"source_account":${TEXT_SCHEMA},"dest_account":${TEXT_SCHEMA},` +
+          `"amount":${AMOUNT_SCHEMA}},` +
+          '"required":["source_account","dest_account","amount"]}',
+      );
   }
 
   validate(input: Json, r: Result): void {

@@ -1,6 +1,6 @@
 // withdraw: take money out of an open account (SentFunds with no recipient).
 import { Json, Manifest, Result, register } from "../../../sdk/assemblyscript/assembly";
-import { BankHandler, positiveAmount } from "./bank";
+import { AMOUNT_SCHEMA, BankHandler, TEXT_SCHEMA, positiveAmount } from "./bank";
 export * from "../../../sdk/assemblyscript/assembly/abi";
 
 class Withdraw extends BankHandler {
@@ -11,7 +11,12 @@ class Withdraw extends BankHandler {
       .reads("SentFunds", ["account_id"])
       .reads("ReceivedFunds", ["account_id"])
       .binds("account_id", "account_id")
-      .emits("SentFunds");
+      .emits("SentFunds")
+      .inputSchema(
+        '{"type":"object","properties":{' +
+          `"account_id":${TEXT_SCHEMA},"amount":${AMOUNT_SCHEMA}},` +
+          '"required":["account_id","amount"]}',
+      );
   }
 
   validate(input: Json, r: Result): void {

@@ -8,6 +8,11 @@
 
 #include "esruntime.h"
 
+/* The input schemas' fields (JSON Schema text that the compiler joins into each handler's):
+ * an id or a name (what esr_need_str accepts) and an amount (what positive_amount accepts). */
+#define TEXT_SCHEMA "{\"type\":\"string\",\"minLength\":1}"
+#define AMOUNT_SCHEMA "{\"type\":\"number\",\"exclusiveMinimum\":0}"
+
 typedef struct {
     int open;
     esr_str currency;

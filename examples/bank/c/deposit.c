@@ -7,6 +7,9 @@ static void describe(esr_manifest *m) {
     esr_reads(m, "OpenedAccount", "account_id");
     esr_binds(m, "account_id", "account_id");
     esr_emits(m, "ReceivedFunds");
+    esr_input_schema(m, "{\"type\":\"object\",\"properties\":{"
+                        "\"account_id\":" TEXT_SCHEMA ",\"amount\":" AMOUNT_SCHEMA "},"
+                        "\"required\":[\"account_id\",\"amount\"]}");
 }
 
 static void validate(esr_val input, esr_result *r) {

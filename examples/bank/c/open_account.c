@@ -7,6 +7,10 @@ static void describe(esr_manifest *m) {
     esr_reads(m, "OpenedAccount", "account_id");
     esr_binds(m, "account_id", "account_id");
     esr_emits(m, "OpenedAccount");
+    esr_input_schema(m, "{\"type\":\"object\",\"properties\":{"
+                        "\"account_id\":" TEXT_SCHEMA ",\"owner\":" TEXT_SCHEMA ","
+                        "\"currency\":{\"type\":\"string\",\"enum\":[\"EUR\",\"USD\",\"GBP\"]}},"
+                        "\"required\":[\"account_id\",\"owner\",\"currency\"]}");
 }
 
 static void validate(esr_val input, esr_result *r) {

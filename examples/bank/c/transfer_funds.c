@@ -11,6 +11,10 @@ static void describe(esr_manifest *m) {
     esr_binds(m, "dest_account", "account_id");
     esr_emits(m, "SentFunds");
     esr_emits(m, "ReceivedFunds");
+    esr_input_schema(m, "{\"type\":\"object\",\"properties\":{"
+                        "\"source_account\":" TEXT_SCHEMA ",\"dest_account\":" TEXT_SCHEMA ","
+                        "\"amount\":" AMOUNT_SCHEMA "},"
+                        "\"required\":[\"source_account\",\"dest_account\",\"amount\"]}");
 }
 
 static void validate(esr_val input, esr_result *r) {

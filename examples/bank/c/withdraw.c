@@ -9,6 +9,9 @@ static void describe(esr_manifest *m) {
     esr_reads(m, "ReceivedFunds", "account_id");
     esr_binds(m, "account_id", "account_id");
     esr_emits(m, "SentFunds");
+    esr_input_schema(m, "{\"type\":\"object\",\"properties\":{"
+                        "\"account_id\":" TEXT_SCHEMA ",\"amount\":" AMOUNT_SCHEMA "},"
+                        "\"required\":[\"account_id\",\"amount\"]}");
 }
 
 static void validate(esr_val input, esr_result *r) {

@@ -1,12 +1,19 @@
 // change_task_status: move a live task to TODO, DOING or DONE (its own column changes nothing).
 import { Json, Manifest, Result, register } from "../../../sdk/assemblyscript/assembly";
-import { TaskHandler, readsTask } from "./kanban";
+import { TEXT_SCHEMA, TaskHandler, readsTask } from "./kanban";
 export * from "../../../sdk/assemblyscript/assembly/abi";
 
 class ChangeTaskStatus extends TaskHandler {
   describe(m: Manifest): void {
     m.command("change_task_status", "1.0.0").description("Move a task to another column: TODO, DOING or DONE.");
-    readsTask(m).emits("TaskStatusChanged");
+    readsTask(m)
+      .emits("TaskStatusChanged")
+      .inputSchema(
+        '{"type":"object","properties":{' +
+          `"task_id":${TEXT_SCHEMA},` +
+          '"status":{"type":"string","enum":["TODO","DOING","DONE"]}},' +
+          '"required":["task_id","status"]}',
+      );
   }
 
   validate(input: Json, r: Result): void {

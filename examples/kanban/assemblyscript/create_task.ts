@@ -1,12 +1,18 @@
 // create_task: a new task, in the TODO column.
 import { Json, Manifest, Result, register } from "../../../sdk/assemblyscript/assembly";
-import { TaskHandler, readsTask } from "./kanban";
+import { TEXT_SCHEMA, TaskHandler, readsTask } from "./kanban";
 export * from "../../../sdk/assemblyscript/assembly/abi";
 
 class CreateTask extends TaskHandler {
   describe(m: Manifest): void {
     m.command("create_task", "1.0.0").description("Create a task; it starts in TODO.");
-    readsTask(m).emits("TaskCreated");
+    readsTask(m)
+      .emits("TaskCreated")
+      .inputSchema(
+        '{"type":"object","properties":{' +
+          `"task_id":${TEXT_SCHEMA},"title":${TEXT_SCHEMA}},` +
+          '"required":["task_id","title"]}',
+      );
   }
 
   validate(input: Json, r: Result): void {

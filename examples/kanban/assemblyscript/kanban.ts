@@ -30,6 +30,10 @@ export abstract class TaskHandler extends Handler {
   }
 }
 
+// The input schemas' text field (JSON Schema text joined into each handler's): an id or a title,
+// what needString accepts.
+export const TEXT_SCHEMA = '{"type":"string","minLength":1}';
+
 /** The events every kanban handler reads, by task_id. */
 export function readsTask(m: Manifest): Manifest {
   return m

@@ -6,6 +6,10 @@ static void describe(esr_manifest *m) {
     esr_description(m, "Move a task to another column: TODO, DOING or DONE.");
     reads_task(m);
     esr_emits(m, "TaskStatusChanged");
+    esr_input_schema(m, "{\"type\":\"object\",\"properties\":{"
+                        "\"task_id\":" TEXT_SCHEMA ","
+                        "\"status\":{\"type\":\"string\",\"enum\":[\"TODO\",\"DOING\",\"DONE\"]}},"
+                        "\"required\":[\"task_id\",\"status\"]}");
 }
 
 static void validate(esr_val input, esr_result *r) {

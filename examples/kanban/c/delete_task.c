@@ -6,6 +6,9 @@ static void describe(esr_manifest *m) {
     esr_description(m, "Delete a task; it then accepts no command.");
     reads_task(m);
     esr_emits(m, "TaskDeleted");
+    esr_input_schema(m, "{\"type\":\"object\",\"properties\":{"
+                        "\"task_id\":" TEXT_SCHEMA "},"
+                        "\"required\":[\"task_id\"]}");
 }
 
 static void validate(esr_val input, esr_result *r) { esr_need_str(r, input, "task_id"); }

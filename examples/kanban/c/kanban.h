@@ -7,6 +7,10 @@
 
 #include "esruntime.h"
 
+/* The input schemas' text field (JSON Schema text that the compiler joins into each handler's):
+ * an id or a title, what esr_need_str accepts. */
+#define TEXT_SCHEMA "{\"type\":\"string\",\"minLength\":1}"
+
 static struct {
     int created, deleted;
     esr_str title, status;

@@ -6,6 +6,9 @@ static void describe(esr_manifest *m) {
     esr_description(m, "Give a task a new title.");
     reads_task(m);
     esr_emits(m, "TaskRenamed");
+    esr_input_schema(m, "{\"type\":\"object\",\"properties\":{"
+                        "\"task_id\":" TEXT_SCHEMA ",\"title\":" TEXT_SCHEMA "},"
+                        "\"required\":[\"task_id\",\"title\"]}");
 }
 
 static void validate(esr_val input, esr_result *r) {
