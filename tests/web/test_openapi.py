@@ -162,7 +162,7 @@ def test_the_event_query_documents_its_limits() -> None:
     schema = operation(query)["requestBody"]["content"]["application/json"]["schema"]
     properties = schema["properties"]
     assert properties["event_types"]["maxItems"] == 100
-    assert properties["domain_ids"]["maxProperties"] == 16
+    assert properties["domain_ids"]["maxProperties"] == 300
     [_, values] = properties["domain_ids"]["additionalProperties"]["anyOf"]
     assert values["maxItems"] == 1000
     assert "1,000 combinations" in properties["domain_ids"]["description"]
