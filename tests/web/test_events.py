@@ -94,7 +94,7 @@ def test_pages_follow_next_position_until_has_more_is_false(history: Client) -> 
         ({"domain_ids": {"Account": ["a"]}}, "'Account' is not a field name"),
         (
             {"domain_ids": {f"f{i}": [str(n) for n in range(10)] for i in range(4)}},
-            "10,000 combinations of values; the limits are at most 100 event_types, 16 "
+            "10,000 combinations of values; the limits are at most 100 event_types, 300 "
             "domain_ids fields, 1,000 values per field, 1,000 combinations of values",
         ),
         ([], "the body must be a JSON object, got array"),
