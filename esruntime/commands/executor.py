@@ -35,7 +35,7 @@ from esruntime.errors import (
     InvalidCommandInput,
     UnknownCommandError,
 )
-from esruntime.events import AppendCondition, Event, SequencedEvent, new_event_id
+from esruntime.events import AppendCondition, Event, new_event_id
 from esruntime.handlers.checks import check_manifest
 from esruntime.handlers.executions import ExecutionCounter
 from esruntime.handlers.manifest import HandlerManifest
@@ -48,7 +48,7 @@ from esruntime.idempotency import (
 )
 from esruntime.protocols import EventStore
 from esruntime.schema.model import Schema
-from esruntime.schema.upcasting import upcasters
+from esruntime.schema.upcasting import upcast_events
 from esruntime.schema.validation import upcast, validate_event
 
 __all__ = ["CommandExecutor", "CommandResult", "retry_delay"]
@@ -274,7 +274,7 @@ class CommandExecutor:
             result = self._store.read(query)
             replayed = result.events
             if schema is not None:
-                replayed = _upcast_all(schema, replayed)
+                replayed = upcast_events(schema, replayed)
             _guarded(manifest, "apply", handler.apply_all, replayed)
             decision = _decision(manifest, handler, command)
             if isinstance(decision, Rejection):
@@ -361,21 +361,6 @@ def _metadata(manifest: HandlerManifest, context: Mapping[str, Any] | None) -> d
         "handler": manifest.name,
         "handler_version": manifest.version,
     }
-
-
-def _upcast_all(schema: Schema, events: list[SequencedEvent]) -> list[SequencedEvent]:
-    """The events with their data in the schema's current shape (the same objects when it is)."""
-    found = upcasters(schema)
-    if not found:
-        return events
-    result = []
-    for event in events:
-        upcaster = found.get(event.type)
-        data = event.data if upcaster is None else upcaster(event.data, 1)
-        if data is not event.data:
-            event = evolve(event, event=evolve(event.event, data=data))
-        result.append(event)
-    return result
 
 
 def _event(

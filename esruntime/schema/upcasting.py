@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from attrs import evolve
+
+from esruntime.events import SequencedEvent
 from esruntime.schema.cache import SchemaCache
 from esruntime.schema.model import Field, Schema, TypeRef
 from esruntime.schema.values import MAX_DEPTH
 
-__all__ = ["upcast", "upcasters"]
+__all__ = ["upcast", "upcast_events", "upcasters"]
 
 Upcaster = Callable[[object, int], object]
 """The value in the current shape (the same object when nothing changes), at a nesting depth."""
@@ -38,6 +41,22 @@ def upcasters(schema: Schema) -> Mapping[str, Upcaster]:
     """The schema's upcaster of each event type whose data may need filling (the others need
     none), for upcasting many events: ``upcasters[type](data, 1)`` is ``upcast(...)``."""
     return _compiled.get(schema)
+
+
+def upcast_events(schema: Schema, events: Sequence[SequencedEvent]) -> list[SequencedEvent]:
+    """The events with their data in the schema's current shape, as a handler replaying them
+    sees them; an event that needs no filling is the same object."""
+    found = _compiled.get(schema)
+    if not found:
+        return list(events)
+    result = []
+    for event in events:
+        upcaster = found.get(event.type)
+        data = event.data if upcaster is None else upcaster(event.data, 1)
+        if data is not event.data:
+            event = evolve(event, event=evolve(event.event, data=data))
+        result.append(event)
+    return result
 
 
 class _ObjectUpcast:

@@ -16,12 +16,12 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from attrs import evolve, field, frozen
+from attrs import field, frozen
 
 from esruntime.commands.query import tag_value
 from esruntime.errors import InvalidCommandInput, InvalidQueryError
 from esruntime.events import Query, QueryItem, SequencedEvent
-from esruntime.schema.upcasting import upcasters
+from esruntime.schema.upcasting import upcast_events
 from esruntime.web.bodies import query_flag, register, structure
 from esruntime.web.call import Call
 from esruntime.web.errors import WebError
@@ -170,14 +170,4 @@ def in_current_shape(tenant: Tenant, events: Sequence[SequencedEvent]) -> list[S
     """The events with their data upcast to the tenant's current schema (the same objects
     when nothing is missing), as a handler replaying them sees them."""
     schema = tenant.current_schema()
-    found = {} if schema is None else upcasters(schema)
-    if not found:
-        return list(events)
-    shaped = []
-    for event in events:
-        upcaster = found.get(event.type)
-        data = event.data if upcaster is None else upcaster(event.data, 1)
-        if data is not event.data:
-            event = evolve(event, event=evolve(event.event, data=data))
-        shaped.append(event)
-    return shaped
+    return list(events) if schema is None else upcast_events(schema, events)
