@@ -214,18 +214,9 @@ class Tenant:
     def upload(self, name: str, module: bytes, version: str) -> UploadResult:
         """Validate and store a WebAssembly module as ``version`` of command ``name``; it runs
         the next command. A name served by a Python handler cannot be uploaded."""
-        with self._lock:
-            in_code = name in self._python_manifests
-        if in_code:
-            return UploadRejected(
-                (
-                    ManifestProblem(
-                        "handler_in_code",
-                        f"'{name}' is served by a handler registered in code; "
-                        "upload under another name",
-                    ),
-                )
-            )
+        refused = self._in_code(name, "upload under another name")
+        if refused is not None:
+            return refused
         try:
             return self.handler_registry.upload(name, module, version)
         finally:
@@ -234,22 +225,21 @@ class Tenant:
     def make_current(self, name: str, version: str) -> UploadResult:
         """Run stored ``version`` of uploaded handler ``name`` from the next command on (a
         rollback, or a roll forward); see :meth:`BaseHandlerRegistry.make_current`."""
-        with self._lock:
-            in_code = name in self._python_manifests
-        if in_code:
-            return UploadRejected(
-                (
-                    ManifestProblem(
-                        "handler_in_code",
-                        f"'{name}' is served by a handler registered in code; it has no "
-                        "uploaded versions",
-                    ),
-                )
-            )
+        refused = self._in_code(name, "it has no uploaded versions")
+        if refused is not None:
+            return refused
         try:
             return self.handler_registry.make_current(name, version)
         finally:
             self._versions.forget(name)
+
+    def _in_code(self, name: str, what_then: str) -> UploadRejected | None:
+        """The refusal of an upload or rollback of a name served by a handler in code."""
+        with self._lock:
+            if name not in self._python_manifests:
+                return None
+        message = f"'{name}' is served by a handler registered in code; {what_then}"
+        return UploadRejected((ManifestProblem("handler_in_code", message),))
 
     def versions(self, name: str) -> list[HandlerVersion]:
         """Every uploaded version of ``name``, oldest first (none for a handler in code)."""
