@@ -64,6 +64,10 @@ class Runtime:
     :attr:`scripts` is the JavaScript script service (``scripts=`` one of your own, or one built
     on first use that runs scripts on ``script_runner()``).
 
+    Commands (:meth:`execute`), schema pushes (:meth:`push_schema`) and scripts (:attr:`scripts`)
+    act on the default tenant, or on the one named by the keyword ``tenant=``; :meth:`tenant`
+    gives a tenant's services.
+
     Python handlers registered with :meth:`register` serve every tenant; uploaded WebAssembly
     handlers belong to the tenant that uploaded them. :meth:`close` closes every service the
     runtime holds, including those passed in.
