@@ -43,6 +43,8 @@ from esruntime.protocols import EventStore
 if TYPE_CHECKING:
     from esruntime.backends.memory import InMemoryEventStore
     from esruntime.backends.sql import SqlEventStore, SqlSchemaRegistry, create_store_engine
+    from esruntime.commands.executor import CommandResult
+    from esruntime.handlers.python import Decision, Emit, PythonHandler, Rejection
     from esruntime.runtime import Runtime
     from esruntime.schema import (
         InMemorySchemaRegistry,
@@ -57,8 +59,14 @@ if TYPE_CHECKING:
     from esruntime.subscriptions import Subscription
 
 # Imported on first use: SQLAlchemy, the schema parser and the runtime take most of a second to
-# load, which every command-line call would pay (PEP 562).
+# load, which every command-line call would pay (PEP 562). The handler and command names are
+# here too: their modules import the schema parser.
 _LAZY = {
+    "CommandResult": "esruntime.commands.executor",
+    "Decision": "esruntime.handlers.python",
+    "Emit": "esruntime.handlers.python",
+    "PythonHandler": "esruntime.handlers.python",
+    "Rejection": "esruntime.handlers.python",
     "InMemoryEventStore": "esruntime.backends.memory",
     "SqlEventStore": "esruntime.backends.sql",
     "SqlSchemaRegistry": "esruntime.backends.sql",
@@ -98,8 +106,11 @@ logging.getLogger("esruntime").addHandler(logging.NullHandler())
 
 __all__ = [
     "AppendCondition",
+    "CommandResult",
     "ConfigurationError",
+    "Decision",
     "DuplicateEventIdError",
+    "Emit",
     "EsruntimeError",
     "Event",
     "EventStore",
@@ -111,9 +122,11 @@ __all__ = [
     "IntegrityError",
     "InvalidEventError",
     "InvalidQueryError",
+    "PythonHandler",
     "Query",
     "QueryItem",
     "ReadResult",
+    "Rejection",
     "Runtime",
     "Schema",
     "SchemaError",

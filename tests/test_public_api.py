@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 
@@ -34,6 +35,44 @@ def test_public_surface_is_what_we_promise() -> None:
         "SequencedEvent",
         "SqlEventStore",
     }
+
+
+def test_the_main_tasks_need_only_the_top_level_names() -> None:
+    from esruntime.commands.executor import CommandResult
+    from esruntime.handlers.python import Decision, Emit, PythonHandler, Rejection
+    from esruntime.runtime import Runtime
+
+    facade = {
+        "CommandResult": CommandResult,  # the executor's, not the HTTP client's
+        "Decision": Decision,
+        "Emit": Emit,
+        "PythonHandler": PythonHandler,
+        "Rejection": Rejection,
+        "Runtime": Runtime,
+    }
+    for name, value in facade.items():
+        assert name in esruntime.__all__, name
+        assert getattr(esruntime, name) is value, name
+    # Commands, schema pushes and scripts name their tenant with one keyword.
+    for method in (Runtime.execute, Runtime.push_schema):
+        assert inspect.signature(method).parameters["tenant"].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+def test_every_public_name_and_facade_method_is_documented() -> None:
+    from esruntime.runtime import Runtime, Tenant
+
+    for name in esruntime.__all__:
+        value = getattr(esruntime, name)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert inspect.getdoc(value), name
+    for cls in (Runtime, Tenant, esruntime.PythonHandler, esruntime.CommandResult):
+        for name, member in vars(cls).items():
+            if name.startswith("_"):
+                continue
+            if isinstance(member, property):
+                assert member.__doc__, f"{cls.__name__}.{name}"
+            elif callable(getattr(cls, name)):
+                assert inspect.getdoc(getattr(cls, name)), f"{cls.__name__}.{name}"
 
 
 def test_import_does_not_load_optional_extras_or_touch_loggers() -> None:
@@ -71,6 +110,12 @@ def test_the_database_layer_loads_on_first_use_not_on_import() -> None:
     loaded = "print('sqlalchemy' in sys.modules, 'lark' in sys.modules);"
     code = f"import sys, esruntime, esruntime.cli; {loaded} esruntime.SqlEventStore; {loaded}"
     assert python(code).split("\n")[:2] == ["False False", "True True"]
+
+
+def test_handler_and_command_names_load_on_first_use_not_on_import() -> None:
+    loaded = "print('esruntime.handlers' in sys.modules, 'esruntime.commands' in sys.modules);"
+    code = f"import sys, esruntime; {loaded} esruntime.PythonHandler, esruntime.CommandResult;"
+    assert python(code + loaded).split() == ["False", "False", "True", "True"]
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:

@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 
 from esruntime import InMemoryEventStore, SqlEventStore
-from esruntime.errors import ConfigurationError, ScriptExecutionError, UnknownCommandError
+from esruntime.errors import (
+    ConfigurationError,
+    SchemaRejectedError,
+    SchemaSyntaxError,
+    ScriptExecutionError,
+    UnknownCommandError,
+)
 from esruntime.handlers.registry import UploadAccepted, UploadRejected
 from esruntime.runtime import MemoryBackend, Runtime, SqlBackend
 from esruntime.runtime.recent import Recent
@@ -70,6 +76,33 @@ def test_each_tenant_has_its_own_store_schema_and_uploaded_handlers(runtime: Run
     assert globex.execute("open_account", {"account_id": "a1", "owner": "G"}).position == 1
     assert acme.execute("open_account", {"account_id": "a1", "owner": "A"}).position == 2
     assert runtime.tenants == ["acme", "globex"]
+
+
+def test_the_runtime_pushes_schemas_and_runs_commands_for_the_tenant_named(
+    runtime: Runtime,
+) -> None:
+    assert runtime.push_schema(SCHEMA, tenant="acme").version == "0.1.0"
+    assert runtime.tenant().current_schema() is None
+    opened = runtime.execute("open_account", {"account_id": "a1", "owner": "Ada"}, tenant="acme")
+    assert (opened.outcome, opened.position) == ("ok", 1)
+    assert runtime.tenant().store.head() is None
+    # The same text again changes nothing; a change that breaks stored events needs force.
+    assert runtime.push_schema(SCHEMA, tenant="acme").version == "0.1.0"
+    with pytest.raises(SchemaRejectedError):
+        runtime.push_schema(COUNTED, tenant="acme")
+    assert runtime.push_schema(COUNTED, tenant="acme", force=True).version == "1.0.0"
+    with pytest.raises(SchemaSyntaxError):
+        runtime.push_schema("event {", tenant="acme")
+    # Without ``tenant=``: the default tenant, as for scripts.
+    runtime.push_schema(SCHEMA)
+    assert runtime.execute("open_account", {"account_id": "a1", "owner": "Bo"}).position == 1
+    acme = runtime.tenant("acme").current_schema()
+    assert acme is not None
+    assert [e.name for e in acme.events] == ["Counted"]
+    with pytest.raises(ConfigurationError, match="tenant name"):
+        runtime.execute("open_account", {"account_id": "a2", "owner": "Cy"}, tenant="")
+    with pytest.raises(ConfigurationError, match="tenant name"):
+        runtime.push_schema(SCHEMA, tenant="")
 
 
 def test_a_new_upload_takes_effect_for_the_next_command(runtime: Runtime) -> None:

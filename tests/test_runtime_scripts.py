@@ -12,7 +12,7 @@ from esruntime import Query, QueryItem
 from esruntime.errors import ConfigurationError, ScriptExecutionError, ScriptNotFoundError
 from esruntime.runtime import Runtime
 from esruntime.scripts.engines import ProcessPoolRunner
-from tests.commands.bank import SCHEMA
+from tests.commands.bank import SCHEMA, Deposit
 
 OPEN = """
 const { account_id, owner } = context.input;
@@ -24,7 +24,7 @@ return { published, tenant: context.tenantId };
 @pytest.fixture
 def runtime(runtime_url: str) -> Iterator[Runtime]:
     with Runtime.from_url(runtime_url) as runtime:
-        runtime.tenant().schema_registry.push(SCHEMA)
+        runtime.push_schema(SCHEMA)
         yield runtime
 
 
@@ -48,7 +48,7 @@ def test_an_event_that_breaks_the_schema_is_refused_and_nothing_is_appended(
 
 
 def test_each_tenant_has_its_own_scripts_and_events(runtime: Runtime) -> None:
-    runtime.tenant("acme").schema_registry.push(SCHEMA)
+    runtime.push_schema(SCHEMA, tenant="acme")
     runtime.scripts.create(name="open account", type="embedded", source=OPEN, tenant="acme")
     with pytest.raises(ScriptNotFoundError):
         runtime.scripts.call("open account", {"account_id": "a1", "owner": "Ada"})
@@ -57,6 +57,11 @@ def test_each_tenant_has_its_own_scripts_and_events(runtime: Runtime) -> None:
     )
     assert output["tenant"] == "acme"
     assert runtime.tenant("acme").store.head() == 1
+    assert runtime.tenant().store.head() is None
+    # Commands name their tenant the way scripts do.
+    deposit = {"account_id": "a1", "amount": 5}
+    runtime.register(Deposit)
+    assert runtime.execute("deposit", deposit, tenant="acme").position == 2
     assert runtime.tenant().store.head() is None
 
 

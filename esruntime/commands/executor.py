@@ -73,6 +73,7 @@ class CommandResult:
     """True when this is the recorded result of an earlier request with the same key."""
 
     def to_record(self) -> dict[str, Any]:
+        """This result as JSON-ready data, as an idempotency record keeps it for replays."""
         return {
             "outcome": self.outcome,
             "position": self.position if not self.event_ids else None,

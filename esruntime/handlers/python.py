@@ -86,6 +86,7 @@ class PythonHandler(ABC):
 
     @classmethod
     def manifest(cls) -> HandlerManifest:
+        """This class's manifest, built from its class attributes (what registration checks)."""
         return HandlerManifest(
             name=cls.name,
             version=cls.version,

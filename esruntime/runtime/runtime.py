@@ -4,8 +4,10 @@
 
     runtime = Runtime.from_url("sqlite:///esruntime.db")
     runtime.register(Deposit)                   # a Python handler, for every tenant
+    runtime.push_schema(ESDL)                   # the default tenant's next schema version
     result = runtime.execute("deposit", {"account_id": "a1", "amount": 5})
-    acme = runtime.tenant("acme")               # another tenant: its own store, schema, handlers
+    runtime.execute("deposit", {...}, tenant="acme")  # another tenant: its own store, schema
+    acme = runtime.tenant("acme")               # and handlers, its services on the Tenant
 
 It wires the services together and keeps each tenant's; the rules live in the services.
 """
@@ -33,7 +35,7 @@ from esruntime.protocols import EventStore
 from esruntime.runtime.backends import Backend, MemoryBackend, SqlBackend, backend_for_url
 from esruntime.runtime.modules import ModuleCache
 from esruntime.runtime.tenant import Tenant
-from esruntime.schema.registry import SchemaRegistry
+from esruntime.schema.registry import SchemaAccepted, SchemaRegistry
 
 if TYPE_CHECKING:
     from esruntime.scripts.runner import ScriptRunner
@@ -61,6 +63,10 @@ class Runtime:
 
     :attr:`scripts` is the JavaScript script service (``scripts=`` one of your own, or one built
     on first use that runs scripts on ``script_runner()``).
+
+    Commands (:meth:`execute`), schema pushes (:meth:`push_schema`) and scripts (:attr:`scripts`)
+    act on the default tenant, or on the one named by the keyword ``tenant=``; :meth:`tenant`
+    gives a tenant's services.
 
     Python handlers registered with :meth:`register` serve every tenant; uploaded WebAssembly
     handlers belong to the tenant that uploaded them. :meth:`close` closes every service the
@@ -178,13 +184,29 @@ class Runtime:
         name: str,
         command: object,
         *,
+        tenant: str | None = None,
         idempotency_key: str | None = None,
         context: Mapping[str, Any] | None = None,
     ) -> CommandResult:
-        """Run a command for the default tenant (see :meth:`Tenant.execute`)."""
-        return self.tenant().execute(
+        """Run command ``name`` for ``tenant`` (the default one when None), as
+        :meth:`Tenant.execute` does: the same keyword as the script service's ``tenant=``."""
+        return self.tenant(tenant).execute(
             name, command, idempotency_key=idempotency_key, context=context
         )
+
+    # -- schemas -----------------------------------------------------------------------------
+
+    def push_schema(
+        self, text: str, *, tenant: str | None = None, force: bool = False
+    ) -> SchemaAccepted:
+        """Push ESDL ``text`` as ``tenant``'s next schema version (the default tenant when None),
+        as :meth:`Tenant.push_schema` does: the tenant's next command runs under it.
+
+        Raises SchemaSyntaxError or SchemaSemanticError (both SchemaError) when the text is not
+        a valid schema, SchemaRejectedError when the change would break stored events
+        (``force=True`` stores it anyway). Pushing the current text again changes nothing.
+        """
+        return self.tenant(tenant).push_schema(text, force=force)
 
     # -- other services ----------------------------------------------------------------------
 
