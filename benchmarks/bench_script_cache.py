@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import redis
 
 from esruntime.scripts.sdk.cache import InMemoryScriptCache, ScriptCache, ScriptCacheView
-from esruntime.scripts.sdk.redis import RedisScriptCache, RespClient
+from esruntime.scripts.sdk.redis import RedisScriptCache
 
 THREADS = 8
 
@@ -92,11 +92,10 @@ def main() -> None:
 
     namespace = f"esruntime-bench:{uuid.uuid4()}:"
     raw = redis.Redis.from_url(args.redis)
-    resp = RespClient.from_url(args.redis)
+    redis_cache = RedisScriptCache.from_url(args.redis, namespace=namespace)
     paths = {
         "redis-py": raw_operations(raw, namespace),
-        "RedisScriptCache": operations(RedisScriptCache(resp, namespace=namespace)),
-        "RedisScriptCache on redis-py": operations(RedisScriptCache(raw, namespace=namespace)),
+        "RedisScriptCache": operations(redis_cache),
         "InMemoryScriptCache": operations(InMemoryScriptCache()),
     }
     samples: dict[tuple[str, str], list[float]] = {}
@@ -113,15 +112,16 @@ def main() -> None:
         if keys:
             raw.delete(*keys)
         raw.close()
-        resp.close()
+        redis_cache.close()
 
     print(f"{calls} calls x {repeats} repeats, median of the mean per call")
     names = list(paths)
-    print("| operation | " + " | ".join(f"{name} µs" for name in names) + " |")
-    print("|---" * (len(names) + 1) + "|")
+    print("| operation | " + " | ".join(f"{name} µs" for name in names) + " | ratio to redis-py |")
+    print("|---" * (len(names) + 2) + "|")
     for op in ["get", "set", "increment", f"get, {THREADS} threads"]:
         row = [statistics.median(samples[(path, op)]) for path in names]
-        print(f"| {op} | " + " | ".join(f"{value:,.1f}" for value in row) + " |")
+        cells = " | ".join(f"{value:,.1f}" for value in row)
+        print(f"| {op} | {cells} | {row[1] / row[0]:.2f}x |")
 
 
 if __name__ == "__main__":
