@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -392,3 +393,15 @@ def test_rediss_urls_speak_tls(tls_redis: tuple[int, str]) -> None:
     with pytest.raises(SdkError, match=r"^The cache is unavailable: "):
         view(plain).call("get", ["k"])
     plain.close()
+
+
+def test_without_redis_py_the_import_error_names_the_extra() -> None:
+    code = (
+        "import sys; sys.modules['redis'] = None\n"
+        "try:\n    import esruntime.scripts.sdk.redis\n"
+        "except ImportError as exc:\n    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == (
+        "RedisScriptCache needs redis-py: pip install 'esruntime[redis]'"
+    )
