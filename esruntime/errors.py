@@ -40,6 +40,7 @@
     │   │   └── ScriptBusyError       not run: max_concurrent_runs, or the tenant's share, is busy
     │   └── ScriptRunnerError         a runner refused a run: closed, or an unusable context
     ├── SdkError                      an SDK call of a script failed; the message is the JS Error's
+    │   └── RedisReplyError           the Redis server of ``sdk.cache`` answered with an error reply
     └── ClientError                   a call through ``esruntime.client`` failed
         ├── ApiError                  the server answered with an error: status, code, request_id
         │   ├── BadRequestError       (also ValueError) 400: a malformed or invalid request
@@ -91,6 +92,7 @@ __all__ = [
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "RedisReplyError",
     "RequestConflictError",
     "RequestTimeoutError",
     "SchemaError",
@@ -311,6 +313,11 @@ class InvalidWasmModuleError(EsruntimeError, ValueError):
 
 class SdkError(EsruntimeError):
     """An SDK call failed; its message becomes the script's Error message, verbatim."""
+
+
+class RedisReplyError(SdkError):
+    """The Redis server behind ``sdk.cache`` answered a command with an error reply (``-ERR``,
+    ``WRONGTYPE``...); the message is the server's."""
 
 
 class AuthenticationError(EsruntimeError):

@@ -79,7 +79,7 @@ def test_import_does_not_load_optional_extras_or_touch_loggers() -> None:
     code = (
         "import logging, sys; before = dict(logging.root.manager.loggerDict);"
         "import esruntime;"
-        "optional = ('fastapi', 'flask', 'psycopg', 'umadb', 'eventsourcing');"
+        "optional = ('fastapi', 'flask', 'psycopg', 'umadb', 'eventsourcing', 'redis');"
         "extras = [m for m in optional if m in sys.modules];"
         "print(extras, logging.root.handlers)"
     )

@@ -4,16 +4,21 @@ in-process backend and on a real Redis server (skipped when none answers)."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
-from esruntime.errors import ConfigurationError, SdkError
+from esruntime.errors import ConfigurationError, EsruntimeError, RedisReplyError, SdkError
 from esruntime.scripts.sdk.cache import (
     MAX_KEY_LENGTH,
     MAX_VALUE_BYTES,
@@ -21,9 +26,10 @@ from esruntime.scripts.sdk.cache import (
     ScriptCache,
     ScriptCacheView,
 )
-from esruntime.scripts.sdk.redis import RedisReplyError, RedisScriptCache, RespClient
+from esruntime.scripts.sdk.redis import RedisScriptCache
 
 REDIS = ("127.0.0.1", 6379)
+REDIS_URL = f"redis://{REDIS[0]}:{REDIS[1]}/0"
 
 
 def redis_answers() -> bool:
@@ -34,16 +40,30 @@ def redis_answers() -> bool:
     return True
 
 
-@pytest.fixture
-def redis_client() -> Iterator[RespClient]:
+def require_redis() -> None:
     if not redis_answers():
         reason = f"no Redis server answers at {REDIS[0]}:{REDIS[1]}"
         if os.environ.get("ESRUNTIME_REQUIRE_REDIS") == "1":
             pytest.fail(f"ESRUNTIME_REQUIRE_REDIS=1 but {reason}")
         pytest.skip(reason)
-    client = RespClient(*REDIS)
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    require_redis()
+    client = redis.Redis(*REDIS)
     yield client
     client.close()
+
+
+@pytest.fixture
+def namespace(redis_client: redis.Redis) -> Iterator[str]:
+    """A namespace of the test's own, its keys deleted afterwards."""
+    namespace = f"esruntime-test:{uuid.uuid4()}:"
+    yield namespace
+    keys = redis_client.keys(namespace + "*")
+    if keys:
+        redis_client.delete(*keys)
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -51,12 +71,10 @@ def backend(request: pytest.FixtureRequest) -> Iterator[ScriptCache]:
     if request.param == "memory":
         yield InMemoryScriptCache()
         return
-    client: RespClient = request.getfixturevalue("redis_client")
-    namespace = f"esruntime-test:{uuid.uuid4()}:"
-    yield RedisScriptCache(client, namespace=namespace)
-    keys = client.execute_command("KEYS", namespace + "*")
-    if keys:
-        client.execute_command("DEL", *keys)
+    namespace: str = request.getfixturevalue("namespace")
+    cache = RedisScriptCache.from_url(REDIS_URL, namespace=namespace)
+    yield cache
+    cache.close()
 
 
 def view(backend: ScriptCache, tenant: str = "acme", script: str = "s1") -> ScriptCacheView:
@@ -197,63 +215,193 @@ def test_the_memory_backend_is_bounded() -> None:
     assert [cache.call("exists", [f"k{n}"]) for n in range(5)] == [False, False, True, True, True]
 
 
-def test_entries_expire_after_their_ttl_in_redis(redis_client: RespClient) -> None:
-    namespace = f"esruntime-test:{uuid.uuid4()}:"
-    cache = view(RedisScriptCache(redis_client, namespace=namespace))
+def test_entries_expire_after_their_ttl_in_redis(redis_client: redis.Redis, namespace: str) -> None:
+    backend = RedisScriptCache.from_url(REDIS_URL, namespace=namespace)
+    cache = view(backend)
     cache.call("set", ["short", "v", 0.05])
     cache.call("set", ["forever", "v"])
-    ttl = redis_client.execute_command("PTTL", namespace + "tenant:acme:script:s1:short")
+    ttl = redis_client.pttl(namespace + "tenant:acme:script:s1:short")
     assert 0 < ttl <= 50
-    assert redis_client.execute_command("TTL", namespace + "tenant:acme:script:s1:forever") == -1
+    assert redis_client.ttl(namespace + "tenant:acme:script:s1:forever") == -1
     deadline = time.monotonic() + 10
     while cache.call("exists", ["short"]) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert cache.call("get", ["short"]) is None
     assert cache.call("get", ["forever"]) == "v"
-    cache.call("delete", ["forever"])
+    backend.close()
 
 
-def test_an_unreachable_redis_is_an_sdk_error() -> None:
+def unused_port() -> int:
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
-    cache = view(RedisScriptCache(RespClient("127.0.0.1", port, timeout=1)))
-    with pytest.raises(SdkError, match=r"^The cache is unavailable: ConnectionRefusedError$"):
-        cache.call("get", ["k"])
+        return int(unused.getsockname()[1])
 
 
-def test_the_resp_client_speaks_every_reply_type(redis_client: RespClient) -> None:
-    key = f"esruntime-test:{uuid.uuid4()}"
-    assert redis_client.execute_command("PING") == "PONG"
-    assert redis_client.execute_command("SET", key, "é\r\n$3\r\n") == "OK"
-    assert redis_client.execute_command("GET", key) == "é\r\n$3\r\n".encode()
-    assert redis_client.execute_command("MGET", key, key + ":missing") == [
-        "é\r\n$3\r\n".encode(),
-        None,
-    ]
-    assert redis_client.execute_command("DEL", key) == 1
-    with pytest.raises(RedisReplyError, match="wrong number of arguments"):
-        redis_client.execute_command("GET")
-    assert redis_client.execute_command("PING") == "PONG"  # the connection is still usable
+def test_a_refused_connection_is_an_sdk_error() -> None:
+    cache = RedisScriptCache.from_url(f"redis://127.0.0.1:{unused_port()}", timeout=5)
+    calls: list[tuple[str, list[Any]]] = [("get", ["k"]), ("set", ["k", 1]), ("increment", ["k"])]
+    for method, args in calls:
+        with pytest.raises(SdkError, match=r"^The cache is unavailable: ConnectionRefusedError$"):
+            view(cache).call(method, args)
+    cache.close()
 
 
-def test_redis_urls_are_parsed() -> None:
-    client = RespClient.from_url("redis://user:p%40ss@cache.internal:6380/2")
-    assert client._address == ("cache.internal", 6380)
-    assert client._setup == [("AUTH", "user", "p@ss"), ("SELECT", 2)]
-    assert RespClient.from_url("redis://localhost")._address == ("localhost", 6379)
-    for bad in ("http://localhost", "redis://", "redis://h/db"):
+def test_an_error_reply_is_a_redis_reply_error_under_the_root(
+    redis_client: redis.Redis, namespace: str
+) -> None:
+    cache = RedisScriptCache.from_url(REDIS_URL, namespace=namespace)
+    redis_client.rpush(namespace + "tenant:acme:script:s1:list", "not a string")
+    with pytest.raises(RedisReplyError, match=r"^WRONGTYPE ") as caught:
+        view(cache).call("get", ["list"])
+    assert isinstance(caught.value, SdkError)
+    assert isinstance(caught.value, EsruntimeError)
+    with pytest.raises(SdkError, match=r"^cache\.increment: the value at 'list' is not a number$"):
+        view(cache).call("increment", ["list"])
+    assert view(cache).call("set", ["list", 1]) is True  # the connection is still usable
+    cache.close()
+
+
+def test_many_threads_share_one_bounded_pool(redis_client: redis.Redis, namespace: str) -> None:
+    name = f"esruntime-test-{uuid.uuid4().hex}"
+    cache = RedisScriptCache.from_url(
+        REDIS_URL, namespace=namespace, max_connections=3, client_name=name
+    )
+    barrier = threading.Barrier(24)
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            for n in range(40):
+                view(cache).call("increment", ["hits"])
+                view(cache).call("set", [f"k{n}", n])
+        except BaseException as exc:  # reported by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert view(cache).call("get", ["hits"]) == 24 * 40
+    # the pool keeps its connections open: the server sees every one the pool ever made
+    clients = [c for c in redis_client.client_list() if c["name"] == name]
+    assert 1 <= len(clients) <= 3
+    cache.close()
+
+
+def test_redis_urls_are_checked_and_configure_the_pool() -> None:
+    cache = RedisScriptCache.from_url(
+        "redis://user:p%40ss@cache.internal:6380/2", timeout=2.5, max_connections=7
+    )
+    pool = cache.client.connection_pool
+    assert isinstance(pool, redis.BlockingConnectionPool)
+    assert pool.max_connections == 7
+    assert pool.timeout == 2.5
+    assert {
+        key: pool.connection_kwargs[key]
+        for key in ("host", "port", "db", "username", "password", "socket_timeout")
+    } == {
+        "host": "cache.internal",
+        "port": 6380,
+        "db": 2,
+        "username": "user",
+        "password": "p@ss",
+        "socket_timeout": 2.5,
+    }
+    tls = RedisScriptCache.from_url("rediss://cache.internal").client.connection_pool
+    assert issubclass(tls.connection_class, redis.SSLConnection)
+    for bad in ("http://localhost", "redis://", "redis://h/db", "unix:///tmp/redis.sock"):
         with pytest.raises(ConfigurationError):
-            RespClient.from_url(bad)
+            RedisScriptCache.from_url(bad)
+    for options in ({"timeout": 0}, {"max_connections": 0}):
+        with pytest.raises(ConfigurationError):
+            RedisScriptCache.from_url("redis://localhost", **options)  # type: ignore[arg-type]
 
 
-def test_a_redis_url_with_a_database_selects_it(redis_client: RespClient) -> None:
-    key = f"esruntime-test:{uuid.uuid4()}"
-    other = RespClient.from_url("redis://127.0.0.1:6379/1")
+def test_a_redis_url_with_a_database_selects_it(redis_client: redis.Redis, namespace: str) -> None:
+    in_db_1 = RedisScriptCache.from_url("redis://127.0.0.1:6379/1", namespace=namespace)
     try:
-        other.execute_command("SET", key, "in db 1", "PX", 60_000)
-        assert redis_client.execute_command("GET", key) is None
-        assert other.execute_command("GET", key) == b"in db 1"
-        other.execute_command("DEL", key)
+        view(in_db_1).call("set", ["k", "in db 1", 60])
+        assert redis_client.get(namespace + "tenant:acme:script:s1:k") is None
+        assert view(in_db_1).call("get", ["k"]) == "in db 1"
+        view(in_db_1).call("delete", ["k"])
     finally:
-        other.close()
+        in_db_1.close()
+
+
+@pytest.fixture
+def tls_redis(tmp_path: Path) -> Iterator[tuple[int, str]]:
+    """A Redis server of the test's own that speaks TLS only: its port and CA certificate."""
+    require_redis()
+    missing = [tool for tool in ("redis-server", "openssl") if shutil.which(tool) is None]
+    if missing:
+        reason = f"{' and '.join(missing)} needed to run a Redis server with TLS"
+        if os.environ.get("ESRUNTIME_REQUIRE_REDIS") == "1":
+            pytest.fail(f"ESRUNTIME_REQUIRE_REDIS=1 but {reason}")
+        pytest.skip(reason)
+    cert, key = tmp_path / "redis.pem", tmp_path / "redis.key"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-nodes", "-days", "1", "-newkey", "ec"),
+            *("-pkeyopt", "ec_paramgen_curve:prime256v1", "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    port = unused_port()
+    server = subprocess.Popen(
+        [
+            *("redis-server", "--port", "0", "--tls-port", str(port), "--dir", str(tmp_path)),
+            *("--tls-cert-file", str(cert), "--tls-key-file", str(key)),
+            *("--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no"),
+            *("--save", "", "--appendonly", "no"),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None, "redis-server exited"
+                assert time.monotonic() < deadline, "redis-server did not listen within 30 s"
+                time.sleep(0.05)
+        yield port, str(cert)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def test_rediss_urls_speak_tls(tls_redis: tuple[int, str]) -> None:
+    port, ca = tls_redis
+    cache = RedisScriptCache.from_url(f"rediss://127.0.0.1:{port}/0", ssl_ca_certs=ca)
+    assert view(cache).call("set", ["k", {"over": "tls"}]) is True
+    assert view(cache).call("get", ["k"]) == {"over": "tls"}
+    cache.close()
+    # the certificate is checked: without its CA the connection is refused
+    untrusted = RedisScriptCache.from_url(f"rediss://127.0.0.1:{port}/0")
+    with pytest.raises(SdkError, match=r"^The cache is unavailable: "):
+        view(untrusted).call("get", ["k"])
+    untrusted.close()
+    # and a plain connection to the TLS port gets no answer it can use
+    plain = RedisScriptCache.from_url(f"redis://127.0.0.1:{port}/0")
+    with pytest.raises(SdkError, match=r"^The cache is unavailable: "):
+        view(plain).call("get", ["k"])
+    plain.close()
+
+
+def test_without_redis_py_the_import_error_names_the_extra() -> None:
+    code = (
+        "import sys; sys.modules['redis'] = None\n"
+        "try:\n    import esruntime.scripts.sdk.redis\n"
+        "except ImportError as exc:\n    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == (
+        "RedisScriptCache needs redis-py: pip install 'esruntime[redis]'"
+    )

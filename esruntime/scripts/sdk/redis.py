@@ -1,52 +1,95 @@
-"""``sdk.cache`` in Redis, shared by several processes, and a minimal Redis client.
+"""``sdk.cache`` in Redis, shared by several processes, through redis-py.
 
-:class:`RedisScriptCache` takes any client with ``execute_command(*args)`` (redis-py's clients
-have it). Without redis-py, :class:`RespClient` speaks enough RESP2 over a socket for the cache:
-commands as arrays of bulk strings, every reply type, a small pool of connections, and a
-connection dropped (never reused) after any error mid-reply.
+redis-py (the ``redis`` extra: ``pip install 'esruntime[redis]'``) gives the connection pool,
+TLS (``rediss://``), authentication and database selection; this module keeps the cache's
+behaviour and translates redis-py's errors into esruntime's: an error reply becomes
+:class:`~esruntime.errors.RedisReplyError`, a connection failure or timeout an
+:class:`~esruntime.errors.SdkError` naming the cause's type only (a script never sees the
+server's address).
 """
 
 from __future__ import annotations
 
-import socket
-import threading
-from typing import Any, BinaryIO, Protocol
-from urllib.parse import unquote, urlsplit
+from typing import Any
+from urllib.parse import urlsplit
 
-from esruntime.errors import ConfigurationError, SdkError
+try:
+    import redis
+except ImportError:  # pragma: no cover - the extra is part of the test environment
+    raise ImportError("RedisScriptCache needs redis-py: pip install 'esruntime[redis]'") from None
+
+from esruntime.errors import ConfigurationError, RedisReplyError, SdkError
 from esruntime.scripts.sdk.cache import incremented, stored_number
 
-__all__ = ["RedisClient", "RedisReplyError", "RedisScriptCache", "RespClient"]
+__all__ = ["RedisReplyError", "RedisScriptCache"]
 
-
-class RedisClient(Protocol):
-    def execute_command(self, *args: Any) -> Any: ...
-
-
-class RedisReplyError(Exception):
-    """Redis answered a command with an error reply (``-ERR ...``)."""
+DEFAULT_TIMEOUT = 5.0
+DEFAULT_MAX_CONNECTIONS = 16
 
 
 class RedisScriptCache:
     """A :class:`~esruntime.scripts.sdk.cache.ScriptCache` in Redis: values as JSON strings,
     TTLs with millisecond precision, ``increment`` atomic by ``INCRBY``/``INCRBYFLOAT``.
 
+    ``client`` is a ``redis.Redis``; :meth:`from_url` builds one with a bounded, blocking pool.
     ``namespace`` is put before every key (e.g. ``"esruntime:"``) to share a Redis database.
     """
 
-    def __init__(self, client: RedisClient, *, namespace: str = "") -> None:
+    def __init__(self, client: redis.Redis, *, namespace: str = "") -> None:
         self._client = client
         self._namespace = namespace
 
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        namespace: str = "",
+        timeout: float = DEFAULT_TIMEOUT,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        **options: Any,
+    ) -> RedisScriptCache:
+        """``redis://[[user]:password@]host[:port][/db]``, or ``rediss://`` for TLS.
+
+        At most ``max_connections`` connections are open; a call waits up to ``timeout``
+        seconds for a free one, and as long for the connection and each reply. ``options``
+        go to redis-py's ``BlockingConnectionPool.from_url`` (e.g. ``ssl_ca_certs``).
+        """
+        parts = urlsplit(url)
+        if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+            raise ConfigurationError(f"not a redis[s]://host[:port][/db] URL: {url!r}")
+        path = parts.path.strip("/")
+        if path and not path.isdigit():
+            raise ConfigurationError(f"the database of a Redis URL is a number, got {path!r}")
+        if not timeout > 0 or max_connections < 1:
+            raise ConfigurationError("timeout must be above 0 and max_connections at least 1")
+        pool = redis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=timeout,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            **options,
+        )
+        return cls(redis.Redis(connection_pool=pool), namespace=namespace)
+
+    @property
+    def client(self) -> redis.Redis:
+        """The redis-py client the cache sends its commands through."""
+        return self._client
+
+    def close(self) -> None:
+        """Close the client's connections (a client given to the constructor included)."""
+        self._client.close()
+        self._client.connection_pool.disconnect()
+
     def _command(self, *args: Any) -> Any:
         try:
-            return self._client.execute_command(*args)
-        except (RedisReplyError, ValueError):
-            raise
-        except Exception as exc:  # any client's connection or protocol error
-            if type(exc).__name__ == "ResponseError":  # redis-py's error reply
-                raise RedisReplyError(str(exc)) from exc
-            raise SdkError(f"The cache is unavailable: {type(exc).__name__}") from exc
+            return self._client.execute_command(*args)  # type: ignore[no-untyped-call]
+        except redis.ResponseError as exc:
+            raise RedisReplyError(str(exc)) from exc
+        except (redis.RedisError, OSError) as exc:
+            raise SdkError(f"The cache is unavailable: {_cause(exc)}") from exc
 
     def get(self, key: str) -> str | None:
         found = self._command("GET", self._namespace + key)
@@ -84,130 +127,11 @@ def _text(value: Any) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-class RespClient:
-    """A minimal thread-safe Redis client: ``execute_command("SET", "k", "v")``.
-
-    Replies come back as Python values: simple strings as ``str``, bulk strings as ``bytes``
-    (None when nil), integers as ``int``, arrays as lists; error replies raise
-    :class:`RedisReplyError`; connection failures ``OSError``.
-    """
-
-    def __init__(
-        self,
-        host: str = "127.0.0.1",
-        port: int = 6379,
-        *,
-        db: int = 0,
-        username: str | None = None,
-        password: str | None = None,
-        timeout: float = 5.0,
-        max_idle: int = 8,
-    ) -> None:
-        self._address = (host, port)
-        self._setup: list[tuple[Any, ...]] = []
-        if password is not None:
-            self._setup.append(
-                ("AUTH", password) if username is None else ("AUTH", username, password)
-            )
-        if db:
-            self._setup.append(("SELECT", db))
-        self._timeout = timeout
-        self._max_idle = max_idle
-        self._idle: list[tuple[socket.socket, BinaryIO]] = []
-        self._lock = threading.Lock()
-
-    @classmethod
-    def from_url(cls, url: str, **options: Any) -> RespClient:
-        """``redis://[[user]:password@]host[:port][/db]``."""
-        parts = urlsplit(url)
-        if parts.scheme != "redis" or not parts.hostname:
-            raise ConfigurationError(f"not a redis://host[:port][/db] URL: {url!r}")
-        path = parts.path.strip("/")
-        if path and not path.isdigit():
-            raise ConfigurationError(f"the database of a Redis URL is a number, got {path!r}")
-        return cls(
-            parts.hostname,
-            parts.port or 6379,
-            db=int(path or 0),
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password is not None else None,
-            **options,
-        )
-
-    def execute_command(self, *args: Any) -> Any:
-        connection = self._checkout()
-        try:
-            reply = self._roundtrip(connection, args)
-        except RedisReplyError:
-            self._checkin(connection)
-            raise
-        except BaseException:
-            connection[0].close()
-            raise
-        self._checkin(connection)
-        return reply
-
-    def _checkout(self) -> tuple[socket.socket, BinaryIO]:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
-        sock = socket.create_connection(self._address, timeout=self._timeout)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        connection = (sock, sock.makefile("rb"))
-        try:
-            for command in self._setup:
-                self._roundtrip(connection, command)
-        except BaseException:
-            sock.close()
-            raise
-        return connection
-
-    def _checkin(self, connection: tuple[socket.socket, BinaryIO]) -> None:
-        with self._lock:
-            if len(self._idle) < self._max_idle:
-                self._idle.append(connection)
-                return
-        connection[0].close()
-
-    def _roundtrip(self, connection: tuple[socket.socket, BinaryIO], args: tuple[Any, ...]) -> Any:
-        connection[0].sendall(_encode_command(args))
-        return _read_reply(connection[1])
-
-    def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for sock, _ in idle:
-            sock.close()
-
-
-def _encode_command(args: tuple[Any, ...]) -> bytes:
-    out = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        data = arg if isinstance(arg, bytes) else str(arg).encode("utf-8", "surrogatepass")
-        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(out)
-
-
-def _read_reply(stream: BinaryIO) -> Any:
-    line = stream.readline()
-    if not line.endswith(b"\r\n"):
-        raise ConnectionError("the Redis connection closed mid-reply")
-    kind, body = line[:1], line[1:-2]
-    if kind == b"+":
-        return body.decode("utf-8")
-    if kind == b"-":
-        raise RedisReplyError(body.decode("utf-8", "replace"))
-    if kind == b":":
-        return int(body)
-    if kind == b"$":
-        size = int(body)
-        if size < 0:
-            return None
-        data = stream.read(size + 2)
-        if len(data) != size + 2:
-            raise ConnectionError("the Redis connection closed mid-reply")
-        return data[:-2]
-    if kind == b"*":
-        count = int(body)
-        return None if count < 0 else [_read_reply(stream) for _ in range(count)]
-    raise ConnectionError(f"not a RESP reply: {line[:40]!r}")
+def _cause(exc: BaseException) -> str:
+    """The type of the operating system's error under redis-py's, else redis-py's own."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and not isinstance(seen, redis.RedisError):
+            return type(seen).__name__
+        seen = seen.__cause__ or seen.__context__
+    return type(exc).__name__
