@@ -122,6 +122,7 @@ class FastDriver:
         ignored = self._ignored
         multiline = self._multiline
         count = text.count
+        brackets = {"LSQB": 1, "RSQB": -1}
         make = str.__new__
         state_stack: list[Any] = [self._start]
         value_stack: list[Any] = []
@@ -138,16 +139,19 @@ class FastDriver:
             kind: str = found.lastgroup  # type: ignore[assignment]
             stop = found.end()
             if kind in ignored:
-                if kind in multiline and count("\n", pos, stop):
-                    line += count("\n", pos, stop)
+                newlines = count("\n", pos, stop) if kind in multiline else 0
+                if newlines:
+                    line += newlines
                     line_start = text.rindex("\n", pos, stop) + 1
                 pos = stop
                 continue
             value: str = found.group(kind)
             start = stop - len(value)
-            if start != pos and count("\n", pos, start):
-                line += count("\n", pos, start)
-                line_start = text.rindex("\n", pos, start) + 1
+            if start != pos:
+                newlines = count("\n", pos, start)
+                if newlines:
+                    line += newlines
+                    line_start = text.rindex("\n", pos, start) + 1
             # Lark's Token constructor goes through keyword handling for a deprecation; the
             # slots are the same.
             token: Token = make(Token, value)
@@ -163,12 +167,10 @@ class FastDriver:
                 line_start = text.rindex("\n", start, stop) + 1
                 token.end_line, token.end_column = line, stop - line_start + 1
             previous, current = current, token
-            if kind == "LSQB":
-                depth += 1
+            if kind in brackets:
+                depth += brackets[kind]
                 if depth > max_nesting:
                     raise TooDeep(token)
-            elif kind == "RSQB":
-                depth -= 1
             action = actions[state_stack[-1]].get(kind)
             before: list[Any] | None = None
             while action.__class__ is tuple:
