@@ -1,8 +1,9 @@
 """Parse ESDL text into a checked :class:`~esruntime.schema.model.Schema`.
 
 Parsing goes text → Lark LALR parser (contextual lexer, grammar in
-:mod:`esruntime.schema.grammar`) → model objects built during the parse
-(:mod:`esruntime.schema.builder`) → semantic checks (:mod:`esruntime.schema.checks`). Any input
+:mod:`esruntime.schema.grammar`; its tables run in the loop of :mod:`esruntime.schema.driver`)
+→ model objects built during the parse (:mod:`esruntime.schema.builder`) → semantic checks
+(:mod:`esruntime.schema.checks`). Any input
 either gives a schema or raises a :class:`~esruntime.errors.SchemaError`: Lark's exceptions are
 translated (:mod:`esruntime.schema.diagnostics`), and the size and bracket-nesting limits keep
 hostile input from exhausting time, memory or the Python stack.
