@@ -10,6 +10,7 @@ Everything else (names, types, defaults) is for :mod:`esruntime.schema.checks`.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Sequence
@@ -49,10 +50,11 @@ class ParsedSchema:
     """``variant_positions[i][j]`` is where ``schema.enums[i].variants[j]`` stands."""
 
 
-@frozen
-class _Typed:
-    ref: TypeRef
-    last: Token
+class _Typed(tuple[TypeRef, Token]):
+    """A type expression and its last token. (Tuples are the cheapest objects to build, and
+    a megabyte of schema builds hundreds of thousands of these.)"""
+
+    __slots__ = ()
 
 
 @frozen
@@ -65,35 +67,36 @@ class _Literal:
     """The first string, number or bool in the literal, if any."""
 
 
-@frozen
-class _Docs:
-    """Consecutive ``///`` lines, as a chain from the last back to the first.
+class _Docs(tuple[Token, "_Docs | None"]):
+    """Consecutive ``///`` lines, as a chain ``(last, before)`` from the last back to the first.
 
     Each reduction of a docs rule adds one link instead of copying a list, so a block of doc
     lines is built in linear time however long it is.
     """
 
-    last: Token
-    before: _Docs | None = None
+    __slots__ = ()
 
     def tokens(self) -> list[Token]:
         """The doc lines in source order."""
         tokens: list[Token] = []
         link: _Docs | None = self
         while link is not None:
-            tokens.append(link.last)
-            link = link.before
+            tokens.append(link[0])
+            link = link[1]
         tokens.reverse()
         return tokens
 
 
-@frozen
-class _Item:
-    """A field or enum variant with the tokens that start and end it."""
+class _Item(tuple[Any, Token, Token]):
+    """A field or enum variant ``(value, first, last)`` with the tokens that start and end it."""
 
-    value: Any
-    first: Token
-    last: Token
+    __slots__ = ()
+
+
+@functools.lru_cache(maxsize=1024)
+def _named_ref(name: str, optional: bool) -> TypeRef:
+    # Most fields name one of a few types; a shared, immutable TypeRef saves building each.
+    return TypeRef(name, optional=optional)
 
 
 def _at(token: Token) -> Position:
@@ -115,18 +118,21 @@ def _separated(children: Sequence[Any], what: str) -> list[_Item]:
     """The items of a body, each separated from the previous by a comma or a line break."""
     items: list[_Item] = []
     comma = True
+    last_line = 0
     for child in children:
         if isinstance(child, Token):
             comma = True
             continue
-        if items and not comma and _at(child.first)[0] == _at(items[-1].last)[0]:
+        _, first, last = child
+        if items and not comma and (first.line or 1) == last_line:
             raise LayoutError(
-                child.first,
+                first,
                 ["','", "a line break"],
                 f"{what} are separated by commas or written one per line",
             )
         items.append(child)
         comma = False
+        last_line = last.line or 1
     return items
 
 
@@ -161,37 +167,47 @@ class SchemaBuilder(Transformer[Token, Any]):
         return decl, tuple(_at(token) for token in variants)
 
     def decl_docs(self, children: list[Any]) -> _Docs:
-        return _Docs(children[1], children[0]) if len(children) == 2 else _Docs(children[0])
+        if len(children) == 2:
+            return _Docs((children[1], children[0]))
+        return _Docs((children[0], None))
 
     field_docs = decl_docs
     variant_docs = decl_docs
 
     def fields(self, children: list[Any]) -> tuple[Field, ...]:
-        return tuple(item.value for item in _separated(children, "fields"))
+        return tuple(item[0] for item in _separated(children, "fields"))
 
     def field(self, children: list[Any]) -> _Item:
-        docs = children.pop(0) if isinstance(children[0], _Docs) else None
-        at = children.pop(0) if children[0].type == "AT" else None
-        name: Token = children[0]
-        typed: _Typed = children[1]
-        literal: _Literal | None = children[2] if len(children) > 2 else None
+        docs: _Docs | None = None
+        at: Token | None = None
+        index = 0
+        first = children[0]
+        if first.__class__ is _Docs:
+            docs, index = first, 1
+            first = children[1]
+        if first.type == "AT":
+            at, index = first, index + 1
+        name: Token = children[index]
+        ref, last = children[index + 1]
         default = None
-        if literal is not None:
+        if len(children) > index + 2:
+            literal: _Literal = children[index + 2]
             default = Default(literal.value, enum_variant=literal.variant is not None)
-        first = at or name
+            last = literal.last
+        start = at or name
         value = Field(
             name.value,
-            typed.ref,
-            domain_id=at is not None,
-            default=default,
-            doc=_doc(docs),
-            line=_at(first)[0],
-            column=_at(first)[1],
+            ref,
+            at is not None,
+            default,
+            _doc(docs) if docs is not None else None,
+            start.line or 1,
+            start.column or 1,
         )
-        return _Item(value, first, literal.last if literal is not None else typed.last)
+        return _Item((value, start, last))
 
     def variants(self, children: list[Any]) -> tuple[Token, ...]:
-        return tuple(item.value for item in _separated(children, "enum variants"))
+        return tuple(item[0] for item in _separated(children, "enum variants"))
 
     def variant(self, children: list[Any]) -> _Item:
         if len(children) == 2:
@@ -202,14 +218,14 @@ class SchemaBuilder(Transformer[Token, Any]):
                 "enum variants cannot have /// doc comments; use // for a plain comment",
             )
         token: Token = children[0]
-        return _Item(token, token, token)
+        return _Item((token, token, token))
 
     def named_type(self, children: list[Token]) -> _Typed:
-        return _Typed(TypeRef(children[0].value, optional=len(children) == 2), children[-1])
+        return _Typed((_named_ref(children[0].value, len(children) == 2), children[-1]))
 
     def array_type(self, children: list[Any]) -> _Typed:
         item: _Typed = children[1]
-        return _Typed(TypeRef(item=item.ref, optional=len(children) == 4), children[-1])
+        return _Typed((TypeRef(item=item[0], optional=len(children) == 4), children[-1]))
 
     def string(self, children: list[Token]) -> _Literal:
         token = children[0]
@@ -271,6 +287,6 @@ class SchemaBuilder(Transformer[Token, Any]):
 
 
 def _declaration_parts(children: list[Any]) -> tuple[_Docs | None, Token, Token, Any]:
-    if isinstance(children[0], _Docs):
+    if children[0].__class__ is _Docs:
         return children[0], children[1], children[2], children[3]
     return None, children[0], children[1], children[2]

@@ -1,8 +1,9 @@
 """Parse ESDL text into a checked :class:`~esruntime.schema.model.Schema`.
 
 Parsing goes text → Lark LALR parser (contextual lexer, grammar in
-:mod:`esruntime.schema.grammar`) → model objects built during the parse
-(:mod:`esruntime.schema.builder`) → semantic checks (:mod:`esruntime.schema.checks`). Any input
+:mod:`esruntime.schema.grammar`; its tables run in the loop of :mod:`esruntime.schema.driver`)
+→ model objects built during the parse (:mod:`esruntime.schema.builder`) → semantic checks
+(:mod:`esruntime.schema.checks`). Any input
 either gives a schema or raises a :class:`~esruntime.errors.SchemaError`: Lark's exceptions are
 translated (:mod:`esruntime.schema.diagnostics`), and the size and bracket-nesting limits keep
 hostile input from exhausting time, memory or the Python stack.
@@ -11,14 +12,15 @@ hostile input from exhausting time, memory or the Python stack.
 from __future__ import annotations
 
 import functools
+import gc
 
 from lark import Lark, Token
-from lark.exceptions import LarkError
 
 from esruntime.errors import SchemaError, SchemaSemanticError, SchemaTooLargeError
 from esruntime.schema.builder import LayoutError, ParsedSchema, SchemaBuilder
 from esruntime.schema.checks import check_schema
 from esruntime.schema.diagnostics import excerpt, syntax_error, translate
+from esruntime.schema.driver import FastDriver, ParseFailure, TooDeep
 from esruntime.schema.grammar import GRAMMAR
 from esruntime.schema.model import Schema
 
@@ -29,6 +31,11 @@ MAX_NESTING = 32
 """How deep ``[`` brackets may nest, in a type (``[[Int]]``) or a default (``[[1], [2]]``)."""
 
 _BOM = "\ufeff"
+
+
+@functools.cache
+def _driver() -> FastDriver:
+    return FastDriver(_parser(), whitespace="WHITESPACE")
 
 
 @functools.cache
@@ -69,20 +76,16 @@ def parse_schema(text: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Schema:
 
 
 def _parse(text: str) -> ParsedSchema:
-    interactive = _parser().parse_interactive(text)
-    previous: Token | None = None  # the last token the parser accepted
-    current: Token | None = None  # the token being fed to it
-    depth = 0
+    # A megabyte of schema allocates about a million objects (tokens, model objects), none in a
+    # reference cycle; the cyclic collector would traverse the growing heap again and again,
+    # up to a third of the parse. It stays off for the parse unless something else turned it
+    # off already; whoever turned it off turns it back on.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        for token in interactive.iter_parse():
-            previous, current = current, token
-            if token.type == "LSQB":
-                depth += 1
-                if depth > MAX_NESTING:
-                    raise SchemaTooLargeError(_too_deep(text, token))
-            elif token.type == "RSQB":
-                depth -= 1
-        result: ParsedSchema = interactive.feed_eof(current)  # type: ignore[no-untyped-call]
+        result: ParsedSchema = _driver().parse(text, max_nesting=MAX_NESTING)
+    except TooDeep as error:
+        raise SchemaTooLargeError(_too_deep(text, error.token)) from None
     except LayoutError as error:
         token = error.token
         raise syntax_error(
@@ -94,32 +97,14 @@ def _parse(text: str) -> ParsedSchema:
             after=None,
             hint=error.hint,
         ) from None
-    except LarkError as error:
-        # A parser error is raised for the token just yielded (``current``), so the last
-        # accepted one is ``previous``; a lexer error comes after ``current`` was accepted.
-        offending: Token | None = getattr(error, "token", None)
-        fed = offending is not None and offending is current
-        after = previous if fed else current
-        accepted = _accepted_before(text, offending if fed else None)
-        raise translate(error, text, after=after, accepted=accepted) from None
+    except ParseFailure as failure:
+        raise translate(
+            failure.error, text, after=failure.after, accepted=failure.accepted
+        ) from None
+    finally:
+        if collecting:
+            gc.enable()
     return result
-
-
-def _accepted_before(text: str, token: Token | None) -> set[str]:
-    """The terminals the parser accepts just before ``token``, or where the input fails.
-
-    Parses ``text`` again, stopping before ``token`` is fed (or where the lexer or parser
-    fails), so the answer comes from the state the parser was in, not one LALR merged with it.
-    """
-    interactive = _parser().parse_interactive(text)
-    try:
-        for candidate in interactive.iter_parse():
-            if token is not None and candidate.start_pos == token.start_pos:
-                break
-    except LarkError:
-        pass
-    accepted: set[str] = interactive.accepts()  # type: ignore[no-untyped-call]
-    return accepted
 
 
 def _too_deep(text: str, token: Token) -> str:
