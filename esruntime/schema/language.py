@@ -26,7 +26,7 @@ from esruntime.schema.model import Schema
 
 __all__ = ["DEFAULT_MAX_BYTES", "MAX_NESTING", "parse_schema"]
 
-DEFAULT_MAX_BYTES = 1_048_576
+DEFAULT_MAX_BYTES = 262_144
 MAX_NESTING = 32
 """How deep ``[`` brackets may nest, in a type (``[[Int]]``) or a default (``[[1], [2]]``)."""
 

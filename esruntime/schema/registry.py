@@ -9,6 +9,7 @@ API sends: :class:`SchemaAccepted` (``version``, ``changes``) or :class:`SchemaR
 
 from __future__ import annotations
 
+import sys
 import threading
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
@@ -143,7 +144,8 @@ class BaseSchemaRegistry(ABC):
         _, version, text, created_at = row
         schema = self._parsed.get(text)
         if schema is None:
-            schema = self._parsed[text] = parse_schema(text)
+            # a stored version was accepted once, maybe under a larger limit: it stays readable
+            schema = self._parsed[text] = parse_schema(text, max_bytes=sys.maxsize)
         return SchemaVersion(version, text, schema, created_at)
 
     def current(self) -> SchemaVersion | None:

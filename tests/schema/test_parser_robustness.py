@@ -109,7 +109,7 @@ def test_text_over_the_size_limit_is_refused_before_parsing() -> None:
         parse_schema(text)
 
     assert str(caught.value) == (
-        "the schema is 11,000,000 bytes of UTF-8; the limit is 1,048,576 bytes"
+        "the schema is 11,000,000 bytes of UTF-8; the limit is 262,144 bytes"
     )
 
 
@@ -119,7 +119,7 @@ def test_the_size_limit_counts_utf8_bytes_and_can_be_changed() -> None:
     with pytest.raises(SchemaTooLargeError, match="36 bytes of UTF-8; the limit is 35 bytes"):
         parse_schema(text, max_bytes=35)
     assert parse_schema(text, max_bytes=36).events[0].name == "A"
-    assert DEFAULT_MAX_BYTES == 1_048_576
+    assert DEFAULT_MAX_BYTES == 262_144
 
 
 @pytest.mark.parametrize(
@@ -157,14 +157,14 @@ def compact_schema(events: int) -> str:
     )
 
 
-def test_a_ten_thousand_event_schema_within_the_size_limit_parses() -> None:
-    text = compact_schema(10_000)
-    assert len(text.encode()) <= DEFAULT_MAX_BYTES
+def test_a_three_thousand_event_schema_within_the_size_limit_parses() -> None:
+    text = compact_schema(3_000)
+    assert DEFAULT_MAX_BYTES * 0.9 < len(text.encode()) <= DEFAULT_MAX_BYTES
 
     schema = parse_schema(text)
 
-    assert len(schema.events) == 10_000
-    assert schema.events[-1].name == "Event9999"
+    assert len(schema.events) == 3_000
+    assert schema.events[-1].name == "Event2999"
     assert schema.events[-1].line == text.count("\n") - 4
 
 
@@ -178,7 +178,8 @@ def test_a_thousand_event_schema_parses() -> None:
 def cpu_seconds_to_parse(text: str) -> float:
     """CPU time (not wall time, which other processes stretch) that parsing ``text`` takes."""
     started = time.process_time()
-    with contextlib.suppress(SchemaError):  # docs on enum variants are refused, after parsing
+    # docs on enum variants are refused once their block is parsed; never over the size limit
+    with contextlib.suppress(SchemaSemanticError, SchemaSyntaxError):
         parse_schema(text)
     return time.process_time() - started
 
@@ -205,13 +206,13 @@ def test_doc_lines_up_to_the_size_limit_parse_in_time_linear_in_their_number(
     # copying it on every line (quadratic) takes over 50 times as long (minutes) at this size.
     text = doc_lines_at_the_size_limit(head, tail)
     assert DEFAULT_MAX_BYTES - 40 < len(text.encode()) <= DEFAULT_MAX_BYTES
-    baseline = compact_schema(10_000)
+    baseline = compact_schema(3_000)
 
     assert cpu_seconds_to_parse(text) < 5 * cpu_seconds_to_parse(baseline)
 
 
 def test_a_long_block_of_doc_lines_is_kept_in_order() -> None:
-    lines = [f"line {i}" for i in range(20_000)]
+    lines = [f"line {i}" for i in range(8_000)]
     text = (
         "".join(f"/// {line}\n" for line in lines)
         + "event E {\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,8 +13,15 @@ import sqlalchemy
 from esruntime import Event, EventStore, InMemoryEventStore, SqlEventStore
 from esruntime.backends.sql import create_store_engine
 from esruntime.backends.sql.schemas import SqlSchemaRegistry
-from esruntime.errors import SchemaRejectedError, SchemaSemanticError, SchemaSyntaxError
+from esruntime.errors import (
+    SchemaRejectedError,
+    SchemaSemanticError,
+    SchemaSyntaxError,
+    SchemaTooLargeError,
+)
+from esruntime.schema.language import DEFAULT_MAX_BYTES
 from esruntime.schema.registry import (
+    BaseSchemaRegistry,
     InMemorySchemaRegistry,
     SchemaAccepted,
     SchemaRegistry,
@@ -263,3 +271,21 @@ def test_a_sql_registry_is_durable(tmp_path: Any) -> None:
     reopened = SqlSchemaRegistry(url, store)
     assert reopened.current().version == "0.1.0"  # type: ignore[union-attr]
     store.close()
+
+
+def test_a_stored_version_larger_than_todays_limit_stays_readable(make: Factory) -> None:
+    """A version stored under a larger size limit (an earlier default) is still read as the
+    current schema, and a push on top of it is planned against it."""
+    _, registry = make()
+    big = "".join(f"event E{i} {{\n  @a{i}: String\n}}\n" for i in range(12_000))
+    assert len(big.encode()) > DEFAULT_MAX_BYTES
+    with pytest.raises(SchemaTooLargeError):
+        registry.push(big)
+    assert isinstance(registry, BaseSchemaRegistry)
+    assert registry._insert(1, "0.1.0", big, datetime.now(UTC))  # as an earlier release did
+    current = registry.current()
+    assert current is not None
+    assert len(current.schema.events) == 12_000
+    result = registry.push("event Only {}\n")
+    assert isinstance(result, SchemaAccepted)  # no stored event of the removed types
+    assert len(result.changes.removed_events) == 12_000
