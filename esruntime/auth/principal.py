@@ -1,4 +1,5 @@
-"""Who a request acts for: a tenant and a set of permissions (ARCHITECTURE.md §Web)."""
+"""Who a request acts for: a tenant and a set of permissions (``docs/http-api.md``,
+"Authentication and permissions")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The command executor: ARCHITECTURE.md §Commands, for handlers registered in Python.
+"""The command executor (``docs/commands.md``, "The lifecycle"), for every kind of handler.
 
 For each attempt: build the query from the manifest and the input, read the matching events
 and the head, replay them into a fresh handler, let it decide, check what it emits (declared in

@@ -1,4 +1,5 @@
-"""The DCB query of a command (ARCHITECTURE.md §Commands, step 2).
+"""The DCB query of a command (``docs/commands.md``, "The lifecycle"; ``docs/abi.md``, "The
+manifest").
 
 The input binds domain-id values through the manifest's ``input_domain_ids``; several input
 fields may bind the same domain id (both accounts of a transfer bind ``account_id``), and a

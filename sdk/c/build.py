@@ -162,25 +162,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("-o takes one source; use --out-dir for several")
     for source in args.sources:
         output = args.output or (args.out_dir or source.parent) / f"{source.stem}.wasm"
+        options = {
+            "toolchain": args.toolchain,
+            "opt": args.opt,
+            "include": args.include,
+            "strip_names": args.strip_names,
+        }
         try:
             if args.print_command:
-                shown = command(
-                    source,
-                    output,
-                    toolchain=args.toolchain,
-                    opt=args.opt,
-                    include=args.include,
-                    strip_names=args.strip_names,
-                )
-                print(" ".join(shown))
-            build(
-                source,
-                output,
-                toolchain=args.toolchain,
-                opt=args.opt,
-                include=args.include,
-                strip_names=args.strip_names,
-            )
+                print(" ".join(command(source, output, **options)))
+            build(source, output, **options)
         except ToolchainMissing as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

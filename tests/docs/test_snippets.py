@@ -20,6 +20,7 @@ import pytest
 from esruntime.client import Client
 from tests.docs.session import Session
 from tests.docs.snippets import PAGES, ROOT, RUN, Block, blocks
+from tests.guests.toolchains import missing as toolchain_missing
 
 PROSE = frozenset({"", "c", "ts", "js"})
 BANK = Path(__file__).resolve().parents[2] / "examples/bank"
@@ -88,7 +89,7 @@ def test_the_page_runs_as_written(page: str, session: Session) -> None:
     """A JSON block right after a shell block shows what that shell block answers."""
     missing = [tool for tool in NEEDS.get(page, ()) if shutil.which(tool) is None]
     if missing:
-        pytest.skip(f"{page} builds with {', '.join(missing)}, which is not installed")
+        toolchain_missing(f"{page} builds with {', '.join(missing)}, which is not installed")
     ran = run_page(page, session)
     for (before, output), (block, _) in itertools.pairwise(ran):
         if block.lang == "json" and before.lang in ("sh", "bash") and before.no_run is None:
