@@ -56,6 +56,7 @@ from esruntime.scripts.sdk.host import HttpRequester, ScriptDatabase
 from esruntime.scripts.sdk.logs import LogBounds
 from esruntime.scripts.sdk.ratelimit import SlidingWindowLimiter
 from esruntime.scripts.validation import FIELDS, check_fields
+from esruntime.triggers.cron import MAX_NEXT_RUNS, CronError, CronSchedule
 
 __all__ = ["NOT_RUNNABLE", "ScriptService"]
 
@@ -270,6 +271,32 @@ class ScriptService:
             limit=per_page,
         )
         return ScriptPage(tuple(items), total, page, per_page)
+
+    def next_runs(
+        self,
+        script_id: str,
+        count: int = 5,
+        *,
+        tenant: str | None = None,
+        after: datetime | None = None,
+    ) -> list[datetime]:
+        """When an ``active`` ``scheduled`` script runs next: its next ``count`` (1 to 100)
+        ticks after ``after`` (now), as aware UTC datetimes. Empty for other scripts: only
+        active scheduled scripts run by themselves."""
+        if not _is_int(count) or not 1 <= count <= MAX_NEXT_RUNS:
+            raise ScriptValidationError(
+                {"count": f"must be an integer between 1 and {MAX_NEXT_RUNS}"}
+            )
+        if after is not None and (not isinstance(after, datetime) or after.tzinfo is None):
+            raise ScriptValidationError({"after": "must be an aware datetime"})
+        script = self.get(script_id, tenant=tenant)
+        if script.type != "scheduled" or script.status != "active" or not script.cron_expression:
+            return []
+        try:
+            schedule = CronSchedule.parse(script.cron_expression, script.timezone)
+        except CronError:  # stored before the rules it breaks: it never runs
+            return []
+        return schedule.next_runs(count, after=after)
 
     def versions(self, script_id: str, *, tenant: str | None = None) -> Versions:
         """Every stored version of a script, oldest first."""

@@ -94,7 +94,9 @@ def check_fields(fields: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, s
         problem = check_cron(expression, out["timezone"] if "timezone" not in problems else "UTC")
         if problem:
             problems["cron_expression"] = problem
-        out["cron_expression"] = " ".join(expression.split()) if isinstance(expression, str) else None
+        out["cron_expression"] = (
+            " ".join(expression.split()) if isinstance(expression, str) else None
+        )
     elif script_type == "http":
         out["http_path"] = _http_path(fields.get("http_path"), problems)
         out["http_methods"] = _http_methods(fields.get("http_methods"), problems)

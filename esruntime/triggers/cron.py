@@ -246,4 +246,3 @@ def _instants(wall: datetime, zone: zoneinfo.ZoneInfo) -> tuple[datetime, dateti
             low = middle
     # Offsets change on whole seconds: the change is the first whole second after ``low``.
     return low.replace(microsecond=0) + timedelta(seconds=1), None
-
