@@ -34,7 +34,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from attrs import evolve
 
@@ -191,7 +191,7 @@ class Scheduler:
         try:
             execution = self.service.execute(
                 script.id,
-                {"scheduledAt": tick.isoformat().replace("+00:00", "Z")},
+                {"scheduledAt": _iso(tick)},
                 tenant=script.tenant,
                 trigger=Trigger.cron(schedule.expression),
             )
@@ -209,18 +209,20 @@ class Scheduler:
         return execution
 
     def _mark_interrupted(self, script: Script, claimed: ScheduleState) -> None:
-        """Record the runs of a process that died holding the lease as failed."""
-        since = claimed.claimed_at
-        page = []
+        """Record the run of a process that died holding the lease as failed: the execution
+        of this tick still pending or running."""
+        assert claimed.running_tick is not None
+        tick = _iso(claimed.running_tick)
+        found: list[Execution] = []
         for status in ("running", "pending"):
-            page += self.service.repository.list_executions(
-                script.tenant, script.id, status=status, limit=20
+            found += self.service.repository.list_executions(
+                script.tenant, script.id, status=status, limit=100
             )[0]
-        for execution in page:
-            created = execution.created_at
-            if execution.trigger.type != "cron" or created is None:
-                continue
-            if since is not None and created < since:
+        for execution in found:
+            scheduled = (
+                execution.input.get("scheduledAt") if isinstance(execution.input, dict) else None
+            )
+            if execution.trigger.type != "cron" or scheduled != tick:
                 continue
             self.service.repository.save_execution(
                 evolve(
@@ -304,3 +306,8 @@ class Scheduler:
             held = self.store.renew(self.owner, running, self.clock() + self.lease)
             for lost in running - held:
                 logger.warning("scheduled script %s: this process lost its lease", lost)
+
+
+def _iso(moment: datetime) -> str:
+    """``2026-05-01T12:00:00Z``: a tick as scripts see it in ``context.input.scheduledAt``."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
