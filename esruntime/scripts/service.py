@@ -286,7 +286,7 @@ class ScriptService:
         after: datetime | None = None,
     ) -> Times:
         """When an ``active`` ``scheduled`` script runs next: its next ``count`` (1 to 100)
-        ticks after ``after`` (now), as aware UTC datetimes. Empty for other scripts: only
+        ticks after ``after`` (the service's clock: now), as aware UTC datetimes. Empty for other scripts: only
         active scheduled scripts run by themselves."""
         if not _is_int(count) or not 1 <= count <= MAX_NEXT_RUNS:
             raise ScriptValidationError(
@@ -301,7 +301,7 @@ class ScriptService:
             schedule = CronSchedule.parse(script.cron_expression, script.timezone)
         except CronError:  # stored before the rules it breaks: it never runs
             return []
-        return schedule.next_runs(count, after=after)
+        return schedule.next_runs(count, after=self._clock() if after is None else after)
 
     def versions(self, script_id: str, *, tenant: str | None = None) -> Versions:
         """Every stored version of a script, oldest first."""
