@@ -286,8 +286,8 @@ class ScriptService:
         after: datetime | None = None,
     ) -> Times:
         """When an ``active`` ``scheduled`` script runs next: its next ``count`` (1 to 100)
-        ticks after ``after`` (the service's clock: now), as aware UTC datetimes. Empty for other scripts: only
-        active scheduled scripts run by themselves."""
+        ticks after ``after`` (the service's clock: now), as aware UTC datetimes. Empty for
+        other scripts: only active scheduled scripts run by themselves."""
         if not _is_int(count) or not 1 <= count <= MAX_NEXT_RUNS:
             raise ScriptValidationError(
                 {"count": f"must be an integer between 1 and {MAX_NEXT_RUNS}"}

@@ -30,7 +30,7 @@ class ScheduleStoreContract:
             "@daily\tUTC",
             T0,
         )
-        assert row.lease_owner is None and row.running_tick is None and row.last_tick is None
+        assert (row.lease_owner, row.running_tick, row.last_tick) == (None, None, None)
 
     def test_reset_changes_a_row_only_for_another_schedule(self, store: ScheduleStore) -> None:
         store.reset("acme", "s1", "@daily\tUTC", T0)

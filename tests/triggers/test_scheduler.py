@@ -3,9 +3,11 @@ and a real background thread."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -20,8 +22,8 @@ NOON = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 SOURCE = "return {trigger: context.trigger, input: context.input};"
 
 
-def scheduled(service: ScriptService, cron: str = "* * * * *", **fields: object) -> str:
-    values: dict[str, object] = {
+def scheduled(service: ScriptService, cron: str = "* * * * *", **fields: Any) -> str:
+    values: dict[str, Any] = {
         "name": "tick",
         "type": "scheduled",
         "status": "active",
@@ -148,12 +150,13 @@ def test_a_deleted_script_stops_running_and_loses_its_row(
 def test_failing_scripts_are_recorded_and_keep_their_schedule(
     service: ScriptService, clock: ManualClock
 ) -> None:
-    script_id = scheduled(service, source="throw new Error('boom');")
+    scheduled(service, source="throw new Error('boom');")
     scheduler = Scheduler.for_service(service, clock=clock)
     clock.set(NOON)
     [failed] = scheduler.run_due()
     assert failed.status == "failed"
-    assert failed.error is not None and "boom" in failed.error.message
+    assert failed.error is not None
+    assert "boom" in failed.error.message
     clock.set(NOON + MINUTE)
     assert len(scheduler.run_due()) == 1
 
@@ -208,7 +211,7 @@ def test_next_runs_are_shown_for_active_scheduled_scripts(
     ],
 )
 def test_bad_schedules_are_refused_per_field_at_create_and_update(
-    service: ScriptService, fields: dict[str, object], problems: set[str]
+    service: ScriptService, fields: dict[str, Any], problems: set[str]
 ) -> None:
     with pytest.raises(ScriptValidationError) as created:
         scheduled(service, **fields)
@@ -263,6 +266,6 @@ def test_the_background_thread_runs_every_tick_once(
     # Each run is for a later minute than the one before: no tick ran twice. (A tick can be
     # merged into the next one's run when the machine stalls for a clock minute: that is the
     # rule for missed ticks, so it is not asserted against.)
-    assert all(a < b for a, b in zip(minutes, minutes[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(minutes))
     assert all(m.second == 0 and m.microsecond == 0 for m in minutes)
     scheduler.stop()  # stopping twice is harmless
