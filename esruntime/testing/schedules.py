@@ -41,6 +41,19 @@ class ScheduleStoreContract:
         store.reset("acme", "s1", "@hourly\tUTC", T0 + MINUTE)
         assert store.states()[0].next_due == T0 + MINUTE
 
+    def test_reset_all_resets_many_rows_at_once(self, store: ScheduleStore) -> None:
+        store.reset("acme", "s0", "a", T0)
+        store.reset_all(
+            [("acme", "s0", "b", T0 + MINUTE), ("acme", "s1", "a", T0), ("globex", "s2", "", None)]
+        )
+        store.reset_all([])
+        rows = sorted((r.tenant, r.script_id, r.schedule, r.next_due) for r in store.states())
+        assert rows == [
+            ("acme", "s0", "b", T0 + MINUTE),
+            ("acme", "s1", "a", T0),
+            ("globex", "s2", "", None),
+        ]
+
     def test_only_due_rows_are_claimed(self, store: ScheduleStore) -> None:
         store.reset("acme", "due", "a", T0)
         store.reset("acme", "later", "a", T0 + MINUTE)

@@ -206,8 +206,14 @@ class CronSchedule:
             raise ValueError("moment must be an aware datetime")
         zone = self.zone
         after = moment.astimezone(UTC)
-        # Two hours back covers any repeated hour (no zone repeats more than that).
-        local = after.astimezone(zone).replace(tzinfo=None) - timedelta(hours=2)
+        local = after.astimezone(zone).replace(tzinfo=None)
+        window = timedelta(hours=3)
+        if (after - window).astimezone(zone).utcoffset() != (after + window).astimezone(
+            zone
+        ).utcoffset():
+            # Near an offset change, a wall-clock time before ``local`` may still fire after
+            # ``after`` (its second pass); two hours back covers any zone's repeated hour.
+            local -= timedelta(hours=2)
         walls = croniter(
             self.fields, local, max_years_between_matches=MAX_YEARS_BETWEEN_RUNS
         ).all_next(datetime)

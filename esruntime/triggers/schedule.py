@@ -42,7 +42,12 @@ from esruntime.errors import EsruntimeError, ScriptNotFoundError
 from esruntime.scripts.models import Execution, ExecutionFailure, Script, Trigger
 from esruntime.scripts.service import ScriptService
 from esruntime.triggers.cron import Clock, CronError, CronSchedule, utc_now
-from esruntime.triggers.state import InMemoryScheduleStore, ScheduleState, ScheduleStore
+from esruntime.triggers.state import (
+    InMemoryScheduleStore,
+    Reset,
+    ScheduleState,
+    ScheduleStore,
+)
 
 __all__ = ["Scheduler", "schedule_key"]
 
@@ -130,6 +135,7 @@ class Scheduler:
         """Bring the rows in line with the scripts: new, changed, paused and deleted ones."""
         scripts = self.service.repository.scripts_of_type("scheduled")
         rows = {state.script_id: state for state in self.store.states()}
+        changes: list[Reset] = []
         for script in scripts:
             key = schedule_key(script)
             row = rows.get(script.id)
@@ -144,7 +150,8 @@ class Scheduler:
                     logger.warning("scheduled script %s has a bad schedule: %s", script.id, exc)
                     key = ""
             if row is None or row.schedule != key:
-                self.store.reset(script.tenant, script.id, key, next_due)
+                changes.append((script.tenant, script.id, key, next_due))
+        self.store.reset_all(changes)
         gone = set(rows) - {script.id for script in scripts}
         self.store.remove(gone)
 

@@ -20,7 +20,10 @@ from typing import Protocol, runtime_checkable
 
 from attrs import evolve, frozen
 
-__all__ = ["InMemoryScheduleStore", "ScheduleState", "ScheduleStore"]
+__all__ = ["InMemoryScheduleStore", "Reset", "ScheduleState", "ScheduleStore"]
+
+Reset = tuple[str, str, str, datetime | None]
+"""``(tenant, script_id, schedule, next_due)``: one row to reset."""
 
 
 @frozen
@@ -58,6 +61,9 @@ class ScheduleStore(Protocol):
     def reset(self, tenant: str, script_id: str, schedule: str, next_due: datetime | None) -> None:
         """Create the row, or give it a new schedule and ``next_due`` when its ``schedule``
         differs (a lease in progress is kept)."""
+
+    def reset_all(self, changes: Iterable[Reset]) -> None:
+        """:meth:`reset` every ``(tenant, script_id, schedule, next_due)``, in one transaction."""
 
     def remove(self, script_ids: Iterable[str]) -> None:
         """Forget the rows of these scripts (deleted, or no longer scheduled)."""
@@ -111,6 +117,10 @@ class InMemoryScheduleStore:
                 self._rows[script_id] = ScheduleState(tenant, script_id, schedule, next_due)
             elif row.schedule != schedule:
                 self._rows[script_id] = evolve(row, schedule=schedule, next_due=next_due)
+
+    def reset_all(self, changes: Iterable[Reset]) -> None:
+        for change in changes:
+            self.reset(*change)
 
     def remove(self, script_ids: Iterable[str]) -> None:
         with self._lock:

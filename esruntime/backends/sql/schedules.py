@@ -24,7 +24,7 @@ from esruntime.backends.sql.connections import create_store_engine
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.tables import schedules, tenants
 from esruntime.backends.sql.timestamps import from_micros, to_micros
-from esruntime.triggers.state import ScheduleState
+from esruntime.triggers.state import Reset, ScheduleState
 
 __all__ = ["SqlScheduleStore"]
 
@@ -86,20 +86,29 @@ class SqlScheduleStore:
             return [_state(row) for row in conn.execute(self._select()).mappings()]
 
     def reset(self, tenant: str, script_id: str, schedule: str, next_due: datetime | None) -> None:
+        self.reset_all([(tenant, script_id, schedule, next_due)])
+
+    def reset_all(self, changes: Iterable[Reset]) -> None:
         dialect = pg_dialect if self._postgres else sqlite_dialect
-        statement = dialect.insert(schedules).values(
-            script_id=script_id,
-            tenant_id=self._tenant_id(tenant),
-            schedule=schedule,
-            next_due=_micros(next_due),
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=[schedules.c.script_id],
-            set_={"schedule": schedule, "next_due": _micros(next_due)},
-            where=schedules.c.schedule != schedule,
-        )
-        with self._transaction() as conn:
-            conn.execute(statement)
+        statements = []
+        for tenant, script_id, schedule, next_due in changes:
+            statement = dialect.insert(schedules).values(
+                script_id=script_id,
+                tenant_id=self._tenant_id(tenant),
+                schedule=schedule,
+                next_due=_micros(next_due),
+            )
+            statements.append(
+                statement.on_conflict_do_update(
+                    index_elements=[schedules.c.script_id],
+                    set_={"schedule": schedule, "next_due": _micros(next_due)},
+                    where=schedules.c.schedule != schedule,
+                )
+            )
+        if statements:
+            with self._transaction() as conn:
+                for statement in statements:
+                    conn.execute(statement)
 
     def remove(self, script_ids: Iterable[str]) -> None:
         ids = list(script_ids)
