@@ -86,12 +86,12 @@ class Scheduler:
         renew_interval: float | None = None,
         max_workers: int = 4,
     ) -> None:
-        if lease <= timedelta(0) or poll_interval <= 0 or max_workers < 1:
-            raise ValueError("lease, poll_interval and max_workers must be positive")
+        _check_options(lease, poll_interval, renew_interval, max_workers, owner)
         self.service = service
         self.store = store
         self.clock = clock
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        default_owner = f"{socket.gethostname()[:100]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = owner or default_owner
         self.lease = lease
         self.poll_interval = poll_interval
         self.renew_interval = (
@@ -100,6 +100,7 @@ class Scheduler:
         self.max_workers = max_workers
         self._lock = threading.Lock()
         self._running: set[str] = set()
+        self._warned: set[str] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -124,6 +125,8 @@ class Scheduler:
         """Bring the rows up to date and run, in this thread, every script due at ``now`` (the
         clock's time by default); the executions of the runs."""
         now = self.clock() if now is None else now
+        if not isinstance(now, datetime) or now.tzinfo is None:
+            raise ValueError(f"now must be an aware datetime, got {now!r}"[:200])
         self.sync(now)
         return [
             execution
@@ -147,7 +150,9 @@ class Scheduler:
                     schedule = CronSchedule.parse(script.cron_expression, script.timezone)
                     next_due = schedule.next_after(script.updated_at or now)
                 except CronError as exc:
-                    logger.warning("scheduled script %s has a bad schedule: %s", script.id, exc)
+                    if script.id not in self._warned:
+                        self._warned.add(script.id)
+                        logger.warning("scheduled script %s never runs: %s", script.id, exc)
                     key = ""
             if row is None or row.schedule != key:
                 changes.append((script.tenant, script.id, key, next_due))
@@ -313,6 +318,36 @@ class Scheduler:
             held = self.store.renew(self.owner, running, self.clock() + self.lease)
             for lost in running - held:
                 logger.warning("scheduled script %s: this process lost its lease", lost)
+
+
+def _check_options(
+    lease: object,
+    poll_interval: object,
+    renew_interval: object,
+    max_workers: object,
+    owner: object,
+) -> None:
+    """ValueError naming every option out of its range."""
+    problems = []
+    if not isinstance(lease, timedelta) or not timedelta(seconds=1) <= lease <= timedelta(days=1):
+        problems.append("lease must be a timedelta between 1 second and 1 day")
+    for name, value in (("poll_interval", poll_interval), ("renew_interval", renew_interval)):
+        if value is None and name == "renew_interval":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 3600:
+            problems.append(f"{name} must be a number of seconds above 0 and at most 3600")
+    if (
+        isinstance(max_workers, bool)
+        or not isinstance(max_workers, int)
+        or not 1 <= max_workers <= 64
+    ):
+        problems.append("max_workers must be an integer between 1 and 64")
+    if owner is not None and (
+        not isinstance(owner, str) or not 0 < len(owner) <= 200 or not owner.isprintable()
+    ):
+        problems.append("owner must be 1 to 200 printable characters")
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 def _iso(moment: datetime) -> str:

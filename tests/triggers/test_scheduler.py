@@ -4,12 +4,14 @@ and a real background thread."""
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from attrs import evolve
 
 from esruntime.errors import ScriptNotFoundError, ScriptValidationError
 from esruntime.scripts.models import Execution
@@ -269,3 +271,73 @@ def test_the_background_thread_runs_every_tick_once(
     assert all(a < b for a, b in itertools.pairwise(minutes))
     assert all(m.second == 0 and m.microsecond == 0 for m in minutes)
     scheduler.stop()  # stopping twice is harmless
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"lease": timedelta(0)}, "lease must be a timedelta"),
+        ({"lease": 30}, "lease must be a timedelta"),
+        ({"lease": timedelta(days=2)}, "lease must be a timedelta"),
+        ({"poll_interval": 0}, "poll_interval must be"),
+        ({"poll_interval": float("nan")}, "poll_interval must be"),
+        ({"poll_interval": True}, "poll_interval must be"),
+        ({"renew_interval": -1}, "renew_interval must be"),
+        ({"max_workers": 0}, "max_workers must be"),
+        ({"max_workers": 1000}, "max_workers must be"),
+        ({"owner": "x" * 201}, "owner must be"),
+        ({"owner": "evil\nowner"}, "owner must be"),
+        ({"owner": 5}, "owner must be"),
+    ],
+)
+def test_bad_scheduler_options_are_refused(
+    service: ScriptService, options: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(ValueError, match=problem):
+        Scheduler.for_service(service, **options)
+
+
+def test_a_pass_needs_an_aware_time(service: ScriptService) -> None:
+    scheduler = Scheduler.for_service(service)
+    with pytest.raises(ValueError, match="aware datetime"):
+        scheduler.run_due(datetime(2026, 5, 1, 12, 0))
+    with pytest.raises(ValueError, match="aware datetime"):
+        scheduler.run_due("2026-05-01T12:00:00Z")  # type: ignore[arg-type]
+
+
+def test_a_schedule_stored_before_the_rules_it_breaks_never_runs(
+    service: ScriptService, clock: ManualClock
+) -> None:
+    good = service.create(
+        name="stored", type="scheduled", status="active", source=SOURCE, cron_expression="@daily"
+    )
+    broken = evolve(good, cron_expression="*/5 * * * * *")  # six fields, written directly
+    assert service.repository.save_script(broken, expected_version=good.version)
+    scheduler = Scheduler.for_service(service, clock=clock)
+    clock.advance(timedelta(days=2))
+    assert scheduler.run_due() == []
+    assert scheduler.run_due() == []
+    assert service.next_runs(good.id) == []
+
+
+def test_schedulers_sharing_a_store_run_a_tick_once(
+    service: ScriptService, clock: ManualClock
+) -> None:
+    script_id = scheduled(service)
+    first = Scheduler.for_service(service, clock=clock, owner="first")
+    second = Scheduler(service, first.store, clock=clock, owner="second")
+    clock.set(NOON)
+    barrier = threading.Barrier(2)
+    found: list[Execution] = []
+
+    def run(scheduler: Scheduler) -> None:
+        barrier.wait()
+        found.extend(scheduler.run_due())
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(found) == 1
+    assert ticks(service, script_id) == ["2026-05-01T11:59:00Z"]  # 11:59 and 12:00, run once
