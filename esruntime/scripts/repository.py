@@ -68,6 +68,10 @@ class ScriptRepository(Protocol):
         type and status given; a window of them and how many matched in all."""
         ...
 
+    def scripts_of_type(self, type: ScriptType) -> list[Script]:
+        """Every script of this type, of every tenant (what the triggers watch)."""
+        ...
+
     def delete_script(self, tenant: str, script_id: str) -> bool:
         """Forget a script with its versions and executions; False when there was none."""
         ...
@@ -201,6 +205,10 @@ class InMemoryScriptRepository:
             ]
         found.sort(key=lambda s: (s.name, s.id))
         return found[offset : offset + limit], len(found)
+
+    def scripts_of_type(self, type: ScriptType) -> list[Script]:
+        with self._lock:
+            return [s for s in self._scripts.values() if s.type == type]
 
     def delete_script(self, tenant: str, script_id: str) -> bool:
         key = (tenant, script_id)

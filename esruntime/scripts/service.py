@@ -56,6 +56,7 @@ from esruntime.scripts.sdk.host import HttpRequester, ScriptDatabase
 from esruntime.scripts.sdk.logs import LogBounds
 from esruntime.scripts.sdk.ratelimit import SlidingWindowLimiter
 from esruntime.scripts.validation import FIELDS, check_fields
+from esruntime.triggers.cron import MAX_NEXT_RUNS, CronError, CronSchedule
 
 __all__ = ["NOT_RUNNABLE", "ScriptService"]
 
@@ -67,6 +68,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 _SAVE_ATTEMPTS = 20
 
 Versions = list[ScriptVersion]
+Times = list[datetime]
 
 
 class ScriptService:
@@ -78,6 +80,8 @@ class ScriptService:
     one of them, the SDK calls that need it fail with a plain message. ``capacity`` shares the
     runner between tenants (:class:`~esruntime.scripts.capacity.RunCapacity`: by default a
     tenant may hold every slot of a process pool but one, and a run waits at most 10 s).
+    ``clock`` stamps scripts' ``created_at``/``updated_at`` (aware datetimes; now in UTC by
+    default): the scheduler counts a schedule's ticks from the change that set it.
     """
 
     def __init__(
@@ -94,8 +98,10 @@ class ScriptService:
         log_bounds: LogBounds | None = None,
         limiter: SlidingWindowLimiter | None = None,
         capacity: RunCapacity | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.repository = repository
+        self._clock = clock or _now
         self.default_tenant = check_tenant(default_tenant)
         services = SdkServices(
             event_store=event_store,
@@ -125,7 +131,7 @@ class ScriptService:
         """
         tenant = self._tenant(tenant)
         values = _checked({name: fields.get(name) for name in FIELDS} | fields)
-        now = _now()
+        now = self._clock()
         script = Script(
             id=str(uuid.uuid4()),
             tenant=tenant,
@@ -166,7 +172,7 @@ class ScriptService:
                 **values,
                 version=current.version + 1 if new_source else current.version,
                 updated_by=_user(updated_by),
-                updated_at=_now(),
+                updated_at=self._clock(),
             )
             version = None
             if new_source:
@@ -174,7 +180,7 @@ class ScriptService:
                     script_id,
                     changed.version,
                     changed.source,
-                    changed.updated_at or _now(),
+                    changed.updated_at or self._clock(),
                     changed.updated_by,
                 )
             if self.repository.save_script(
@@ -196,7 +202,7 @@ class ScriptService:
         for _ in range(_SAVE_ATTEMPTS):
             current = self.get(script_id, tenant=tenant)
             old = self.version(script_id, version, tenant=tenant)
-            now = _now()
+            now = self._clock()
             changed = evolve(
                 current,
                 source=old.source,
@@ -270,6 +276,32 @@ class ScriptService:
             limit=per_page,
         )
         return ScriptPage(tuple(items), total, page, per_page)
+
+    def next_runs(
+        self,
+        script_id: str,
+        count: int = 5,
+        *,
+        tenant: str | None = None,
+        after: datetime | None = None,
+    ) -> Times:
+        """When an ``active`` ``scheduled`` script runs next: its next ``count`` (1 to 100)
+        ticks after ``after`` (the service's clock: now), as aware UTC datetimes. Empty for
+        other scripts: only active scheduled scripts run by themselves."""
+        if not _is_int(count) or not 1 <= count <= MAX_NEXT_RUNS:
+            raise ScriptValidationError(
+                {"count": f"must be an integer between 1 and {MAX_NEXT_RUNS}"}
+            )
+        if after is not None and (not isinstance(after, datetime) or after.tzinfo is None):
+            raise ScriptValidationError({"after": "must be an aware datetime"})
+        script = self.get(script_id, tenant=tenant)
+        if script.type != "scheduled" or script.status != "active" or not script.cron_expression:
+            return []
+        try:
+            schedule = CronSchedule.parse(script.cron_expression, script.timezone)
+        except CronError:  # stored before the rules it breaks: it never runs
+            return []
+        return schedule.next_runs(count, after=self._clock() if after is None else after)
 
     def versions(self, script_id: str, *, tenant: str | None = None) -> Versions:
         """Every stored version of a script, oldest first."""

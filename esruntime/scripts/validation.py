@@ -9,12 +9,8 @@ form that keeps hidden inputs filled when its type changes stores nothing stray.
 from __future__ import annotations
 
 import re
-import zoneinfo
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
-
-from croniter import CroniterBadDateError, croniter
 
 from esruntime.scripts.models import (
     HTTP_METHODS,
@@ -23,6 +19,7 @@ from esruntime.scripts.models import (
     SCRIPT_TYPES,
     ScriptLimits,
 )
+from esruntime.triggers.cron import ALIASES, CronError, CronSchedule, check_timezone
 
 __all__ = [
     "CRON_ALIASES",
@@ -38,9 +35,8 @@ MAX_DESCRIPTION = 500
 MAX_HTTP_PATH = 500
 MAX_EVENT_TYPES = 50
 MAX_EVENT_TYPE_LENGTH = 200
-MAX_CRON_LENGTH = 200
 MAX_USER_LENGTH = 200
-CRON_ALIASES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+CRON_ALIASES = tuple(ALIASES)
 
 FIELDS = (
     "name",
@@ -98,7 +94,9 @@ def check_fields(fields: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, s
         problem = check_cron(expression, out["timezone"] if "timezone" not in problems else "UTC")
         if problem:
             problems["cron_expression"] = problem
-        out["cron_expression"] = expression.strip() if isinstance(expression, str) else None
+        out["cron_expression"] = (
+            " ".join(expression.split()) if isinstance(expression, str) else None
+        )
     elif script_type == "http":
         out["http_path"] = _http_path(fields.get("http_path"), problems)
         out["http_methods"] = _http_methods(fields.get("http_methods"), problems)
@@ -141,34 +139,12 @@ def check_limits(value: object) -> tuple[ScriptLimits, dict[str, str]]:
 
 
 def check_cron(expression: object, timezone: str = "UTC") -> str | None:
-    """What is wrong with a cron expression, or None: 5 fields or an alias, and firing at all."""
-    if expression is None or (isinstance(expression, str) and not expression.strip()):
-        return "is required for a scheduled script"
-    if not isinstance(expression, str):
-        return f"must be a string, got {type(expression).__name__}"
-    text = expression.strip()
-    if len(text) > MAX_CRON_LENGTH or _CONTROL.search(text):
-        return f"must be at most {MAX_CRON_LENGTH} characters without control characters"
-    if text.startswith("@"):
-        if text.lower() not in CRON_ALIASES:
-            return f"{text!r} is not a cron alias ({', '.join(CRON_ALIASES)})"
-        return None
-    fields = text.split()
-    if len(fields) != 5:
-        return (
-            f"must have 5 fields (minute hour day-of-month month day-of-week), "
-            f"got {len(fields)}: {text!r}"
-        )
-    if not croniter.is_valid(text):
-        return f"{text!r} is not a valid cron expression"
+    """What is wrong with a cron expression, or None: 5 fields or an alias, and firing at all
+    (:class:`~esruntime.triggers.cron.CronSchedule` is the rule)."""
     try:
-        start = datetime.now(zoneinfo.ZoneInfo(timezone))
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        start = datetime.now(UTC)
-    try:
-        croniter(text, start, max_years_between_matches=8).get_next(datetime)
-    except CroniterBadDateError:
-        return f"{text!r} never fires (no such date)"
+        CronSchedule.parse(expression, timezone)
+    except CronError as exc:
+        return exc.message if exc.field == "cron_expression" else None
     return None
 
 
@@ -211,17 +187,11 @@ def _source(value: object, problems: dict[str, str]) -> str | None:
 
 
 def _timezone(value: object, problems: dict[str, str]) -> str:
-    if not isinstance(value, str):
-        problems["timezone"] = f"must be a string, got {type(value).__name__}"
-        return "UTC"
-    name = value.strip()
     try:
-        if _CONTROL.search(name) or len(name) > 64:
-            raise ValueError(name)
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        problems["timezone"] = f"{name[:64]!r} is not a known time zone (e.g. UTC, Europe/Paris)"
-    return name
+        return check_timezone(value).key
+    except CronError as exc:
+        problems["timezone"] = exc.message
+        return value.strip() if isinstance(value, str) else "UTC"
 
 
 def _http_path(value: object, problems: dict[str, str]) -> str | None:

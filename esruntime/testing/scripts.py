@@ -180,6 +180,20 @@ class ScriptRepositoryContract:
             repository.save_script(evolve(second, name="first"), expected_version=1)
         assert repository.get_script("acme", second.id) == second
 
+    def test_scripts_of_a_type_come_from_every_tenant(self, repository: ScriptRepository) -> None:
+        made = [
+            make_script("acme", "a", type="scheduled", cron_expression="@daily"),
+            make_script(
+                "globex", "b", type="scheduled", cron_expression="@hourly", status="active"
+            ),
+            make_script("acme", "c", type="oneoff"),
+        ]
+        for script in made:
+            repository.add_script(script, first_version(script))
+        found = sorted(repository.scripts_of_type("scheduled"), key=lambda s: s.name)
+        assert found == made[:2]
+        assert repository.scripts_of_type("http") == []
+
     def test_listing_filters_searches_and_pages(self, repository: ScriptRepository) -> None:
         specs = [
             ("alpha sync", "oneoff", "active", "Copies orders"),

@@ -9,6 +9,8 @@
 - ``esr_event_tags`` has one row per (event, tag) with the event's type, keyed by
   ``(tenant_id, tag, position)``: a tag-filtered read is a range scan of this index, and a
   tag-and-type item is answered without touching the events.
+- ``esr_schedules`` has one row per scheduled script: its next due time and the lease of the
+  process running it (:mod:`esruntime.triggers.state`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ __all__ = [
     "handlers",
     "idempotency",
     "metadata",
+    "schedules",
     "schema_versions",
     "script_executions",
     "script_versions",
@@ -216,4 +219,20 @@ script_executions = Table(
     PrimaryKeyConstraint("tenant_id", "id", name="esr_script_executions_pk"),
     Index("esr_script_executions_script", "tenant_id", "script_id", "created_at"),
     Index("esr_script_executions_status", "tenant_id", "script_id", "status"),
+)
+
+schedules = Table(
+    "esr_schedules",
+    metadata,
+    Column("script_id", String(36), nullable=False),
+    Column("tenant_id", Integer, nullable=False),
+    Column("schedule", String(300), nullable=False, comment="expression TAB timezone; '' if off"),
+    Column("next_due", BigInteger, comment="microseconds since the epoch, UTC"),
+    Column("last_tick", BigInteger),
+    Column("lease_owner", String(200)),
+    Column("lease_expires", BigInteger),
+    Column("claimed_at", BigInteger),
+    Column("running_tick", BigInteger, comment="the tick the lease holder runs"),
+    PrimaryKeyConstraint("script_id", name="esr_schedules_pk"),
+    Index("esr_schedules_due", "next_due"),
 )
