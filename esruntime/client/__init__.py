@@ -14,18 +14,19 @@
             print("Rejected:", result.message)
 
 Outcomes are values (``CommandOk``, ``CommandRejected``, ``CommandConflict``, ...); failures
-raise a :class:`~esruntime.errors.ClientError` (re-exported here). See ``docs/client.md``.
+raise a :class:`~esruntime.errors.ClientError` (re-exported here). A schema push answers as
+``Runtime.push_schema`` does, with the same types: ``SchemaAccepted``, or
+:class:`~esruntime.errors.SchemaRejectedError` (re-exported here). See ``docs/client.md``.
 """
 
 from esruntime.client.asynchronous import AsyncClient
 from esruntime.client.base import DEFAULT_URL
 from esruntime.client.models import (
-    BreakingChange,
     CommandConflict,
     CommandEvent,
     CommandOk,
     CommandRejected,
-    CommandResult,
+    CommandResponse,
     EventPage,
     HandlerDetails,
     HandlerRejected,
@@ -33,12 +34,9 @@ from esruntime.client.models import (
     HandlerUploaded,
     HandlerVersionInfo,
     Health,
-    SchemaAccepted,
-    SchemaChanges,
     SchemaEvent,
     SchemaField,
     SchemaInfo,
-    SchemaRejected,
     StoredEvent,
     UploadProblem,
 )
@@ -54,10 +52,13 @@ from esruntime.errors import (
     PayloadTooLargeError,
     RequestConflictError,
     RequestTimeoutError,
+    SchemaRejectedError,
     ServerError,
     UnauthorizedError,
     UnprocessableError,
 )
+from esruntime.schema.changes import BreakingChange, SchemaChanges
+from esruntime.schema.outcomes import SchemaAccepted, SchemaRejected
 
 __all__ = [
     "DEFAULT_URL",
@@ -71,7 +72,7 @@ __all__ = [
     "CommandEvent",
     "CommandOk",
     "CommandRejected",
-    "CommandResult",
+    "CommandResponse",
     "ConnectionFailedError",
     "EventPage",
     "ForbiddenError",
@@ -92,6 +93,7 @@ __all__ = [
     "SchemaField",
     "SchemaInfo",
     "SchemaRejected",
+    "SchemaRejectedError",
     "ServerError",
     "StoredEvent",
     "UnauthorizedError",

@@ -14,7 +14,7 @@ import httpx
 from attrs import evolve
 
 from esruntime import __version__
-from esruntime.client.models import CommandResult
+from esruntime.client.models import CommandResponse
 from esruntime.client.protocol import Answer
 from esruntime.errors import ConfigurationError, MalformedResponseError
 
@@ -104,7 +104,7 @@ class Tally:
         self.retries = 0
         self.attempts = 0
 
-    def count(self, result: CommandResult) -> CommandResult:
+    def count(self, result: CommandResponse) -> CommandResponse:
         """``result`` of the latest attempt, with the totals so far."""
         self.attempts += 1
         self.retries += result.retries + (1 if self.attempts > 1 else 0)
