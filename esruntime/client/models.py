@@ -106,6 +106,8 @@ returns an :class:`esruntime.CommandResult` instead)."""
 
 @frozen
 class SchemaField:
+    """A field of an event type; ``domain_id`` when it is one of the event's domain ids."""
+
     name: str
     type: str
     domain_id: bool
@@ -192,6 +194,8 @@ class HandlerUploaded:
 
 @frozen
 class UploadProblem:
+    """One reason an upload was refused: a code and a message."""
+
     code: str
     message: str
 
