@@ -35,7 +35,7 @@ from esruntime.errors import (
     InvalidCommandInput,
     UnknownCommandError,
 )
-from esruntime.events import AppendCondition, Event, new_event_id
+from esruntime.events import AppendCondition, Event, new_id
 from esruntime.handlers.checks import check_manifest
 from esruntime.handlers.executions import ExecutionCounter
 from esruntime.handlers.manifest import HandlerManifest
@@ -357,7 +357,7 @@ def retry_delay(attempt: int, backoff: float, max_backoff: float) -> float:
 def _metadata(manifest: HandlerManifest, context: Mapping[str, Any] | None) -> dict[str, Any]:
     context = context or {}
     return {
-        "correlation_id": context.get("correlation_id") or new_event_id().replace("evt_", "cor_"),
+        "correlation_id": context.get("correlation_id") or new_id("cor"),
         "causation_id": context.get("causation_id"),
         "handler": manifest.name,
         "handler_version": manifest.version,

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from attrs import field, frozen
-from ulid_transform import bytes_to_ulid
+
+from esruntime.events import new_id
 
 __all__ = ["JSON", "Headers", "WebRequest", "WebResponse", "json_response", "new_request_id"]
 
@@ -108,5 +107,4 @@ def new_request_id(headers: Mapping[str, str] | None = None) -> str:
     given = None if headers is None else headers.get("x-request-id")
     if given is not None and _CLIENT_REQUEST_ID.fullmatch(given):
         return given
-    value = (time.time_ns() // 1_000_000) << 80 | secrets.randbits(80)
-    return "req_" + bytes_to_ulid(value.to_bytes(16, "big"))
+    return new_id("req")
