@@ -17,7 +17,6 @@ recorded: the same key may try again.
 from __future__ import annotations
 
 import logging
-import random
 import reprlib
 import threading
 import time
@@ -26,6 +25,7 @@ from typing import Any, Literal
 
 from attrs import evolve, field, frozen
 
+from esruntime.backoff import backoff_delay
 from esruntime.commands.query import build_query, tag_value
 from esruntime.errors import (
     EventValidationError,
@@ -51,7 +51,7 @@ from esruntime.schema.model import Schema
 from esruntime.schema.upcasting import upcast_events
 from esruntime.schema.validation import upcast, validate_event
 
-__all__ = ["CommandExecutor", "CommandResult", "retry_delay"]
+__all__ = ["CommandExecutor", "CommandResult"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,8 +98,9 @@ class CommandExecutor:
     events are validated against it and tagged by its domain-id fields, and replayed events are
     upcast to it. Without a schema nothing is checked, unless ``schema_required``: then every
     command faults as an upload would be refused.
-    A conflicting attempt waits ``retry_delay(attempt, backoff, max_backoff)`` seconds before
-    the next one, at most ``max_retries`` times.
+    A conflicting attempt waits :func:`~esruntime.backoff.backoff_delay` (full jitter over
+    ``backoff`` doubling up to ``max_backoff``) before the next one, at most ``max_retries``
+    times.
     """
 
     def __init__(
@@ -293,7 +294,7 @@ class CommandExecutor:
                 )
             except IntegrityError:
                 if attempt < self.max_retries:
-                    time.sleep(retry_delay(attempt, self._backoff, self._max_backoff))
+                    time.sleep(backoff_delay(attempt + 1, self._backoff, self._max_backoff))
                 continue
             except DuplicateIdempotencyKey as exc:  # a concurrent repeat recorded first
                 assert key is not None
@@ -346,12 +347,6 @@ def _decision(
         ) from None
     emitted: list[Emit] = _guarded(manifest, "handle", list, decision)
     return emitted
-
-
-def retry_delay(attempt: int, backoff: float, max_backoff: float) -> float:
-    """Seconds to wait after the conflict of ``attempt`` (0-based): full jitter over
-    ``backoff * 2**attempt``, never more than ``max_backoff`` however many retries are allowed."""
-    return random.uniform(0, min(max_backoff, backoff * 2 ** min(attempt, 32)))
 
 
 def _metadata(manifest: HandlerManifest, context: Mapping[str, Any] | None) -> dict[str, Any]:
