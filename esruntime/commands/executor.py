@@ -26,7 +26,8 @@ from typing import Any, Literal
 from attrs import evolve, field, frozen
 
 from esruntime.backoff import backoff_delay
-from esruntime.commands.query import build_query, tag_value
+from esruntime.commands.emitted import emitted_event
+from esruntime.commands.query import build_query
 from esruntime.errors import (
     EventValidationError,
     HandlerFault,
@@ -49,7 +50,6 @@ from esruntime.idempotency import (
 from esruntime.protocols import EventStore
 from esruntime.schema.model import Schema
 from esruntime.schema.upcasting import upcast_events
-from esruntime.schema.validation import upcast, validate_event
 
 __all__ = ["CommandExecutor", "CommandResult"]
 
@@ -378,33 +378,18 @@ def _event(
             "invalid_event",
             f"handler {manifest.name!r} emitted {emit.type} data that is not an object",
         )
-    declared = None if schema is None else schema.event(emit.type)
-    if schema is not None and declared is None:
+    if schema is not None and schema.event(emit.type) is None:
         raise HandlerFault(
             "unknown_event_type",
             f"handler {manifest.name!r} emitted {emit.type!r}, which is not in the schema",
         )
-    data: Any = emit.data
-    if declared is not None:
-        assert schema is not None
-        # Defaults fill what the handler left out, so stored events have the current shape.
-        data = upcast(schema, emit.type, data)
-        try:
-            validate_event(schema, emit.type, data)
-        except EventValidationError as exc:
-            raise HandlerFault(
-                "invalid_event", f"handler {manifest.name!r} emitted invalid data: {exc}"
-            ) from None
-        domain_ids: tuple[str, ...] = declared.domain_ids
-    else:
-        read = next((r for r in manifest.reads if r.type == emit.type), None)
-        domain_ids = () if read is None else read.domain_ids
-    tags = []
-    for name in domain_ids:
-        try:
-            value = tag_value(data.get(name) if isinstance(data, Mapping) else None)
-        except InvalidCommandInput as exc:
-            raise HandlerFault("invalid_event", f"{emit.type}.{name}: {exc}") from None
-        if value is not None:
-            tags.append(f"{name}:{value}")
-    return Event(emit.type, dict(data), tags, metadata=metadata)
+    read = next((r for r in manifest.reads if r.type == emit.type), None)
+    try:
+        data, tags = emitted_event(schema, emit.type, emit.data, read.domain_ids if read else ())
+    except EventValidationError as exc:
+        raise HandlerFault(
+            "invalid_event", f"handler {manifest.name!r} emitted invalid data: {exc}"
+        ) from None
+    except InvalidCommandInput as exc:
+        raise HandlerFault("invalid_event", str(exc)) from None
+    return Event(emit.type, data, tags, metadata=metadata)
