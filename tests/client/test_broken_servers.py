@@ -42,6 +42,16 @@ def serve() -> Iterator[Any]:
         server.stop()
 
 
+EVENT = {
+    "id": "evt_1",
+    "type": "T",
+    "data": {},
+    "domain_ids": {},
+    "position": 1,
+    "timestamp": "2025-01-15T10:30:00Z",
+}
+
+
 def answering(status: int, body: Any, **options: Any) -> Script:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     return lambda request: http_answer(status, data, **options)
@@ -181,15 +191,7 @@ def test_an_answer_over_the_size_limit_is_refused(serve: Any) -> None:
 
 
 def test_pages_that_do_not_advance_stop_the_iteration(serve: Any) -> None:
-    event = {
-        "id": "evt_1",
-        "type": "T",
-        "data": {},
-        "domain_ids": {},
-        "position": 1,
-        "timestamp": "2025-01-15T10:30:00Z",
-    }
-    page = {"events": [event], "next_position": 0, "has_more": True}
+    page = {"events": [EVENT], "next_position": 0, "has_more": True}
     client = serve(answering(200, page))
     with pytest.raises(MalformedResponseError, match="does not advance past 0"):
         list(client.iter_events())
@@ -223,16 +225,6 @@ def test_the_async_client_reports_the_same_failures() -> None:
         RequestTimeoutError,
         ConnectionFailedError,
     ]
-
-
-EVENT = {
-    "id": "evt_1",
-    "type": "T",
-    "data": {},
-    "domain_ids": {},
-    "position": 1,
-    "timestamp": "2025-01-15T10:30:00Z",
-}
 
 
 @pytest.mark.parametrize(

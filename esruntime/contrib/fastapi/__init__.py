@@ -34,16 +34,8 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 from esruntime import __version__
 from esruntime.auth.resolver import PrincipalResolver
 from esruntime.runtime import Runtime
-from esruntime.web import (
-    METHODS,
-    RESOLVE,
-    BodyReader,
-    JsonApi,
-    Limits,
-    Route,
-    WebRequest,
-    WebResponse,
-)
+from esruntime.web import RESOLVE, JsonApi, Limits, Route, WebRequest, WebResponse
+from esruntime.web.messages import METHODS, BodyReader
 from esruntime.web.openapi import operation
 
 __all__ = ["create_app", "create_router", "install"]

@@ -36,17 +36,8 @@ from attrs import frozen
 from esruntime.auth.resolver import PrincipalResolver
 from esruntime.errors import ConfigurationError
 from esruntime.runtime import Runtime
-from esruntime.web import (
-    API_ROUTES,
-    METHODS,
-    RESOLVE,
-    BodyReader,
-    JsonApi,
-    Limits,
-    Route,
-    WebRequest,
-    WebResponse,
-)
+from esruntime.web import API_ROUTES, RESOLVE, JsonApi, Limits, Route, WebRequest, WebResponse
+from esruntime.web.messages import METHODS, BodyReader
 
 __all__ = ["Esruntime", "EsruntimeState", "create_app", "create_blueprint"]
 
