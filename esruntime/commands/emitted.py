@@ -33,7 +33,7 @@ def emitted_event(
     domain id that no tag can hold.
     """
     declared = None if schema is None else schema.event(event_type)
-    completed: Any = dict(data)
+    completed: Any = data if isinstance(data, dict) else dict(data)  # upcast never mutates
     if declared is not None:
         assert schema is not None
         completed = upcast(schema, event_type, completed)  # an object, with its defaults
