@@ -127,10 +127,12 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
 
 def test_the_client_and_the_library_share_no_name_for_different_types() -> None:
     import esruntime.client
+    import esruntime.errors
     import esruntime.schema
 
     library = {name: getattr(esruntime, name) for name in esruntime.__all__}
     library |= {name: getattr(esruntime.schema, name) for name in esruntime.schema.__all__}
+    library |= {name: getattr(esruntime.errors, name) for name in esruntime.errors.__all__}
     for name in set(esruntime.client.__all__) & set(library):
         assert getattr(esruntime.client, name) is library[name], name
     # The client's command answers have their own name; the runtime's CommandResult is another type.
@@ -141,6 +143,8 @@ def test_the_client_and_the_library_share_no_name_for_different_types() -> None:
     assert esruntime.client.SchemaRejectedError is esruntime.SchemaRejectedError
     assert esruntime.client.SchemaRejected is esruntime.schema.SchemaRejected
     assert esruntime.client.SchemaAccepted is esruntime.schema.SchemaAccepted
+    # An upload is refused with the problems a handler registered in code is refused with.
+    assert esruntime.client.ManifestProblem is esruntime.errors.ManifestProblem
 
 
 def test_every_name_of_the_client_is_documented() -> None:

@@ -38,7 +38,6 @@ from esruntime.client.models import (
     SchemaField,
     SchemaInfo,
     StoredEvent,
-    UploadProblem,
 )
 from esruntime.client.sync import Client
 from esruntime.errors import (
@@ -48,6 +47,7 @@ from esruntime.errors import (
     ConnectionFailedError,
     ForbiddenError,
     MalformedResponseError,
+    ManifestProblem,
     NotFoundError,
     PayloadTooLargeError,
     RequestConflictError,
@@ -83,6 +83,7 @@ __all__ = [
     "HandlerVersionInfo",
     "Health",
     "MalformedResponseError",
+    "ManifestProblem",
     "NotFoundError",
     "PayloadTooLargeError",
     "RequestConflictError",
@@ -98,5 +99,4 @@ __all__ = [
     "StoredEvent",
     "UnauthorizedError",
     "UnprocessableError",
-    "UploadProblem",
 ]

@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from attrs import field, frozen
 
+from esruntime.errors import ManifestProblem
+
 __all__ = [
     "CommandConflict",
     "CommandEvent",
@@ -33,7 +35,6 @@ __all__ = [
     "SchemaField",
     "SchemaInfo",
     "StoredEvent",
-    "UploadProblem",
 ]
 
 
@@ -193,18 +194,10 @@ class HandlerUploaded:
 
 
 @frozen
-class UploadProblem:
-    """One reason an upload was refused: a code and a message."""
-
-    code: str
-    message: str
-
-
-@frozen
 class HandlerRejected:
     """The module was refused; ``errors`` says why, every problem at once."""
 
-    errors: tuple[UploadProblem, ...]
+    errors: tuple[ManifestProblem, ...]
     status: Literal["rejected"] = field(default="rejected", init=False)
 
 
