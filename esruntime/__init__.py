@@ -5,9 +5,8 @@ The public surface is what this module exports; submodules are implementation un
 
 from __future__ import annotations
 
-import importlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from esruntime.errors import (
     ConfigurationError,
@@ -38,6 +37,7 @@ from esruntime.events import (
     SequencedEvent,
     new_event_id,
 )
+from esruntime.lazy import lazy_exports
 from esruntime.protocols import EventStore
 
 if TYPE_CHECKING:
@@ -85,18 +85,7 @@ _LAZY = {
 
 
 if not TYPE_CHECKING:  # type checkers see the imports above, and flag misspelt names
-
-    def __getattr__(name: str) -> Any:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module 'esruntime' has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __version__ = "0.1.0"

@@ -62,9 +62,13 @@ escapes an ``EventStore`` method.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from attrs import frozen
+
+if TYPE_CHECKING:
+    from esruntime.schema.changes import BreakingChange
+    from esruntime.schema.outcomes import SchemaRejected
 
 __all__ = [
     "ApiError",
@@ -238,14 +242,27 @@ class EventValidationError(SchemaError):
 
 
 class SchemaRejectedError(SchemaError):
-    """A schema push was refused because it would break stored events.
+    """A schema push was refused because it would break stored events; raised alike by
+    ``Runtime.push_schema`` and by the HTTP client's ``push_schema``.
 
-    ``result`` is the rejection body of the HTTP API (``status``, ``breaking_changes``, ``hint``).
+    ``result`` is the :class:`~esruntime.schema.SchemaRejected` (the rejection body of the HTTP
+    API); ``breaking_changes`` and ``hint`` are its fields.
     """
 
-    def __init__(self, result: Any) -> None:
+    def __init__(self, result: SchemaRejected) -> None:
         self.result = result
         super().__init__("the schema change breaks stored events; push with force=True to override")
+
+    @property
+    def breaking_changes(self) -> tuple[BreakingChange, ...]:
+        """Every change that breaks stored events (``event``, ``change``, ``field``,
+        ``message``)."""
+        return self.result.breaking_changes
+
+    @property
+    def hint(self) -> str:
+        """How to override: push again with ``force``."""
+        return self.result.hint
 
 
 class InvalidManifestError(EsruntimeError, ValueError):

@@ -29,6 +29,7 @@ __all__ = [
     "ReadResult",
     "SequencedEvent",
     "new_event_id",
+    "new_id",
 ]
 
 MAX_TYPE_LENGTH = 200
@@ -46,13 +47,16 @@ _random = random.Random(os.urandom(32))
 os.register_at_fork(after_in_child=lambda: _random.seed(os.urandom(32)))
 
 
-def new_event_id() -> str:
-    """A fresh, time-ordered event id: ``evt_`` followed by a ULID.
-
-    48 bits of Unix milliseconds and 80 random bits, encoded by ulid-transform (C).
-    """
+def new_id(prefix: str) -> str:
+    """A fresh, time-ordered id: ``prefix``, ``_`` and a ULID (48 bits of Unix milliseconds and
+    80 random bits, encoded by ulid-transform in C: about 16 times faster than python-ulid)."""
     value = (time.time_ns() // 1_000_000) << 80 | _random.getrandbits(80)
-    return "evt_" + bytes_to_ulid(value.to_bytes(16, "big"))
+    return f"{prefix}_{bytes_to_ulid(value.to_bytes(16, 'big'))}"
+
+
+def new_event_id() -> str:
+    """A fresh, time-ordered event id: ``evt_`` followed by a ULID (see :func:`new_id`)."""
+    return new_id("evt")
 
 
 @lru_cache(maxsize=4096)

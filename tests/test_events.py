@@ -23,6 +23,19 @@ def test_event_ids_are_ulids_in_time_order() -> None:
     assert max(ids) < new_event_id()
 
 
+def test_request_and_correlation_ids_are_the_same_ulids_under_their_own_prefix() -> None:
+    from esruntime.events import new_id
+    from esruntime.web.messages import new_request_id
+
+    before = time.time()
+    ids = [new_request_id(), new_request_id({"x-request-id": "not ok!"}), new_id("cor")]
+    assert [i[:4] for i in ids] == ["req_", "req_", "cor_"]
+    assert len(set(ids)) == 3
+    for given in ids:
+        assert before - 0.001 <= ULID.from_str(given[4:]).timestamp <= time.time() + 0.001
+    assert new_request_id({"x-request-id": "mine-1"}) == "mine-1"
+
+
 def test_an_event_gets_a_fresh_id_unless_given_one() -> None:
     assert Event("A").id != Event("A").id
     assert Event("A", id="evt_mine").id == "evt_mine"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import inspect
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +123,38 @@ def test_handler_and_command_names_load_on_first_use_not_on_import() -> None:
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="NoSuchThing"):
         esruntime.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_the_client_and_the_library_share_no_name_for_different_types() -> None:
+    import esruntime.client
+    import esruntime.errors
+    import esruntime.schema
+
+    library = {name: getattr(esruntime, name) for name in esruntime.__all__}
+    library |= {name: getattr(esruntime.schema, name) for name in esruntime.schema.__all__}
+    library |= {name: getattr(esruntime.errors, name) for name in esruntime.errors.__all__}
+    for name in set(esruntime.client.__all__) & set(library):
+        assert getattr(esruntime.client, name) is library[name], name
+    # The client's command answers have their own name; the runtime's CommandResult is another type.
+    assert "CommandResult" not in esruntime.client.__all__
+    assert not hasattr(esruntime.client, "CommandResult")
+    assert esruntime.client.CommandResponse != esruntime.CommandResult
+    # A rejected schema push is one error holding one value, in process and through the client.
+    assert esruntime.client.SchemaRejectedError is esruntime.SchemaRejectedError
+    assert esruntime.client.SchemaRejected is esruntime.schema.SchemaRejected
+    assert esruntime.client.SchemaAccepted is esruntime.schema.SchemaAccepted
+    # An upload is refused with the problems a handler registered in code is refused with.
+    assert esruntime.client.ManifestProblem is esruntime.errors.ManifestProblem
+
+
+def test_every_name_of_the_client_is_documented() -> None:
+    import esruntime.client
+
+    page = (Path(__file__).parents[1] / "docs" / "client.md").read_text()
+    for name in esruntime.client.__all__:
+        assert re.search(rf"\b{name}\b", page), name
+        value = getattr(esruntime.client, name)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert inspect.getdoc(value), name
+    assert "`CommandResponse`" in page
+    assert "`SchemaRejectedError`" in page

@@ -7,7 +7,7 @@ from typing import Any
 
 from esruntime.cli.output import OK, REFUSED, print_json, say
 from esruntime.cli.remote import connect, options, read_text
-from esruntime.client import SchemaAccepted, SchemaRejected
+from esruntime.client import SchemaAccepted, SchemaRejected, SchemaRejectedError
 
 __all__ = ["add_parser"]
 
@@ -46,8 +46,12 @@ def _show(args: argparse.Namespace) -> int:
 
 def _push(args: argparse.Namespace) -> int:
     text = read_text(args.file, "the schema file")
+    result: SchemaAccepted | SchemaRejected
     with connect(args) as client:
-        result = client.push_schema(text, force=args.force)
+        try:
+            result = client.push_schema(text, force=args.force)
+        except SchemaRejectedError as rejected:
+            result = rejected.result
     return _report(args, result, "stored as")
 
 

@@ -14,18 +14,19 @@
             print("Rejected:", result.message)
 
 Outcomes are values (``CommandOk``, ``CommandRejected``, ``CommandConflict``, ...); failures
-raise a :class:`~esruntime.errors.ClientError` (re-exported here). See ``docs/client.md``.
+raise a :class:`~esruntime.errors.ClientError` (re-exported here). A schema push answers as
+``Runtime.push_schema`` does, with the same types: ``SchemaAccepted``, or
+:class:`~esruntime.errors.SchemaRejectedError` (re-exported here). See ``docs/client.md``.
 """
 
 from esruntime.client.asynchronous import AsyncClient
 from esruntime.client.base import DEFAULT_URL
 from esruntime.client.models import (
-    BreakingChange,
     CommandConflict,
     CommandEvent,
     CommandOk,
     CommandRejected,
-    CommandResult,
+    CommandResponse,
     EventPage,
     HandlerDetails,
     HandlerRejected,
@@ -33,14 +34,10 @@ from esruntime.client.models import (
     HandlerUploaded,
     HandlerVersionInfo,
     Health,
-    SchemaAccepted,
-    SchemaChanges,
     SchemaEvent,
     SchemaField,
     SchemaInfo,
-    SchemaRejected,
     StoredEvent,
-    UploadProblem,
 )
 from esruntime.client.sync import Client
 from esruntime.errors import (
@@ -50,14 +47,18 @@ from esruntime.errors import (
     ConnectionFailedError,
     ForbiddenError,
     MalformedResponseError,
+    ManifestProblem,
     NotFoundError,
     PayloadTooLargeError,
     RequestConflictError,
     RequestTimeoutError,
+    SchemaRejectedError,
     ServerError,
     UnauthorizedError,
     UnprocessableError,
 )
+from esruntime.schema.changes import BreakingChange, SchemaChanges
+from esruntime.schema.outcomes import SchemaAccepted, SchemaRejected
 
 __all__ = [
     "DEFAULT_URL",
@@ -71,7 +72,7 @@ __all__ = [
     "CommandEvent",
     "CommandOk",
     "CommandRejected",
-    "CommandResult",
+    "CommandResponse",
     "ConnectionFailedError",
     "EventPage",
     "ForbiddenError",
@@ -82,6 +83,7 @@ __all__ = [
     "HandlerVersionInfo",
     "Health",
     "MalformedResponseError",
+    "ManifestProblem",
     "NotFoundError",
     "PayloadTooLargeError",
     "RequestConflictError",
@@ -92,9 +94,9 @@ __all__ = [
     "SchemaField",
     "SchemaInfo",
     "SchemaRejected",
+    "SchemaRejectedError",
     "ServerError",
     "StoredEvent",
     "UnauthorizedError",
     "UnprocessableError",
-    "UploadProblem",
 ]

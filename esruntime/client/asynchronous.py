@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
-from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
@@ -28,19 +27,18 @@ from esruntime.client.base import (
 )
 from esruntime.client.models import (
     CommandConflict,
-    CommandResult,
+    CommandResponse,
     EventPage,
     HandlerDetails,
     HandlerRejected,
     HandlerSummary,
     HandlerUploaded,
     Health,
-    SchemaAccepted,
     SchemaInfo,
-    SchemaRejected,
     StoredEvent,
 )
 from esruntime.client.protocol import Call, transport_error
+from esruntime.schema.outcomes import PushResult, SchemaAccepted
 
 __all__ = ["AsyncClient"]
 
@@ -125,7 +123,7 @@ class AsyncClient:
         *,
         idempotency_key: str | None = None,
         retries: int | None = None,
-    ) -> CommandResult:
+    ) -> CommandResponse:
         """Run ``command`` with ``input`` (a JSON object): ``CommandOk``, ``CommandRejected``,
         or ``CommandConflict`` once ``retries`` resends (default ``max_retries``) conflicted.
 
@@ -147,17 +145,15 @@ class AsyncClient:
         """The current schema; NotFoundError before the first push."""
         return await self._call(calls.get_schema())
 
-    async def push_schema(
-        self, text: str, *, force: bool = False
-    ) -> SchemaAccepted | SchemaRejected:
-        """Store ``text`` (ESDL) as the next version, unless it breaks stored events and
-        ``force`` is False; invalid ESDL raises BadRequestError with the parser's message."""
+    async def push_schema(self, text: str, *, force: bool = False) -> SchemaAccepted:
+        """Store ``text`` (ESDL) as the next version. A change that breaks stored events raises
+        SchemaRejectedError (as ``Runtime.push_schema`` does) unless ``force``; invalid ESDL
+        raises BadRequestError with the parser's message."""
         return await self._call(calls.push_schema(text, force))
 
-    async def validate_schema(
-        self, text: str, *, force: bool = False
-    ) -> SchemaAccepted | SchemaRejected:
-        """What :meth:`push_schema` would do, without storing anything."""
+    async def validate_schema(self, text: str, *, force: bool = False) -> PushResult:
+        """What :meth:`push_schema` would do, without storing anything: ``SchemaAccepted`` or
+        ``SchemaRejected``."""
         return await self._call(calls.validate_schema(text, force))
 
     # -- handlers ----------------------------------------------------------------------------
@@ -255,10 +251,5 @@ class AsyncClient:
     async def __aenter__(self) -> AsyncClient:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()

@@ -7,14 +7,14 @@ retries of the server (``X-Retry-Count``) and of the client.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
 
 import httpx
 from attrs import evolve
 
 from esruntime import __version__
-from esruntime.client.models import CommandResult
+from esruntime.backoff import backoff_delay
+from esruntime.client.models import CommandResponse
 from esruntime.client.protocol import Answer
 from esruntime.errors import ConfigurationError, MalformedResponseError
 
@@ -82,8 +82,7 @@ class Settings:
     def delay(self, retry: int) -> float:
         """Seconds to wait before retry number ``retry`` (from 1): half of an exponentially
         growing, capped step, plus a random part of the other half."""
-        step = min(self.max_backoff, self.backoff * 2 ** (retry - 1))
-        return float(step / 2 + random.uniform(0, step / 2))
+        return backoff_delay(retry, self.backoff, self.max_backoff, floor=0.5)
 
     def too_large(self, what: str) -> MalformedResponseError:
         return MalformedResponseError(
@@ -104,7 +103,7 @@ class Tally:
         self.retries = 0
         self.attempts = 0
 
-    def count(self, result: CommandResult) -> CommandResult:
+    def count(self, result: CommandResponse) -> CommandResponse:
         """``result`` of the latest attempt, with the totals so far."""
         self.attempts += 1
         self.retries += result.retries + (1 if self.attempts > 1 else 0)

@@ -2,8 +2,10 @@
 
 Outcomes a caller is expected to handle are values, not exceptions: a command is
 :class:`CommandOk`, :class:`CommandRejected` or :class:`CommandConflict` (each with a ``status``
-as in the API's body); a schema push is :class:`SchemaAccepted` or :class:`SchemaRejected`; an
-upload :class:`HandlerUploaded` or :class:`HandlerRejected`. Failures raise a ``ClientError``.
+as in the API's body: a :data:`CommandResponse`); an upload :class:`HandlerUploaded` or
+:class:`HandlerRejected`. Failures raise a ``ClientError``. A schema push is reported as in
+process, with the same types (:mod:`esruntime.schema.outcomes`): ``SchemaAccepted``, or
+``SchemaRejectedError`` holding a ``SchemaRejected``.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from typing import Any, Literal
 
 from attrs import field, frozen
 
+from esruntime.errors import ManifestProblem
+
 __all__ = [
-    "BreakingChange",
     "CommandConflict",
     "CommandEvent",
     "CommandOk",
     "CommandRejected",
-    "CommandResult",
+    "CommandResponse",
     "EventPage",
     "HandlerDetails",
     "HandlerRejected",
@@ -28,14 +31,10 @@ __all__ = [
     "HandlerUploaded",
     "HandlerVersionInfo",
     "Health",
-    "SchemaAccepted",
-    "SchemaChanges",
     "SchemaEvent",
     "SchemaField",
     "SchemaInfo",
-    "SchemaRejected",
     "StoredEvent",
-    "UploadProblem",
 ]
 
 
@@ -97,7 +96,10 @@ class CommandConflict:
     status: Literal["conflict"] = field(default="conflict", init=False)
 
 
-CommandResult = CommandOk | CommandRejected | CommandConflict
+CommandResponse = CommandOk | CommandRejected | CommandConflict
+"""What the server answered to a command: :class:`CommandOk`, :class:`CommandRejected` or
+:class:`CommandConflict` (in process, :meth:`Runtime.execute <esruntime.runtime.Runtime.execute>`
+returns an :class:`esruntime.CommandResult` instead)."""
 
 
 # -- schema -----------------------------------------------------------------------------------
@@ -105,6 +107,8 @@ CommandResult = CommandOk | CommandRejected | CommandConflict
 
 @frozen
 class SchemaField:
+    """A field of an event type; ``domain_id`` when it is one of the event's domain ids."""
+
     name: str
     type: str
     domain_id: bool
@@ -134,40 +138,6 @@ class SchemaInfo:
     updated_at: datetime
     types: tuple[Mapping[str, Any], ...] = ()
     enums: tuple[Mapping[str, Any], ...] = ()
-
-
-@frozen
-class SchemaChanges:
-    added_events: tuple[str, ...]
-    modified_events: tuple[str, ...]
-    removed_events: tuple[str, ...]
-
-
-@frozen
-class SchemaAccepted:
-    """A push was stored as ``version`` (or, for a validation, would be)."""
-
-    version: str
-    changes: SchemaChanges
-    status: Literal["ok"] = field(default="ok", init=False)
-
-
-@frozen
-class BreakingChange:
-    event: str
-    change: str
-    field: str | None
-    message: str
-
-
-@frozen
-class SchemaRejected:
-    """A push was refused (or would be): it breaks stored events. Push with ``force=True`` to
-    override."""
-
-    breaking_changes: tuple[BreakingChange, ...]
-    hint: str | None = None
-    status: Literal["rejected"] = field(default="rejected", init=False)
 
 
 # -- handlers ---------------------------------------------------------------------------------
@@ -224,16 +194,10 @@ class HandlerUploaded:
 
 
 @frozen
-class UploadProblem:
-    code: str
-    message: str
-
-
-@frozen
 class HandlerRejected:
     """The module was refused; ``errors`` says why, every problem at once."""
 
-    errors: tuple[UploadProblem, ...]
+    errors: tuple[ManifestProblem, ...]
     status: Literal["rejected"] = field(default="rejected", init=False)
 
 

@@ -14,21 +14,8 @@ from typing import Any, Generic, TypeVar
 import httpx
 from attrs import frozen
 
-from esruntime.errors import (
-    ApiError,
-    BadRequestError,
-    ClientError,
-    ConnectionFailedError,
-    ForbiddenError,
-    MalformedResponseError,
-    NotFoundError,
-    PayloadTooLargeError,
-    RequestConflictError,
-    RequestTimeoutError,
-    ServerError,
-    UnauthorizedError,
-    UnprocessableError,
-)
+from esruntime import errors
+from esruntime.errors import ApiError, ClientError, MalformedResponseError
 
 __all__ = [
     "Answer",
@@ -44,13 +31,13 @@ __all__ = [
 T = TypeVar("T")
 
 _BY_STATUS: dict[int, type[ApiError]] = {
-    400: BadRequestError,
-    401: UnauthorizedError,
-    403: ForbiddenError,
-    404: NotFoundError,
-    409: RequestConflictError,
-    413: PayloadTooLargeError,
-    422: UnprocessableError,
+    400: errors.BadRequestError,
+    401: errors.UnauthorizedError,
+    403: errors.ForbiddenError,
+    404: errors.NotFoundError,
+    409: errors.RequestConflictError,
+    413: errors.PayloadTooLargeError,
+    422: errors.UnprocessableError,
 }
 _SNIPPET = 200
 
@@ -125,7 +112,7 @@ def raise_for_status(answer: Answer) -> None:
         else:
             message = f"{answer.what}: the answer is not the API's error body: {answer.snippet()}"
     if answer.status >= 500:
-        kind: type[ApiError] = ServerError
+        kind: type[ApiError] = errors.ServerError
     else:
         kind = _BY_STATUS.get(answer.status, ApiError)
     raise kind(answer.status, code, message, request_id)
@@ -163,11 +150,13 @@ def outcome(answer: Answer, success: int, refusals: tuple[int, ...]) -> Any:
 def transport_error(exc: httpx.HTTPError, what: str, url: str) -> ClientError:
     """The ClientError for a request that got no usable answer."""
     if isinstance(exc, httpx.TimeoutException):
-        return RequestTimeoutError(f"{what}: no answer from {url} in time ({exc or 'timeout'})")
+        return errors.RequestTimeoutError(
+            f"{what}: no answer from {url} in time ({exc or 'timeout'})"
+        )
     if isinstance(exc, httpx.ConnectError):
-        return ConnectionFailedError(f"{what}: cannot connect to {url}: {exc}")
+        return errors.ConnectionFailedError(f"{what}: cannot connect to {url}: {exc}")
     if isinstance(exc, httpx.RemoteProtocolError | httpx.DecodingError):
         return MalformedResponseError(f"{what}: {url} sent an invalid HTTP response: {exc}")
     if isinstance(exc, httpx.NetworkError):
-        return ConnectionFailedError(f"{what}: the connection to {url} failed: {exc}")
-    return ConnectionFailedError(f"{what}: the request to {url} failed: {exc}")
+        return errors.ConnectionFailedError(f"{what}: the connection to {url} failed: {exc}")
+    return errors.ConnectionFailedError(f"{what}: the request to {url} failed: {exc}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
@@ -28,19 +27,18 @@ from esruntime.client.base import (
 )
 from esruntime.client.models import (
     CommandConflict,
-    CommandResult,
+    CommandResponse,
     EventPage,
     HandlerDetails,
     HandlerRejected,
     HandlerSummary,
     HandlerUploaded,
     Health,
-    SchemaAccepted,
     SchemaInfo,
-    SchemaRejected,
     StoredEvent,
 )
 from esruntime.client.protocol import Call, transport_error
+from esruntime.schema.outcomes import PushResult, SchemaAccepted
 
 __all__ = ["Client"]
 
@@ -125,7 +123,7 @@ class Client:
         *,
         idempotency_key: str | None = None,
         retries: int | None = None,
-    ) -> CommandResult:
+    ) -> CommandResponse:
         """Run ``command`` with ``input`` (a JSON object): ``CommandOk``, ``CommandRejected``,
         or ``CommandConflict`` once ``retries`` resends (default ``max_retries``) conflicted.
 
@@ -147,13 +145,15 @@ class Client:
         """The current schema; NotFoundError before the first push."""
         return self._call(calls.get_schema())
 
-    def push_schema(self, text: str, *, force: bool = False) -> SchemaAccepted | SchemaRejected:
-        """Store ``text`` (ESDL) as the next version, unless it breaks stored events and
-        ``force`` is False; invalid ESDL raises BadRequestError with the parser's message."""
+    def push_schema(self, text: str, *, force: bool = False) -> SchemaAccepted:
+        """Store ``text`` (ESDL) as the next version. A change that breaks stored events raises
+        SchemaRejectedError (as ``Runtime.push_schema`` does) unless ``force``; invalid ESDL
+        raises BadRequestError with the parser's message."""
         return self._call(calls.push_schema(text, force))
 
-    def validate_schema(self, text: str, *, force: bool = False) -> SchemaAccepted | SchemaRejected:
-        """What :meth:`push_schema` would do, without storing anything."""
+    def validate_schema(self, text: str, *, force: bool = False) -> PushResult:
+        """What :meth:`push_schema` would do, without storing anything: ``SchemaAccepted`` or
+        ``SchemaRejected``."""
         return self._call(calls.validate_schema(text, force))
 
     # -- handlers ----------------------------------------------------------------------------
@@ -244,10 +244,5 @@ class Client:
     def __enter__(self) -> Client:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()

@@ -17,7 +17,6 @@ recorded: the same key may try again.
 from __future__ import annotations
 
 import logging
-import random
 import reprlib
 import threading
 import time
@@ -26,7 +25,9 @@ from typing import Any, Literal
 
 from attrs import evolve, field, frozen
 
-from esruntime.commands.query import build_query, tag_value
+from esruntime.backoff import backoff_delay
+from esruntime.commands.emitted import emitted_event
+from esruntime.commands.query import build_query
 from esruntime.errors import (
     EventValidationError,
     HandlerFault,
@@ -35,7 +36,7 @@ from esruntime.errors import (
     InvalidCommandInput,
     UnknownCommandError,
 )
-from esruntime.events import AppendCondition, Event, new_event_id
+from esruntime.events import AppendCondition, Event, new_id
 from esruntime.handlers.checks import check_manifest
 from esruntime.handlers.executions import ExecutionCounter
 from esruntime.handlers.manifest import HandlerManifest
@@ -49,9 +50,8 @@ from esruntime.idempotency import (
 from esruntime.protocols import EventStore
 from esruntime.schema.model import Schema
 from esruntime.schema.upcasting import upcast_events
-from esruntime.schema.validation import upcast, validate_event
 
-__all__ = ["CommandExecutor", "CommandResult", "retry_delay"]
+__all__ = ["CommandExecutor", "CommandResult"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,8 +98,9 @@ class CommandExecutor:
     events are validated against it and tagged by its domain-id fields, and replayed events are
     upcast to it. Without a schema nothing is checked, unless ``schema_required``: then every
     command faults as an upload would be refused.
-    A conflicting attempt waits ``retry_delay(attempt, backoff, max_backoff)`` seconds before
-    the next one, at most ``max_retries`` times.
+    A conflicting attempt waits :func:`~esruntime.backoff.backoff_delay` (full jitter over
+    ``backoff`` doubling up to ``max_backoff``) before the next one, at most ``max_retries``
+    times.
     """
 
     def __init__(
@@ -293,7 +294,7 @@ class CommandExecutor:
                 )
             except IntegrityError:
                 if attempt < self.max_retries:
-                    time.sleep(retry_delay(attempt, self._backoff, self._max_backoff))
+                    time.sleep(backoff_delay(attempt + 1, self._backoff, self._max_backoff))
                 continue
             except DuplicateIdempotencyKey as exc:  # a concurrent repeat recorded first
                 assert key is not None
@@ -348,16 +349,10 @@ def _decision(
     return emitted
 
 
-def retry_delay(attempt: int, backoff: float, max_backoff: float) -> float:
-    """Seconds to wait after the conflict of ``attempt`` (0-based): full jitter over
-    ``backoff * 2**attempt``, never more than ``max_backoff`` however many retries are allowed."""
-    return random.uniform(0, min(max_backoff, backoff * 2 ** min(attempt, 32)))
-
-
 def _metadata(manifest: HandlerManifest, context: Mapping[str, Any] | None) -> dict[str, Any]:
     context = context or {}
     return {
-        "correlation_id": context.get("correlation_id") or new_event_id().replace("evt_", "cor_"),
+        "correlation_id": context.get("correlation_id") or new_id("cor"),
         "causation_id": context.get("causation_id"),
         "handler": manifest.name,
         "handler_version": manifest.version,
@@ -383,33 +378,18 @@ def _event(
             "invalid_event",
             f"handler {manifest.name!r} emitted {emit.type} data that is not an object",
         )
-    declared = None if schema is None else schema.event(emit.type)
-    if schema is not None and declared is None:
+    if schema is not None and schema.event(emit.type) is None:
         raise HandlerFault(
             "unknown_event_type",
             f"handler {manifest.name!r} emitted {emit.type!r}, which is not in the schema",
         )
-    data: Any = emit.data
-    if declared is not None:
-        assert schema is not None
-        # Defaults fill what the handler left out, so stored events have the current shape.
-        data = upcast(schema, emit.type, data)
-        try:
-            validate_event(schema, emit.type, data)
-        except EventValidationError as exc:
-            raise HandlerFault(
-                "invalid_event", f"handler {manifest.name!r} emitted invalid data: {exc}"
-            ) from None
-        domain_ids: tuple[str, ...] = declared.domain_ids
-    else:
-        read = next((r for r in manifest.reads if r.type == emit.type), None)
-        domain_ids = () if read is None else read.domain_ids
-    tags = []
-    for name in domain_ids:
-        try:
-            value = tag_value(data.get(name) if isinstance(data, Mapping) else None)
-        except InvalidCommandInput as exc:
-            raise HandlerFault("invalid_event", f"{emit.type}.{name}: {exc}") from None
-        if value is not None:
-            tags.append(f"{name}:{value}")
-    return Event(emit.type, dict(data), tags, metadata=metadata)
+    read = next((r for r in manifest.reads if r.type == emit.type), None)
+    try:
+        data, tags = emitted_event(schema, emit.type, emit.data, read.domain_ids if read else ())
+    except EventValidationError as exc:
+        raise HandlerFault(
+            "invalid_event", f"handler {manifest.name!r} emitted invalid data: {exc}"
+        ) from None
+    except InvalidCommandInput as exc:
+        raise HandlerFault("invalid_event", str(exc)) from None
+    return Event(emit.type, data, tags, metadata=metadata)

@@ -13,14 +13,13 @@ import sys
 import threading
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from attrs import field, frozen
 
 from esruntime.checks import check_tenant
 from esruntime.errors import SchemaRejectedError
 from esruntime.schema.changes import (
-    BreakingChange,
     EventCounter,
     SchemaChanges,
     SchemaDiff,
@@ -29,6 +28,7 @@ from esruntime.schema.changes import (
 )
 from esruntime.schema.language import parse_schema
 from esruntime.schema.model import Schema
+from esruntime.schema.outcomes import REJECTION_HINT, PushResult, SchemaAccepted, SchemaRejected
 from esruntime.schema.versions import FIRST_VERSION, next_version
 
 __all__ = [
@@ -42,7 +42,6 @@ __all__ = [
     "SchemaVersion",
 ]
 
-REJECTION_HINT = "Use --force flag via CLI to override (creates new schema version)"
 MAX_PUSH_ATTEMPTS = 10
 
 
@@ -54,26 +53,6 @@ class SchemaVersion:
     text: str
     schema: Schema = field(eq=False, repr=False)
     created_at: datetime
-
-
-@frozen
-class SchemaAccepted:
-    """A push that was (or, for a dry run, would be) accepted."""
-
-    version: str
-    changes: SchemaChanges
-
-
-@frozen
-class SchemaRejected:
-    """A push refused because it breaks stored events: every breaking change, with counts."""
-
-    breaking_changes: tuple[BreakingChange, ...]
-    hint: str = REJECTION_HINT
-    status: Literal["rejected"] = "rejected"
-
-
-PushResult = SchemaAccepted | SchemaRejected
 
 
 @runtime_checkable

@@ -10,8 +10,9 @@ worker process importing :mod:`esruntime.scripts.runner` does not load the servi
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from esruntime.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from esruntime.scripts.capacity import RunCapacity
@@ -52,20 +53,17 @@ __all__ = [
     "Trigger",
 ]
 
-_HOMES = {
-    "InMemoryScriptRepository": "esruntime.scripts.repository",
-    "ScriptRepository": "esruntime.scripts.repository",
-    "InMemoryScriptCache": "esruntime.scripts.sdk.cache",
-    "ScriptCache": "esruntime.scripts.sdk.cache",
-    "LogBounds": "esruntime.scripts.sdk.logs",
-    "RunCapacity": "esruntime.scripts.capacity",
-    "ScriptService": "esruntime.scripts.service",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in __all__:
-        raise AttributeError(f"module 'esruntime.scripts' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOMES.get(name, "esruntime.scripts.models")), name)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            **dict.fromkeys(__all__, "esruntime.scripts.models"),
+            "InMemoryScriptRepository": "esruntime.scripts.repository",
+            "ScriptRepository": "esruntime.scripts.repository",
+            "InMemoryScriptCache": "esruntime.scripts.sdk.cache",
+            "ScriptCache": "esruntime.scripts.sdk.cache",
+            "LogBounds": "esruntime.scripts.sdk.logs",
+            "RunCapacity": "esruntime.scripts.capacity",
+            "ScriptService": "esruntime.scripts.service",
+        },
+    )

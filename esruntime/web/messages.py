@@ -1,24 +1,35 @@
 """Requests and responses as plain data, so the web layer never sees a framework's objects.
 
-An adapter turns its framework's request into a :class:`WebRequest` (the body already read, up
-to the route's limit) and writes the :class:`WebResponse` back; everything in between is here.
+An adapter turns its framework's request into a :class:`WebRequest` (the body read by a
+:class:`BodyReader`, up to the route's limit) and writes the :class:`WebResponse` back;
+everything in between is here. :data:`METHODS` are the methods an adapter's catch-all route
+answers (with the API's own 404 or 405).
 """
 
 from __future__ import annotations
 
 import json
 import re
-import secrets
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from attrs import field, frozen
-from ulid_transform import bytes_to_ulid
 
-__all__ = ["JSON", "Headers", "WebRequest", "WebResponse", "json_response", "new_request_id"]
+from esruntime.events import new_id
+
+__all__ = [
+    "JSON",
+    "METHODS",
+    "BodyReader",
+    "Headers",
+    "WebRequest",
+    "WebResponse",
+    "json_response",
+    "new_request_id",
+]
 
 JSON = "application/json"
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
@@ -74,6 +85,55 @@ class WebRequest:
     oversized: bool = False
 
 
+class BodyReader:
+    """Collects a request body as the adapter receives it, up to ``limit`` bytes: nothing is
+    read when the route takes no body (``limit`` 0) or ``Content-Length`` already says it is
+    longer, and reading stops at the first byte past the limit.
+
+    ::
+
+        reader = BodyReader(limit, headers.get("content-length"))
+        for chunk in chunks:  # ``async for`` in an async framework
+            if not reader.take(chunk):
+                break
+        body, oversized = reader.body()
+    """
+
+    def __init__(self, limit: int, content_length: str | None) -> None:
+        declared = (content_length or "").strip()
+        self.limit = limit
+        # A route that takes no body ignores whatever is sent; the API refuses it if it must.
+        self.oversized = limit > 0 and declared.isdigit() and int(declared) > limit
+        self._chunks: list[bytes] = []
+        self._size = 0
+
+    @property
+    def wanted(self) -> bool:
+        """Whether more of the body is to be read."""
+        return self.limit > 0 and not self.oversized
+
+    @property
+    def room(self) -> int:
+        """How many bytes to read at most to know whether the body is over the limit."""
+        return self.limit + 1 - self._size
+
+    def take(self, chunk: bytes) -> bool:
+        """Add the next chunk; False once nothing more is wanted (an empty chunk: the end)."""
+        if not self.wanted or not chunk:
+            return False
+        self._size += len(chunk)
+        if self._size > self.limit:
+            self.oversized = True
+            self._chunks.clear()
+            return False
+        self._chunks.append(chunk)
+        return True
+
+    def body(self) -> tuple[bytes, bool]:
+        """The body and whether it exceeded the limit (then the body is empty)."""
+        return (b"", True) if self.oversized else (b"".join(self._chunks), False)
+
+
 @frozen
 class WebResponse:
     """A status, headers and a body; ``content_type`` None for an empty body."""
@@ -108,5 +168,4 @@ def new_request_id(headers: Mapping[str, str] | None = None) -> str:
     given = None if headers is None else headers.get("x-request-id")
     if given is not None and _CLIENT_REQUEST_ID.fullmatch(given):
         return given
-    value = (time.time_ns() // 1_000_000) << 80 | secrets.randbits(80)
-    return "req_" + bytes_to_ulid(value.to_bytes(16, "big"))
+    return new_id("req")

@@ -16,6 +16,7 @@ from esruntime.client import (
     NotFoundError,
     SchemaAccepted,
     SchemaRejected,
+    SchemaRejectedError,
     UnauthorizedError,
 )
 from tests.client.servers import Bank
@@ -59,7 +60,10 @@ def test_every_method_of_the_async_client(bank: Bank) -> None:
             assert isinstance(await client.validate_schema(extended), SchemaAccepted)
             assert isinstance(await client.push_schema(extended), SchemaAccepted)
             broken = extended.replace("event SentFunds {", "event Sent {")
-            assert isinstance(await client.push_schema(broken), SchemaRejected)
+            with pytest.raises(SchemaRejectedError) as caught:
+                await client.push_schema(broken)
+            assert isinstance(caught.value.result, SchemaRejected)
+            assert isinstance(await client.validate_schema(broken), SchemaRejected)
 
             uploaded = await client.upload_handler("count", counter_wasm(), "1.0.0")
             assert isinstance(uploaded, HandlerUploaded)

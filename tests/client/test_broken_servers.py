@@ -42,6 +42,16 @@ def serve() -> Iterator[Any]:
         server.stop()
 
 
+EVENT = {
+    "id": "evt_1",
+    "type": "T",
+    "data": {},
+    "domain_ids": {},
+    "position": 1,
+    "timestamp": "2025-01-15T10:30:00Z",
+}
+
+
 def answering(status: int, body: Any, **options: Any) -> Script:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     return lambda request: http_answer(status, data, **options)
@@ -181,15 +191,7 @@ def test_an_answer_over_the_size_limit_is_refused(serve: Any) -> None:
 
 
 def test_pages_that_do_not_advance_stop_the_iteration(serve: Any) -> None:
-    event = {
-        "id": "evt_1",
-        "type": "T",
-        "data": {},
-        "domain_ids": {},
-        "position": 1,
-        "timestamp": "2025-01-15T10:30:00Z",
-    }
-    page = {"events": [event], "next_position": 0, "has_more": True}
+    page = {"events": [EVENT], "next_position": 0, "has_more": True}
     client = serve(answering(200, page))
     with pytest.raises(MalformedResponseError, match="does not advance past 0"):
         list(client.iter_events())
@@ -223,3 +225,83 @@ def test_the_async_client_reports_the_same_failures() -> None:
         RequestTimeoutError,
         ConnectionFailedError,
     ]
+
+
+@pytest.mark.parametrize(
+    ("call", "status", "body", "message"),
+    [
+        (
+            "get_event",
+            200,
+            {**EVENT, "position": True},
+            "$.position should be an integer, got boolean",
+        ),
+        (
+            "get_event",
+            200,
+            {**EVENT, "position": 1.0},
+            "$.position should be an integer, got number",
+        ),
+        (
+            "get_event",
+            200,
+            {**EVENT, "domain_ids": []},
+            "$.domain_ids should be an object, got array",
+        ),
+        ("get_event", 200, {**EVENT, "timestamp": "2025-01-15T10:30:00"}, "RFC 3339 time"),
+        ("get_event", 200, {"id": "evt_1"}, "$.type should be a string, got nothing"),
+        ("list_handlers", 200, {"handlers": "abc"}, "$.handlers should be an array, got string"),
+        (
+            "list_handlers",
+            200,
+            {"handlers": [{"name": "a", "version": "1", "event_types": ["A", 2]}]},
+            "$.handlers[0].event_types[1] should be a string, got number",
+        ),
+        ("health", 200, {"status": "healthy"}, "$.version should be a string, got nothing"),
+        ("get_schema", 200, {"version": "1.0.0", "events": []}, "$.schema should be a string"),
+        ("push_schema", 200, {"version": "1.0.0", "changes": []}, "$.changes should be an object"),
+        (
+            "push_schema",
+            422,
+            {"status": "rejected", "breaking_changes": [{"event": "A"}]},
+            "$.breaking_changes[0].change should be a string, got nothing",
+        ),
+        (
+            "upload_handler",
+            200,
+            {"name": "a", "version": "1.0.0", "event_types": []},
+            "$.validation should be an object, got nothing",
+        ),
+    ],
+)
+def test_every_answer_of_the_wrong_shape_names_the_call_and_the_path(
+    serve: Any, call: str, status: int, body: Any, message: str
+) -> None:
+    client = serve(answering(status, body))
+    arguments = {
+        "get_event": ("evt_1",),
+        "list_handlers": (),
+        "health": (),
+        "get_schema": (),
+        "push_schema": ("event A { @a: String }",),
+        "upload_handler": ("a", b"\0asm", "1.0.0"),
+    }[call]
+    with pytest.raises(MalformedResponseError) as caught:
+        getattr(client, call)(*arguments)
+    assert message in str(caught.value)
+    assert str(caught.value).split(":")[0].split(" ")[0] in ("GET", "PUT", "POST")
+
+
+def test_fields_a_newer_server_adds_are_ignored_and_nullable_ones_may_be_left_out(
+    serve: Any,
+) -> None:
+    handler = {"name": "a", "version": "1.0.0", "event_types": ["A"], "executions_24h": 3}
+    body = {"handlers": [{**handler, "owner": "someone", "labels": {"x": 1}}], "total": 1}
+    client = serve(answering(200, body))
+    [summary] = client.list_handlers()
+    assert (summary.name, summary.uploaded_at, summary.kind, summary.executions_24h) == (
+        "a",
+        None,
+        None,
+        3,
+    )

@@ -17,6 +17,7 @@ from esruntime.client import (
     NotFoundError,
     SchemaAccepted,
     SchemaRejected,
+    SchemaRejectedError,
     ServerError,
 )
 from tests.wasm.modules import counter_wasm
@@ -96,10 +97,15 @@ def test_the_schema_is_read_validated_pushed_and_guarded(client: Client) -> None
 
     open_accounts(client, "alice", deposit=5)
     without_deposits = extended.replace("event Deposited {", "event Credited {")
-    refused = client.push_schema(without_deposits)
+    with pytest.raises(SchemaRejectedError) as caught:
+        client.push_schema(without_deposits)
+    refused = caught.value.result
     assert isinstance(refused, SchemaRejected)
+    assert caught.value.breaking_changes == refused.breaking_changes
     assert any(change.event == "Deposited" for change in refused.breaking_changes)
+    assert "?force=true" in caught.value.hint
     assert client.validate_schema(without_deposits) == refused
+    assert client.get_schema().version == pushed.version
     forced = client.push_schema(without_deposits, force=True)
     assert isinstance(forced, SchemaAccepted)
     assert forced.changes.removed_events == ("Deposited",)

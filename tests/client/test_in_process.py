@@ -6,8 +6,16 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
-from esruntime.client import AsyncClient, Client, CommandOk, CommandRejected
+from esruntime.client import (
+    AsyncClient,
+    Client,
+    CommandOk,
+    CommandRejected,
+    SchemaRejected,
+    SchemaRejectedError,
+)
 from esruntime.runtime import Runtime
 from tests.commands.bank import SCHEMA, Deposit, OpenAccount
 
@@ -48,4 +56,33 @@ def test_the_async_client_calls_a_fastapi_app_in_process() -> None:
             assert [e.type async for e in c.iter_events()] == ["AccountOpened"]
 
     asyncio.run(story())
+    runtime.close()
+
+
+def test_a_rejected_schema_is_reported_alike_in_process_and_through_the_client() -> None:
+    from esruntime.contrib.flask import create_app
+
+    runtime, key = bank()
+    runtime.execute("open_account", {"account_id": "a1", "owner": "x"})
+    breaking = SCHEMA.replace("event AccountOpened {", "event Opened {")
+    with pytest.raises(SchemaRejectedError) as in_process:
+        runtime.push_schema(breaking)
+    transport = httpx.WSGITransport(app=create_app(runtime))
+    with (
+        Client("http://esruntime.local/v1", api_key=key, transport=transport) as client,
+        pytest.raises(SchemaRejectedError) as remote,
+    ):
+        client.push_schema(breaking)
+    # One error type holding one value type; only the hint is worded for its caller.
+    assert type(remote.value.result) is type(in_process.value.result) is SchemaRejected
+    assert remote.value.breaking_changes == in_process.value.breaking_changes
+    assert [c.event for c in remote.value.breaking_changes] == ["AccountOpened"]
+    assert "force" in remote.value.hint
+    assert "force" in in_process.value.hint
+    # A push that is accepted is the same value too.
+    accepted = SCHEMA + "\nevent Closed { @account_id: String }\n"
+    with Client("http://esruntime.local/v1", api_key=key, transport=transport) as client:
+        assert client.validate_schema(accepted) == runtime.tenant().schema_registry.validate(
+            accepted
+        )
     runtime.close()

@@ -11,8 +11,8 @@ import sqlalchemy
 
 from esruntime import Event, EventStore, InMemoryEventStore, Query, QueryItem, SqlEventStore
 from esruntime.backends.sql import create_store_engine
+from esruntime.backoff import backoff_delay
 from esruntime.commands import CommandExecutor
-from esruntime.commands.executor import retry_delay
 from esruntime.errors import HandlerFault, UnknownCommandError
 from esruntime.handlers import Decision, Emit, PythonHandler
 from esruntime.schema import parse_schema
@@ -244,6 +244,6 @@ def test_a_handler_registry_entry_is_replaced_by_name(store: EventStore) -> None
 def test_the_wait_after_a_conflict_is_capped_however_many_retries_are_allowed(
     attempt: int,
 ) -> None:
-    delays = [retry_delay(attempt, 0.002, 0.05) for _ in range(200)]
+    delays = [backoff_delay(attempt + 1, 0.002, 0.05) for _ in range(200)]
     assert all(0 <= delay <= min(0.05, 0.002 * 2.0 ** min(attempt, 64)) for delay in delays)
     assert max(delays) > 0

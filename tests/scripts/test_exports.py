@@ -19,4 +19,4 @@ def test_every_exported_name_resolves(name: str) -> None:
 def test_the_exports_are_sorted_and_unknown_names_raise() -> None:
     assert esruntime.scripts.__all__ == sorted(esruntime.scripts.__all__)
     with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
-        _ = esruntime.scripts.Nope
+        _ = esruntime.scripts.Nope  # type: ignore[attr-defined]

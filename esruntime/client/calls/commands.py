@@ -4,23 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from attrs import evolve
+
 from esruntime.client.calls.bodies import JSON, json_body, segment
-from esruntime.client.models import (
-    CommandConflict,
-    CommandEvent,
-    CommandOk,
-    CommandRejected,
-    CommandResult,
-)
+from esruntime.client.converter import read, read_object
+from esruntime.client.models import CommandConflict, CommandOk, CommandRejected, CommandResponse
 from esruntime.client.protocol import Answer, Call, Request, outcome
-from esruntime.client.reading import Reader
 from esruntime.errors import InvalidQueryError, MalformedResponseError
 from esruntime.idempotency import check_key
 
 __all__ = ["execute"]
 
 
-def execute(name: str, command: Any, idempotency_key: str | None) -> Call[CommandResult]:
+def execute(name: str, command: Any, idempotency_key: str | None) -> Call[CommandResponse]:
     """``POST /commands/{name}``; the outcome of this one attempt (the client retries)."""
     headers = [("Content-Type", JSON)]
     if idempotency_key is not None:
@@ -44,23 +40,24 @@ def _retries(answer: Answer) -> int:
     return int(value)
 
 
-def _read_command(answer: Answer) -> CommandResult:
-    body = outcome(answer, 200, (400, 409, 422))
-    read = Reader(body, answer.what)
+_KINDS: dict[str, type[CommandOk | CommandRejected | CommandConflict]] = {
+    "ok": CommandOk,
+    "rejected": CommandRejected,
+    "conflict": CommandConflict,
+}
+
+
+def _read_command(answer: Answer) -> CommandResponse:
+    body = read_object(outcome(answer, 200, (400, 409, 422)), answer.what)
     retries = _retries(answer)
     expected = {200: "ok", 409: "conflict"}.get(answer.status, "rejected")
-    status = read.value.get("status")
+    status = body.get("status")
     if status != expected:
         raise MalformedResponseError(
             f"{answer.what}: HTTP {answer.status} with status {status!r}, expected {expected!r}"
         )
-    if status == "ok":
-        events = tuple(
-            CommandEvent(e.string("id"), e.string("type"), e.any("data"), e.time("timestamp"))
-            for e in read.objects("events")
-        )
+    result = read(body, _KINDS[expected], answer.what)
+    if isinstance(result, CommandOk):
         replayed = answer.header("x-idempotent-replayed") == "true"
-        return CommandOk(read.opt_integer("position"), events, retries, replayed=replayed)
-    if status == "rejected":
-        return CommandRejected(read.string("code"), read.opt_string("message"), retries)
-    return CommandConflict(read.string("message"), retries)
+        return evolve(result, retries=retries, attempts=1, replayed=replayed)
+    return evolve(result, retries=retries, attempts=1)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from attrs import evolve
+
 from esruntime.client.calls.bodies import JSON, json_body, segment
-from esruntime.client.models import (
-    EventPage,
-    StoredEvent,
-)
+from esruntime.client.converter import read
+from esruntime.client.models import EventPage, StoredEvent
 from esruntime.client.protocol import Answer, Call, Request, expect
-from esruntime.client.reading import Reader
 from esruntime.errors import InvalidQueryError, MalformedResponseError
 
 __all__ = ["get_event", "next_after", "query_events"]
@@ -46,22 +45,11 @@ def _raw(raw: bool) -> tuple[tuple[str, str], ...]:
     return (("raw", "true"),) if raw else ()
 
 
-def _event(read: Reader, *, metadata: bool = False) -> StoredEvent:
-    return StoredEvent(
-        read.string("id"),
-        read.string("type"),
-        read.any("data"),
-        read.mapping("domain_ids"),
-        read.integer("position"),
-        read.time("timestamp"),
-        read.mapping("metadata") if metadata and read.has("metadata") else None,
-    )
-
-
 def _read_page(answer: Answer) -> EventPage:
-    read = Reader(expect(answer, 200), answer.what)
-    events = tuple(_event(e) for e in read.objects("events"))
-    return EventPage(events, read.integer("next_position"), read.boolean("has_more"))
+    page = read(expect(answer, 200), EventPage, answer.what)
+    if any(e.metadata is not None for e in page.events):  # metadata comes with get_event only
+        page = evolve(page, events=tuple(evolve(e, metadata=None) for e in page.events))
+    return page
 
 
 def next_after(page: EventPage, after: int) -> int:
@@ -81,4 +69,4 @@ def get_event(event_id: str, raw: bool = False) -> Call[StoredEvent]:
 
 
 def _read_event(answer: Answer) -> StoredEvent:
-    return _event(Reader(expect(answer, 200), answer.what), metadata=True)
+    return read(expect(answer, 200), StoredEvent, answer.what)

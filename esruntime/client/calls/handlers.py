@@ -3,17 +3,17 @@ handlers."""
 
 from __future__ import annotations
 
+from attrs import frozen
+
 from esruntime.client.calls.bodies import JSON, header, json_body, segment
+from esruntime.client.converter import read
 from esruntime.client.models import (
     HandlerDetails,
     HandlerRejected,
     HandlerSummary,
     HandlerUploaded,
-    HandlerVersionInfo,
-    UploadProblem,
 )
 from esruntime.client.protocol import Answer, Call, Request, expect, outcome, raise_for_status
-from esruntime.client.reading import Reader
 from esruntime.errors import InvalidCommandInput, MalformedResponseError
 
 __all__ = ["delete_handler", "get_handler", "list_handlers", "make_current", "upload_handler"]
@@ -23,19 +23,28 @@ def list_handlers() -> Call[list[HandlerSummary]]:
     return Call(Request("GET", "handlers"), _read_handlers)
 
 
+@frozen
+class _Handlers:
+    handlers: tuple[HandlerSummary, ...]
+
+
+@frozen
+class _Validation:
+    warnings: tuple[str, ...]
+
+
+@frozen
+class _Uploaded:
+    """The body of an accepted upload: the handler, and the warnings under ``validation``."""
+
+    name: str
+    version: str
+    event_types: tuple[str, ...]
+    validation: _Validation
+
+
 def _read_handlers(answer: Answer) -> list[HandlerSummary]:
-    read = Reader(expect(answer, 200), answer.what)
-    return [
-        HandlerSummary(
-            h.string("name"),
-            h.string("version"),
-            h.strings("event_types"),
-            h.opt_time("uploaded_at"),
-            h.integer("executions_24h"),
-            h.opt_string("kind"),
-        )
-        for h in read.objects("handlers")
-    ]
+    return list(read(expect(answer, 200), _Handlers, answer.what).handlers)
 
 
 def get_handler(name: str) -> Call[HandlerDetails]:
@@ -43,27 +52,7 @@ def get_handler(name: str) -> Call[HandlerDetails]:
 
 
 def _read_handler(answer: Answer) -> HandlerDetails:
-    h = Reader(expect(answer, 200), answer.what)
-    return HandlerDetails(
-        h.string("name"),
-        h.string("version"),
-        h.strings("event_types"),
-        h.strings("domain_id_fields"),
-        h.opt_time("uploaded_at"),
-        h.opt_integer("wasm_size_bytes"),
-        h.opt_string("sha256"),
-        h.opt_string("kind"),
-        tuple(
-            HandlerVersionInfo(
-                v.string("version"),
-                v.time("uploaded_at"),
-                v.integer("wasm_size_bytes"),
-                v.string("sha256"),
-                v.boolean("current"),
-            )
-            for v in (h.objects("versions") if h.has("versions") else ())
-        ),
-    )
+    return read(expect(answer, 200), HandlerDetails, answer.what)
 
 
 def upload_handler(
@@ -87,20 +76,11 @@ def make_current(name: str, version: str) -> Call[HandlerUploaded | HandlerRejec
 
 
 def _read_upload(answer: Answer) -> HandlerUploaded | HandlerRejected:
-    read = Reader(outcome(answer, 200, (422,)), answer.what)
+    body = outcome(answer, 200, (422,))
     if answer.status == 422:
-        return HandlerRejected(
-            tuple(
-                UploadProblem(e.string("code"), e.string("message")) for e in read.objects("errors")
-            )
-        )
-    validation = read.object("validation")
-    return HandlerUploaded(
-        read.string("name"),
-        read.string("version"),
-        read.strings("event_types"),
-        validation.strings("warnings"),
-    )
+        return read(body, HandlerRejected, answer.what)
+    done = read(body, _Uploaded, answer.what)
+    return HandlerUploaded(done.name, done.version, done.event_types, done.validation.warnings)
 
 
 def delete_handler(name: str) -> Call[None]:

@@ -1,19 +1,24 @@
-"""``GET /schema``, ``PUT /schema`` and ``POST /schema/validate``."""
+"""``GET /schema``, ``PUT /schema`` and ``POST /schema/validate``.
+
+A push answers as :meth:`Runtime.push_schema <esruntime.runtime.Runtime.push_schema>` does: the
+``SchemaAccepted``, or ``SchemaRejectedError`` with the ``SchemaRejected``; a validation returns
+either, as the registry's dry run does.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from attrs import frozen
+
 from esruntime.client.calls.bodies import text_body
-from esruntime.client.models import (
-    BreakingChange,
-    SchemaAccepted,
-    SchemaChanges,
-    SchemaEvent,
-    SchemaField,
-    SchemaInfo,
-    SchemaRejected,
-)
+from esruntime.client.converter import read
+from esruntime.client.models import SchemaEvent, SchemaInfo
 from esruntime.client.protocol import Answer, Call, Request, expect, outcome
-from esruntime.client.reading import Reader
+from esruntime.errors import SchemaRejectedError
+from esruntime.schema.outcomes import PushResult, SchemaAccepted, SchemaRejected
 
 __all__ = ["get_schema", "push_schema", "validate_schema"]
 
@@ -22,64 +27,50 @@ def get_schema() -> Call[SchemaInfo]:
     return Call(Request("GET", "schema"), _read_schema)
 
 
+@frozen
+class _Current:
+    """The body of ``GET /schema``, whose ESDL text is called ``schema``."""
+
+    version: str
+    schema: str
+    events: tuple[SchemaEvent, ...]
+    updated_at: datetime
+    types: tuple[Mapping[str, Any], ...] = ()
+    enums: tuple[Mapping[str, Any], ...] = ()
+
+
 def _read_schema(answer: Answer) -> SchemaInfo:
-    read = Reader(expect(answer, 200), answer.what)
-    events = tuple(
-        SchemaEvent(
-            e.string("name"),
-            e.strings("domain_ids"),
-            tuple(
-                SchemaField(
-                    f.string("name"), f.string("type"), f.boolean("domain_id"), f.opt_string("doc")
-                )
-                for f in e.objects("fields")
-            ),
-            e.opt_string("doc"),
-        )
-        for e in read.objects("events")
-    )
-    types = tuple(t.value for t in read.objects("types")) if read.has("types") else ()
-    enums = tuple(t.value for t in read.objects("enums")) if read.has("enums") else ()
+    body = read(expect(answer, 200), _Current, answer.what)
     return SchemaInfo(
-        read.string("version"), read.string("schema"), events, read.time("updated_at"), types, enums
+        body.version, body.schema, body.events, body.updated_at, body.types, body.enums
     )
 
 
-def _schema_call(
-    method: str, path: str, text: str, force: bool
-) -> Call[SchemaAccepted | SchemaRejected]:
+def _request(method: str, path: str, text: str, force: bool) -> Request:
     params = (("force", "true"),) if force else ()
     headers = (("Content-Type", "text/plain; charset=utf-8"),)
-    content = text_body(text, "an ESDL schema")
-    return Call(Request(method, path, params, headers, content), _read_push)
+    return Request(method, path, params, headers, text_body(text, "an ESDL schema"))
 
 
-def push_schema(text: str, force: bool) -> Call[SchemaAccepted | SchemaRejected]:
+def push_schema(text: str, force: bool) -> Call[SchemaAccepted]:
     """``PUT /schema`` (``?force=true`` accepts breaking changes)."""
-    return _schema_call("PUT", "schema", text, force)
+    return Call(_request("PUT", "schema", text, force), _read_push)
 
 
-def validate_schema(text: str, force: bool) -> Call[SchemaAccepted | SchemaRejected]:
+def validate_schema(text: str, force: bool) -> Call[PushResult]:
     """``POST /schema/validate``: what a push would do, without storing anything."""
-    return _schema_call("POST", "schema/validate", text, force)
+    return Call(_request("POST", "schema/validate", text, force), _read_validation)
 
 
-def _read_push(answer: Answer) -> SchemaAccepted | SchemaRejected:
-    read = Reader(outcome(answer, 200, (422,)), answer.what)
+def _read_validation(answer: Answer) -> PushResult:
+    body = outcome(answer, 200, (422,))
     if answer.status == 200:
-        changes = read.object("changes")
-        return SchemaAccepted(
-            read.string("version"),
-            SchemaChanges(
-                changes.strings("added_events"),
-                changes.strings("modified_events"),
-                changes.strings("removed_events"),
-            ),
-        )
-    breaking = tuple(
-        BreakingChange(
-            b.string("event"), b.string("change"), b.opt_string("field"), b.string("message")
-        )
-        for b in read.objects("breaking_changes")
-    )
-    return SchemaRejected(breaking, read.opt_string("hint"))
+        return read(body, SchemaAccepted, answer.what)
+    return read(body, SchemaRejected, answer.what)
+
+
+def _read_push(answer: Answer) -> SchemaAccepted:
+    result = _read_validation(answer)
+    if isinstance(result, SchemaRejected):
+        raise SchemaRejectedError(result)
+    return result

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from esruntime.client.models import (
-    Health,
-)
+from attrs import frozen
+
+from esruntime.client.converter import read, read_object
+from esruntime.client.models import Health
 from esruntime.client.protocol import Answer, Call, Request, expect, raise_for_status
-from esruntime.client.reading import Reader
 from esruntime.errors import MalformedResponseError
 
 __all__ = ["health", "metrics"]
+
+
+@frozen
+class _Status:
+    status: str
+    version: str
 
 
 def health() -> Call[Health]:
@@ -17,9 +23,10 @@ def health() -> Call[Health]:
 
 
 def _read_health(answer: Answer) -> Health:
-    read = Reader(expect(answer, 200, 503), answer.what)
-    details = {k: v for k, v in read.value.items() if k not in ("status", "version")}
-    return Health(read.string("status"), read.string("version"), details)
+    body = read_object(expect(answer, 200, 503), answer.what)
+    known = read(body, _Status, answer.what)
+    details = {k: v for k, v in body.items() if k not in ("status", "version")}
+    return Health(known.status, known.version, details)
 
 
 def metrics() -> Call[str]:

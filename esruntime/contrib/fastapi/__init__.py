@@ -35,11 +35,11 @@ from esruntime import __version__
 from esruntime.auth.resolver import PrincipalResolver
 from esruntime.runtime import Runtime
 from esruntime.web import RESOLVE, JsonApi, Limits, Route, WebRequest, WebResponse
+from esruntime.web.messages import METHODS, BodyReader
 from esruntime.web.openapi import operation
 
 __all__ = ["create_app", "create_router", "install"]
 
-_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 _bearer = HTTPBearer(auto_error=False, description="An esruntime API key")
 
 
@@ -70,7 +70,9 @@ def create_router(
             path = "/" + request.path_params["path"]
             return _response(api.unmatched(request.method, path, request.headers.items()))
 
-        router.add_api_route("/{path:path}", unmatched, methods=_METHODS, include_in_schema=False)
+        router.add_api_route(
+            "/{path:path}", unmatched, methods=list(METHODS), include_in_schema=False
+        )
     router.esruntime_api = api  # type: ignore[attr-defined]
     return router
 
@@ -121,19 +123,12 @@ def _nobody() -> None:
 
 
 async def _read_body(request: Request, limit: int) -> tuple[bytes, bool]:
-    """The body, read up to ``limit`` bytes; ``(b"", True)`` when it is longer."""
-    if limit == 0:
-        return b"", False
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return b"", True
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return b"", True
-        chunks.append(chunk)
-    return b"".join(chunks), False
+    reader = BodyReader(limit, request.headers.get("content-length"))
+    if reader.wanted:
+        async for chunk in request.stream():
+            if not reader.take(chunk):
+                break
+    return reader.body()
 
 
 def _response(result: WebResponse) -> Response:

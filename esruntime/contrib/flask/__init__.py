@@ -37,10 +37,9 @@ from esruntime.auth.resolver import PrincipalResolver
 from esruntime.errors import ConfigurationError
 from esruntime.runtime import Runtime
 from esruntime.web import API_ROUTES, RESOLVE, JsonApi, Limits, Route, WebRequest, WebResponse
+from esruntime.web.messages import METHODS, BodyReader
 
 __all__ = ["Esruntime", "EsruntimeState", "create_app", "create_blueprint"]
-
-_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
 @frozen
@@ -106,7 +105,7 @@ def create_blueprint(
 
         for rule in ("/", "/<path:path>"):
             blueprint.add_url_rule(
-                rule, "unmatched", unmatched, methods=_METHODS, provide_automatic_options=False
+                rule, "unmatched", unmatched, methods=list(METHODS), provide_automatic_options=False
             )
     return blueprint
 
@@ -148,16 +147,10 @@ def _view(route: Route) -> Any:
 
 
 def _read_body(limit: int) -> tuple[bytes, bool]:
-    """The body, read up to ``limit`` bytes; ``(b"", True)`` when it is longer."""
-    if limit == 0:
-        return b"", False
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        return b"", True
-    data = request.stream.read(limit + 1)
-    if len(data) > limit:
-        return b"", True
-    return data, False
+    reader = BodyReader(limit, request.headers.get("content-length"))
+    while reader.wanted and reader.take(request.stream.read(reader.room)):
+        pass
+    return reader.body()
 
 
 def _response(result: WebResponse) -> FlaskResponse:

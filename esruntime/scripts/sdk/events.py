@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from esruntime.commands.query import tag_value
+from esruntime.commands.emitted import emitted_event
 from esruntime.errors import (
     EventValidationError,
     InvalidCommandInput,
@@ -26,7 +26,6 @@ from esruntime.errors import (
 from esruntime.events import Event
 from esruntime.protocols import EventStore
 from esruntime.schema.model import Schema
-from esruntime.schema.validation import upcast, validate_event
 
 __all__ = ["CONVENTIONAL_TYPE", "EventPublisher"]
 
@@ -62,29 +61,21 @@ class EventPublisher:
         shown = event_type if len(event_type) <= 60 else event_type[:60] + "…"
         schema = self._schema()
         declared = None if schema is None else schema.event(event_type)
-        tags: list[str] = []
-        data: Any = dict(payload)
-        if declared is not None:
-            assert schema is not None
-            data = upcast(schema, event_type, data)
-            try:
-                validate_event(schema, event_type, data)
-            except EventValidationError as exc:
-                details = "; ".join(f"{path}: {message}" for path, message in exc.violations)
-                raise SdkError(f"events.publish: invalid {event_type} payload: {details}") from None
-            for name in declared.domain_ids:
-                try:
-                    value = tag_value(data.get(name))
-                except InvalidCommandInput as exc:
-                    raise SdkError(f"events.publish: {event_type}.{name}: {exc}") from None
-                if value is not None:
-                    tags.append(f"{name}:{value}")
-        elif len(event_type) > MAX_TYPE_LENGTH or not CONVENTIONAL_TYPE.fullmatch(event_type):
+        if declared is None and (
+            len(event_type) > MAX_TYPE_LENGTH or not CONVENTIONAL_TYPE.fullmatch(event_type)
+        ):
             raise SdkError(
                 f"events.publish: event type {shown!r} is not declared in the tenant's schema "
                 "and does not follow module.entity.action (lowercase words joined by dots, "
                 "e.g. order.updated)"
             )
+        try:
+            data, tags = emitted_event(schema, event_type, payload)
+        except EventValidationError as exc:
+            details = "; ".join(f"{path}: {message}" for path, message in exc.violations)
+            raise SdkError(f"events.publish: invalid {event_type} payload: {details}") from None
+        except InvalidCommandInput as exc:
+            raise SdkError(f"events.publish: {exc}") from None
         try:
             self._store().append(Event(event_type, data, tags, metadata=self._metadata))
         except StoreUnavailableError:
