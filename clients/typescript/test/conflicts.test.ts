@@ -19,27 +19,33 @@ function counter(text: string, name: string, labels: Record<string, string>): nu
   return total;
 }
 
-test("concurrent transfers out of one account conflict, are retried, and conserve the money", async () => {
+test("concurrent transfers out of one account conflict, are retried, and conserve the money", async (t) => {
   // A tenant of its own, so that its metrics count these commands alone.
   const esr = new ESRuntime({ baseUrl: live.url, apiKey: live.conflictsKey, maxRetries: 100, backoff: 1, maxBackoff: 20 });
   const results: CommandOk[] = [];
   const accounts: string[] = [];
-  // Each round sends 16 transfers at once out of one account; conflicts are near certain in
-  // a round, and rounds go on (at most 25) until one has shown.
-  for (let round = 0; round < 25 && !results.some((r) => r.retries > 0); round++) {
+  const sends: { input: { source_account: string; dest_account: string; amount: number }; result: CommandOk }[] = [];
+  // Each round sends 48 transfers at once out of one account: they conflict, the server re-runs
+  // them (at most 5 times each) and answers 409 when they still conflict, which the client
+  // resends. Rounds go on, at most 20, until the client has had to resend one.
+  for (let round = 0; round < 20 && !results.some((r) => r.attempts > 1); round++) {
     const source = fresh("source");
     const dests = [fresh("dest"), fresh("dest"), fresh("dest"), fresh("dest")];
     await openAccounts(esr, [source, ...dests], 1000);
     accounts.push(source, ...dests);
-    const sent = Array.from({ length: 16 }, (_, i) =>
-      esr.execute("transfer_funds", { source_account: source, dest_account: dests[i % 4], amount: i + 1 }),
-    );
-    for (const result of await Promise.all(sent)) {
+    const inputs = Array.from({ length: 48 }, (_, i) => ({ source_account: source, dest_account: dests[i % 4]!, amount: (i % 8) + 1 }));
+    const outcomes = await Promise.all(inputs.map((input) => esr.execute("transfer_funds", input)));
+    outcomes.forEach((result, i) => {
       assert.equal(result.status, "ok", JSON.stringify(result));
       results.push(result as CommandOk);
-    }
+      sends.push({ input: inputs[i]!, result: result as CommandOk });
+    });
   }
-  assert.ok(results.some((r) => r.retries > 0), "no transfer ever conflicted");
+  assert.ok(results.some((r) => r.serverRetries > 0), "the server never re-ran a transfer");
+  assert.ok(results.some((r) => r.attempts > 1), "the client never had to resend a transfer");
+  const resends = results.reduce((n, r) => n + r.attempts - 1, 0);
+  const reruns = results.reduce((n, r) => n + r.serverRetries, 0);
+  t.diagnostic(`${results.length} transfers: ${reruns} re-runs by the server, ${resends} resends by the client`);
   for (const r of results) assert.equal(r.retries, r.serverRetries + r.attempts - 1);
   assert.equal(new Set(results.map((r) => r.idempotencyKey)).size, results.length, "one key per call");
 
@@ -60,8 +66,13 @@ test("concurrent transfers out of one account conflict, are retried, and conserv
   const metrics = await esr.metrics();
   const requests = counter(metrics, "esruntime_commands_total", { handler: "transfer_funds" });
   assert.equal(requests, results.reduce((n, r) => n + r.attempts, 0));
-  const reruns = counter(metrics, "esruntime_command_retries_total", { handler: "transfer_funds" });
-  assert.equal(reruns, results.reduce((n, r) => n + r.serverRetries, 0));
+  assert.equal(counter(metrics, "esruntime_command_retries_total", { handler: "transfer_funds" }), reruns);
+
+  // A resent transfer's key is the one its result was recorded under: sent again, it replays.
+  const resent = sends.find((s) => s.result.attempts > 1)!;
+  const again = await esr.execute("transfer_funds", resent.input, { idempotencyKey: resent.result.idempotencyKey });
+  assert.equal(again.status === "ok" && again.replayed, true);
+  assert.deepEqual(again.status === "ok" && again.events.map((e) => e.id), resent.result.events.map((e) => e.id));
 });
 
 test("a conflict is resent with the same key and body until it succeeds; retries add up", async () => {
