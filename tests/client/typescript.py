@@ -87,13 +87,16 @@ def prepare_folder(folder: Path) -> None:
     (modules / "@esruntime" / "sdk").symlink_to(SDK, target_is_directory=True)
     (modules / "@types").symlink_to(SDK / "node_modules" / "@types", target_is_directory=True)
     (folder / "tsconfig.json").write_text(json.dumps(PROGRAM_TSCONFIG, indent=2))
+    # ES modules, as the client is: top-level await and `import` work as written.
+    (folder / "package.json").write_text(json.dumps({"type": "module", "private": True}))
 
 
 def run_program(
-    folder: Path, name: str, source: str, env: dict[str, str]
+    folder: Path, name: str, source: str, env: dict[str, str], *, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Type-check ``source`` as ``folder/name.ts`` with the client's ``tsc`` (strict), then run
-    it with node; the finished process, whatever its exit code."""
+    it with node in ``cwd`` (default ``folder``); the finished process, whatever its exit
+    code (the type checker's when it refused the program)."""
     prepare_folder(folder)
     (folder / f"{name}.ts").write_text(source)
     tsc = SDK / "node_modules" / "typescript" / "bin" / "tsc"
@@ -109,7 +112,7 @@ def run_program(
         return checked
     return subprocess.run(
         [node(), str(folder / "out" / f"{name}.js")],
-        cwd=folder,
+        cwd=cwd or folder,
         env=env,
         capture_output=True,
         text=True,
