@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,15 @@ from attrs import frozen
 from esruntime.auth.sql import SqlApiKeyStore
 from esruntime.client import Client
 from tests.cli.processes import Served, environment, serve
-from tests.client.typescript import RUN_SECONDS, SDK, build_sdk, node, npm
+from tests.client.typescript import (
+    RUN_SECONDS,
+    SDK,
+    build_sdk,
+    node,
+    node_18,
+    npm,
+    other_runtime,
+)
 
 BANK = Path(__file__).resolve().parents[2] / "examples" / "bank"
 BANK_VERSIONS = {
@@ -34,12 +43,38 @@ pytestmark = pytest.mark.slow
 
 
 @frozen
-class Keys:
+class Live:
+    """``esruntime serve`` on a fresh SQLite database, the bank loaded in its default tenant."""
+
+    served: Served
+    database: str
     admin: str
     reader: str
     revoked: str
-    conflicts: str
-    sandbox: str
+
+    def tenant(self, name: str, *, bank: bool) -> str:
+        """An admin key of a new tenant, empty or with the bank loaded."""
+        store = SqlApiKeyStore(self.database)
+        try:
+            key = store.create(f"{name}-{uuid.uuid4().hex[:8]}", "admin", ["admin"]).secret
+        finally:
+            store.close()
+        if bank:
+            load_bank(self.served.url, key)
+        return key
+
+    def env(self) -> dict[str, str]:
+        """What the suite is given: the server, its keys, two tenants of its own (one with the
+        bank, for conflicts, one empty, for schemas and handlers), and the bank's folder."""
+        return environment(
+            ESRUNTIME_URL=self.served.url,
+            ESRUNTIME_API_KEY=self.admin,
+            ESRUNTIME_READER_KEY=self.reader,
+            ESRUNTIME_REVOKED_KEY=self.revoked,
+            ESRUNTIME_CONFLICTS_KEY=self.tenant("conflicts", bank=True),
+            ESRUNTIME_SANDBOX_KEY=self.tenant("sandbox", bank=False),
+            ESRUNTIME_BANK=str(BANK),
+        )
 
 
 def load_bank(url: str, key: str) -> None:
@@ -53,48 +88,36 @@ def load_bank(url: str, key: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, Keys]]:
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     node()  # fails or skips, saying why, before a server starts
     folder = tmp_path_factory.mktemp("ts-server")
     running = serve(cwd=folder, env=environment())
     try:
         assert running.admin_key is not None
-        store = SqlApiKeyStore(f"sqlite:///{folder / 'esruntime.db'}")
+        database = f"sqlite:///{folder / 'esruntime.db'}"
+        store = SqlApiKeyStore(database)
         try:
             revoked = store.create("default", "revoked", ["admin"])
             store.revoke(revoked.key.key_id)
-            keys = Keys(
-                admin=running.admin_key,
-                reader=store.create("default", "reader", ["events.read"]).secret,
-                revoked=revoked.secret,
-                conflicts=store.create("conflicts", "admin", ["admin"]).secret,
-                sandbox=store.create("sandbox", "admin", ["admin"]).secret,
-            )
+            reader = store.create("default", "reader", ["events.read"]).secret
         finally:
             store.close()
-        load_bank(running.url, keys.admin)
-        load_bank(running.url, keys.conflicts)
-        yield running, keys
+        load_bank(running.url, running.admin_key)
+        yield Live(running, database, running.admin_key, reader, revoked.secret)
     finally:
         running.stop()
 
 
-def test_the_node_suite_passes_against_esruntime_serve(served: tuple[Served, Keys]) -> None:
-    running, keys = served
+@pytest.mark.parametrize("version", ["installed", "18"])
+def test_the_node_suite_passes_against_esruntime_serve(live: Live, version: str) -> None:
+    """The whole suite, on the machine's Node and on Node 18, the oldest supported."""
+    runner = node() if version == "installed" else node_18()
     build_sdk()
     npm("run", "build:test")
-    env = environment(
-        ESRUNTIME_URL=running.url,
-        ESRUNTIME_API_KEY=keys.admin,
-        ESRUNTIME_READER_KEY=keys.reader,
-        ESRUNTIME_REVOKED_KEY=keys.revoked,
-        ESRUNTIME_CONFLICTS_KEY=keys.conflicts,
-        ESRUNTIME_SANDBOX_KEY=keys.sandbox,
-        ESRUNTIME_BANK=str(BANK),
-    )
+    env = live.env()
     tests = (SDK / "build" / "test").glob("*.test.js")
     done = subprocess.run(
-        [node(), "--test", "--test-reporter=tap", *sorted(map(str, tests))],
+        [runner, "--test", "--test-reporter=tap", *sorted(map(str, tests))],
         cwd=SDK,
         env=env,
         capture_output=True,
@@ -102,9 +125,31 @@ def test_the_node_suite_passes_against_esruntime_serve(served: tuple[Served, Key
         timeout=RUN_SECONDS,
         check=False,
     )
-    report = f"{done.stdout}\n{done.stderr}\nserver log:\n{running.errors}"
+    report = f"{done.stdout}\n{done.stderr}\nserver log:\n{live.served.errors}"
     assert done.returncode == 0, report
-    counts = dict(re.findall(r"^# (tests|pass|fail|skipped|todo|cancelled) (\d+)$", done.stdout, re.M))
+    counts = dict(
+        re.findall(r"^# (tests|pass|fail|skipped|todo|cancelled) (\d+)$", done.stdout, re.M)
+    )
     assert counts.get("fail") == "0", report
     assert counts.get("skipped") == counts.get("todo") == counts.get("cancelled") == "0", report
     assert int(counts["pass"]) == int(counts["tests"]) >= 40, report
+
+
+@pytest.mark.parametrize("runtime", ["deno", "bun"])
+def test_the_client_runs_on_other_runtimes(live: Live, runtime: str, tmp_path: Path) -> None:
+    """Deno and Bun import dist/ by path and call the live server: commands, a replay, a
+    rejection, pages, typed errors, an abort."""
+    build_sdk()
+    env = environment(ESRUNTIME_URL=live.served.url, ESRUNTIME_API_KEY=live.admin)
+    env.update(DENO_DIR=str(tmp_path / "deno"), DENO_NO_UPDATE_CHECK="1", HOME=str(tmp_path))
+    done = subprocess.run(
+        other_runtime(runtime, SDK / "test" / "runtimes" / "smoke.mjs"),
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=RUN_SECONDS,
+        check=False,
+    )
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    assert done.stdout.splitlines()[-1] == "smoke ok"

