@@ -36,6 +36,8 @@ import type {
 export const DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1";
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 const MAX_LIMIT = 1000;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[\x20-\x7e]*$/;
 
 /** The options of {@link ESRuntime}; every one has a default. */
 export interface ESRuntimeOptions {
@@ -76,7 +78,13 @@ export class ESRuntime {
       throw new ConfigurationError(`backoff (${this.backoff}) must not exceed maxBackoff (${this.maxBackoff})`);
     }
     const timeout = options.timeout === undefined ? 10_000 : options.timeout;
-    const headers: Record<string, string> = { ...options.headers };
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(options.headers ?? {})) {
+      if (!HEADER_NAME.test(name) || typeof value !== "string" || !HEADER_VALUE.test(value)) {
+        throw new ConfigurationError(`invalid header ${JSON.stringify(name)}: ${JSON.stringify(value)}`);
+      }
+      headers[name] = value;
+    }
     if (options.apiKey !== undefined) {
       if (typeof options.apiKey !== "string" || !/^[\x21-\x7e]+$/.test(options.apiKey)) {
         throw new ConfigurationError("an API key is a non-empty string of printable ASCII without spaces");

@@ -80,10 +80,13 @@ export class Answer {
     }
     if (message === null) {
       const location = this.header("location");
-      message =
-        this.status >= 300 && this.status < 400 && location
-          ? `${this.what}: redirected to ${location}; is the base URL right?`
-          : `${this.what}: the answer is not the API's error body: ${this.snippet()}`;
+      if (this.status === 0) {
+        message = `${this.what}: redirected (the browser does not say where); is the base URL right?`;
+      } else if (this.status >= 300 && this.status < 400 && location) {
+        message = `${this.what}: redirected to ${location}; is the base URL right?`;
+      } else {
+        message = `${this.what}: the answer is not the API's error body: ${this.snippet()}`;
+      }
     }
     const Kind = apiErrorClass(this.status);
     return new Kind(this.status, code, message, requestId);

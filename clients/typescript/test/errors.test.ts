@@ -130,6 +130,8 @@ test("invalid options are refused by the constructor", () => {
     { timeout: Number.NaN },
     { backoff: 100, maxBackoff: 10 },
     { maxResponseBytes: -1 },
+    { headers: { "X-Bad\r\nInjected": "1" } },
+    { headers: { "X-Ok": "line\r\nbreak" } },
   ];
   for (const options of invalid) {
     assert.throws(() => new ESRuntime(options), ConfigurationError, JSON.stringify(options));
