@@ -21,10 +21,11 @@ import type {
 } from "./types.js";
 
 /** One attempt of a command, before the client adds up its retries. */
-export type Attempt =
-  | { status: "ok"; events: CommandEvent[]; position: number | null; replayed: boolean; serverRetries: number }
-  | { status: "rejected"; code: string; message: string | null; serverRetries: number }
-  | { status: "conflict"; message: string; serverRetries: number };
+export type Attempt = { serverRetries: number; requestId: string | null } & (
+  | { status: "ok"; events: CommandEvent[]; position: number | null; replayed: boolean }
+  | { status: "rejected"; code: string; message: string | null }
+  | { status: "conflict"; message: string }
+);
 
 const EXPECTED_STATUS: Record<number, string> = { 200: "ok", 409: "conflict" };
 
@@ -35,6 +36,7 @@ export function readAttempt(answer: Answer): Attempt {
     throw new MalformedResponseError(`${answer.what}: X-Retry-Count is ${JSON.stringify(header)}, not a count`);
   }
   const serverRetries = Number(header);
+  const requestId = answer.header("x-request-id");
   const expected = EXPECTED_STATUS[answer.status] ?? "rejected";
   const status = read.value.status;
   if (status !== expected) {
@@ -50,12 +52,12 @@ export function readAttempt(answer: Answer): Attempt {
       timestamp: e.time("timestamp"),
     }));
     const replayed = answer.header("x-idempotent-replayed") === "true";
-    return { status, events, position: read.optInteger("position"), replayed, serverRetries };
+    return { status, events, position: read.optInteger("position"), replayed, serverRetries, requestId };
   }
   if (status === "rejected") {
-    return { status, code: read.string("code"), message: read.optString("message"), serverRetries };
+    return { status, code: read.string("code"), message: read.optString("message"), serverRetries, requestId };
   }
-  return { status: "conflict", message: read.string("message"), serverRetries };
+  return { status: "conflict", message: read.string("message"), serverRetries, requestId };
 }
 
 export function readSchema(answer: Answer): SchemaInfo {

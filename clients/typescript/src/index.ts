@@ -5,7 +5,8 @@
  * @module
  */
 
-export { DEFAULT_BASE_URL, ESRuntime, type ESRuntimeOptions } from "./client.js";
+export { ESRuntime } from "./client.js";
+export { DEFAULT_BASE_URL, type ESRuntimeOptions } from "./settings.js";
 export {
   ApiError,
   BadRequestError,

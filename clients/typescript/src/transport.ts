@@ -129,18 +129,20 @@ export interface Transport {
   readonly fetch: typeof fetch;
 }
 
-/** Send `request` and read its whole answer. */
-export async function send(transport: Transport, request: Request, options: {
-  signal?: AbortSignal | undefined;
-  timeout?: number | null | undefined;
-}): Promise<Answer> {
+/** Send `request` and read its whole answer, within `timeout` milliseconds (null: no limit)
+ * unless `signal` aborts first. */
+export async function send(
+  transport: Transport,
+  request: Request,
+  signal: AbortSignal | undefined,
+  timeout: number | null,
+): Promise<Answer> {
   const what = `${request.method} ${new URL(`${transport.baseUrl}/${request.path}`).pathname}`;
   let url = `${transport.baseUrl}/${request.path}`;
   if (request.query && Object.keys(request.query).length > 0) {
     url += `?${new URLSearchParams(request.query as Record<string, string>).toString()}`;
   }
-  const timeout = options.timeout === undefined ? transport.timeout : options.timeout;
-  const deadline = new Deadline(options.signal, timeout);
+  const deadline = new Deadline(signal, timeout);
   try {
     deadline.check(what, transport.baseUrl);
     let response: Response;

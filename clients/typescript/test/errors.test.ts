@@ -111,6 +111,7 @@ test("input HTTP cannot carry is refused before anything is sent", async () => {
   await assert.rejects(nowhere.execute("deposit", {}, { idempotencyKey: "caf\u00e9" }), refused(/printable ASCII/));
   await assert.rejects(nowhere.execute("deposit", {}, { idempotencyKey: "a\nb" }), refused(/printable ASCII/));
   await assert.rejects(nowhere.execute("deposit", {}, { retries: -1 }), ConfigurationError);
+  await assert.rejects(nowhere.health({ timeout: 0 }), ConfigurationError);
   await assert.rejects(nowhere.pushSchema("event A { @a: String \ud800 }"), refused(/unpaired surrogate/));
   await assert.rejects(nowhere.uploadHandler("deposit", "bytes" as unknown as Uint8Array, "1.0.0"), refused(/is bytes/));
   await assert.rejects(nowhere.uploadHandler("deposit", new Uint8Array(1), "1.0.0\r\nX-Evil: 1"), refused(/a version/));
@@ -127,6 +128,7 @@ test("invalid options are refused by the constructor", () => {
     { maxRetries: -1 },
     { maxRetries: 1.5 },
     { timeout: -5 },
+    { timeout: 0 },
     { timeout: Number.NaN },
     { backoff: 100, maxBackoff: 10 },
     { maxResponseBytes: -1 },
