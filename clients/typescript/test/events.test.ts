@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { InvalidArgumentError, NotFoundError, type StoredEvent } from "@esruntime/sdk";
+import { BadRequestError, InvalidArgumentError, NotFoundError, type StoredEvent } from "@esruntime/sdk";
 import { client, fresh, openAccounts } from "./support.js";
 
 const esr = client();
@@ -79,4 +79,15 @@ test("query values out of range are refused before anything is sent", async () =
   await assert.rejects(esr.queryEvents({ afterPosition: -1 }), /afterPosition must be 0 or more/);
   await assert.rejects(collect(esr.iterEvents({ pageSize: 2.5 })), InvalidArgumentError);
   await assert.rejects(esr.queryEvents({ eventTypes: "SentFunds" as unknown as string[] }), InvalidArgumentError);
+});
+
+test("a query the server finds invalid is a bad request naming the problem", async () => {
+  await assert.rejects(esr.queryEvents({ domainIds: { "Account-Id": "alice" } }), (error: unknown) => {
+    assert.ok(error instanceof BadRequestError);
+    assert.deepEqual([error.status, error.code], [400, "invalid_request"]);
+    assert.match(error.message, /Account-Id/);
+    assert.match(error.requestId ?? "", /^req_/);
+    return true;
+  });
+  await assert.rejects(esr.queryEvents({ domainIds: { account_id: [] } }), BadRequestError);
 });

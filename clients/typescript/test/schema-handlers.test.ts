@@ -99,6 +99,8 @@ test("schemas and handlers", { concurrency: false }, async (t) => {
     const renamed = await esr.uploadHandler("other", bankFile("wasm/c/open_account.wasm"), "1.0.0");
     assert.equal(renamed.status, "rejected");
     assert.deepEqual(renamed.status === "rejected" && renamed.errors.map((e) => e.code), ["name_mismatch"]);
+    const unversioned = await esr.uploadHandler("open_account", bankFile("wasm/c/open_account.wasm"), "latest");
+    assert.deepEqual(unversioned.status === "rejected" && unversioned.errors.map((e) => e.code), ["invalid_version"]);
   });
 
   await t.test("a change that breaks stored events is refused unless forced", async () => {
