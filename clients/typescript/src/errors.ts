@@ -3,7 +3,7 @@
  *
  * ```text
  * ESRuntimeError
- * ├── ConfigurationError        invalid client options (base URL, API key, limits)
+ * ├── ConfigurationError        invalid options: the client's, or a call's retries or timeout
  * ├── InvalidArgumentError      a call's argument HTTP cannot carry; nothing was sent
  * ├── ApiError                  the server answered with an error status
  * │   ├── BadRequestError       400
@@ -40,7 +40,7 @@ export class ESRuntimeError extends Error {
   }
 }
 
-/** The client's options are invalid: thrown by the constructor, before any request. */
+/** Invalid options: the constructor's, or a call's `retries` or `timeout`; nothing was sent. */
 export class ConfigurationError extends ESRuntimeError {}
 
 /** An argument HTTP cannot carry (an empty name, input that is not JSON, a bad idempotency
