@@ -18,6 +18,7 @@ from pathlib import Path
 
 from esruntime.schema import parse_schema
 from tests.cli.processes import Served, environment, serve
+from tests.client.typescript import run_program
 from tests.docs.snippets import ROOT, Block
 
 DRIVER = Path(__file__).with_name("driver.py")
@@ -92,6 +93,8 @@ class Session:
             return self.shell(block)
         if block.lang == "python":
             return self.python(block)
+        if block.lang == "typescript":
+            return self.typescript(block)
         return ""
 
     def shell(self, block: Block) -> str:
@@ -138,6 +141,19 @@ class Session:
             raise SnippetFailed(f"{block.where}:\n{result['error']}")
         output: str = result["output"]
         return output
+
+    def typescript(self, block: Block) -> str:
+        """A program of its own, type-checked and run with node in the terminal's folder, with
+        ``@esruntime/sdk`` importable as ``npm install <checkout>/clients/typescript`` makes it."""
+        project = self.state.parent / f"{self.state.name}-ts"
+        project.mkdir(exist_ok=True)
+        name = f"block_{block.line}"
+        done = run_program(project, name, self._localized(block.text), self.env, cwd=self.cwd)
+        if done.returncode != 0:
+            raise SnippetFailed(
+                f"{block.where}: exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+            )
+        return done.stdout
 
     def _localized(self, text: str) -> str:
         return text.replace(DOCUMENTED, self.address)

@@ -3,7 +3,8 @@
 A block is ```` ```lang ```` … ```` ``` ````. Its first line may name a file (``# test_bank.py``,
 ``/* reserve_seat.c */``, ``// reserve_seat.ts``): the block is that file's content, written into
 the reader's current folder rather than run. A block preceded by the line
-``<!-- snippet: no-run: <reason> -->`` is not run; the reason is required. Blocks without a
+``<!-- snippet: no-run: <reason> -->`` is not run; the reason is required. A ``typescript``
+block is a program using ``@esruntime/sdk``: type-checked and run with node. Blocks without a
 language, or in one the tests do not run (``c``, ``ts``, ``js`` not naming a file), are prose.
 """
 
@@ -20,7 +21,7 @@ PAGES = (
     "examples/README.md",
     *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md")),
 )
-RUN = frozenset({"python", "sh", "bash", "esdl", "json"})
+RUN = frozenset({"python", "sh", "bash", "esdl", "json", "typescript"})
 
 _FENCE = re.compile(r"^(?P<indent> *)```(?P<info>[^`]*)$")
 _NO_RUN = re.compile(r"^<!-- snippet: no-run: (?P<reason>\S.*\S) -->$")

@@ -56,6 +56,7 @@ NEEDS = {"docs/handlers-guide.md": ("clang", "npm")}  # zig comes with the test 
 SETUP: dict[str, Callable[[Session], None]] = {
     "README.md": readme_server,
     "docs/client.md": bank_server,
+    "docs/typescript-client.md": bank_server,
 }
 
 
@@ -114,7 +115,7 @@ def json_values(text: str) -> list[object]:
 
 def test_the_readme_runs_as_written_and_says_what_happens(session: Session) -> None:
     outputs = [output for block, output in run_page("README.md", session) if output]
-    bank, client = outputs
+    bank, client, typescript = outputs
     setup, transfer, refused = bank.split("HTTP/1.1 ")
     uploads = [v for v in json_values(setup) if isinstance(v, dict) and "validation" in v]
     assert [(u["name"], u["validation"]) for u in uploads] == [
@@ -137,6 +138,11 @@ def test_the_readme_runs_as_written_and_says_what_happens(session: Session) -> N
     assert [e["type"] for e in page["events"]] == ["ReceivedFunds"]
     assert (page["next_position"], page["has_more"]) == (5, False)
     assert client.splitlines()[0] == "insufficient_funds"
+    assert typescript.startswith("Transferred! Events: [")
+    assert [t for t in ("SentFunds", "ReceivedFunds") if f"type: '{t}'" in typescript] == [
+        "SentFunds",
+        "ReceivedFunds",
+    ]
 
 
 def anchors(page: Path) -> set[str]:
