@@ -309,9 +309,9 @@ class ScriptService:
 
         ``input`` is a JSON object (``context.input``). ``execution_id`` (a UUID) names the
         execution, so that a caller running it in the background can point at it beforehand.
-        A run beyond the script's ``max_concurrent_runs``, or that found no share of the runner free within
-        ``RunCapacity.wait_s`` (a ``CapacityError``), is recorded ``cancelled`` and not run.
-        Disabled and archived scripts are refused (ScriptStateError).
+        A run beyond the script's ``max_concurrent_runs``, or that found no share of the runner
+        free within ``RunCapacity.wait_s`` (a ``CapacityError``), is recorded ``cancelled`` and
+        not run. Disabled and archived scripts are refused (ScriptStateError).
         """
         if execution_id is not None:
             try:

@@ -212,7 +212,8 @@ class ScriptPages:
     def unauthorized(self, call: PageCall) -> WebResponse:
         """401: the login page (htmx is sent there), or a plain page without login."""
         if not self.config.login:
-            return self.error_page(call, 401, "Sign in to the application to see this page")
+            message = "Sign in to the application to see this page"
+            return call.render("error.html", 401, code=401, message=message)
         target = call.url(call.request.path) if call.method == "GET" else call.url()
         if call.htmx:
             return WebResponse(401, b"", None, (("HX-Redirect", call.url("/login", next=target)),))
