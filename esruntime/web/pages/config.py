@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from attrs import field, frozen
 
@@ -26,6 +26,12 @@ def _secret(value: str | bytes | None) -> bytes:
     if len(raw) < 16:
         raise ConfigurationError("the pages' secret_key must be at least 16 bytes")
     return raw
+
+
+def _dirs(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(folder) for folder in value)
 
 
 def _monaco(value: str | None) -> str | None:
@@ -54,7 +60,7 @@ class PagesConfig:
     login: bool = True
     secure_cookies: bool = False
     monaco_url: str | None = field(default=None, converter=_monaco)
-    template_dirs: tuple[str, ...] = field(default=(), converter=tuple)
+    template_dirs: tuple[str, ...] = field(default=(), converter=_dirs)
     session_max_age_s: int = 12 * 3600
     execute_wait_s: float = 2.0
     per_page: int = 20

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -75,7 +76,8 @@ class PageCall:
             "prefix": self.pages.config.prefix,
             "static": self.pages.config.prefix + "/static",
             "principal": self.principal,
-            "can": {action: self.can(action) for action in SCRIPT_PERMISSIONS},
+            # a namespace, not a dict: Jinja would find dict.update before the key "update"
+            "can": SimpleNamespace(**{action: self.can(action) for action in SCRIPT_PERMISSIONS}),
             "csrf_token": self.csrf_token,
             "login": self.pages.config.login,
             "monaco_url": self.pages.config.monaco_url,

@@ -12,6 +12,7 @@ from esruntime.scripts.models import (
     SCRIPT_TYPES,
     Script,
 )
+from esruntime.scripts.validation import check_fields
 from esruntime.web.messages import WebResponse
 from esruntime.web.pages.context import PageCall, redirect
 from esruntime.web.pages.forms import ScriptForm
@@ -76,7 +77,7 @@ def new_script(call: PageCall) -> WebResponse:
 def create_script(call: PageCall) -> WebResponse:
     """``POST /scripts``: a new script, then its page; 400/409 show the form again."""
     form = ScriptForm.read(call.form)
-    fields, problems = form.fields()
+    fields, problems = _checked(form)
     if problems:
         return _form_page(call, form.with_errors(problems), None, 400)
     try:
@@ -114,7 +115,7 @@ def update_script(call: PageCall) -> WebResponse:
     service = call.pages.service
     script = service.get(call.params["id"], tenant=call.tenant)
     form = ScriptForm.read(call.form)
-    fields, problems = form.fields()
+    fields, problems = _checked(form)
     if problems:
         return _form_page(call, form.with_errors(problems), script, 400)
     try:
@@ -147,6 +148,15 @@ def _form_page(
         statuses=SCRIPT_STATUSES,
         methods=HTTP_METHODS,
     )
+
+
+def _checked(form: ScriptForm) -> tuple[dict[str, Any], dict[str, str]]:
+    """The service's fields and every problem of the form at once: the form's own (a limit
+    that is not a number) and the service's rules for the rest."""
+    fields, problems = form.fields()
+    if problems:
+        problems = {**check_fields(fields)[1], **problems}
+    return fields, problems
 
 
 def _who(call: PageCall) -> str | None:

@@ -178,7 +178,7 @@ def make_app(
     adapter: str,
     runtime: Runtime,
     config: PagesConfig | None = None,
-    host_principal: Principal | None | bool = False,
+    host_principal: Principal | bool | None = False,
 ) -> Send:
     """The pages in a new app of ``adapter``. ``host_principal`` (not False): the host signs
     people in itself and says the request is from this principal (None: anonymous)."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from esruntime.auth import Principal
 from esruntime.runtime import Runtime
 from esruntime.web.pages import PagesConfig
 from tests.web.pages.conftest import CONFIG
-from tests.web.pages.harness import PageClient, make_app, page_keys
+from tests.web.pages.harness import Page, PageClient, make_app, page_keys
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self'; "
@@ -70,7 +72,8 @@ def test_a_wrong_key_is_refused_inline(client: PageClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "given", ["//evil.example/x", "https://evil.example", "/elsewhere", "/scripts/login", "/scripts\\x"]
+    "given",
+    ["//evil.example/x", "https://evil.example", "/elsewhere", "/scripts/login", "/scripts\\x"],
 )
 def test_signing_in_never_goes_to_another_site(client: PageClient, given: str) -> None:
     client.get("/login")
@@ -111,7 +114,7 @@ def test_state_changing_requests_without_the_csrf_token_are_refused(
 ) -> None:
     script_id = admin.create()
     form = {"Name": "other", "Type": "oneoff", "Source": "return 1;"}
-    attempts = [
+    attempts: list[Callable[[], Page]] = [
         lambda: admin.post("", form),
         lambda: admin.post(f"/{script_id}", {**form, "_method": "PUT"}),
         lambda: admin.post(f"/{script_id}", {"_method": "DELETE"}),
