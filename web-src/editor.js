@@ -46,6 +46,7 @@ function enhance(textarea) {
         autocompletion({ activateOnTyping: true }),
         syntaxHighlighting(classHighlighter),
         keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap, indentWithTab]),
+        EditorView.cspNonce.of(textarea.dataset.styleNonce || ""),
         EditorView.contentAttributes.of({ "aria-label": textarea.getAttribute("aria-label") || "Source" }),
         EditorView.updateListener.of((update) => {
           if (update.docChanged) textarea.value = update.state.doc.toString();

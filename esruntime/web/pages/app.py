@@ -80,12 +80,15 @@ class ScriptPages:
         """Wait for the manual runs still going, then stop their threads."""
         self.runs.close()
 
-    def content_security_policy(self) -> str:
+    def content_security_policy(self, style_nonce: str) -> str:
+        """No inline script at all; inline styles only with this response's nonce (the bundled
+        editor's stylesheet carries it)."""
         extra = f" {self.config.monaco_url}" if self.config.monaco_url else ""
-        inline_style = " 'unsafe-inline'" if self.config.monaco_url else ""
+        # Monaco writes style attributes, which no nonce allows
+        styles = " 'unsafe-inline'" if self.config.monaco_url else f" 'nonce-{style_nonce}'"
         return (
             f"default-src 'none'; script-src 'self'{extra}; "
-            f"style-src 'self'{extra}{inline_style}; font-src 'self'{extra}; "
+            f"style-src 'self'{extra}{styles}; font-src 'self'{extra}; "
             "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
             "frame-ancestors 'none'; base-uri 'none'"
         )
@@ -135,7 +138,7 @@ class ScriptPages:
             response = self.error_page(call, 500, message)
         return response.with_headers(
             ("X-Request-ID", request_id),
-            ("Content-Security-Policy", self.content_security_policy()),
+            ("Content-Security-Policy", self.content_security_policy(call.style_nonce)),
             ("X-Content-Type-Options", "nosniff"),
             ("X-Frame-Options", "DENY"),
             ("Referrer-Policy", "same-origin"),

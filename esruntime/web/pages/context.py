@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,7 @@ class PageCall:
     csrf_token: str
     request_id: str
     headers_out: list[tuple[str, str]] = field(factory=list)
+    style_nonce: str = field(factory=lambda: secrets.token_urlsafe(16))
 
     @property
     def htmx(self) -> bool:
@@ -83,6 +85,7 @@ class PageCall:
             "monaco_url": self.pages.config.monaco_url,
             "request_id": self.request_id,
             "htmx": self.htmx,
+            "style_nonce": self.style_nonce,
         }
         body = self.pages.env.get_template(template).render(page=page, **values)
         return WebResponse(status, body.encode(), HTML, (*self.headers_out, *headers))
