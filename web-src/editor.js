@@ -56,6 +56,7 @@ function enhance(textarea) {
   });
   host.editorView = view;
   document.documentElement.dataset.editorReady = "codemirror";
+  document.documentElement.dataset.editorReadyAt = String(performance.now());
   textarea.closest("form")?.addEventListener("submit", () => {
     textarea.value = view.state.doc.toString();
   });

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from esruntime.auth.principal import Principal
 from esruntime.auth.resolver import PrincipalResolver
@@ -83,7 +84,7 @@ class ScriptPages:
     def content_security_policy(self, style_nonce: str) -> str:
         """No inline script at all; inline styles only with this response's nonce (the bundled
         editor's stylesheet carries it)."""
-        extra = f" {self.config.monaco_url}" if self.config.monaco_url else ""
+        extra = _origin(self.config.monaco_url)
         # Monaco writes style attributes, which no nonce allows
         styles = " 'unsafe-inline'" if self.config.monaco_url else f" 'nonce-{style_nonce}'"
         return (
@@ -247,3 +248,11 @@ class ScriptPages:
 
     def sign_out(self) -> list[tuple[str, str]]:
         return [self._cookie(SESSION_COOKIE, "", 0)]
+
+
+def _origin(url: str | None) -> str:
+    """`` https://host:port`` of an absolute URL, for the CSP; nothing for a path ('self')."""
+    if not url or url.startswith("/"):
+        return ""
+    parts = urlsplit(url)
+    return f" {parts.scheme}://{parts.netloc}"

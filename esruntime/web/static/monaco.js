@@ -27,6 +27,7 @@
         editor.onDidChangeModelContent(function () { textarea.value = editor.getValue(); });
         host.editorView = editor;
         document.documentElement.dataset.editorReady = "monaco";
+        document.documentElement.dataset.editorReadyAt = String(performance.now());
       });
     };
     document.head.appendChild(loader);

@@ -32,9 +32,7 @@ def chromium_path() -> str:
 
 
 @contextmanager
-def pages_server(
-    runtime: Runtime, config: PagesConfig | None = None
-) -> Iterator[LiveServer]:
+def pages_server(runtime: Runtime, config: PagesConfig | None = None) -> Iterator[LiveServer]:
     """The pages of ``runtime`` under uvicorn on a free port."""
     app = FastAPI()
     install_pages(app, runtime, config or PagesConfig(execute_wait_s=0.3))

@@ -53,8 +53,10 @@ def page(browser: Any, site: tuple[LiveServer, Runtime, str]) -> Iterator[Any]:
     page.csp_violations = []
     page.on(
         "console",
-        lambda message: "Content Security Policy" in message.text
-        and page.csp_violations.append(f"{page.url}: {message.text[:90]} {message.location}"),
+        lambda message: (
+            "Content Security Policy" in message.text
+            and page.csp_violations.append(f"{page.url}: {message.text[:90]} {message.location}")
+        ),
     )
     page.on("dialog", lambda dialog: dialog.accept())
     yield page
