@@ -17,6 +17,7 @@ from flask import Blueprint, Flask, g, request
 from flask import Response as FlaskResponse
 
 from esruntime.auth.resolver import PrincipalResolver
+from esruntime.errors import ConfigurationError
 from esruntime.runtime import Runtime
 from esruntime.web import RESOLVE, WebRequest
 from esruntime.web.pages import PagesConfig, ScriptPages
@@ -51,7 +52,7 @@ class EsruntimePages:
     def init_app(self, app: Flask, runtime: Runtime | None = None) -> None:
         runtime = runtime or self.runtime
         if runtime is None:
-            raise ValueError("EsruntimePages needs a runtime: EsruntimePages(app, runtime)")
+            raise ConfigurationError("EsruntimePages needs a runtime: EsruntimePages(app, runtime)")
         pages = ScriptPages(runtime, self.config, resolver=self.resolver)
         self.pages = pages
         app.extensions[self.name] = pages

@@ -15,7 +15,10 @@ MAX_KEY_LENGTH = 512
 def login_page(call: PageCall) -> WebResponse:
     """``GET /scripts/login``: the form, or the list for someone signed in already."""
     _require_login(call)
-    return call.render("login.html", next=_next(call, call.query("next")), error=None)
+    target = _next(call, call.query("next"))
+    if call.principal is not None:
+        return redirect(target)
+    return call.render("login.html", next=target, error=None)
 
 
 def log_in(call: PageCall) -> WebResponse:

@@ -175,3 +175,9 @@ def test_an_embedding_host_resolves_its_own_users(
         assert page.html.find("a", href="/scripts/new") is None  # no scripts.create
         assert page.html.find("form", action="/scripts/logout") is None
     assert client.get("/login").status == 404
+
+
+def test_the_login_page_sends_someone_signed_in_on(admin: PageClient) -> None:
+    page = admin.get("/login?next=/scripts/new")
+    assert page.status == 303
+    assert page.location == "/scripts/new"
