@@ -5,18 +5,23 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import uuid
+import zoneinfo
+from datetime import UTC, datetime
+
+from croniter import CroniterBadDateError, croniter
 
 from esruntime.errors import ScriptNotFoundError, ScriptStateError
-from esruntime.scripts.models import Execution, Trigger
+from esruntime.scripts.models import Execution, Script, Trigger
 from esruntime.scripts.service import NOT_RUNNABLE
 from esruntime.web.errors import WebError
 from esruntime.web.messages import WebResponse
 from esruntime.web.pages.context import PageCall, redirect
 
-__all__ = ["execute_script", "list_executions", "show_execution"]
+__all__ = ["execute_script", "list_executions", "show_execution", "wake_after_s"]
 
 MAX_INPUT_CHARS = 64 * 1024
 RECENT = 20
+MAX_WAKE_S = 3600
 _STATUS_OF = {"failed": 500, "timeout": 504}
 
 
@@ -62,6 +67,20 @@ def execute_script(call: PageCall) -> WebResponse:
     )
 
 
+def wake_after_s(script: Script, now: datetime | None = None) -> int | None:
+    """For an active scheduled script, the seconds until its next run (so that an idle history
+    looks again then, without polling in between); None for any other script."""
+    if script.type != "scheduled" or script.status != "active" or not script.cron_expression:
+        return None
+    try:
+        zone = zoneinfo.ZoneInfo(script.timezone)
+        start = (now or datetime.now(UTC)).astimezone(zone)
+        following = croniter(script.cron_expression, start).get_next(datetime)
+    except (ValueError, KeyError, zoneinfo.ZoneInfoNotFoundError, CroniterBadDateError):
+        return None
+    return max(1, min(MAX_WAKE_S, int((following - start).total_seconds()) + 1))
+
+
 def list_executions(call: PageCall) -> WebResponse:
     """``GET /scripts/:id/executions``: the rows of the latest runs, polling every 5 s as long
     as one of them has not finished."""
@@ -73,6 +92,7 @@ def list_executions(call: PageCall) -> WebResponse:
         script=script,
         executions=found,
         running=any(not e.finished for e in found.items),
+        wake_s=wake_after_s(script),
     )
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 
 import pytest
+from attrs import evolve
 
-from esruntime.scripts.models import Execution, Trigger
+from esruntime.scripts.models import Execution, Script, Trigger
+from esruntime.web.pages.executions import wake_after_s
 from tests.web.pages.harness import PageClient
 
 LOGGING = """sdk.log.info('starting', {step: 1});
@@ -140,3 +143,27 @@ def test_an_execution_of_another_script_is_404(admin: PageClient) -> None:
     execution_id = (row.get("id") or "").removeprefix("execution-")
     assert admin.get(f"/{second}/executions/{execution_id}").status == 404
     assert admin.get(f"/{first}/executions/not-an-id").status == 404
+
+
+def test_an_idle_scheduled_script_looks_again_at_its_next_run(admin: PageClient) -> None:
+    script_id = admin.create(Type="scheduled", CronExpression="* * * * *")
+    trigger = admin.get(f"/{script_id}/executions").html.one("tbody").get("hx-trigger") or ""
+    delay = re.match(r"load delay:(\d+)s, esr-executions-changed from:body$", trigger)
+    assert delay is not None, trigger
+    assert 1 <= int(delay.group(1)) <= 61
+    assert "every 5s" not in trigger
+    paused = admin.create(
+        Name="paused one", Type="scheduled", CronExpression="* * * * *", Status="paused"
+    )
+    idle = admin.get(f"/{paused}").html.one("tbody", id="executions").get("hx-trigger")
+    assert idle == "esr-executions-changed from:body"
+
+
+def test_the_next_run_is_found_in_the_scripts_timezone() -> None:
+    script = Script(
+        "id", "acme", "nightly", "return 1;", "scheduled", "active",
+        cron_expression="0 2 * * *", timezone="Europe/Paris",
+    )  # fmt: skip
+    now = datetime(2026, 12, 7, 0, 30, tzinfo=UTC)  # 01:30 in Paris: the run is in 30 minutes
+    assert wake_after_s(script, now) == 30 * 60 + 1
+    assert wake_after_s(evolve(script, type="oneoff"), now) is None
