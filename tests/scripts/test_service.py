@@ -210,8 +210,8 @@ def test_an_execution_may_be_named_beforehand(service: ScriptService, runner: An
 
 
 def test_listing_refuses_bad_filters(service: ScriptService) -> None:
+    bad: dict[str, Any] = {"type": "cron", "status": "live", "order": "size"}
     with pytest.raises(ScriptValidationError) as caught:
-        bad: dict[str, Any] = {"type": "cron", "status": "live", "order": "size"}
         service.list(page=0, per_page=1000, search="x" * 201, **bad)
     assert set(caught.value.errors) == {"type", "status", "page", "per_page", "search", "order"}
     with pytest.raises(ScriptValidationError):
