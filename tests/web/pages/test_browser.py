@@ -129,6 +129,12 @@ def test_sign_in_write_run_edit_delete(
     assert page.locator("tr:has-text('slow report')").count() == 1
     page.reload()
     assert page.locator("table tbody tr").count() == 1
+
+    page.fill("input[name=q]", "nothing like it")  # htmx searches as one types
+    page.wait_for_selector("h2:has-text('No script matches')")
+    assert "q=nothing%20like%20it" in page.url  # the address can be shared
+    page.fill("input[name=q]", "slow")
+    sync_api.expect(page.locator("table tbody tr")).to_have_count(1)
     assert page.csp_violations == []
 
 
