@@ -48,6 +48,12 @@ def add_parser(commands: Any) -> None:
     )
     serve.add_argument("--prefix", default="/v1", help="the API's path prefix (default /v1)")
     serve.add_argument(
+        "--pages-prefix",
+        default="/scripts",
+        help="where the script pages are served (default /scripts; '' for none); "
+        "ESRUNTIME_PAGES_SECRET signs their sessions",
+    )
+    serve.add_argument(
         "--handler",
         dest="handlers",
         action="append",
@@ -156,6 +162,9 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise fail(f"--{str(exc).replace('_', '-')}") from None
     prefix = "/" + args.prefix.strip("/") if args.prefix.strip("/") else ""
+    pages_prefix = "/" + args.pages_prefix.strip("/") if args.pages_prefix.strip("/") else ""
+    if pages_prefix and pages_prefix == prefix:
+        raise fail("--pages-prefix must differ from --prefix")
     handlers = [_load_handler(spec) for spec in args.handlers]
     listener = _listen(args.host, args.port)
     backend = backend_for_url(args.database_url)
@@ -190,6 +199,12 @@ def _serve(args: argparse.Namespace) -> int:
         )
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         app = create_app(runtime, prefix=prefix)
+        if pages_prefix:
+            from esruntime.contrib.fastapi.pages import install_pages
+            from esruntime.web.pages import PagesConfig
+
+            install_pages(app, runtime, PagesConfig.from_env(prefix=pages_prefix))
+            print(f"Script pages at http://{shown_host}:{port}{pages_prefix}", flush=True)
         server = uvicorn.Server(uvicorn.Config(app, http=protocol, log_level=args.log_level))
         server.run(sockets=[listener])
         return OK if server.started else UNAVAILABLE

@@ -124,9 +124,10 @@ class ScriptExecutor:
         *,
         user_id: str | int | None = None,
         organization_id: str | None = None,
+        execution_id: str | None = None,
     ) -> Execution:
         execution = Execution(
-            id=str(uuid.uuid4()),
+            id=execution_id or str(uuid.uuid4()),
             tenant=script.tenant,
             script_id=script.id,
             script_version=script.version,

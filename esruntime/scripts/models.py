@@ -17,6 +17,7 @@ __all__ = [
     "FINISHED_STATUSES",
     "HTTP_METHODS",
     "LIMIT_RANGES",
+    "SCRIPT_ORDERS",
     "SCRIPT_STATUSES",
     "SCRIPT_TYPES",
     "TRIGGER_TYPES",
@@ -29,6 +30,7 @@ __all__ = [
     "LogLevel",
     "Script",
     "ScriptLimits",
+    "ScriptOrder",
     "ScriptPage",
     "ScriptStatus",
     "ScriptType",
@@ -42,6 +44,7 @@ ScriptStatus = Literal["draft", "active", "paused", "disabled", "archived"]
 ExecutionStatus = Literal["pending", "running", "completed", "failed", "timeout", "cancelled"]
 TriggerType = Literal["manual", "cron", "http", "event", "api"]
 LogLevel = Literal["debug", "info", "warn", "error"]
+ScriptOrder = Literal["name", "updated"]
 
 SCRIPT_TYPES: tuple[ScriptType, ...] = get_args(ScriptType)
 SCRIPT_STATUSES: tuple[ScriptStatus, ...] = get_args(ScriptStatus)
@@ -50,6 +53,7 @@ FINISHED_STATUSES: frozenset[ExecutionStatus] = frozenset(
     ("completed", "failed", "timeout", "cancelled")
 )
 TRIGGER_TYPES: tuple[TriggerType, ...] = get_args(TriggerType)
+SCRIPT_ORDERS: tuple[ScriptOrder, ...] = get_args(ScriptOrder)
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 MIB = 2**20

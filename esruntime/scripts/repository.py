@@ -17,6 +17,7 @@ from esruntime.scripts.models import (
     Execution,
     ExecutionStatus,
     Script,
+    ScriptOrder,
     ScriptStatus,
     ScriptType,
     ScriptVersion,
@@ -63,9 +64,11 @@ class ScriptRepository(Protocol):
         status: ScriptStatus | None = None,
         offset: int = 0,
         limit: int = 20,
+        order: ScriptOrder = "name",
     ) -> tuple[list[Script], int]:
-        """Scripts by name whose name or description contains ``search`` (any case), of the
-        type and status given; a window of them and how many matched in all."""
+        """Scripts by name (``updated``: the last changed first) whose name or description
+        contains ``search`` (any case), of the type and status given; a window of them and how
+        many matched in all."""
         ...
 
     def scripts_of_type(self, type: ScriptType) -> list[Script]:
@@ -192,6 +195,7 @@ class InMemoryScriptRepository:
         status: ScriptStatus | None = None,
         offset: int = 0,
         limit: int = 20,
+        order: ScriptOrder = "name",
     ) -> tuple[list[Script], int]:
         needle = None if not search else search.lower()
         with self._lock:
@@ -204,6 +208,8 @@ class InMemoryScriptRepository:
                 and (needle is None or needle in s.name.lower() or needle in s.description.lower())
             ]
         found.sort(key=lambda s: (s.name, s.id))
+        if order == "updated":
+            found.sort(key=lambda s: s.updated_at or _NEVER, reverse=True)
         return found[offset : offset + limit], len(found)
 
     def scripts_of_type(self, type: ScriptType) -> list[Script]:

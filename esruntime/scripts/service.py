@@ -36,6 +36,7 @@ from esruntime.schema.model import Schema
 from esruntime.scripts.capacity import RunCapacity
 from esruntime.scripts.executor import ScriptExecutor, SdkServices, json_copy
 from esruntime.scripts.models import (
+    SCRIPT_ORDERS,
     SCRIPT_STATUSES,
     SCRIPT_TYPES,
     TRIGGER_TYPES,
@@ -43,6 +44,7 @@ from esruntime.scripts.models import (
     ExecutionPage,
     ExecutionStatus,
     Script,
+    ScriptOrder,
     ScriptPage,
     ScriptStatus,
     ScriptType,
@@ -250,9 +252,13 @@ class ScriptService:
         status: ScriptStatus | None = None,
         page: int = 1,
         per_page: int = 20,
+        order: ScriptOrder = "name",
     ) -> ScriptPage:
-        """Scripts by name, filtered (``search`` in the name or description, any case)."""
+        """Scripts by name (``order="updated"``: the last changed first), filtered (``search``
+        in the name or description, any case)."""
         problems: dict[str, str] = {}
+        if order not in SCRIPT_ORDERS:
+            problems["order"] = f"must be one of {', '.join(SCRIPT_ORDERS)}"
         if type is not None and type not in SCRIPT_TYPES:
             problems["type"] = f"{str(type)[:40]!r} is not a script type"
         if status is not None and status not in SCRIPT_STATUSES:
@@ -274,6 +280,7 @@ class ScriptService:
             status=status,
             offset=(page - 1) * per_page,
             limit=per_page,
+            order=order,
         )
         return ScriptPage(tuple(items), total, page, per_page)
 
@@ -328,16 +335,28 @@ class ScriptService:
         trigger: Trigger | None = None,
         user_id: str | int | None = None,
         organization_id: str | None = None,
+        execution_id: str | None = None,
     ) -> Execution:
         """Run a script now and return its recorded execution, whatever became of it.
 
-        ``input`` is a JSON object (``context.input``). A run beyond the script's
-        ``max_concurrent_runs``, or that found no share of the runner free within
-        ``RunCapacity.wait_s`` (a ``CapacityError``), is recorded ``cancelled`` and not run.
-        Disabled and archived scripts are refused (ScriptStateError).
+        ``input`` is a JSON object (``context.input``). ``execution_id`` (a UUID) names the
+        execution, so that a caller running it in the background can point at it beforehand.
+        A run beyond the script's ``max_concurrent_runs``, or that found no share of the runner
+        free within ``RunCapacity.wait_s`` (a ``CapacityError``), is recorded ``cancelled`` and
+        not run. Disabled and archived scripts are refused (ScriptStateError).
         """
+        if execution_id is not None:
+            try:
+                execution_id = str(uuid.UUID(execution_id))
+            except (TypeError, ValueError, AttributeError):
+                raise ScriptValidationError({"execution_id": "must be a UUID"}) from None
         return self._run(
-            self.get(script_id, tenant=tenant), input, trigger, user_id, organization_id
+            self.get(script_id, tenant=tenant),
+            input,
+            trigger,
+            user_id,
+            organization_id,
+            execution_id,
         )
 
     def call(
@@ -388,6 +407,7 @@ class ScriptService:
         trigger: Trigger | None,
         user_id: str | int | None,
         organization_id: str | None,
+        execution_id: str | None = None,
     ) -> Execution:
         if script.status in NOT_RUNNABLE:
             raise ScriptStateError(f"Script {script.name!r} is {script.status}; it cannot run")
@@ -405,7 +425,12 @@ class ScriptService:
         ):
             raise ScriptValidationError({"user_id": "must be a string, an integer or None"})
         return self._executor.run(
-            script, input, trigger, user_id=user_id, organization_id=organization_id
+            script,
+            input,
+            trigger,
+            user_id=user_id,
+            organization_id=organization_id,
+            execution_id=execution_id,
         )
 
     def execution(self, execution_id: str, *, tenant: str | None = None) -> Execution:

@@ -238,6 +238,18 @@ class ScriptRepositoryContract:
         assert names(page) == ["beta report", "delta_cleanup"]
         assert page[1] == 4
 
+    def test_listing_by_last_change_puts_the_latest_first(
+        self, repository: ScriptRepository
+    ) -> None:
+        for minutes, name in ((5, "beta"), (30, "alpha"), (5, "aardvark"), (1, "gamma")):
+            script = make_script(name=name, updated_at=NOW + timedelta(minutes=minutes))
+            repository.add_script(script, first_version(script))
+        found, total = repository.list_scripts("acme", order="updated", offset=1, limit=2)
+        assert [script.name for script in found] == ["aardvark", "beta"]  # ties by name
+        assert total == 4
+        latest = repository.list_scripts("acme", order="updated", type="oneoff", limit=1)[0]
+        assert [script.name for script in latest] == ["alpha"]
+
     def test_deleting_forgets_versions_and_executions(self, repository: ScriptRepository) -> None:
         script = make_script()
         repository.add_script(script, first_version(script))

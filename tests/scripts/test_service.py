@@ -189,10 +189,31 @@ def test_listing_searches_filters_and_pages(service: ScriptService) -> None:
     assert service.list(page=9).items == ()
 
 
-def test_listing_refuses_bad_filters(service: ScriptService) -> None:
+def test_listing_by_last_change(service: ScriptService) -> None:
+    first, second = create(service, "first"), create(service, "second")
+    service.update(first.id, source="return 2;")
+    assert [s.name for s in service.list(order="updated").items] == ["first", "second"]
+    assert [s.name for s in service.list().items] == ["first", "second"]
+    service.update(second.id, description="changed")
+    assert [s.name for s in service.list(order="updated").items] == ["second", "first"]
+
+
+def test_an_execution_may_be_named_beforehand(service: ScriptService, runner: Any) -> None:
+    runner.scripts["py:ok"] = lambda context, host: 1
+    script = create(service)
+    chosen = "0b7c5f0e-6a57-4a0e-9d64-6b1b8d9f4a11"
+    assert service.execute(script.id, execution_id=chosen).id == chosen
+    assert service.execution(chosen).status == "completed"
     with pytest.raises(ScriptValidationError) as caught:
-        service.list(type="cron", status="live", page=0, per_page=1000, search="x" * 201)  # type: ignore[arg-type]
-    assert set(caught.value.errors) == {"type", "status", "page", "per_page", "search"}
+        service.execute(script.id, execution_id="not a uuid")
+    assert set(caught.value.errors) == {"execution_id"}
+
+
+def test_listing_refuses_bad_filters(service: ScriptService) -> None:
+    bad: dict[str, Any] = {"type": "cron", "status": "live", "order": "size"}
+    with pytest.raises(ScriptValidationError) as caught:
+        service.list(page=0, per_page=1000, search="x" * 201, **bad)
+    assert set(caught.value.errors) == {"type", "status", "page", "per_page", "search", "order"}
     with pytest.raises(ScriptValidationError):
         service.list(search="nul\x00")
     with pytest.raises(ScriptValidationError):

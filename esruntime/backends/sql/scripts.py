@@ -42,6 +42,7 @@ from esruntime.scripts.models import (
     Execution,
     ExecutionStatus,
     Script,
+    ScriptOrder,
     ScriptStatus,
     ScriptType,
     ScriptVersion,
@@ -201,6 +202,7 @@ class SqlScriptRepository:
         status: ScriptStatus | None = None,
         offset: int = 0,
         limit: int = 20,
+        order: ScriptOrder = "name",
     ) -> tuple[list[Script], int]:
         conditions: list[Any] = [scripts.c.tenant_id == self._tenant_id(tenant)]
         if type is not None:
@@ -219,7 +221,9 @@ class SqlScriptRepository:
         query = (
             select(scripts)
             .where(*conditions)
-            .order_by(name, scripts.c.id)
+            .order_by(
+                *((scripts.c.updated_at.desc(),) if order == "updated" else ()), name, scripts.c.id
+            )
             .offset(offset)
             .limit(limit)
         )

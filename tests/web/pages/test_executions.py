@@ -1,0 +1,169 @@
+"""Running a script from its page: the row, its statuses, the polled history, the details."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from attrs import evolve
+
+from esruntime.scripts.models import Execution, Script, Trigger
+from esruntime.web.pages.executions import wake_after_s
+from tests.web.pages.harness import PageClient
+
+LOGGING = """sdk.log.info('starting', {step: 1});
+sdk.log.warn('careful');
+return { total: context.input.a + 1 };"""
+
+
+def test_a_manual_run_answers_its_row(admin: PageClient) -> None:
+    script_id = admin.create(Source=LOGGING)
+    page = admin.post(f"/{script_id}/execute", {"Input": '{"a": 41}'}, htmx=True)
+    assert page.status == 200
+    assert page.headers["hx-trigger-after-settle"] == "esr-executions-changed"
+    row = page.html.one("tr", class_="execution")
+    assert row.get("data-status") == "completed"
+    assert '{"total": 42}' in row.one("td", class_="result").text
+    assert "manual" in row.text
+
+
+def test_a_failed_run_is_500_with_the_message_line_and_execution_id(admin: PageClient) -> None:
+    script_id = admin.create(Source="const a = 1;\nthrow new TypeError('boom');")
+    page = admin.post(f"/{script_id}/execute", {}, htmx=True)
+    assert page.status == 500
+    row = page.html.one("tr", class_="execution")
+    assert row.get("data-status") == "failed"
+    result = row.one("td", class_="result").text
+    assert "TypeError: boom (line 2" in result
+    execution_id = (row.get("id") or "").removeprefix("execution-")
+    assert execution_id in result
+
+
+@pytest.mark.slow
+def test_a_run_past_its_time_limit_is_504(admin: PageClient) -> None:
+    script_id = admin.create(Source="while (true) {}", MaxExecutionTimeMs="1000")
+    page = admin.post(f"/{script_id}/execute", {}, htmx=True)
+    assert page.status == 504
+    row = page.html.one("tr", class_="execution")
+    assert row.get("data-status") == "timeout"
+    assert "TimeoutError" in row.one("td", class_="result").text
+
+
+def test_without_javascript_a_run_goes_back_to_the_script(admin: PageClient) -> None:
+    script_id = admin.create()
+    page = admin.post(f"/{script_id}/execute", {})
+    assert page.status == 303
+    assert page.location.startswith(f"/scripts/{script_id}?run=")
+    assert page.location.endswith("#executions")
+    detail = admin.get(f"/{script_id}").html
+    assert detail.one("tbody", id="executions").find("tr", class_="execution") is not None
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [("[1, 2]", "JSON object"), ("{nope", "JSON object"), ("{}" + " " * 70_000, "exceeds"),
+     ("[" * 5000 + "]" * 5000, "JSON object")],
+)  # fmt: skip
+def test_a_bad_input_is_400(admin: PageClient, given: str, message: str) -> None:
+    script_id = admin.create()
+    page = admin.post(f"/{script_id}/execute", {"Input": given}, htmx=True)
+    assert page.status == 400
+    assert message in page.html.one("div", class_="flash").text
+    assert page.headers["hx-retarget"] == "#flash"
+    assert admin.runtime.scripts.executions(script_id, tenant="acme").total == 0
+
+
+def test_a_disabled_script_does_not_run(admin: PageClient) -> None:
+    script_id = admin.create(Status="disabled")
+    assert admin.post(f"/{script_id}/execute", {}, htmx=True).status == 409
+    assert admin.get(f"/{script_id}").html.find("form", class_="run-form") is None
+
+
+def _running(admin: PageClient, script_id: str) -> str:
+    script = admin.runtime.scripts.get(script_id, tenant="acme")
+    execution_id = str(uuid.uuid4())
+    admin.runtime.scripts.repository.add_execution(
+        Execution(
+            execution_id,
+            "acme",
+            script_id,
+            script.version,
+            "running",
+            Trigger.manual(),
+            {},
+            created_at=datetime.now(UTC),
+            started_at=datetime.now(UTC),
+        )
+    )
+    return execution_id
+
+
+def test_the_history_polls_every_5s_only_while_a_run_is_going(admin: PageClient) -> None:
+    script_id = admin.create()
+    idle = admin.get(f"/{script_id}/executions").html.one("tbody", id="executions")
+    assert "every 5s" not in (idle.get("hx-trigger") or "")
+    assert "esr-executions-changed from:body" in (idle.get("hx-trigger") or "")
+    assert "No runs yet" in idle.text
+    execution_id = _running(admin, script_id)
+    busy = admin.get(f"/{script_id}/executions").html.one("tbody", id="executions")
+    assert (busy.get("hx-trigger") or "").startswith("every 5s")
+    assert busy.one("tr", id=f"execution-{execution_id}").get("data-status") == "running"
+    detail = admin.get(f"/{script_id}").html.one("tbody", id="executions")
+    assert (detail.get("hx-trigger") or "").startswith("every 5s")
+    admin.post(f"/{script_id}/execute", {}, htmx=True)
+    rows = admin.get(f"/{script_id}/executions").html.one("tbody").find_all("tr")
+    assert [r.get("data-status") for r in rows] == ["completed", "running"]
+
+
+def test_an_execution_opens_with_input_output_logs_and_levels(admin: PageClient) -> None:
+    script_id = admin.create(Source=LOGGING)
+    row = admin.post(f"/{script_id}/execute", {"Input": '{"a": 1}'}, htmx=True).html.one("tr")
+    link = row.one("a")
+    assert link.get("hx-target") == "#execution-detail"
+    href = (link.get("href") or "").removeprefix("/scripts")
+    fragment = admin.get(href, htmx=True)
+    assert fragment.status == 200
+    assert fragment.html.find("html") is None
+    article = fragment.html.one("article", class_="execution-detail")
+    levels = [li.get("class") for li in article.one("ul", class_="logs").find_all("li")]
+    assert levels == ["log log-info", "log log-warn"]
+    pres = [p.raw_text for p in article.find_all("pre")]
+    assert '"a": 1' in pres[0]
+    assert '"total": 2' in pres[1]
+    page = admin.get(href)
+    assert page.html.find("html") is not None
+    assert "manual" in page.html.one("article").text
+
+
+def test_an_execution_of_another_script_is_404(admin: PageClient) -> None:
+    first, second = admin.create(Name="first"), admin.create(Name="second")
+    row = admin.post(f"/{first}/execute", {}, htmx=True).html.one("tr")
+    execution_id = (row.get("id") or "").removeprefix("execution-")
+    assert admin.get(f"/{second}/executions/{execution_id}").status == 404
+    assert admin.get(f"/{first}/executions/not-an-id").status == 404
+
+
+def test_an_idle_scheduled_script_looks_again_at_its_next_run(admin: PageClient) -> None:
+    script_id = admin.create(Type="scheduled", CronExpression="* * * * *")
+    trigger = admin.get(f"/{script_id}/executions").html.one("tbody").get("hx-trigger") or ""
+    delay = re.match(r"load delay:(\d+)s, esr-executions-changed from:body$", trigger)
+    assert delay is not None, trigger
+    assert 1 <= int(delay.group(1)) <= 61
+    assert "every 5s" not in trigger
+    paused = admin.create(
+        Name="paused one", Type="scheduled", CronExpression="* * * * *", Status="paused"
+    )
+    idle = admin.get(f"/{paused}").html.one("tbody", id="executions").get("hx-trigger")
+    assert idle == "esr-executions-changed from:body"
+
+
+def test_the_next_run_is_found_in_the_scripts_timezone() -> None:
+    script = Script(
+        "id", "acme", "nightly", "return 1;", "scheduled", "active",
+        cron_expression="0 2 * * *", timezone="Europe/Paris",
+    )  # fmt: skip
+    now = datetime(2026, 12, 7, 0, 30, tzinfo=UTC)  # 01:30 in Paris: the run is in 30 minutes
+    assert wake_after_s(script, now) == 30 * 60 + 1
+    assert wake_after_s(evolve(script, type="oneoff"), now) is None
