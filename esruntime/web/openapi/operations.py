@@ -294,6 +294,11 @@ OPERATIONS: dict[str, Schema] = {
 }
 
 
+from esruntime.web.openapi.scripts import SCRIPT_OPERATIONS  # noqa: E402  (after the helpers)
+
+OPERATIONS.update(SCRIPT_OPERATIONS)
+
+
 def operation(route: str) -> Schema:
     """The OpenAPI operation fragment of a route (a fresh copy: callers may change it)."""
     return copy.deepcopy(OPERATIONS[route])
