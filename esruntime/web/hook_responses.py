@@ -44,7 +44,9 @@ class _Invalid(ValueError):
     pass
 
 
-def _failure(status: int, execution: Execution, headers: tuple[tuple[str, str], ...] = ()) -> WebResponse:
+def _failure(
+    status: int, execution: Execution, headers: tuple[tuple[str, str], ...] = ()
+) -> WebResponse:
     error = execution.error
     message = error.describe() if error is not None else f"the run ended {execution.status}"
     return json_response(status, {"error": message, "executionId": execution.id}, headers)

@@ -34,7 +34,7 @@ from esruntime.web.api import RESOLVE, _Resolve
 from esruntime.web.bodies import MAX_DEPTH, content_type, parse_json
 from esruntime.web.errors import WebError, error_response
 from esruntime.web.hook_responses import hook_response
-from esruntime.web.messages import WebResponse, WebRequest, new_request_id
+from esruntime.web.messages import WebRequest, WebResponse, new_request_id
 
 if TYPE_CHECKING:
     from esruntime.runtime import Runtime
@@ -81,11 +81,7 @@ class Hooks:
         tenant: str | None = None
         try:
             found = self._principal(request, principal)
-            tenant = (
-                found.tenant
-                if isinstance(found, Principal)
-                else self._anonymous(request)
-            )
+            tenant = found.tenant if isinstance(found, Principal) else self._anonymous(request)
             script = self._script(request, tenant, found)
             response = self._run(request, script, found)
         except WebError as exc:
@@ -141,12 +137,18 @@ class Hooks:
             return script
         if not isinstance(caller, Principal):
             # Nothing is said about the paths of a tenant to a caller without credentials.
-            message = str(caller) if caller is not None else "Missing API key: send 'Authorization: Bearer <api_key>'"
+            message = (
+                str(caller)
+                if caller is not None
+                else "Missing API key: send 'Authorization: Bearer <api_key>'"
+            )
             raise WebError(401, "unauthorized", message, _CHALLENGE)
         if script is None:
             raise WebError(404, "hook_not_found", f"No active http script serves {path[:200]!r}")
         if not caller.allows("scripts.execute"):
-            raise WebError(403, "forbidden", "The credentials lack the 'scripts.execute' permission")
+            raise WebError(
+                403, "forbidden", "The credentials lack the 'scripts.execute' permission"
+            )
         return script
 
     def _run(
@@ -162,7 +164,9 @@ class Hooks:
             )
         if request.oversized or len(request.body) > self.max_body_bytes:
             raise WebError(
-                413, "body_too_large", f"The body exceeds the limit of {self.max_body_bytes:,} bytes"
+                413,
+                "body_too_large",
+                f"The body exceeds the limit of {self.max_body_bytes:,} bytes",
             )
         key = (script.tenant, script.id)
         if not self._limiter.acquire(key, script.limits.max_http_requests_per_minute):
@@ -184,7 +188,9 @@ class Hooks:
                 user_id=caller.key_id if isinstance(caller, Principal) else None,
             )
         except (ScriptNotFoundError, ScriptStateError):  # deleted or disabled meanwhile
-            raise WebError(404, "hook_not_found", f"No active http script serves {script.http_path!r}") from None
+            raise WebError(
+                404, "hook_not_found", f"No active http script serves {script.http_path!r}"
+            ) from None
         except ScriptValidationError as exc:  # the request does not fit in a trigger
             raise WebError(400, "invalid_request", str(exc), fields=exc.errors) from None
         return hook_response(execution)

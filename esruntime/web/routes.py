@@ -61,7 +61,12 @@ SCRIPT_ROUTES = (
         summary="Update a script (a new source is a new version)",
     ),
     Route(
-        "delete_script", "DELETE", _SCRIPT, delete_script, "scripts.delete", summary="Delete a script"
+        "delete_script",
+        "DELETE",
+        _SCRIPT,
+        delete_script,
+        "scripts.delete",
+        summary="Delete a script",
     ),
     Route(
         "list_script_versions",

@@ -209,7 +209,7 @@ def list_executions(call: Call) -> WebResponse:
         page = call.runtime.scripts.executions(
             call.param("script_id"),
             tenant=call.tenant.name,
-            status=status,  # type: ignore[arg-type]  # checked above
+            status=status,
             offset=_integer(query, "offset", 0),
             limit=_integer(query, "limit", 20),
         )

@@ -202,14 +202,17 @@ def install(
 
     The router answers unknown paths under a non-empty prefix itself; the runtime is kept in
     ``app.state.esruntime``. ``http`` scripts answer under ``hooks_prefix`` (None: nowhere),
-    with the same ``principal`` or ``resolver``.
+    with the same ``principal`` or ``resolver``; ``hooks=`` is a
+    :class:`~esruntime.web.hooks.Hooks` of your own (its limits).
     """
+    hooks = options.pop("hooks", None)
     options.setdefault("catch_all", bool(prefix.strip("/")))
     router = create_router(runtime, **options)
     app.include_router(router, prefix=prefix)
     if hooks_prefix is not None:
         auth = {k: v for k, v in options.items() if k in ("principal", "resolver")}
-        app.include_router(create_hooks_router(runtime, **auth), prefix=hooks_prefix.rstrip("/"))
+        hooks_router = create_hooks_router(runtime, hooks=hooks, **auth)
+        app.include_router(hooks_router, prefix=hooks_prefix.rstrip("/"))
     app.state.esruntime = runtime
     return router
 

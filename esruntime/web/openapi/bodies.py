@@ -250,7 +250,3 @@ SCHEMAS = {
 }
 """Every body schema by name (inlined in the operations, so a host's document needs nothing
 else)."""
-
-from esruntime.web.openapi.scripts import SCRIPT_SCHEMAS  # noqa: E402  (it uses ERROR)
-
-SCHEMAS.update(SCRIPT_SCHEMAS)

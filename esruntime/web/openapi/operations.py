@@ -30,6 +30,7 @@ from esruntime.web.openapi.bodies import (
     UPLOAD_REJECTED,
     Schema,
 )
+from esruntime.web.openapi.scripts import SCRIPT_OPERATIONS
 
 __all__ = ["OPERATIONS", "operation"]
 
@@ -293,8 +294,6 @@ OPERATIONS: dict[str, Schema] = {
     },
 }
 
-
-from esruntime.web.openapi.scripts import SCRIPT_OPERATIONS  # noqa: E402  (after the helpers)
 
 OPERATIONS.update(SCRIPT_OPERATIONS)
 

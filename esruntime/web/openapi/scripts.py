@@ -288,8 +288,7 @@ SCRIPT_OPERATIONS: dict[str, Schema] = {
         },
     },
     "rollback_script": {
-        "description": "Make a stored version's source the current one, stored as a new "
-        "version.",
+        "description": "Make a stored version's source the current one, stored as a new version.",
         "parameters": [_ID],
         "requestBody": _body(ROLLBACK, "The version to restore."),
         "responses": {
