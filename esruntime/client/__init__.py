@@ -42,6 +42,14 @@ from esruntime.client.models import (
     StoredEvent,
     UploadProblem,
 )
+from esruntime.client.script_models import (
+    ScriptExecution,
+    ScriptExecutionPage,
+    ScriptFailure,
+    ScriptInfo,
+    ScriptPage,
+    ScriptVersionInfo,
+)
 from esruntime.client.sync import Client
 from esruntime.errors import (
     ApiError,
@@ -92,6 +100,12 @@ __all__ = [
     "SchemaField",
     "SchemaInfo",
     "SchemaRejected",
+    "ScriptExecution",
+    "ScriptExecutionPage",
+    "ScriptFailure",
+    "ScriptInfo",
+    "ScriptPage",
+    "ScriptVersionInfo",
     "ServerError",
     "StoredEvent",
     "UnauthorizedError",
