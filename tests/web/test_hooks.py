@@ -34,7 +34,10 @@ class Hook:
             "http_path": f"/{uuid.uuid4().hex[:8]}",
             "http_methods": ["POST", "GET"],
         } | fields
-        headers = {"authorization": f"Bearer {self.keys[tenant]}", "content-type": "application/json"}
+        headers = {
+            "authorization": f"Bearer {self.keys[tenant]}",
+            "content-type": "application/json",
+        }
         reply = self.send("POST", "/v1/scripts", json.dumps(body).encode(), headers)
         assert reply.status == 201, reply.body
         created: dict[str, Any] = reply.json()
@@ -130,7 +133,12 @@ def test_the_script_sees_the_request_and_shapes_the_response(hook: Hook) -> None
         ),
         ("return {status: 200, body: [1, 2]};", 200, "application/json", b"[1,2]"),
         # More keys than the shape: a plain result.
-        ("return {status: 200, extra: 1};", 200, "application/json", b'{"result":{"status":200,"extra":1}}'),
+        (
+            "return {status: 200, extra: 1};",
+            200,
+            "application/json",
+            b'{"result":{"status":200,"extra":1}}',
+        ),
     ],
 )
 def test_every_result_shape_answers_as_documented(
@@ -140,7 +148,9 @@ def test_every_result_shape_answers_as_documented(
     reply = hook.call("GET", script["http_path"])
     assert reply.status == status, reply.body
     if content_type is not None:  # Starlette adds the charset of a text type: UTF-8
-        assert reply.headers["content-type"].replace(" ", "").startswith(content_type.replace(" ", ""))
+        assert (
+            reply.headers["content-type"].replace(" ", "").startswith(content_type.replace(" ", ""))
+        )
     assert reply.body == body
 
 
@@ -233,7 +243,10 @@ def test_a_caller_needs_a_key_with_scripts_execute(hook: Hook) -> None:
     script = hook.script(ECHO)
     path = script["http_path"]
     missing = hook.call("GET", path, key=None)
-    assert (missing.status, missing.headers["www-authenticate"]) == (401, 'Bearer realm="esruntime"')
+    assert (missing.status, missing.headers["www-authenticate"]) == (
+        401,
+        'Bearer realm="esruntime"',
+    )
     bad = hook.call("GET", path, key=None, headers={"authorization": "Bearer esr_nope"})
     assert bad.status == 401
     for key in ("acme:scripts.read", "acme:none", "acme:commands.execute"):
@@ -322,13 +335,18 @@ def test_a_malformed_body_is_a_400(hook: Hook, body: bytes, content_type: str, c
 def test_text_bodies_reach_the_script_as_text(hook: Hook) -> None:
     script = hook.script(ECHO)
     reply = hook.call(
-        "POST", script["http_path"], b"a=1&b=2", headers={"content-type": "application/x-www-form-urlencoded"}
+        "POST",
+        script["http_path"],
+        b"a=1&b=2",
+        headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert reply.json()["body"] == "a=1&b=2"
     assert hook.call("GET", script["http_path"]).json()["body"] is None
 
 
-def test_hooks_are_mounted_only_when_asked(adapter: str, bank: tuple[Runtime, dict[str, str]]) -> None:
+def test_hooks_are_mounted_only_when_asked(
+    adapter: str, bank: tuple[Runtime, dict[str, str]]
+) -> None:
     runtime, keys = bank
     hook = Hook(_app(adapter, runtime, hooks_prefix=None), runtime, keys)
     script = hook.script(ECHO)

@@ -38,7 +38,8 @@ def test_a_script_is_created_read_listed_changed_and_deleted(client: Client) -> 
     assert (listed["total"], listed["page"], listed["per_page"], listed["pages"]) == (1, 1, 20, 1)
 
     changed = client.put(
-        f"/scripts/{script['id']}", json_body={"source": "return 1;", "limits": {"max_output_bytes": 4096}}
+        f"/scripts/{script['id']}",
+        json_body={"source": "return 1;", "limits": {"max_output_bytes": 4096}},
     ).json()
     assert changed["version"] == 2 and changed["description"] == "says hello"
     assert changed["limits"]["max_output_bytes"] == 4096
@@ -126,10 +127,28 @@ def test_every_invalid_field_is_reported_at_once(client: Client) -> None:
         {"name": 3, "type": "oneoff", "source": "1"},
         {"name": "abc", "type": ["oneoff"], "source": "1"},
         {"name": "abc", "type": "oneoff", "source": {"code": 1}},
-        {"name": "abc", "type": "http", "source": "1", "http_path": "no-slash", "http_methods": ["GET"]},
-        {"name": "abc", "type": "http", "source": "1", "http_path": "/a/../b", "http_methods": ["GET"]},
+        {
+            "name": "abc",
+            "type": "http",
+            "source": "1",
+            "http_path": "no-slash",
+            "http_methods": ["GET"],
+        },
+        {
+            "name": "abc",
+            "type": "http",
+            "source": "1",
+            "http_path": "/a/../b",
+            "http_methods": ["GET"],
+        },
         {"name": "abc", "type": "http", "source": "1", "http_path": "/a", "http_methods": ["BREW"]},
-        {"name": "abc", "type": "http", "source": "1", "http_path": "/a", "http_methods": "GET,BREW"},
+        {
+            "name": "abc",
+            "type": "http",
+            "source": "1",
+            "http_path": "/a",
+            "http_methods": "GET,BREW",
+        },
         {"name": "abc", "type": "event", "source": "1", "event_types": ["has space"]},
         {"name": "abc", "type": "oneoff", "source": "1", "limits": {"max_concurrent_runs": 2.5}},
         {"name": "abc", "type": "oneoff", "source": "1", "limits": []},
@@ -190,7 +209,9 @@ def test_names_and_http_paths_are_unique_per_tenant(client: Client) -> None:
         },
     )
     assert (path.status, set(path.error["fields"])) == (409, {"http_path"})
-    other = create(client, key="globex", name="twice", type="http", http_path="/p", http_methods=["GET"])
+    other = create(
+        client, key="globex", name="twice", type="http", http_path="/p", http_methods=["GET"]
+    )
     assert other["name"] == "twice"  # another tenant: no conflict
     renamed = create(client, name="third")
     clash = client.put(f"/scripts/{renamed['id']}", json_body={"name": "twice"})
