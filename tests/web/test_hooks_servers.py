@@ -83,7 +83,7 @@ def holding_server(release: threading.Event) -> Iterator[str]:
     running until the test lets it go."""
 
     class Held(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802  (http.server's naming)
+        def do_GET(self) -> None:
             release.wait(120)
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -131,19 +131,17 @@ def test_runs_beyond_max_concurrent_runs_are_refused_with_503(tmp_path: Any, ada
                 httpx.Client(
                     base_url=origin, headers={"Authorization": f"Bearer {key}"}, timeout=120
                 ) as http,
+                ThreadPoolExecutor(1) as pool,
             ):
-                with ThreadPoolExecutor(1) as pool:
-                    first = pool.submit(http.post, "/hooks/single")
-                    for _ in range(12_000):  # until the first run holds the only slot
-                        running = runtime.scripts.executions(
-                            script.id, tenant="acme", status="running"
-                        )
-                        if running.total:
-                            break
-                        release.wait(0.01)
-                    refused = http.post("/hooks/single")
-                    release.set()
-                    answered = first.result(120)
+                first = pool.submit(http.post, "/hooks/single")
+                for _ in range(12_000):  # until the first run holds the only slot
+                    running = runtime.scripts.executions(script.id, tenant="acme", status="running")
+                    if running.total:
+                        break
+                    release.wait(0.01)
+                refused = http.post("/hooks/single")
+                release.set()
+                answered = first.result(120)
             assert refused.status_code == 503
             assert refused.headers["retry-after"] == "1"
             assert set(refused.json()) == {"error", "executionId"}

@@ -25,8 +25,10 @@ def create(client: Client, key: str = "acme", **fields: Any) -> dict[str, Any]:
 
 def test_a_script_is_created_read_listed_changed_and_deleted(client: Client) -> None:
     script = create(client, name="greeter", description="says hello")
-    assert script["version"] == 1 and script["status"] == "draft"
-    assert script["source"] == HELLO and script["created_by"] == "acme admin"
+    assert script["version"] == 1
+    assert script["status"] == "draft"
+    assert script["source"] == HELLO
+    assert script["created_by"] == "acme admin"
     assert script["limits"]["max_execution_time_ms"] == 30_000
 
     got = client.get(f"/scripts/{script['id']}").json()
@@ -41,7 +43,8 @@ def test_a_script_is_created_read_listed_changed_and_deleted(client: Client) -> 
         f"/scripts/{script['id']}",
         json_body={"source": "return 1;", "limits": {"max_output_bytes": 4096}},
     ).json()
-    assert changed["version"] == 2 and changed["description"] == "says hello"
+    assert changed["version"] == 2
+    assert changed["description"] == "says hello"
     assert changed["limits"]["max_output_bytes"] == 4096
     assert changed["limits"]["max_execution_time_ms"] == 30_000
 
@@ -280,7 +283,8 @@ def test_a_failing_script_answers_its_failed_execution(client: Client) -> None:
     script = create(client, source="const x = null;\nreturn x.y;")
     execution = client.post(f"/scripts/{script['id']}/execute", json_body={}).json()
     assert execution["status"] == "failed"
-    assert execution["error"]["name"] == "TypeError" and execution["error"]["line"] == 2
+    assert execution["error"]["name"] == "TypeError"
+    assert execution["error"]["line"] == 2
     failed = client.get(f"/scripts/{script['id']}/executions?status=failed").json()
     assert failed["total"] == 1
     assert client.get(f"/scripts/{script['id']}/executions?status=completed").json()["total"] == 0
