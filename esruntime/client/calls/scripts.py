@@ -36,8 +36,15 @@ __all__ = [
 _HEADERS = (("Content-Type", JSON),)
 
 
+def _id(kind: str, value: str) -> str:
+    """An id as one path segment. A ``/`` is refused: servers decode ``%2F`` before routing."""
+    if isinstance(value, str) and ("/" in value or value in (".", "..")):
+        raise InvalidCommandInput(f"{kind} has no '/' and is not '.' or '..', got {value[:100]!r}")
+    return segment(kind, value)
+
+
 def _path(script_id: str, *rest: str) -> str:
-    return "/".join(("scripts", segment("a script id", script_id), *rest))
+    return "/".join(("scripts", _id("a script id", script_id), *rest))
 
 
 def _count(name: str, value: int, low: int) -> str:
@@ -137,7 +144,7 @@ def list_executions(
 
 
 def get_execution(script_id: str, execution_id: str) -> Call[ScriptExecution]:
-    path = _path(script_id, "executions", segment("an execution id", execution_id))
+    path = _path(script_id, "executions", _id("an execution id", execution_id))
     return Call(Request("GET", path), _reader(200, _execution))
 
 
