@@ -114,6 +114,7 @@ def _add_route(
         name=f"esruntime.{route.name}",
         operation_id=route.name,
         summary=route.summary,
+        status_code=min(int(status) for status in responses if status.startswith("2")),
         response_class=Response,
         responses=responses,
         openapi_extra=fragment,
