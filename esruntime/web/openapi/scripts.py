@@ -223,7 +223,11 @@ def _body(schema: Schema, description: str) -> Schema:
 
 
 _ID = _parameter("script_id", "path", _STRING, "The script's id (a UUID).")
-_PAGE = {"type": "string", "pattern": "^[0-9]{1,9}$"}
+_MAX_COUNT = 999_999_999
+_COUNT: Schema = {"type": "integer", "minimum": 1, "maximum": _MAX_COUNT}
+_OFFSET: Schema = {"type": "integer", "minimum": 0, "maximum": _MAX_COUNT}
+_PER_PAGE: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}
+_SEARCH: Schema = {"type": "string", "maxLength": 200, "pattern": "^[^\\x00-\\x1f\\x7f]*$"}
 
 SCRIPT_OPERATIONS: dict[str, Schema] = {
     "list_scripts": {
@@ -231,9 +235,9 @@ SCRIPT_OPERATIONS: dict[str, Schema] = {
         "parameters": [
             _parameter("type", "query", {"enum": list(SCRIPT_TYPES)}, "Only this type."),
             _parameter("status", "query", {"enum": list(SCRIPT_STATUSES)}, "Only this status."),
-            _parameter("search", "query", {"type": "string", "maxLength": 200}, "Any case."),
-            _parameter("page", "query", _PAGE, "From 1 (default 1)."),
-            _parameter("per_page", "query", _PAGE, f"1 to {MAX_PER_PAGE} (default 20)."),
+            _parameter("search", "query", _SEARCH, "In the name or description, any case."),
+            _parameter("page", "query", _COUNT, "From 1 (default 1)."),
+            _parameter("per_page", "query", _PER_PAGE, f"1 to {MAX_PER_PAGE} (default 20)."),
         ],
         "responses": {**_COMMON, "200": _response("A page of scripts", SCRIPT_PAGE)},
     },
@@ -317,8 +321,8 @@ SCRIPT_OPERATIONS: dict[str, Schema] = {
         "parameters": [
             _ID,
             _parameter("status", "query", {"enum": list(EXECUTION_STATUSES)}, "Only these."),
-            _parameter("offset", "query", _PAGE, "How many to skip (default 0)."),
-            _parameter("limit", "query", _PAGE, "1 to 100 (default 20)."),
+            _parameter("offset", "query", _OFFSET, "How many to skip (default 0)."),
+            _parameter("limit", "query", _PER_PAGE, "1 to 100 (default 20)."),
         ],
         "responses": {
             **_COMMON,
