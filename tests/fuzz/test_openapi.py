@@ -35,8 +35,8 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 AUTH = {"Authorization": f"Bearer {keys['acme']}"}
 
 # Bodies whose validity the document cannot express: ESDL text that must parse, module bytes
-# that must be a handler, command input that the handler itself checks, script fields. A 400 for a body of
-# the right type is a correct answer there; every other check still applies.
+# that must be a handler, command input that the handler itself checks, script fields. A 400
+# for a body of the right type is a correct answer there; every other check still applies.
 CHECKED_BY_CONTENT = {
     ("PUT", "/v1/schema"),
     ("POST", "/v1/schema/validate"),
