@@ -180,10 +180,9 @@ class Hooks:
             )
         trigger = Trigger.http(self._http_request(request, hide_auth=isinstance(caller, Principal)))
         try:
-            execution = self.runtime.scripts.execute(
-                script.id,
+            execution = self.runtime.scripts.run(
+                script,
                 {},
-                tenant=script.tenant,
                 trigger=trigger,
                 user_id=caller.key_id if isinstance(caller, Principal) else None,
             )

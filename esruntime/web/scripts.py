@@ -128,7 +128,8 @@ def create_script(call: Call) -> WebResponse:
         script = call.runtime.scripts.create(
             tenant=call.tenant.name, created_by=_user(call), **fields
         )
-    return json_response(201, script_view(script), [("Location", f"scripts/{script.id}")])
+    location = f"{call.request.path.rstrip('/')}/{script.id}"
+    return json_response(201, script_view(script), [("Location", location)])
 
 
 def get_script(call: Call) -> WebResponse:

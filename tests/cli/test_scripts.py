@@ -15,6 +15,7 @@ import pytest
 from esruntime.cli import main
 from tests.cli.conftest import tenant_key
 from tests.cli.processes import ENV_NAMES, Served, environment, run, serve
+from tests.scripts.test_sdk_cache import require_redis
 
 Outcome = tuple[int, str, str]
 
@@ -154,6 +155,7 @@ def test_a_key_without_the_permission_exits_3(cli: Any, database: str, tmp_path:
 
 @pytest.mark.slow
 def test_serve_gives_scripts_their_database_cache_and_hooks_prefix(tmp_path: Path) -> None:
+    require_redis()
     shop = tmp_path / "shop.db"
     with sqlite3.connect(shop) as conn:
         conn.execute("CREATE TABLE orders (tenant_id TEXT, id INTEGER, total REAL)")

@@ -19,6 +19,7 @@ from esruntime.errors import ConfigurationError, ScriptExecutionError
 from esruntime.runtime import Runtime
 from esruntime.scripts import ScriptSettings
 from esruntime.scripts.sdk.http import HttpPolicy
+from tests.scripts.test_sdk_cache import require_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/2"
 
@@ -80,6 +81,7 @@ def test_an_engine_passed_in_stays_the_hosts(shop: str) -> None:
 
 
 def test_a_redis_cache_is_shared_by_runtimes(tmp_path: Path) -> None:
+    require_redis()
     url = f"sqlite:///{tmp_path}/shared.db"
     settings = ScriptSettings(cache=REDIS_URL)
     source = "return await sdk.cache.increment('visits');"

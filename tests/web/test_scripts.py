@@ -20,6 +20,7 @@ def create(client: Client, key: str = "acme", **fields: Any) -> dict[str, Any]:
     reply = client.post("/scripts", json_body=body, key=key)
     assert reply.status == 201, reply.text
     created: dict[str, Any] = reply.json()
+    assert reply.headers["location"] == f"/v1/scripts/{created['id']}"
     return created
 
 

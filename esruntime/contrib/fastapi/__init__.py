@@ -29,6 +29,7 @@ try:
     from fastapi.params import Depends as DependsParam
     from fastapi.security import HTTPBearer
     from starlette.concurrency import run_in_threadpool
+    from starlette.requests import ClientDisconnect
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
         "esruntime.contrib.fastapi needs FastAPI: pip install 'esruntime[fastapi]'"
@@ -169,7 +170,10 @@ def create_hooks_router(
     async def run_hook(
         request: Request, path: str, who: Annotated[Any, Depends(dependency)]
     ) -> Response:
-        body, oversized = await _read_body(request, hooks.max_body_bytes)
+        try:
+            body, oversized = await _read_body(request, hooks.max_body_bytes)
+        except ClientDisconnect:  # the caller left before its body arrived: nothing to run
+            return Response(status_code=400)
         web_request = WebRequest(
             request.method,
             "hook",

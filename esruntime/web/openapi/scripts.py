@@ -247,7 +247,13 @@ SCRIPT_OPERATIONS: dict[str, Schema] = {
             **_COMMON,
             **_CONFLICT,
             **_TOO_LARGE,
-            "201": _response("The script, stored with its version 1", SCRIPT),
+            "201": {
+                **_response("The script, stored with its version 1", SCRIPT),
+                "headers": {
+                    "X-Request-ID": {"description": "The request's id.", "schema": _STRING},
+                    "Location": {"description": "The script's path.", "schema": _STRING},
+                },
+            },
         },
     },
     "get_script": {
