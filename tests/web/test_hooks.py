@@ -356,3 +356,41 @@ def test_hooks_are_mounted_only_when_asked(
         "GET", "/in" + script["http_path"], b"", {"authorization": f"Bearer {keys['acme']}"}
     )
     assert reply.json()["path"] == "/in" + script["http_path"]
+
+
+def test_the_hosts_own_authentication_decides(
+    adapter: str, bank: tuple[Runtime, dict[str, str]]
+) -> None:
+    """A host's principal (a FastAPI dependency, or Flask's g.esruntime_principal) replaces
+    the API keys for hooks as for the API."""
+    from esruntime.auth import Principal
+
+    runtime, _ = bank
+    runtime.scripts.create(
+        tenant="globex", name="host auth", type="http", status="active", source=ECHO,
+        http_path="/host", http_methods=["GET"],
+    )  # fmt: skip
+    allowed = Principal("globex", frozenset({"scripts.execute"}), "host user")
+    denied = Principal("globex", frozenset({"scripts.read"}), "reader")
+
+    def answer(principal: Principal) -> int:
+        if adapter == "fastapi":
+            from esruntime.contrib.fastapi import create_app as fastapi_app
+
+            send = fastapi_sender(fastapi_app(runtime, principal=lambda: principal))
+        else:
+            from flask import g
+
+            from esruntime.contrib.flask import create_app as flask_app
+
+            app = flask_app(runtime)
+
+            @app.before_request
+            def who() -> None:
+                g.esruntime_principal = principal
+
+            send = flask_sender(app)
+        return send("GET", "/hooks/host", b"", {}).status
+
+    assert answer(allowed) == 200
+    assert answer(denied) == 403

@@ -389,3 +389,32 @@ def test_each_route_needs_its_permission(
     assert client.request(method, target, json_body=body, key=None).status == 401
     reply = client.request(method, target, json_body=body, key=f"acme:{permission}")
     assert reply.status in (200, 201), reply.text
+
+
+@pytest.mark.parametrize("adapter", ["fastapi", "flask"])
+def test_scripts_and_hooks_on_every_backend(runtime_url: str, adapter: str) -> None:
+    from tests.web.apps import bank_runtime, make_client
+
+    runtime, keys = bank_runtime(runtime_url)
+    try:
+        client = make_client(adapter, runtime, keys)
+        script = create(
+            client,
+            name="stored hook",
+            type="http",
+            status="active",
+            http_path="/stored",
+            http_methods=["POST"],
+            public=True,
+            source="return {n: context.trigger.httpRequest.body.n};",
+        )
+        hooked = client.send(
+            "POST", "/hooks/stored", b'{"n": 5}', {"content-type": "application/json"}
+        )
+        assert hooked.json() == {"result": {"n": 5}}
+        listed = client.get(f"/scripts/{script['id']}/executions").json()["executions"]
+        assert [e["trigger"]["httpRequest"]["body"] for e in listed] == [{"n": 5}]
+        assert client.get(f"/scripts/{script['id']}").json()["public"] is True
+        assert client.get("/scripts", key="globex").json()["total"] == 0
+    finally:
+        runtime.close()
