@@ -408,9 +408,8 @@ def test_scripts_and_hooks_on_every_backend(runtime_url: str, adapter: str) -> N
             public=True,
             source="return {n: context.trigger.httpRequest.body.n};",
         )
-        hooked = client.send(
-            "POST", "/hooks/stored", b'{"n": 5}', {"content-type": "application/json"}
-        )
+        auth = {"authorization": f"Bearer {keys['acme']}", "content-type": "application/json"}
+        hooked = client.send("POST", "/hooks/stored", b'{"n": 5}', auth)
         assert hooked.json() == {"result": {"n": 5}}
         listed = client.get(f"/scripts/{script['id']}/executions").json()["executions"]
         assert [e["trigger"]["httpRequest"]["body"] for e in listed] == [{"n": 5}]
