@@ -146,3 +146,19 @@ def test_runs_beyond_max_concurrent_runs_are_refused_with_503(tmp_path: Any, ada
             assert refused.headers["retry-after"] == "1"
             assert set(refused.json()) == {"error", "executionId"}
             assert (answered.status_code, answered.json()) == (200, {"result": 200})
+
+
+@pytest.mark.slow
+def test_concurrent_creates_of_one_name_make_one_script(
+    origin: str, bank: tuple[Runtime, dict[str, str]]
+) -> None:
+    _, keys = bank
+    auth = {"Authorization": f"Bearer {keys['acme']}"}
+    body = {"name": "only once", "type": "http", "source": "return 1;", "http_path": "/once",
+            "http_methods": ["GET"]}  # fmt: skip
+    with httpx.Client(base_url=origin, headers=auth, timeout=120) as http:
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(lambda _: http.post("/v1/scripts", json=body).status_code,
+                                     range(8)))  # fmt: skip
+        assert sorted(statuses) == [201] + [409] * 7
+        assert http.get("/v1/scripts?search=only").json()["total"] == 1
