@@ -394,3 +394,10 @@ def test_the_hosts_own_authentication_decides(
 
     assert answer(allowed) == 200
     assert answer(denied) == 403
+
+
+@pytest.mark.parametrize("method", ["BREW", "TRACE", "CONNECT", "HEAD", "OPTIONS"])
+def test_methods_no_script_can_take_are_405_and_never_run(hook: Hook, method: str) -> None:
+    script = hook.script(ECHO, http_methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    assert hook.call(method, script["http_path"]).status == 405
+    assert hook.runtime.scripts.executions(script["id"], tenant="acme").total == 0
