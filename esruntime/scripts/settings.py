@@ -118,7 +118,10 @@ class ScriptSettings:
                 raise ConfigurationError(
                     f"the script cache is 'memory' or a redis:// URL, got {cache[:100]!r}"
                 )
-            from esruntime.scripts.sdk.redis import RedisScriptCache
+            try:
+                from esruntime.scripts.sdk.redis import RedisScriptCache
+            except ImportError as exc:  # the redis extra is not installed
+                raise ConfigurationError(str(exc)) from None
 
             redis_cache = RedisScriptCache.from_url(cache)
             closers.append(redis_cache.close)
