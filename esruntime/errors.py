@@ -428,16 +428,23 @@ class ApiError(ClientError):
     """The server answered with an error status.
 
     ``status`` is the HTTP status; ``code``, ``message`` and ``request_id`` come from the API's
-    error body (``code`` is None when the body is not one, e.g. a proxy's page).
+    error body (``code`` is None when the body is not one, e.g. a proxy's page); ``fields``
+    maps each invalid field to what is wrong with it, when the API checked a body's fields.
     """
 
     def __init__(
-        self, status: int, code: str | None, message: str, request_id: str | None = None
+        self,
+        status: int,
+        code: str | None,
+        message: str,
+        request_id: str | None = None,
+        fields: Mapping[str, str] | None = None,
     ) -> None:
         self.status = status
         self.code = code
         self.message = message
         self.request_id = request_id
+        self.fields = dict(fields or {})
         shown = f" {code}" if code else ""
         suffix = f" [{request_id}]" if request_id else ""
         super().__init__(f"HTTP {status}{shown}: {message}{suffix}")

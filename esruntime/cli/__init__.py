@@ -1,7 +1,7 @@
 """The ``esruntime`` command line.
 
 ``serve`` runs the HTTP API; ``keys`` manages API keys in the database; ``schema``,
-``handlers``, ``events``, ``exec`` and ``health`` call a server through
+``handlers``, ``events``, ``exec``, ``scripts`` and ``health`` call a server through
 :class:`esruntime.client.Client`; ``demo`` shows the event store at work. Exit codes are those
 of :mod:`esruntime.cli.output` (0 ok, 1 refused, 2 usage, 3 auth, 4 not found, 5 unavailable);
 see ``docs/cli.md``.
@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from esruntime import __version__
-from esruntime.cli import demo, events, execute, handlers, keys, schema, serve
+from esruntime.cli import demo, events, execute, handlers, keys, schema, scripts, serve
 from esruntime.cli.output import exit_code
 from esruntime.cli.remote import base_url_hint
 from esruntime.errors import EsruntimeError
@@ -32,7 +32,7 @@ def parser() -> argparse.ArgumentParser:
     )
     root.add_argument("--version", action="version", version=f"esruntime {__version__}")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (serve, keys, schema, handlers, events, execute, demo):
+    for module in (serve, keys, schema, handlers, events, execute, scripts, demo):
         module.add_parser(commands)
     return root
 

@@ -7,7 +7,7 @@ Exit codes:
 1   refused: a command rejected or still conflicting, a schema or a module refused, a 409
 2   usage: bad arguments or input, an unreadable file, a request the server calls invalid
 3   authentication: the API key is missing, unknown, revoked (401) or lacks a permission (403)
-4   not found: no such handler, event, schema or key (404)
+4   not found: no such handler, event, schema, script or key (404)
 5   unavailable: a server error (5xx), no connection, a timeout, an answer that is not the
     API's, or a database that does not answer
 ==  =====================================================================================

@@ -26,14 +26,18 @@ from esruntime.handlers.python import PythonHandler
 
 if TYPE_CHECKING:
     from esruntime.scripts.runner import ScriptRunner
+    from esruntime.scripts.settings import ScriptSettings
 
-__all__ = ["StaticKeyResolver", "add_parser"]
+__all__ = ["StaticKeyResolver", "add_parser", "script_settings"]
 
 MIN_KEY_LENGTH = 16
 # The defaults of esruntime.contrib.uvicorn, which imports uvicorn: not needed for --help.
 DEFAULT_MAX_HEADER_BYTES = 16 * 1024
 DEFAULT_HEADER_TIMEOUT = 10.0
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+# The defaults of esruntime.web.hooks, which imports the web layer: not needed for --help.
+DEFAULT_HOOKS_PREFIX = "/hooks"
+DEFAULT_HOOK_BODY_BYTES = 256 * 1024
 
 
 def add_parser(commands: Any) -> None:
@@ -78,7 +82,81 @@ def add_parser(commands: Any) -> None:
         "(env ESRUNTIME_HEADER_TIMEOUT; default %(default)s)",
     )
     serve.add_argument("--log-level", choices=LOG_LEVELS, default="info")
+    _script_options(serve)
     serve.set_defaults(run=_serve)
+
+
+def _listed(name: str) -> list[str]:
+    """A comma-separated environment variable as a list (empty when unset)."""
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def _script_options(serve: argparse.ArgumentParser) -> None:
+    scripts = serve.add_argument_group("scripts")
+    scripts.add_argument(
+        "--hooks-prefix",
+        default=os.environ.get("ESRUNTIME_HOOKS_PREFIX", DEFAULT_HOOKS_PREFIX),
+        help="the path prefix of http scripts' routes; '' for none "
+        "(env ESRUNTIME_HOOKS_PREFIX; default %(default)s)",
+    )
+    scripts.add_argument(
+        "--hooks-max-body-bytes",
+        type=int,
+        default=os.environ.get("ESRUNTIME_HOOKS_MAX_BODY_BYTES", DEFAULT_HOOK_BODY_BYTES),
+        metavar="BYTES",
+        help="refuse a larger request body to an http script with 413 "
+        "(env ESRUNTIME_HOOKS_MAX_BODY_BYTES; default %(default)s)",
+    )
+    scripts.add_argument(
+        "--scripts-db",
+        default=os.environ.get("ESRUNTIME_SCRIPTS_DB"),
+        metavar="URL",
+        help="the database sdk.db runs in, a SQLAlchemy URL; scripts see their tenant's rows "
+        "only (env ESRUNTIME_SCRIPTS_DB; default: none)",
+    )
+    scripts.add_argument(
+        "--scripts-db-table",
+        dest="scripts_db_tables",
+        action="append",
+        default=None,
+        metavar="TABLE",
+        help="a table sdk.db may use, repeat for several (env ESRUNTIME_SCRIPTS_DB_TABLES, "
+        "comma-separated; default: any table but esruntime's and the system's)",
+    )
+    scripts.add_argument(
+        "--scripts-http-allow",
+        dest="scripts_http_allow",
+        action="append",
+        default=None,
+        metavar="HOST[:PORT]",
+        help="a host sdk.http may reach although it is not public, repeat for several "
+        "(env ESRUNTIME_SCRIPTS_HTTP_ALLOW, comma-separated)",
+    )
+    scripts.add_argument(
+        "--scripts-cache",
+        default=os.environ.get("ESRUNTIME_SCRIPTS_CACHE", "memory"),
+        metavar="memory|redis://...",
+        help="where sdk.cache keeps values: 'memory' (per process) or a Redis URL shared by "
+        "every process (env ESRUNTIME_SCRIPTS_CACHE; default %(default)s)",
+    )
+
+
+def script_settings(args: argparse.Namespace) -> ScriptSettings:
+    """The scripts' SDK settings the options name (environment variables as fallbacks)."""
+    from esruntime.scripts.sdk.http import HttpPolicy
+    from esruntime.scripts.settings import ScriptSettings
+
+    tables = args.scripts_db_tables or _listed("ESRUNTIME_SCRIPTS_DB_TABLES") or None
+    allow = args.scripts_http_allow or _listed("ESRUNTIME_SCRIPTS_HTTP_ALLOW")
+    try:
+        return ScriptSettings(
+            database=args.scripts_db or None,
+            tables=tables,
+            http=HttpPolicy(allowlist=allow),
+            cache=args.scripts_cache or "memory",
+        )
+    except EsruntimeError as exc:
+        raise fail(f"scripts: {exc}") from None
 
 
 class StaticKeyResolver:
@@ -152,6 +230,7 @@ def _serve(args: argparse.Namespace) -> int:
 
         from esruntime.contrib.fastapi import create_app
         from esruntime.contrib.uvicorn import bounded_http_protocol
+        from esruntime.web.hooks import Hooks
     except ImportError as exc:
         raise fail(f"esruntime serve needs: pip install 'esruntime[server]' ({exc})") from None
     from esruntime.runtime import Runtime, backend_for_url
@@ -165,6 +244,14 @@ def _serve(args: argparse.Namespace) -> int:
     pages_prefix = "/" + args.pages_prefix.strip("/") if args.pages_prefix.strip("/") else ""
     if pages_prefix and pages_prefix == prefix:
         raise fail("--pages-prefix must differ from --prefix")
+    hooks_prefix = "/" + args.hooks_prefix.strip("/") if args.hooks_prefix.strip("/") else None
+    if hooks_prefix is not None and hooks_prefix == prefix:
+        raise fail(f"--hooks-prefix must differ from --prefix, both are {prefix!r}")
+    if hooks_prefix is not None and hooks_prefix == pages_prefix:
+        raise fail(f"--hooks-prefix must differ from --pages-prefix, both are {pages_prefix!r}")
+    if args.hooks_max_body_bytes < 0:
+        raise fail(f"--hooks-max-body-bytes must be 0 or more, got {args.hooks_max_body_bytes}")
+    settings = script_settings(args)
     handlers = [_load_handler(spec) for spec in args.handlers]
     listener = _listen(args.host, args.port)
     backend = backend_for_url(args.database_url)
@@ -173,7 +260,11 @@ def _serve(args: argparse.Namespace) -> int:
     if static_key is not None:
         resolver = StaticKeyResolver(static_key, "default", ApiKeyResolver(keys))
     runtime = Runtime(
-        backend=backend, api_keys=keys, principal_resolver=resolver, script_runner=_script_pool
+        backend=backend,
+        api_keys=keys,
+        principal_resolver=resolver,
+        script_runner=_script_pool,
+        script_settings=settings,
     )
     try:
         if handlers:
@@ -198,7 +289,9 @@ def _serve(args: argparse.Namespace) -> int:
             flush=True,
         )
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-        app = create_app(runtime, prefix=prefix)
+        _ = runtime.scripts  # made now: a bad sdk.db or cache URL fails before serving
+        hooks = Hooks(runtime, max_body_bytes=args.hooks_max_body_bytes)
+        app = create_app(runtime, prefix=prefix, hooks_prefix=hooks_prefix, hooks=hooks)
         if pages_prefix:
             from esruntime.contrib.fastapi.pages import install_pages
             from esruntime.web.pages import PagesConfig

@@ -39,6 +39,14 @@ from esruntime.client.models import (
     SchemaInfo,
     StoredEvent,
 )
+from esruntime.client.script_models import (
+    ScriptExecution,
+    ScriptExecutionPage,
+    ScriptFailure,
+    ScriptInfo,
+    ScriptPage,
+    ScriptVersionInfo,
+)
 from esruntime.client.sync import Client
 from esruntime.errors import (
     ApiError,
@@ -95,6 +103,12 @@ __all__ = [
     "SchemaInfo",
     "SchemaRejected",
     "SchemaRejectedError",
+    "ScriptExecution",
+    "ScriptExecutionPage",
+    "ScriptFailure",
+    "ScriptInfo",
+    "ScriptPage",
+    "ScriptVersionInfo",
     "ServerError",
     "StoredEvent",
     "UnauthorizedError",

@@ -25,6 +25,7 @@ from esruntime.client.base import (
     answer_of,
     declared_too_large,
 )
+from esruntime.client.calls import scripts as script_calls
 from esruntime.client.models import (
     CommandConflict,
     CommandResponse,
@@ -38,6 +39,13 @@ from esruntime.client.models import (
     StoredEvent,
 )
 from esruntime.client.protocol import Call, transport_error
+from esruntime.client.script_models import (
+    ScriptExecution,
+    ScriptExecutionPage,
+    ScriptInfo,
+    ScriptPage,
+    ScriptVersionInfo,
+)
 from esruntime.schema.outcomes import PushResult, SchemaAccepted
 
 __all__ = ["AsyncClient"]
@@ -237,6 +245,70 @@ class AsyncClient:
     async def metrics(self) -> str:
         """The Prometheus metrics of the key's tenant, as text (needs ``admin``)."""
         return await self._call(calls.metrics())
+
+    # -- scripts -----------------------------------------------------------------------------
+
+    async def list_scripts(
+        self,
+        *,
+        type: str | None = None,
+        status: str | None = None,
+        search: str | None = None,
+        page: int = 1,
+        per_page: int = 20,
+    ) -> ScriptPage:
+        """One page of the tenant's scripts by name (without their sources), of ``type`` and
+        ``status`` when given, whose name or description contains ``search`` (any case)."""
+        return await self._call(script_calls.list_scripts(type, status, search, page, per_page))
+
+    async def create_script(self, name: str, type: str, source: str, **fields: Any) -> ScriptInfo:
+        """Store a new script (version 1). ``fields``: ``description``, ``status``,
+        ``cron_expression``, ``timezone``, ``http_path``, ``http_methods``, ``public``,
+        ``event_types``, ``limits``. BadRequestError names every invalid field
+        (``exc.fields``); RequestConflictError a name or HTTP path another script has."""
+        body = {"name": name, "type": type, "source": source, **fields}
+        return await self._call(script_calls.create_script(body))
+
+    async def get_script(self, script_id: str) -> ScriptInfo:
+        """The script with this id, with its source; NotFoundError when the tenant has none."""
+        return await self._call(script_calls.get_script(script_id))
+
+    async def update_script(self, script_id: str, **changes: Any) -> ScriptInfo:
+        """Change the fields given (the others are kept); a new ``source`` is a new version."""
+        return await self._call(script_calls.update_script(script_id, changes))
+
+    async def delete_script(self, script_id: str) -> None:
+        """Delete a script with its versions and executions; NotFoundError when there is none."""
+        await self._call(script_calls.delete_script(script_id))
+
+    async def list_script_versions(self, script_id: str) -> list[ScriptVersionInfo]:
+        """Every stored version of a script, oldest first (without sources)."""
+        return await self._call(script_calls.list_script_versions(script_id))
+
+    async def get_script_version(self, script_id: str, version: int) -> ScriptVersionInfo:
+        """One stored version of a script, with its source."""
+        return await self._call(script_calls.get_script_version(script_id, version))
+
+    async def rollback_script(self, script_id: str, version: int) -> ScriptInfo:
+        """Make stored ``version``'s source the current one (stored as a new version)."""
+        return await self._call(script_calls.rollback_script(script_id, version))
+
+    async def execute_script(
+        self, script_id: str, input: Mapping[str, Any] | None = None
+    ) -> ScriptExecution:
+        """Run a script with ``input`` as ``context.input``, wait for it, and return its
+        execution, whatever became of it (``status``: completed, failed, timeout, cancelled)."""
+        return await self._call(script_calls.execute_script(script_id, input))
+
+    async def list_executions(
+        self, script_id: str, *, status: str | None = None, offset: int = 0, limit: int = 20
+    ) -> ScriptExecutionPage:
+        """A window of a script's executions, newest first."""
+        return await self._call(script_calls.list_executions(script_id, status, offset, limit))
+
+    async def get_execution(self, script_id: str, execution_id: str) -> ScriptExecution:
+        """One execution of a script; NotFoundError when it has none with this id."""
+        return await self._call(script_calls.get_execution(script_id, execution_id))
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -133,6 +133,28 @@ def _is_tuple(type_: Any) -> bool:
     return get_origin(type_) is tuple
 
 
+def _is_scalar_union(type_: Any) -> bool:
+    members = [t for t in get_args(type_) if t is not type(None)]
+    return (
+        get_origin(type_) in (typing.Union, types.UnionType)
+        and len(members) > 1
+        and all(t in (str, int, bool) for t in members)
+    )
+
+
+def _scalars(type_: Any) -> Callable[[Any, Any], Any]:
+    """A union of JSON scalars (``str | int | None``): a value of exactly one of them."""
+    kinds = tuple(get_args(type_))
+    expected = " or ".join(_expected(t) if t is not type(None) else "null" for t in kinds)
+
+    def structure(value: Any, _: Any) -> Any:
+        if type(value) not in kinds:
+            raise _Unexpected(expected, value)
+        return value
+
+    return structure
+
+
 def _converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=False, detailed_validation=True)
     converter.register_structure_hook(int, _exactly(int, "an integer"))
@@ -142,6 +164,7 @@ def _converter() -> cattrs.Converter:
     converter.register_structure_hook(Any, lambda value, _: value)
     converter.register_structure_hook_func(_is_mapping, _mapping)
     converter.register_structure_hook_factory(_is_tuple, _arrays)
+    converter.register_structure_hook_factory(_is_scalar_union, _scalars)
     converter.register_structure_hook_factory(attrs.has, _object)
     return converter
 

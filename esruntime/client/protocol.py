@@ -95,7 +95,7 @@ def raise_for_status(answer: Answer) -> None:
     if answer.status < 300:
         return
     request_id = answer.header("x-request-id")
-    code, message = None, None
+    code, message, fields = None, None, None
     try:
         error = json.loads(answer.body)["error"]
         if isinstance(error, dict) and isinstance(error.get("message"), str):
@@ -103,6 +103,9 @@ def raise_for_status(answer: Answer) -> None:
             code = error["code"] if isinstance(error.get("code"), str) else None
             if isinstance(error.get("request_id"), str):
                 request_id = error["request_id"]
+            given = error.get("fields")
+            if isinstance(given, dict):
+                fields = {str(k): str(v) for k, v in given.items()}
     except (ValueError, UnicodeDecodeError, RecursionError, TypeError, KeyError):
         pass
     if message is None:
@@ -115,7 +118,7 @@ def raise_for_status(answer: Answer) -> None:
         kind: type[ApiError] = errors.ServerError
     else:
         kind = _BY_STATUS.get(answer.status, ApiError)
-    raise kind(answer.status, code, message, request_id)
+    raise kind(answer.status, code, message, request_id, fields)
 
 
 def expect(answer: Answer, *statuses: int) -> Any:

@@ -39,8 +39,8 @@ from esruntime.schema.registry import SchemaAccepted, SchemaRegistry
 
 if TYPE_CHECKING:
     from esruntime.scripts.runner import ScriptRunner
-    from esruntime.scripts.sdk.http import ScriptHttpClient
     from esruntime.scripts.service import ScriptService
+    from esruntime.scripts.settings import ScriptResources, ScriptSettings
 
 __all__ = ["Runtime"]
 
@@ -62,7 +62,8 @@ class Runtime:
     a command's time on SQLite) and sees other processes' changes within the interval.
 
     :attr:`scripts` is the JavaScript script service (``scripts=`` one of your own, or one built
-    on first use that runs scripts on ``script_runner()``).
+    on first use that runs scripts on ``script_runner()``, its ``sdk.db``, ``sdk.http`` and
+    ``sdk.cache`` as ``script_settings`` says: a :class:`~esruntime.scripts.ScriptSettings`).
 
     Commands (:meth:`execute`), schema pushes (:meth:`push_schema`) and scripts (:attr:`scripts`)
     act on the default tenant, or on the one named by the keyword ``tenant=``; :meth:`tenant`
@@ -89,6 +90,7 @@ class Runtime:
         metrics: RuntimeMetrics | None = None,
         scripts: ScriptService | None = None,
         script_runner: Callable[[], ScriptRunner] | None = None,
+        script_settings: ScriptSettings | None = None,
     ) -> None:
         self.backend = backend or _backend_of(event_store)
         given = (event_store, schema_registry, handler_registry)
@@ -114,7 +116,8 @@ class Runtime:
         self._closed = False
         self._scripts = scripts
         self._script_runner = script_runner
-        self._script_http: ScriptHttpClient | None = None
+        self._script_settings = script_settings
+        self._script_resources: ScriptResources | None = None
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Runtime:
@@ -217,8 +220,8 @@ class Runtime:
         The one built keeps scripts in the backend (memory or the same SQL database), runs them
         on ``script_runner()`` (default: quickjs-ng in the calling thread, for trusted scripts;
         pass ``ProcessPoolRunner`` for untrusted ones), publishes events to each tenant's store
-        against its schema, caches in memory, and lets ``sdk.http`` reach public addresses only.
-        ``sdk.db`` needs a database: build a ``ScriptService`` with ``database=`` and pass it in.
+        against its schema, and gives scripts the ``sdk.db``, ``sdk.http`` and ``sdk.cache`` of
+        ``script_settings`` (by default: no database, public addresses only, a cache in memory).
         """
         with self._lock:
             if self._closed:
@@ -229,17 +232,24 @@ class Runtime:
 
     def _build_scripts(self) -> ScriptService:
         from esruntime.scripts.engines import QuickJsRunner
-        from esruntime.scripts.sdk.http import ScriptHttpClient
         from esruntime.scripts.service import ScriptService
+        from esruntime.scripts.settings import ScriptSettings
 
-        runner = (self._script_runner or QuickJsRunner)()
-        self._script_http = ScriptHttpClient()
+        resources = (self._script_settings or ScriptSettings()).open()
+        try:
+            runner = (self._script_runner or QuickJsRunner)()
+        except BaseException:
+            resources.close()
+            raise
+        self._script_resources = resources
         return ScriptService(
             self.backend.script_repository(),
             runner,
             event_store=lambda tenant: self.tenant(tenant).store,
             schema=lambda tenant: self.tenant(tenant).schema_registry.schema(),
-            http=self._script_http,
+            http=resources.http,
+            cache=resources.cache,
+            database=resources.database,
             default_tenant=self.default_tenant,
         )
 
@@ -256,8 +266,8 @@ class Runtime:
             scripts, self._scripts = self._scripts, None
         if scripts is not None:
             scripts.close()
-        if self._script_http is not None:
-            self._script_http.close()
+        if self._script_resources is not None:
+            self._script_resources.close()
         for tenant in tenants:
             tenant.close()
         for store in unused:

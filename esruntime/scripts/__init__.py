@@ -1,8 +1,6 @@
-"""Scripts: tenant JavaScript that the host's Python code runs (``execute``, ``call``).
-
-A script's type may be ``scheduled``, ``http``, ``event`` or ``oneoff`` with its trigger fields
-stored, but nothing triggers scripts by schedule, event or HTTP route yet. See
-``docs/scripts.md``. The engines live in :mod:`esruntime.scripts.engines`; the SDK the scripts
+"""Scripts: tenant JavaScript that the host's Python code runs (``execute``, ``call``), that the
+JSON API runs on demand, and that ``http`` scripts' routes run (:mod:`esruntime.web.hooks`).
+See ``docs/scripts.md``. The engines live in :mod:`esruntime.scripts.engines`; the SDK the scripts
 call (``sdk.http``, ``sdk.db``, ``sdk.cache``, ``sdk.log``, ``events``) in
 :mod:`esruntime.scripts.sdk`. The names below are imported on first use, so that an engine's
 worker process importing :mod:`esruntime.scripts.runner` does not load the service.
@@ -32,6 +30,7 @@ if TYPE_CHECKING:
     from esruntime.scripts.sdk.cache import InMemoryScriptCache, ScriptCache
     from esruntime.scripts.sdk.logs import LogBounds
     from esruntime.scripts.service import ScriptService
+    from esruntime.scripts.settings import ScriptResources, ScriptSettings
 
 __all__ = [
     "Execution",
@@ -48,7 +47,9 @@ __all__ = [
     "ScriptLimits",
     "ScriptPage",
     "ScriptRepository",
+    "ScriptResources",
     "ScriptService",
+    "ScriptSettings",
     "ScriptVersion",
     "Trigger",
 ]
@@ -65,5 +66,7 @@ if not TYPE_CHECKING:
             "LogBounds": "esruntime.scripts.sdk.logs",
             "RunCapacity": "esruntime.scripts.capacity",
             "ScriptService": "esruntime.scripts.service",
+            "ScriptResources": "esruntime.scripts.settings",
+            "ScriptSettings": "esruntime.scripts.settings",
         },
     )

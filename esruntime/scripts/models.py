@@ -64,6 +64,7 @@ LIMIT_RANGES: Mapping[str, tuple[int, int]] = {
     "max_concurrent_runs": (1, 100),
     "max_api_calls_per_minute": (1, 10_000),
     "max_output_bytes": (1024, 16 * MIB),
+    "max_http_requests_per_minute": (1, 100_000),
 }
 """The inclusive range of every limit (``validation.check_limits`` enforces them)."""
 
@@ -77,6 +78,8 @@ class ScriptLimits:
     max_concurrent_runs: int = 5
     max_api_calls_per_minute: int = 60
     max_output_bytes: int = 1 * MIB
+    max_http_requests_per_minute: int = 600
+    """How many requests an ``http`` script's route takes per minute (per process)."""
 
     def to_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in LIMIT_RANGES}
@@ -88,8 +91,8 @@ class Script:
 
     ``version`` is the number of the stored version whose source this is. Trigger fields belong
     to one type each (``cron_expression`` to ``scheduled``, ``http_path`` and ``http_methods``
-    to ``http``, ``event_types`` to ``event``) and are empty for the others. They are stored and
-    validated, but nothing fires scripts by them yet: the host runs scripts with ``execute``.
+    to ``http``, ``event_types`` to ``event``) and are empty for the others. ``public`` (http
+    scripts only): the route runs without an API key.
     """
 
     id: str
@@ -106,6 +109,7 @@ class Script:
     event_types: tuple[str, ...] = ()
     limits: ScriptLimits = ScriptLimits()
     version: int = 1
+    public: bool = False
     created_by: str | None = None
     created_at: datetime | None = None
     updated_by: str | None = None

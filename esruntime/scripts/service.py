@@ -359,6 +359,21 @@ class ScriptService:
             execution_id,
         )
 
+    def run(
+        self,
+        script: Script,
+        input: Any = None,
+        *,
+        trigger: Trigger | None = None,
+        user_id: str | int | None = None,
+        organization_id: str | None = None,
+    ) -> Execution:
+        """Run a script already read (found by its name or HTTP path) as :meth:`execute` does,
+        without reading it again: a caller that just looked it up saves a query per run."""
+        if not isinstance(script, Script):
+            raise ScriptValidationError({"script": "must be a Script read from this service"})
+        return self._run(script, input, trigger, user_id, organization_id)
+
     def call(
         self,
         name: str,

@@ -50,6 +50,7 @@ FIELDS = (
     "http_methods",
     "event_types",
     "limits",
+    "public",
 )
 """The fields a caller may set on a script."""
 
@@ -89,6 +90,10 @@ def check_fields(fields: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, s
     out["http_path"] = None
     out["http_methods"] = ()
     out["event_types"] = ()
+    public = fields.get("public")
+    if public is not None and not isinstance(public, bool):
+        problems["public"] = f"must be true or false, got {type(public).__name__}"
+    out["public"] = public is True and script_type == "http"
     if script_type == "scheduled":
         expression = fields.get("cron_expression")
         problem = check_cron(expression, out["timezone"] if "timezone" not in problems else "UTC")

@@ -85,6 +85,24 @@ class ScriptRepositoryContract:
         assert repository.find_script("acme", http_path="/hooks/orders") == script
         assert repository.versions("acme", script.id) == [first_version(script)]
 
+    def test_a_public_script_and_its_request_limit_read_back(
+        self, repository: ScriptRepository
+    ) -> None:
+        script = make_script(
+            type="http",
+            http_path="/open",
+            http_methods=("POST",),
+            public=True,
+            limits=ScriptLimits(max_http_requests_per_minute=7),
+        )
+        repository.add_script(script, first_version(script))
+        stored = repository.get_script("acme", script.id)
+        assert stored is not None
+        assert (stored.public, stored.limits.max_http_requests_per_minute) == (True, 7)
+        closed = evolve(stored, public=False)
+        assert repository.save_script(closed, expected_version=stored.version)
+        assert repository.find_script("acme", http_path="/open") == closed
+
     def test_every_type_round_trips(self, repository: ScriptRepository) -> None:
         variants = [
             make_script(

@@ -108,7 +108,9 @@ class JsonApi:
             query = parse_query(request.query, route.query)
             response = route.endpoint(Call(request, request_id, self.runtime, found, body, query))
         except WebError as exc:
-            response = error_response(exc.status, exc.code, exc.message, request_id, exc.headers)
+            response = error_response(
+                exc.status, exc.code, exc.message, request_id, exc.headers, exc.fields
+            )
         except StoreUnavailableError as exc:
             logger.error("%s %s: %s [%s]", request.method, request.path, exc, request_id)
             response = error_response(503, "store_unavailable", str(exc), request_id)

@@ -13,9 +13,113 @@ from esruntime.web.handlers import (
     put_handler,
 )
 from esruntime.web.schema import get_schema, put_schema, validate_schema
+from esruntime.web.scripts import (
+    create_script,
+    delete_script,
+    execute_script,
+    get_execution,
+    get_script,
+    get_version,
+    list_executions,
+    list_scripts,
+    list_versions,
+    rollback_script,
+    update_script,
+)
 from esruntime.web.system import health, metrics
 
-__all__ = ["API_ROUTES"]
+__all__ = ["API_ROUTES", "SCRIPT_ROUTES"]
+
+_SCRIPT = "/scripts/{script_id}"
+SCRIPT_ROUTES = (
+    Route(
+        "list_scripts",
+        "GET",
+        "/scripts",
+        list_scripts,
+        "scripts.read",
+        query=("type", "status", "search", "page", "per_page"),
+        summary="List scripts",
+    ),
+    Route(
+        "create_script",
+        "POST",
+        "/scripts",
+        create_script,
+        "scripts.create",
+        "json",
+        summary="Create a script",
+    ),
+    Route("get_script", "GET", _SCRIPT, get_script, "scripts.read", summary="Get a script"),
+    Route(
+        "update_script",
+        "PUT",
+        _SCRIPT,
+        update_script,
+        "scripts.update",
+        "json",
+        summary="Update a script (a new source is a new version)",
+    ),
+    Route(
+        "delete_script",
+        "DELETE",
+        _SCRIPT,
+        delete_script,
+        "scripts.delete",
+        summary="Delete a script",
+    ),
+    Route(
+        "list_script_versions",
+        "GET",
+        _SCRIPT + "/versions",
+        list_versions,
+        "scripts.read",
+        summary="List a script's versions",
+    ),
+    Route(
+        "get_script_version",
+        "GET",
+        _SCRIPT + "/versions/{version}",
+        get_version,
+        "scripts.read",
+        summary="Get a version of a script, with its source",
+    ),
+    Route(
+        "rollback_script",
+        "POST",
+        _SCRIPT + "/rollback",
+        rollback_script,
+        "scripts.update",
+        "json",
+        summary="Roll a script back to a stored version",
+    ),
+    Route(
+        "execute_script",
+        "POST",
+        _SCRIPT + "/execute",
+        execute_script,
+        "scripts.execute",
+        "json",
+        summary="Run a script and wait for its execution",
+    ),
+    Route(
+        "list_script_executions",
+        "GET",
+        _SCRIPT + "/executions",
+        list_executions,
+        "scripts.read",
+        query=("status", "offset", "limit"),
+        summary="List a script's executions, newest first",
+    ),
+    Route(
+        "get_script_execution",
+        "GET",
+        _SCRIPT + "/executions/{execution_id}",
+        get_execution,
+        "scripts.read",
+        summary="Get an execution of a script",
+    ),
+)
 
 API_ROUTES = (
     Route(
@@ -111,4 +215,5 @@ API_ROUTES = (
     ),
     Route("health", "GET", "/health", health, None, summary="Health check"),
     Route("metrics", "GET", "/metrics", metrics, "admin", summary="Prometheus metrics"),
+    *SCRIPT_ROUTES,
 )

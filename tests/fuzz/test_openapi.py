@@ -35,14 +35,19 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 AUTH = {"Authorization": f"Bearer {keys['acme']}"}
 
 # Bodies whose validity the document cannot express: ESDL text that must parse, module bytes
-# that must be a handler, command input that the handler itself checks. A 400 for a body of
-# the right type is a correct answer there; every other check still applies.
+# that must be a handler, command input that the handler itself checks, script fields. A 400
+# for a body of the right type is a correct answer there; every other check still applies.
 CHECKED_BY_CONTENT = {
     ("PUT", "/v1/schema"),
     ("POST", "/v1/schema/validate"),
     ("PUT", "/v1/handlers/{command_name}"),
     ("PUT", "/v1/handlers/{command_name}/current"),
     ("POST", "/v1/commands/{command_name}"),
+    # Script fields: cron expressions, time zones, HTTP paths and the type's own fields.
+    ("POST", "/v1/scripts"),
+    ("PUT", "/v1/scripts/{script_id}"),
+    # A script's input, as a command's, must be storable (no U+0000, no unpaired surrogate).
+    ("POST", "/v1/scripts/{script_id}/execute"),
 }
 
 

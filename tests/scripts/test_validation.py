@@ -218,6 +218,7 @@ def test_limits_default_and_accept_their_range_bounds() -> None:
         "max_concurrent_runs": 5,
         "max_api_calls_per_minute": 60,
         "max_output_bytes": MIB,
+        "max_http_requests_per_minute": 600,
     }
     low = {"max_execution_time_ms": 1000, "max_memory_bytes": MIB}
     high = {"max_execution_time_ms": 300_000, "max_memory_bytes": 512 * MIB}

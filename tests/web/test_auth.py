@@ -14,6 +14,7 @@ ADDED = BANK_SCHEMA + "\nevent OverdraftWarning { @account_id: String }\n"
 WITHOUT_RECIPIENT = BANK_SCHEMA.replace("  @recipient_id: String\n", "")
 TEXT = "text/plain"
 WASM = {"content_type": "application/wasm", "headers": {"X-Handler-Version": "9.0.0"}}
+NO_SCRIPT = "00000000-0000-4000-8000-000000000000"
 
 REQUESTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "execute_command": (
@@ -37,6 +38,21 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "get_event": ("GET", "/events/evt_unknown", {}),
     "health": ("GET", "/health", {}),
     "metrics": ("GET", "/metrics", {}),
+    "list_scripts": ("GET", "/scripts", {}),
+    "create_script": (
+        "POST",
+        "/scripts",
+        {"json_body": {"name": "made", "type": "oneoff", "source": "return 1;"}},
+    ),
+    "get_script": ("GET", f"/scripts/{NO_SCRIPT}", {}),
+    "update_script": ("PUT", f"/scripts/{NO_SCRIPT}", {"json_body": {"description": "x"}}),
+    "delete_script": ("DELETE", f"/scripts/{NO_SCRIPT}", {}),
+    "list_script_versions": ("GET", f"/scripts/{NO_SCRIPT}/versions", {}),
+    "get_script_version": ("GET", f"/scripts/{NO_SCRIPT}/versions/1", {}),
+    "rollback_script": ("POST", f"/scripts/{NO_SCRIPT}/rollback", {"json_body": {"version": 1}}),
+    "execute_script": ("POST", f"/scripts/{NO_SCRIPT}/execute", {"json_body": {}}),
+    "list_script_executions": ("GET", f"/scripts/{NO_SCRIPT}/executions", {}),
+    "get_script_execution": ("GET", f"/scripts/{NO_SCRIPT}/executions/{NO_SCRIPT}", {}),
 }
 PROTECTED = [r for r in API_ROUTES if r.permission is not None]
 
@@ -86,7 +102,8 @@ def test_a_revoked_key_is_401_from_its_next_request(client: Client) -> None:
 
 @pytest.mark.parametrize("route", PROTECTED, ids=lambda r: r.name)
 def test_every_route_needs_its_permission(client: Client, route: Any) -> None:
-    for key in ("acme:none", "acme:scripts.read"):
+    lacking = "acme:events.read" if route.permission == "scripts.read" else "acme:scripts.read"
+    for key in ("acme:none", lacking):
         reply = send(client, route.name, key=key)
         assert reply.status == 403
         assert reply.error == {

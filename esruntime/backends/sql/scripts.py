@@ -389,6 +389,7 @@ def _script_row(tenant_id: int, script: Script) -> dict[str, Any]:
         "created_at": to_micros(script.created_at),
         "updated_by": script.updated_by,
         "updated_at": to_micros(script.updated_at),
+        "public": script.public,
     }
 
 
@@ -412,6 +413,7 @@ def _script(tenant: str, row: Any) -> Script:
         created_at=from_micros(int(row["created_at"])),
         updated_by=row["updated_by"],
         updated_at=from_micros(int(row["updated_at"])),
+        public=bool(row["public"]),
     )
 
 

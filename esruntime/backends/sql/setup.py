@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, inspect, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
@@ -10,7 +10,11 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from esruntime.backends.sql.postgres import LOCK_NAMESPACE
 from esruntime.backends.sql.tables import metadata, tenants
 
-__all__ = ["create_tables", "register_tenant"]
+__all__ = ["ADDED_COLUMNS", "create_tables", "register_tenant"]
+
+ADDED_COLUMNS = (("esr_scripts", "public"),)
+"""Boolean columns (default false) added to tables after they were first released: a database
+made before gets them when its tables are checked."""
 
 
 def create_tables(engine: Engine) -> None:
@@ -25,6 +29,7 @@ def create_tables(engine: Engine) -> None:
             conn.exec_driver_sql(f"SELECT pg_advisory_lock({LOCK_NAMESPACE}, 0)")
             try:
                 metadata.create_all(conn, checkfirst=True)
+                _add_columns(conn)
                 conn.commit()
             finally:
                 conn.exec_driver_sql(f"SELECT pg_advisory_unlock({LOCK_NAMESPACE}, 0)")
@@ -35,10 +40,25 @@ def create_tables(engine: Engine) -> None:
     for attempt in range(10):
         try:
             metadata.create_all(engine, checkfirst=True)
+            with engine.begin() as conn:
+                _add_columns(conn)
             return
         except sa_exc.OperationalError as exc:
-            if "already exists" not in str(exc) or attempt == 9:
+            racing = "already exists" in str(exc) or "duplicate column" in str(exc)
+            if not racing or attempt == 9:
                 raise
+
+
+def _add_columns(conn: Connection) -> None:
+    """Add the columns of :data:`ADDED_COLUMNS` that an older database lacks."""
+    inspector = inspect(conn)
+    false = "false" if conn.dialect.name == "postgresql" else "0"
+    for table, column in ADDED_COLUMNS:
+        if column in {c["name"] for c in inspector.get_columns(table)}:
+            continue
+        conn.exec_driver_sql(
+            f"ALTER TABLE {table} ADD COLUMN {column} BOOLEAN NOT NULL DEFAULT {false}"
+        )
 
 
 def register_tenant(engine: Engine, name: str) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Index,
     Integer,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -180,6 +182,13 @@ scripts = Table(
     Column("created_at", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"),
     Column("updated_by", String(200)),
     Column("updated_at", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"),
+    Column(
+        "public",
+        Boolean,
+        nullable=False,
+        server_default=false(),
+        comment="an http script's route runs without an API key",
+    ),
     PrimaryKeyConstraint("tenant_id", "id", name="esr_scripts_pk"),
     Index("esr_scripts_name", "tenant_id", "name", unique=True),
     Index("esr_scripts_http_path", "tenant_id", "http_path", unique=True),

@@ -10,6 +10,9 @@
 
     app = create_app(runtime)                     # a whole application (what ``serve`` runs)
 
+    # HTTP-triggered scripts: ``install`` mounts them under /hooks (hooks_prefix=None: not);
+    app.include_router(create_hooks_router(runtime), prefix="/hooks")   # or by hand
+
 Authentication is the runtime's principal resolver (API keys) unless ``principal`` is given: a
 FastAPI dependency returning the request's :class:`~esruntime.auth.Principal` (or None for an
 anonymous request). Everything else happens in :class:`esruntime.web.JsonApi`; this module only
@@ -26,6 +29,7 @@ try:
     from fastapi.params import Depends as DependsParam
     from fastapi.security import HTTPBearer
     from starlette.concurrency import run_in_threadpool
+    from starlette.requests import ClientDisconnect
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
         "esruntime.contrib.fastapi needs FastAPI: pip install 'esruntime[fastapi]'"
@@ -35,10 +39,11 @@ from esruntime import __version__
 from esruntime.auth.resolver import PrincipalResolver
 from esruntime.runtime import Runtime
 from esruntime.web import RESOLVE, JsonApi, Limits, Route, WebRequest, WebResponse
+from esruntime.web.hooks import DEFAULT_HOOKS_PREFIX, Hooks
 from esruntime.web.messages import METHODS, BodyReader
 from esruntime.web.openapi import operation
 
-__all__ = ["create_app", "create_router", "install"]
+__all__ = ["create_app", "create_hooks_router", "create_router", "install"]
 
 _bearer = HTTPBearer(auto_error=False, description="An esruntime API key")
 
@@ -112,6 +117,7 @@ def _add_route(
         name=f"esruntime.{route.name}",
         operation_id=route.name,
         summary=route.summary,
+        status_code=min(int(status) for status in responses if status.startswith("2")),
         response_class=Response,
         responses=responses,
         openapi_extra=fragment,
@@ -140,25 +146,94 @@ def _response(result: WebResponse) -> Response:
     )
 
 
-def install(app: FastAPI, runtime: Runtime, *, prefix: str = "/v1", **options: Any) -> APIRouter:
+def create_hooks_router(
+    runtime: Runtime,
+    *,
+    principal: Callable[..., Any] | None = None,
+    resolver: PrincipalResolver | None = None,
+    hooks: Hooks | None = None,
+) -> APIRouter:
+    """An ``APIRouter`` running ``http`` scripts (:class:`esruntime.web.hooks.Hooks`): every
+    path below the prefix it is included under is a script's ``http_path``.
+
+    ``principal`` and ``resolver`` are as for :func:`create_router`; ``hooks`` one of your own
+    (its body limit, anonymous tenant and rate limiter).
+    """
+    hooks = hooks or Hooks(runtime, resolver=resolver)
+    dependency: Callable[..., Any] = principal if principal is not None else _nobody
+
+    async def run_hook(
+        request: Request, path: str, who: Annotated[Any, Depends(dependency)]
+    ) -> Response:
+        try:
+            body, oversized = await _read_body(request, hooks.max_body_bytes)
+        except ClientDisconnect:  # the caller left before its body arrived: nothing to run
+            return Response(status_code=400)
+        web_request = WebRequest(
+            request.method,
+            "hook",
+            request.url.path,
+            {"path": "/" + path},
+            tuple(request.query_params.multi_items()),
+            request.headers.items(),
+            body,
+            oversized,
+        )
+        given = who if principal is not None else RESOLVE
+        return _response(await run_in_threadpool(hooks.handle, web_request, given))
+
+    router = APIRouter()
+    router.add_api_route(
+        "/{path:path}",
+        run_hook,
+        methods=list(METHODS),
+        include_in_schema=False,
+        name="esruntime.hook",
+    )
+    router.esruntime_hooks = hooks  # type: ignore[attr-defined]
+    return router
+
+
+def install(
+    app: FastAPI,
+    runtime: Runtime,
+    *,
+    prefix: str = "/v1",
+    hooks_prefix: str | None = DEFAULT_HOOKS_PREFIX,
+    **options: Any,
+) -> APIRouter:
     """Mount the JSON API on ``app`` under ``prefix``; ``options`` go to :func:`create_router`.
 
     The router answers unknown paths under a non-empty prefix itself; the runtime is kept in
-    ``app.state.esruntime``.
+    ``app.state.esruntime``. ``http`` scripts answer under ``hooks_prefix`` (None: nowhere),
+    with the same ``principal`` or ``resolver``; ``hooks=`` is a
+    :class:`~esruntime.web.hooks.Hooks` of your own (its limits).
     """
+    hooks = options.pop("hooks", None)
     options.setdefault("catch_all", bool(prefix.strip("/")))
     router = create_router(runtime, **options)
     app.include_router(router, prefix=prefix)
+    if hooks_prefix is not None:
+        auth = {k: v for k, v in options.items() if k in ("principal", "resolver")}
+        hooks_router = create_hooks_router(runtime, hooks=hooks, **auth)
+        app.include_router(hooks_router, prefix=hooks_prefix.rstrip("/"))
     app.state.esruntime = runtime
     return router
 
 
-def create_app(runtime: Runtime, *, prefix: str = "/v1", **options: Any) -> FastAPI:
-    """A FastAPI application serving the runtime's JSON API under ``prefix``."""
+def create_app(
+    runtime: Runtime,
+    *,
+    prefix: str = "/v1",
+    hooks_prefix: str | None = DEFAULT_HOOKS_PREFIX,
+    **options: Any,
+) -> FastAPI:
+    """A FastAPI application serving the runtime's JSON API under ``prefix`` and its ``http``
+    scripts under ``hooks_prefix``."""
     app = FastAPI(
         title="esruntime",
         version=__version__,
         description="An event-sourcing command runtime: commands, schemas, handlers, events.",
     )
-    install(app, runtime, prefix=prefix, **options)
+    install(app, runtime, prefix=prefix, hooks_prefix=hooks_prefix, **options)
     return app

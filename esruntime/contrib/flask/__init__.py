@@ -37,24 +37,35 @@ from esruntime.auth.resolver import PrincipalResolver
 from esruntime.errors import ConfigurationError
 from esruntime.runtime import Runtime
 from esruntime.web import API_ROUTES, RESOLVE, JsonApi, Limits, Route, WebRequest, WebResponse
+from esruntime.web.hooks import DEFAULT_HOOKS_PREFIX, Hooks
 from esruntime.web.messages import METHODS, BodyReader
 
-__all__ = ["Esruntime", "EsruntimeState", "create_app", "create_blueprint"]
+__all__ = [
+    "Esruntime",
+    "EsruntimeState",
+    "create_app",
+    "create_blueprint",
+    "create_hooks_blueprint",
+]
 
 
 @frozen
 class EsruntimeState:
-    """What ``app.extensions["esruntime"]`` holds: the runtime and its API."""
+    """What ``app.extensions["esruntime"]`` holds: the runtime, its API and its HTTP-triggered
+    scripts (None when not mounted)."""
 
     runtime: Runtime
     api: JsonApi
+    hooks: Hooks | None = None
 
 
 class Esruntime:
     """The Flask extension: mounts the JSON API's blueprint under ``prefix``.
 
     ``catch_all`` (default: when the prefix is not empty) answers unknown paths and methods
-    under the prefix with the API's own error body.
+    under the prefix with the API's own error body. ``http`` scripts answer under
+    ``hooks_prefix`` (None: nowhere); ``hooks`` is a :class:`~esruntime.web.hooks.Hooks` of
+    your own (its body limit, anonymous tenant and rate limiter).
     """
 
     def __init__(
@@ -66,8 +77,12 @@ class Esruntime:
         resolver: PrincipalResolver | None = None,
         limits: Limits | None = None,
         catch_all: bool | None = None,
+        hooks_prefix: str | None = DEFAULT_HOOKS_PREFIX,
+        hooks: Hooks | None = None,
     ) -> None:
         self.runtime = runtime
+        self.hooks_prefix = hooks_prefix
+        self.hooks = hooks
         self.prefix = prefix
         self.resolver = resolver
         self.limits = limits
@@ -80,8 +95,15 @@ class Esruntime:
         if runtime is None:
             raise ConfigurationError("Esruntime needs a runtime: Esruntime(app, runtime)")
         api = JsonApi(runtime, resolver=self.resolver, limits=self.limits)
-        app.extensions["esruntime"] = EsruntimeState(runtime, api)
+        hooks = None
+        if self.hooks_prefix is not None:
+            hooks = self.hooks or Hooks(runtime, resolver=self.resolver)
+        app.extensions["esruntime"] = EsruntimeState(runtime, api, hooks)
         app.register_blueprint(create_blueprint(catch_all=self.catch_all), url_prefix=self.prefix)
+        if self.hooks_prefix is not None:
+            app.register_blueprint(
+                create_hooks_blueprint(), url_prefix=self.hooks_prefix.rstrip("/")
+            )
 
 
 def create_blueprint(
@@ -107,6 +129,38 @@ def create_blueprint(
             blueprint.add_url_rule(
                 rule, "unmatched", unmatched, methods=list(METHODS), provide_automatic_options=False
             )
+    return blueprint
+
+
+def create_hooks_blueprint(*, name: str = "esruntime_hooks") -> Blueprint:
+    """A Blueprint running ``http`` scripts: every path below its prefix is a script's
+    ``http_path`` (the hooks of ``app.extensions["esruntime"]``)."""
+    blueprint = Blueprint(name, __name__)
+
+    def run_hook(path: str = "") -> FlaskResponse:
+        state = current_app.extensions.get("esruntime")
+        if not isinstance(state, EsruntimeState) or state.hooks is None:
+            raise ConfigurationError(
+                "esruntime hooks are not initialized on this app: Esruntime(app, runtime)"
+            )
+        body, oversized = _read_body(state.hooks.max_body_bytes)
+        web_request = WebRequest(
+            request.method,
+            "hook",
+            request.path,
+            {"path": "/" + path},
+            tuple(request.args.items(multi=True)),
+            request.headers.items(),
+            body,
+            oversized,
+        )
+        given = g.esruntime_principal if "esruntime_principal" in g else RESOLVE
+        return _response(state.hooks.handle(web_request, given))
+
+    for rule in ("/", "/<path:path>"):
+        blueprint.add_url_rule(
+            rule, "hook", run_hook, methods=METHODS, provide_automatic_options=False
+        )
     return blueprint
 
 

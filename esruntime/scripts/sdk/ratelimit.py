@@ -44,6 +44,13 @@ class SlidingWindowLimiter:
                 self._forget_idle(horizon)
             return True
 
+    def retry_after(self, key: tuple[str, str]) -> float:
+        """Seconds until the oldest call of ``key`` in the window leaves it (0: none is in)."""
+        now = self._clock()
+        with self._lock:
+            calls = self._calls.get(key)
+            return max(0.0, calls[0] + self._window - now) if calls else 0.0
+
     def _forget_idle(self, horizon: float) -> None:
         for key in [k for k, calls in self._calls.items() if not calls or calls[-1] <= horizon]:
             del self._calls[key]

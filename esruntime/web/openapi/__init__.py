@@ -2,5 +2,8 @@
 
 from esruntime.web.openapi.bodies import SCHEMAS
 from esruntime.web.openapi.operations import OPERATIONS, operation
+from esruntime.web.openapi.scripts import SCRIPT_SCHEMAS
+
+SCHEMAS.update(SCRIPT_SCHEMAS)
 
 __all__ = ["OPERATIONS", "SCHEMAS", "operation"]

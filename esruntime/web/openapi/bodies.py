@@ -26,7 +26,23 @@ _STRINGS: Schema = {"type": "array", "items": _STRING}
 _TIME: Schema = {"type": "string", "format": "date-time"}
 _NULLABLE_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
 
-ERROR = _object({"error": _object({"code": _STRING, "message": _STRING, "request_id": _STRING})})
+ERROR = _object(
+    {
+        "error": _object(
+            {
+                "code": _STRING,
+                "message": _STRING,
+                "request_id": _STRING,
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": _STRING,
+                    "description": "Each invalid field and what is wrong with it.",
+                },
+            },
+            required=["code", "message", "request_id"],
+        )
+    }
+)
 COMMAND_EVENT = _object({"id": _STRING, "type": _STRING, "data": {}, "timestamp": _TIME})
 COMMAND_OK = _object(
     {

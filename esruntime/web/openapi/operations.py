@@ -30,6 +30,7 @@ from esruntime.web.openapi.bodies import (
     UPLOAD_REJECTED,
     Schema,
 )
+from esruntime.web.openapi.scripts import SCRIPT_OPERATIONS
 
 __all__ = ["OPERATIONS", "operation"]
 
@@ -292,6 +293,9 @@ OPERATIONS: dict[str, Schema] = {
         ),
     },
 }
+
+
+OPERATIONS.update(SCRIPT_OPERATIONS)
 
 
 def operation(route: str) -> Schema:

@@ -1,0 +1,107 @@
+"""What the client returns for the ``/scripts`` routes: scripts, versions and executions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from attrs import frozen
+
+__all__ = [
+    "ScriptExecution",
+    "ScriptExecutionPage",
+    "ScriptFailure",
+    "ScriptInfo",
+    "ScriptPage",
+    "ScriptVersionInfo",
+]
+
+
+@frozen
+class ScriptInfo:
+    """A script; ``source`` is None in a listing (``get_script`` has it)."""
+
+    id: str
+    name: str
+    description: str
+    type: str
+    status: str
+    cron_expression: str | None
+    timezone: str
+    http_path: str | None
+    http_methods: tuple[str, ...]
+    public: bool
+    event_types: tuple[str, ...]
+    limits: Mapping[str, int]
+    version: int
+    created_by: str | None
+    created_at: datetime
+    updated_by: str | None
+    updated_at: datetime
+    source: str | None = None
+
+
+@frozen
+class ScriptPage:
+    """One page of a script listing and how many scripts matched in all."""
+
+    scripts: tuple[ScriptInfo, ...]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+
+
+@frozen
+class ScriptVersionInfo:
+    """A stored version of a script; ``source`` is None in the listing."""
+
+    version: int
+    created_at: datetime
+    created_by: str | None
+    restored_from: int | None
+    source: str | None = None
+
+
+@frozen
+class ScriptFailure:
+    """Why an execution did not complete: the script's error, or the runtime's reason."""
+
+    name: str
+    message: str
+    line: int | None
+    column: int | None
+    stack: str | None
+
+
+@frozen
+class ScriptExecution:
+    """One run of a script: ``status`` is pending, running, completed, failed, timeout or
+    cancelled; ``output`` the script's result; ``trigger`` what the script saw as
+    ``context.trigger``."""
+
+    id: str
+    script_id: str
+    script_version: int
+    status: str
+    trigger: Mapping[str, Any]
+    input: Any
+    output: Any
+    error: ScriptFailure | None
+    logs: tuple[Mapping[str, Any], ...]
+    metrics: Mapping[str, Any]
+    user_id: str | int | None
+    created_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+
+
+@frozen
+class ScriptExecutionPage:
+    """A window of a script's executions, newest first, and how many there are in all."""
+
+    executions: tuple[ScriptExecution, ...]
+    total: int
+    offset: int
+    limit: int
