@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from esruntime.backends.sql import SqlEventStore, create_store_engine
 from esruntime.backends.sql.tables import metadata
+from tests.umadb_server import UmaDbServer, umadb_unavailable
 
 # A busy machine must not fail a property: no example has a deadline, and slow data generation is
 # no failure. Loaded here, before any test module is imported, so every @settings inherits it.
@@ -89,3 +90,15 @@ def sql_store_factory(engine: sqlalchemy.Engine) -> Callable[..., SqlEventStore]
 def clean_postgres_url(postgres_url: str, postgres_engine: sqlalchemy.Engine) -> str:
     """The URL of a PostgreSQL database without event tables, for stores in other processes."""
     return postgres_url
+
+
+@pytest.fixture
+def umadb_server(tmp_path: Any) -> Iterator[UmaDbServer]:
+    """A fresh UmaDB server (empty, on a free port) for one test; stopped after it."""
+    try:
+        import umadb  # noqa: F401
+    except ImportError as exc:
+        umadb_unavailable(f"the umadb package is not installed ({exc})")
+    server = UmaDbServer(tmp_path / "umadb").start()
+    yield server
+    server.stop()

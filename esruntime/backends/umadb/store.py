@@ -1,0 +1,294 @@
+"""One tenant's event store on a UmaDB server (the layout is in ``mapping``).
+
+Positions are the server's: every tenant of a server, and every idempotency record, takes
+positions from the same sequence, so a tenant's positions increase but may skip (the contract's
+``gapless_positions`` capability is false). Conditions, reads and subscriptions are scoped to the
+tenant by its tag, so other tenants' events never match them.
+
+An append checks, with the same conditional append, the caller's condition, that no event of
+the tenant has one of the new ids, and that the idempotency key (if any) has no record: a
+uniqueness item joins the condition's query. The condition has one ``after`` for all items, so
+ids and keys at or before it are looked up first (one read, which also gives the head).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import umadb
+
+from esruntime.backends.umadb.connection import UmaDbUrl, connect, translate_errors
+from esruntime.backends.umadb.mapping import (
+    MAX_LIMIT,
+    RECORD_TYPE,
+    clamp,
+    event_from_umadb,
+    event_to_umadb,
+    id_item,
+    record_from_umadb,
+    record_item,
+    record_to_umadb,
+    scoped_items,
+    scoped_query,
+)
+from esruntime.backends.umadb.subscription import UmaDbSubscription
+from esruntime.checks import check_lookup, check_read_args, check_tenant
+from esruntime.encoding import DEFAULT_MAX_EVENT_BYTES, check_condition, encode_events
+from esruntime.errors import (
+    ConfigurationError,
+    DuplicateEventIdError,
+    EventTooLargeError,
+    IntegrityError,
+)
+from esruntime.events import AppendCondition, Event, Query, QueryItem, ReadResult, SequencedEvent
+from esruntime.idempotency import DuplicateIdempotencyKey, IdempotencyRecord
+from esruntime.subscriptions import Subscription
+
+__all__ = ["MAX_APPEND_BYTES", "UmaDbEventStore"]
+
+MAX_APPEND_BYTES = 4 * 1024 * 1024 - 64 * 1024
+"""UmaDB takes gRPC messages up to 4 MiB: an append's data and metadata stay below this."""
+
+
+_CONDITION_FAILED = (
+    "append condition failed: an event matching the query exists after position {after}"
+)
+
+
+def _refused_condition(exc: Exception) -> bool:
+    """Whether the client failed to read the server's refusal of a condition.
+
+    The server's message quotes the whole condition; for a large query it exceeds what the
+    client takes in HTTP/2 headers, and the client reports a protocol error instead. Only an
+    error carries that message, so nothing was appended.
+    """
+    text = str(exc)
+    return "too_many_continuations" in text or "h2 protocol error: http2 error" in text
+
+
+class UmaDbEventStore:
+    """The events of ``tenant`` on the UmaDB server at ``url`` (or through ``client``)."""
+
+    def __init__(
+        self,
+        url: str | UmaDbUrl | None = None,
+        tenant: str = "default",
+        *,
+        client: umadb.Client | None = None,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    ) -> None:
+        self._tenant = check_tenant(tenant)
+        self._owns_client = False
+        if max_event_bytes > MAX_APPEND_BYTES:
+            raise ConfigurationError(
+                f"max_event_bytes is at most {MAX_APPEND_BYTES:,} on UmaDB (its 4 MiB message "
+                f"limit), got {max_event_bytes:,}"
+            )
+        self.max_event_bytes = max_event_bytes
+        if client is None:
+            if url is None:
+                raise ConfigurationError("a UmaDB event store needs a umadb:// URL or a client")
+            self._owns_client = True
+            client = connect(url if isinstance(url, UmaDbUrl) else UmaDbUrl.parse(url))
+        else:
+            self._owns_client = False
+        self._client = client
+        self._subscriptions: set[UmaDbSubscription] = set()
+
+    @property
+    def tenant(self) -> str:
+        return self._tenant
+
+    @property
+    def client(self) -> umadb.Client:
+        return self._client
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def append(
+        self,
+        events: Event | Sequence[Event],
+        condition: AppendCondition | None = None,
+        *,
+        record: IdempotencyRecord | None = None,
+    ) -> int:
+        encoded = encode_events(events, self.max_event_bytes)
+        check_condition(condition)
+        size = sum(len(data) + len(metadata) for _, data, metadata in encoded)
+        if size > MAX_APPEND_BYTES:
+            raise EventTooLargeError(
+                f"the append is {size:,} bytes of data and metadata; UmaDB takes at most "
+                f"{MAX_APPEND_BYTES:,} in one append"
+            )
+        ids = [event.id for event, _, _ in encoded]
+        if len(set(ids)) < len(ids):
+            duplicate = next(i for i in ids if ids.count(i) > 1)
+            raise DuplicateEventIdError(f"event id {duplicate!r} appears twice in the append")
+        unique = [id_item(self._tenant, i) for i in ids]
+        if record is not None:
+            unique.append(record_item(self._tenant, record.key))
+        return self._append(encoded, condition, unique, record)
+
+    def _append(
+        self,
+        encoded: list[tuple[Event, str, str]],
+        condition: AppendCondition | None,
+        unique: list[umadb.QueryItem],
+        record: IdempotencyRecord | None,
+    ) -> int:
+        after = None if condition is None else clamp(condition.after)
+        with translate_errors():
+            if after is not None:
+                # The condition looks only past `after`: look for ids and keys up to it now.
+                found, head = self._client.read(umadb.Query(unique)).collect_with_head()
+                after = min(after, head or 0)
+                if found:
+                    assert condition is not None
+                    if self._condition_failed(condition, after):
+                        raise IntegrityError(_CONDITION_FAILED.format(after=condition.after))
+                    self._refuse_duplicates(found, record)
+            items = list(unique)
+            if condition is not None:
+                items += scoped_items(condition.fail_if_events_match, self._tenant)
+            now = datetime.now(UTC).isoformat()
+            batch = [event_to_umadb(e, self._tenant, now) for e in encoded]
+            if record is not None:
+                batch.append(record_to_umadb(record, self._tenant, now))
+            try:
+                position = self._client.append(
+                    batch, umadb.AppendCondition(umadb.Query(items), after=after)
+                )
+            except Exception as exc:
+                refused = isinstance(exc, umadb.IntegrityError)
+                if not refused and not _refused_condition(exc):
+                    raise
+                # The caller's condition is reported first, as every backend does.
+                if condition is not None and self._condition_failed(condition, after):
+                    raise IntegrityError(_CONDITION_FAILED.format(after=after)) from None
+                found = self._client.read(umadb.Query(unique)).collect_with_head()[0]
+                self._refuse_duplicates(found, record)
+                if refused:  # a match the reads no longer see cannot be: report the refusal
+                    raise IntegrityError(_CONDITION_FAILED.format(after=after)) from None
+                raise
+        return position - (record is not None)
+
+    def _condition_failed(self, condition: AppendCondition, after: int | None) -> bool:
+        query = umadb.Query(scoped_items(condition.fail_if_events_match, self._tenant))
+        start = None if after is None else after + 1
+        return bool(self._client.read(query, start=start, limit=1).collect_with_head()[0])
+
+    def _refuse_duplicates(
+        self, found: list[umadb.SequencedEvent], record: IdempotencyRecord | None
+    ) -> None:
+        for stored in found:
+            if record is not None and stored.event.event_type == RECORD_TYPE:
+                raise DuplicateIdempotencyKey(record_from_umadb(stored, record.key))
+        for stored in found:
+            if stored.event.event_type != RECORD_TYPE:
+                event_id = event_from_umadb(stored).id
+                raise DuplicateEventIdError(f"event id {event_id!r} already exists")
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def read(
+        self,
+        query: Query | None = None,
+        *,
+        start: int | None = None,
+        backwards: bool = False,
+        limit: int | None = None,
+    ) -> ReadResult:
+        check_read_args(start, limit)
+        if limit == 0:
+            return ReadResult([], None)
+        scoped = scoped_query(query if query is not None else Query(), self._tenant)
+        with translate_errors():
+            response = self._client.read(
+                scoped, start=clamp(start), backwards=backwards, limit=clamp(limit, MAX_LIMIT)
+            )
+            found, head = response.collect_with_head()
+        return ReadResult([event_from_umadb(e) for e in found], head)
+
+    def head(self) -> int | None:
+        """The position of the tenant's last event (other tenants' events come after it)."""
+        with translate_errors():
+            found = self._client.read(
+                scoped_query(Query(), self._tenant), backwards=True, limit=1
+            ).collect_with_head()[0]
+        return found[0].position if found else None
+
+    def subscribe(self, query: Query | None = None, *, after: int | None = None) -> Subscription:
+        if after is not None:
+            check_read_args(after, None)
+        scoped = scoped_query(query if query is not None else Query(), self._tenant)
+        with translate_errors():
+            stream = self._client.subscribe(scoped, after=clamp(after))
+        subscription = UmaDbSubscription(stream, query, after, self._subscriptions.discard)
+        self._subscriptions.add(subscription)
+        return subscription
+
+    def get(self, event_id: str) -> SequencedEvent | None:
+        check_lookup("event_id", event_id)
+        with translate_errors():
+            query = umadb.Query([id_item(self._tenant, event_id)])
+            found = self._client.read(query, limit=1).collect_with_head()[0]
+        return event_from_umadb(found[0]) if found else None
+
+    def count(self, event_type: str, *, having_field: str | None = None) -> int:
+        """Counted by reading the tenant's events of the type: UmaDB has no aggregates."""
+        check_lookup("event_type", event_type)
+        if having_field is not None:
+            check_lookup("having_field", having_field)
+        q = Query([QueryItem(types=(event_type,))])
+        total = 0
+        for event in self._scan(q):
+            if having_field is None or (isinstance(event.data, dict) and having_field in event.data):
+                total += 1
+        return total
+
+    def type_counts(self) -> dict[str, int]:
+        """Counted by reading every event of the tenant."""
+        counts: dict[str, int] = {}
+        for event in self._scan(Query()):
+            counts[event.type] = counts.get(event.type, 0) + 1
+        return counts
+
+    def _scan(self, query: Query) -> list[SequencedEvent]:
+        with translate_errors():
+            response = self._client.read(scoped_query(query, self._tenant))
+            found = []
+            while batch := response.next_batch():
+                found.extend(event_from_umadb(e) for e in batch)
+        return found
+
+    # -- idempotency records -------------------------------------------------------------------
+
+    def recall(self, key: str) -> IdempotencyRecord | None:
+        query = umadb.Query([record_item(self._tenant, key)])
+        with translate_errors():
+            found = self._client.read(query, limit=1).collect_with_head()[0]
+        return record_from_umadb(found[0], key) if found else None
+
+    def remember(self, record: IdempotencyRecord) -> IdempotencyRecord:
+        query = umadb.Query([record_item(self._tenant, record.key)])
+        now = datetime.now(UTC).isoformat()
+        with translate_errors():
+            try:
+                self._client.append(
+                    [record_to_umadb(record, self._tenant, now)], umadb.AppendCondition(query)
+                )
+            except umadb.IntegrityError:
+                existing = self.recall(record.key)
+                if existing is None:  # pragma: no cover - a record is never removed
+                    raise IntegrityError("the idempotency record vanished") from None
+                return existing
+        return record
+
+    def close(self) -> None:
+        """Close the open subscriptions; a client passed in stays open for its owner."""
+        for subscription in list(self._subscriptions):
+            subscription.close()
+        if self._owns_client:
+            self._client.close()
+
