@@ -9,6 +9,7 @@ import tempfile
 os.environ.setdefault("ESRUNTIME_WASM_CACHE_DIR", tempfile.mkdtemp(prefix="esruntime-wasm-"))
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy
@@ -67,13 +68,18 @@ def sqlite_url(tmp_path: Any) -> str:
     return f"sqlite:///{tmp_path}/events.db"
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "umadb"]
+)
 def runtime_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     """A URL for ``Runtime.from_url`` on each backend, the database empty."""
     if request.param == "memory":
         return "memory://"
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/runtime.db"
+    if request.param == "umadb":
+        server: UmaDbServer = request.getfixturevalue("umadb_server")
+        return f"{server.url}?database=" + quote(f"sqlite:///{tmp_path}/runtime.db", safe="")
     request.getfixturevalue("postgres_engine")  # empties the database
     postgres_url: str = request.getfixturevalue("postgres_url")
     return postgres_url

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from esruntime.auth import ApiKeyResolver, Principal, PrincipalResolver, bearer_token
 from esruntime.cli.database import database_option, shown
-from esruntime.cli.output import OK, UNAVAILABLE, fail
-from esruntime.errors import EsruntimeError
+from esruntime.cli.output import OK, UNAVAILABLE, USAGE, fail
+from esruntime.errors import ConfigurationError, EsruntimeError
 from esruntime.handlers.python import PythonHandler
 
 if TYPE_CHECKING:
@@ -39,6 +39,12 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 def add_parser(commands: Any) -> None:
     serve = commands.add_parser("serve", help="serve the HTTP API (uvicorn)")
     database_option(serve)
+    serve.add_argument(
+        "--event-store-url",
+        default=os.environ.get("ESRUNTIME_EVENT_STORE_URL"),
+        help="keep the events on this UmaDB server (umadb://host:port?...) and everything else "
+        "in --database-url (env ESRUNTIME_EVENT_STORE_URL)",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="default %(default)s")
     serve.add_argument("--port", type=int, default=8000, help="0 for any free port; default 8000")
     serve.add_argument(
@@ -140,6 +146,25 @@ def _script_pool() -> ScriptRunner:
     return ProcessPoolRunner()
 
 
+def _backend(event_store_url: str | None, database_url: str, default: Any) -> Any:
+    """The database URL's backend, or events at ``event_store_url`` and the rest in SQL."""
+    if not event_store_url:
+        return default(database_url)
+    if not event_store_url.startswith("umadb:"):
+        raise fail(f"--event-store-url takes a umadb://host:port URL, got {shown(event_store_url)}")
+    if database_url.startswith(("memory:", "umadb:")):
+        raise fail("--event-store-url keeps everything but the events in a SQL --database-url")
+    try:
+        from esruntime.backends.umadb.backend import UmaDbBackend
+    except ImportError as exc:
+        raise fail(str(exc)) from None
+    try:
+        return UmaDbBackend(event_store_url, database_url)
+    except EsruntimeError as exc:
+        code = USAGE if isinstance(exc, ConfigurationError) else UNAVAILABLE
+        raise fail(f"--event-store-url: {exc}", code) from None
+
+
 def _serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
@@ -158,7 +183,7 @@ def _serve(args: argparse.Namespace) -> int:
     prefix = "/" + args.prefix.strip("/") if args.prefix.strip("/") else ""
     handlers = [_load_handler(spec) for spec in args.handlers]
     listener = _listen(args.host, args.port)
-    backend = backend_for_url(args.database_url)
+    backend = _backend(args.event_store_url, args.database_url, backend_for_url)
     keys = backend.api_keys()
     resolver = None
     if static_key is not None:
