@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["REQUIRE_UMADB", "UmaDbServer", "umadb_unavailable"]
+__all__ = ["REQUIRE_UMADB", "UmaDbServer", "tls_files", "umadb_unavailable"]
 
 REQUIRE_UMADB = os.environ.get("ESRUNTIME_REQUIRE_UMADB") == "1"
 START_TIMEOUT = 30.0
@@ -43,7 +43,7 @@ def _free_port() -> int:
 class UmaDbServer:
     """A UmaDB server process on 127.0.0.1 with its data in ``directory``."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *options: str) -> None:
         script = _server_script()
         if script is None:
             umadb_unavailable("the umadb server script is not installed (pip install umadb)")
@@ -51,6 +51,7 @@ class UmaDbServer:
         self._script = script
         self.directory = directory
         self.port = _free_port()
+        self.options = options  # more of the server's options: --api-key, --tls-cert, ...
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -62,6 +63,7 @@ class UmaDbServer:
         self.directory.mkdir(parents=True, exist_ok=True)
         log = (self.directory / "server.log").open("ab")
         args = ["--listen", f"127.0.0.1:{self.port}", "--db-path", str(self.directory / "db")]
+        args += self.options
         self._process = subprocess.Popen(
             [self._script, *args], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
         )
@@ -95,3 +97,26 @@ class UmaDbServer:
                 self._process.kill()
                 self._process.wait()
             self._process = None
+
+
+def tls_files(directory: Path) -> tuple[Path, Path, Path]:
+    """A CA certificate, and a server certificate and key for 127.0.0.1 signed by it (the
+    client's TLS library refuses a self-signed certificate as the server's)."""
+    if shutil.which("openssl") is None:
+        umadb_unavailable("the openssl command is needed to make test certificates")
+    ca_key, ca, key, request, cert = (
+        directory / name for name in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem")
+    )
+    extensions = directory / "server.ext"
+    extensions.write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+    for command in (
+        ["req", "-x509", *ec, "-days", "1", "-subj", "/CN=test CA", "-keyout", ca_key, "-out", ca],
+        ["req", "-new", *ec, "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", request],
+        [
+            *("x509", "-req", "-in", request, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial"),
+            *("-days", "1", "-extfile", extensions, "-out", cert),
+        ],
+    ):
+        subprocess.run(["openssl", *map(str, command)], check=True, capture_output=True)
+    return ca, cert, key

@@ -2,12 +2,13 @@
 
 ``umadb://host:port`` connects without TLS; the query parameters are the client's options:
 ``tls=true`` (TLS with the system's CAs), ``ca=/path/ca.pem`` (TLS trusting that CA, for a
-self-signed server), ``api_key=...`` (the server's ``--api-key``), ``batch_size=N`` (events per
-read batch) and ``database=<SQLAlchemy URL>`` (where a runtime keeps everything else).
+self-signed server), ``api_key=...`` (the server's ``--api-key``; TLS only), ``batch_size=N``
+(events per read batch) and ``database=<SQLAlchemy URL>`` (where a runtime keeps everything else).
 """
 
 from __future__ import annotations
 
+import re
 import signal
 import threading
 from collections.abc import Iterator
@@ -50,6 +51,9 @@ __all__ = ["UmaDbUrl", "connect", "translate_errors"]
 _OPTIONS = {"tls", "ca", "api_key", "batch_size", "database"}
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 MAX_BATCH_SIZE = 100_000
+_TRANSIENT = re.compile(
+    r"unavailable|connect|transport|broken pipe|cancel|timed? ?out|deadline", re.I
+)
 
 
 @frozen
@@ -92,6 +96,10 @@ class UmaDbUrl:
         ca_path = options.get("ca") or None
         batch_size = _batch_size(options.get("batch_size"))
         scheme = "https" if tls or ca_path else "http"
+        if options.get("api_key") and scheme == "http":
+            raise ConfigurationError(
+                "the UmaDB client sends an API key only over TLS: add tls=true or ca=<path>"
+            )
         shown_host = f"[{host}]" if ":" in host else host
         return cls(
             f"{scheme}://{shown_host}:{port}",
@@ -148,17 +156,16 @@ def translate_errors() -> Iterator[None]:
         raise EventStoreError(f"the UmaDB server reports corruption: {_first_line(exc)}") from exc
     except ValueError as exc:
         raise InvalidEventError(f"the UmaDB server refused the request: {exc}") from exc
-    except (RuntimeError, OSError) as exc:
-        if "unavailable" in str(exc).lower() or "connect" in str(exc).lower():
-            raise StoreUnavailableError(f"the UmaDB server does not answer: {exc}") from exc
-        raise StoreQueryError(f"the UmaDB server refused the request: {_first_line(exc)}") from exc
     except Exception as exc:
-        # The client raises a bare Exception for some server errors (a message too large).
-        if type(exc) is Exception:
-            raise StoreQueryError(
-                f"the UmaDB server refused the request: {_first_line(exc)}"
+        # The client raises a bare Exception (or RuntimeError) for other failures: its message
+        # tells a lost connection from a refused request (a message too large, ...).
+        if type(exc) not in (Exception, RuntimeError, OSError):
+            raise
+        if _TRANSIENT.search(str(exc)):
+            raise StoreUnavailableError(
+                f"the UmaDB server does not answer: {_first_line(exc)}"
             ) from exc
-        raise
+        raise StoreQueryError(f"the UmaDB server refused the request: {_first_line(exc)}") from exc
 
 
 def _first_line(exc: BaseException) -> str:
