@@ -251,3 +251,63 @@ def test_a_runtime_keeps_events_on_umadb_and_the_rest_in_sql(
     with Runtime.from_url(database) as sql_only:
         assert sql_only.tenant().current_schema() is not None
         assert sql_only.tenant().store.head() is None  # the events are not there
+
+
+# -- esruntime serve -------------------------------------------------------------------------
+
+
+def test_serve_keeps_events_on_umadb_and_the_rest_in_the_database(
+    umadb_server: UmaDbServer, tmp_path: Path
+) -> None:
+    from esruntime.client import Client
+    from tests.cli.processes import environment, serve
+    from tests.commands.bank import SCHEMA
+
+    served = serve("--event-store-url", umadb_server.url, cwd=tmp_path)
+    try:
+        assert served.admin_key is not None
+        assert served.lines[-1].endswith(f"(database sqlite:///esruntime.db, events {umadb_server.url})")
+        with Client(served.url, api_key=served.admin_key) as client:
+            health = client.health()
+            assert health.details["umadb"] == "connected"
+            assert health.details["backend"] == "umadb"
+            client.push_schema(SCHEMA)
+        assert (tmp_path / "esruntime.db").exists()  # keys and schemas: SQLite by default
+    finally:
+        assert served.stop() == 130  # Ctrl-C still stops it: the umadb package's handler is gone
+    assert "Traceback" not in served.errors
+    assert UmaDbEventStore(umadb_server.url).head() is None  # a schema is no event
+    env = environment(ESRUNTIME_EVENT_STORE_URL=umadb_server.url)
+    again = serve(cwd=tmp_path, env=env)
+    try:
+        assert again.admin_key is None  # the key is in the same SQLite database
+    finally:
+        again.stop()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--event-store-url", "postgresql://h/db"), "takes a umadb://host:port URL"),
+        (("--event-store-url", "umadb://h:1?nope=1"), "options are"),
+        (("--event-store-url", "umadb://h:1", "--database-url", "memory://"), "SQL"),
+    ],
+)
+def test_serve_refuses_a_bad_event_store_url(
+    args: tuple[str, ...], message: str, tmp_path: Path
+) -> None:
+    from tests.cli.processes import run
+
+    result = run("serve", "--port", "0", *args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_says_when_no_umadb_server_answers(tmp_path: Path) -> None:
+    from tests.cli.processes import run
+
+    port = UmaDbServer(tmp_path).port
+    result = run("serve", "--port", "0", "--event-store-url", f"umadb://127.0.0.1:{port}", cwd=tmp_path)
+    assert result.returncode == 5
+    assert "does not answer" in result.stderr

@@ -209,10 +209,10 @@ def _serve(args: argparse.Namespace) -> int:
             print(issued.secret, flush=True)
         host, port = listener.getsockname()[:2]
         shown_host = f"[{host}]" if ":" in host else host
-        print(
-            f"Serving http://{shown_host}:{port}{prefix} (database {shown(args.database_url)})",
-            flush=True,
-        )
+        where = f"database {shown(args.database_url)}"
+        if args.event_store_url:  # its options (an API key) are not shown
+            where += f", events {args.event_store_url.split('?')[0]}"
+        print(f"Serving http://{shown_host}:{port}{prefix} ({where})", flush=True)
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         app = create_app(runtime, prefix=prefix)
         server = uvicorn.Server(uvicorn.Config(app, http=protocol, log_level=args.log_level))
