@@ -21,7 +21,6 @@ import umadb
 from esruntime.backends.umadb.connection import UmaDbUrl, connect, translate_errors
 from esruntime.backends.umadb.mapping import (
     MAX_LIMIT,
-    RECORD_TYPE,
     clamp,
     event_from_umadb,
     event_to_umadb,
@@ -29,12 +28,19 @@ from esruntime.backends.umadb.mapping import (
     record_from_umadb,
     record_item,
     record_to_umadb,
+    record_type,
     scoped_items,
     scoped_query,
 )
 from esruntime.backends.umadb.subscription import UmaDbSubscription
+from esruntime.backends.umadb.tenants import TenantNumber
 from esruntime.checks import check_lookup, check_read_args, check_tenant
-from esruntime.encoding import DEFAULT_MAX_EVENT_BYTES, check_condition, encode_events
+from esruntime.encoding import (
+    DEFAULT_MAX_EVENT_BYTES,
+    EncodedEvent,
+    check_condition,
+    encode_events,
+)
 from esruntime.errors import (
     ConfigurationError,
     DuplicateEventIdError,
@@ -95,6 +101,7 @@ class UmaDbEventStore:
             self._owns_client = False
         self._client = client
         self._subscriptions: set[UmaDbSubscription] = set()
+        self._registration = TenantNumber(client, self._tenant)
 
     @property
     def tenant(self) -> str:
@@ -125,18 +132,39 @@ class UmaDbEventStore:
         if len(set(ids)) < len(ids):
             duplicate = next(i for i in ids if ids.count(i) > 1)
             raise DuplicateEventIdError(f"event id {duplicate!r} appears twice in the append")
-        unique = [id_item(self._tenant, i) for i in ids]
+        with translate_errors():
+            number = self._registration.lookup()
+            if number is None:
+                # The tenant has no events: no condition, id or key can fail.
+                first = self._registration.first_append(
+                    lambda n: self._batch(n, encoded, record)
+                )
+                if first is not None:
+                    return first[1] - (record is not None)
+                number = self._registration.lookup()
+                assert number is not None
+            return self._append(number, encoded, condition, record)
+
+    @staticmethod
+    def _batch(
+        number: int, encoded: list[EncodedEvent], record: IdempotencyRecord | None
+    ) -> list[umadb.Event]:
+        now = datetime.now(UTC).isoformat()
+        batch = [event_to_umadb(e, number, now) for e in encoded]
         if record is not None:
-            unique.append(record_item(self._tenant, record.key))
-        return self._append(encoded, condition, unique, record)
+            batch.append(record_to_umadb(record, number, now))
+        return batch
 
     def _append(
         self,
-        encoded: list[tuple[Event, str, str]],
+        number: int,
+        encoded: list[EncodedEvent],
         condition: AppendCondition | None,
-        unique: list[umadb.QueryItem],
         record: IdempotencyRecord | None,
     ) -> int:
+        unique = [id_item(number, event.id) for event, _, _ in encoded]
+        if record is not None:
+            unique.append(record_item(number, record.key))
         after = None if condition is None else clamp(condition.after)
         with translate_errors():
             if after is not None:
@@ -145,16 +173,13 @@ class UmaDbEventStore:
                 after = min(after, head or 0)
                 if found:
                     assert condition is not None
-                    if self._condition_failed(condition, after):
+                    if self._condition_failed(number, condition, after):
                         raise IntegrityError(_CONDITION_FAILED.format(after=condition.after))
-                    self._refuse_duplicates(found, record)
+                    self._refuse_duplicates(number, found, record)
             items = list(unique)
             if condition is not None:
-                items += scoped_items(condition.fail_if_events_match, self._tenant)
-            now = datetime.now(UTC).isoformat()
-            batch = [event_to_umadb(e, self._tenant, now) for e in encoded]
-            if record is not None:
-                batch.append(record_to_umadb(record, self._tenant, now))
+                items += scoped_items(condition.fail_if_events_match, number)
+            batch = self._batch(number, encoded, record)
             try:
                 position = self._client.append(
                     batch, umadb.AppendCondition(umadb.Query(items), after=after)
@@ -164,29 +189,30 @@ class UmaDbEventStore:
                 if not refused and not _refused_condition(exc):
                     raise
                 # The caller's condition is reported first, as every backend does.
-                if condition is not None and self._condition_failed(condition, after):
+                if condition is not None and self._condition_failed(number, condition, after):
                     raise IntegrityError(_CONDITION_FAILED.format(after=after)) from None
                 found = self._client.read(umadb.Query(unique)).collect_with_head()[0]
-                self._refuse_duplicates(found, record)
+                self._refuse_duplicates(number, found, record)
                 if refused:  # a match the reads no longer see cannot be: report the refusal
                     raise IntegrityError(_CONDITION_FAILED.format(after=after)) from None
                 raise
         return position - (record is not None)
 
-    def _condition_failed(self, condition: AppendCondition, after: int | None) -> bool:
-        query = umadb.Query(scoped_items(condition.fail_if_events_match, self._tenant))
+    def _condition_failed(self, number: int, condition: AppendCondition, after: int | None) -> bool:
+        query = umadb.Query(scoped_items(condition.fail_if_events_match, number))
         start = None if after is None else after + 1
         return bool(self._client.read(query, start=start, limit=1).collect_with_head()[0])
 
     def _refuse_duplicates(
-        self, found: list[umadb.SequencedEvent], record: IdempotencyRecord | None
+        self, number: int, found: list[umadb.SequencedEvent], record: IdempotencyRecord | None
     ) -> None:
+        records = record_type(number)
         for stored in found:
-            if record is not None and stored.event.event_type == RECORD_TYPE:
+            if record is not None and stored.event.event_type == records:
                 raise DuplicateIdempotencyKey(record_from_umadb(stored, record.key))
         for stored in found:
-            if stored.event.event_type != RECORD_TYPE:
-                event_id = event_from_umadb(stored).id
+            if stored.event.event_type != records:
+                event_id = event_from_umadb(stored, number).id
                 raise DuplicateEventIdError(f"event id {event_id!r} already exists")
 
     # -- reading -------------------------------------------------------------------------------
@@ -202,38 +228,57 @@ class UmaDbEventStore:
         check_read_args(start, limit)
         if limit == 0:
             return ReadResult([], None)
-        scoped = scoped_query(query if query is not None else Query(), self._tenant)
         with translate_errors():
+            number = self._registration.lookup()
+            if number is None:  # no event yet: the server's head is a valid snapshot
+                return ReadResult([], None if limit is not None else self._client.head())
+            scoped = scoped_query(query if query is not None else Query(), number)
             response = self._client.read(
                 scoped, start=clamp(start), backwards=backwards, limit=clamp(limit, MAX_LIMIT)
             )
             found, head = response.collect_with_head()
-        return ReadResult([event_from_umadb(e) for e in found], head)
+        return ReadResult([event_from_umadb(e, number) for e in found], head)
 
     def head(self) -> int | None:
         """The position of the tenant's last event (other tenants' events come after it)."""
         with translate_errors():
+            number = self._registration.lookup()
+            if number is None:
+                return None
             found = self._client.read(
-                scoped_query(Query(), self._tenant), backwards=True, limit=1
+                scoped_query(Query(), number), backwards=True, limit=1
             ).collect_with_head()[0]
         return found[0].position if found else None
 
     def subscribe(self, query: Query | None = None, *, after: int | None = None) -> Subscription:
         if after is not None:
             check_read_args(after, None)
-        scoped = scoped_query(query if query is not None else Query(), self._tenant)
+        wanted = query if query is not None else Query()
+
+        def open_stream() -> tuple[umadb.Subscription, int] | None:
+            number = self._registration.lookup()
+            if number is None:
+                return None  # the tenant's first append is still to come
+            stream = self._client.subscribe(scoped_query(wanted, number), after=clamp(after))
+            return stream, number
+
         with translate_errors():
-            stream = self._client.subscribe(scoped, after=clamp(after))
-        subscription = UmaDbSubscription(stream, query, after, self._subscriptions.discard)
+            opened = open_stream()
+        subscription = UmaDbSubscription(
+            open_stream, opened, query, after, self._subscriptions.discard
+        )
         self._subscriptions.add(subscription)
         return subscription
 
     def get(self, event_id: str) -> SequencedEvent | None:
         check_lookup("event_id", event_id)
         with translate_errors():
-            query = umadb.Query([id_item(self._tenant, event_id)])
+            number = self._registration.lookup()
+            if number is None:
+                return None
+            query = umadb.Query([id_item(number, event_id)])
             found = self._client.read(query, limit=1).collect_with_head()[0]
-        return event_from_umadb(found[0]) if found else None
+        return event_from_umadb(found[0], number) if found else None
 
     def count(self, event_type: str, *, having_field: str | None = None) -> int:
         """Counted by reading the tenant's events of the type: UmaDB has no aggregates."""
@@ -255,29 +300,39 @@ class UmaDbEventStore:
         return counts
 
     def _scan(self, query: Query) -> list[SequencedEvent]:
+        found: list[SequencedEvent] = []
         with translate_errors():
-            response = self._client.read(scoped_query(query, self._tenant))
-            found = []
+            number = self._registration.lookup()
+            if number is None:
+                return found
+            response = self._client.read(scoped_query(query, number))
             while batch := response.next_batch():
-                found.extend(event_from_umadb(e) for e in batch)
+                found.extend(event_from_umadb(e, number) for e in batch)
         return found
 
     # -- idempotency records -------------------------------------------------------------------
 
     def recall(self, key: str) -> IdempotencyRecord | None:
-        query = umadb.Query([record_item(self._tenant, key)])
         with translate_errors():
+            number = self._registration.lookup()
+            if number is None:
+                return None
+            query = umadb.Query([record_item(number, key)])
             found = self._client.read(query, limit=1).collect_with_head()[0]
         return record_from_umadb(found[0], key) if found else None
 
     def remember(self, record: IdempotencyRecord) -> IdempotencyRecord:
-        query = umadb.Query([record_item(self._tenant, record.key)])
-        now = datetime.now(UTC).isoformat()
         with translate_errors():
+            number = self._registration.lookup()
+            if number is None and self._registration.first_append(
+                lambda n: self._batch(n, [], record)
+            ):
+                return record
+            number = self._registration.lookup()
+            assert number is not None
+            query = umadb.Query([record_item(number, record.key)])
             try:
-                self._client.append(
-                    [record_to_umadb(record, self._tenant, now)], umadb.AppendCondition(query)
-                )
+                self._client.append(self._batch(number, [], record), umadb.AppendCondition(query))
             except umadb.IntegrityError:
                 existing = self.recall(record.key)
                 if existing is None:  # pragma: no cover - a record is never removed

@@ -2,7 +2,8 @@
 
 The client's stream blocks without a timeout, so a daemon thread pulls its batches into a queue
 and :meth:`next` waits on that queue with the caller's timeout. Closing cancels the stream,
-which ends the thread. A stream that fails (the server went away) hands its error to the
+which ends the thread. A tenant without events has no namespace on the server yet: the thread
+then looks for its registration, at growing intervals up to a second, before it subscribes. A stream that fails (the server went away) hands its error to the
 consumer as StoreUnavailableError; subscribing again ``after`` the last position resumes it.
 """
 
@@ -22,6 +23,9 @@ from esruntime.subscriptions import AppendSignal, Subscription
 
 __all__ = ["UmaDbSubscription"]
 
+Opener = Callable[[], "tuple[umadb.Subscription, int] | None"]
+"""Opens the stream and says the tenant's number; None while the tenant has no events."""
+
 _END = object()
 _QUEUED_BATCHES = 4  # a slow consumer holds the stream back rather than filling memory
 
@@ -31,27 +35,46 @@ class UmaDbSubscription(Subscription):
 
     def __init__(
         self,
-        stream: umadb.Subscription,
+        opener: Opener,
+        opened: tuple[umadb.Subscription, int] | None,
         query: Query | None,
         after: int | None,
         on_close: Callable[[UmaDbSubscription], None],
     ) -> None:
         super().__init__(_no_reader, AppendSignal(), query, after=after)
-        self._stream = stream
+        self._opener = opener
+        self._opened = opened
+        self._wake = threading.Event()
+        self._stream_lock = threading.Lock()
         self._on_close = on_close
         self._batches: queue.Queue[object] = queue.Queue(_QUEUED_BATCHES)
         self._failure: BaseException | None = None
         self._pump = threading.Thread(target=self._run, name="umadb-subscription", daemon=True)
         self._pump.start()
 
+    def _open(self) -> tuple[umadb.Subscription, int] | None:
+        delay = 0.01
+        while self._opened is None and not self._closed:
+            opened = self._opener()
+            with self._stream_lock:
+                self._opened = opened
+                if opened is not None and self._closed:
+                    opened[0].cancel()
+            if opened is None:
+                self._wake.wait(delay)
+                delay = min(delay * 2, 1.0)
+        return None if self._closed else self._opened
+
     def _run(self) -> None:
         try:
             with translate_errors():
-                while not self._closed:
-                    batch = self._stream.next_batch()
+                opened = self._open()
+                while opened is not None and not self._closed:
+                    stream, number = opened
+                    batch = stream.next_batch()
                     if not batch:
                         break
-                    self._put([event_from_umadb(e) for e in batch])
+                    self._put([event_from_umadb(e, number) for e in batch])
         except Exception as exc:
             if not self._closed:
                 self._failure = exc
@@ -74,7 +97,10 @@ class UmaDbSubscription(Subscription):
         if self._closed:
             return
         self._closed = True
-        self._stream.cancel()
+        self._wake.set()
+        with self._stream_lock:
+            if self._opened is not None:
+                self._opened[0].cancel()
         self._on_close(self)
         try:
             self._batches.put_nowait(_END)
