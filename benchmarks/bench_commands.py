@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.peers import UmaDBServer
 from esruntime import (
     AppendCondition,
     Event,
@@ -30,7 +31,6 @@ from esruntime import (
     SqlEventStore,
     create_store_engine,
 )
-from benchmarks.peers import UmaDBServer
 from esruntime.backends.umadb import UmaDbEventStore
 from esruntime.commands import CommandExecutor, build_query
 from esruntime.handlers import load_wasm_handler

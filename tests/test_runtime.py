@@ -80,6 +80,8 @@ def test_each_tenant_has_its_own_store_schema_and_uploaded_handlers(runtime: Run
     globex.schema_registry.push(SCHEMA)
     first = globex.execute("open_account", {"account_id": "a1", "owner": "G"}).position
     second = acme.execute("open_account", {"account_id": "a1", "owner": "A"}).position
+    assert first is not None
+    assert second is not None
     if shares_positions(runtime):  # one sequence for every tenant: each sees only its own
         assert 1 < first < second
         assert [e.position for e in globex.store.read()] == [first]
@@ -106,6 +108,7 @@ def test_the_runtime_pushes_schemas_and_runs_commands_for_the_tenant_named(
     # Without ``tenant=``: the default tenant, as for scripts.
     runtime.push_schema(SCHEMA)
     position = runtime.execute("open_account", {"account_id": "a1", "owner": "Bo"}).position
+    assert position is not None
     assert position > 1 if shares_positions(runtime) else position == 1
     assert [e.position for e in runtime.tenant().store.read()] == [position]
     acme = runtime.tenant("acme").current_schema()

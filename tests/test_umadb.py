@@ -266,7 +266,9 @@ def test_serve_keeps_events_on_umadb_and_the_rest_in_the_database(
     served = serve("--event-store-url", umadb_server.url, cwd=tmp_path)
     try:
         assert served.admin_key is not None
-        assert served.lines[-1].endswith(f"(database sqlite:///esruntime.db, events {umadb_server.url})")
+        assert served.lines[-1].endswith(
+            f"(database sqlite:///esruntime.db, events {umadb_server.url})"
+        )
         with Client(served.url, api_key=served.admin_key) as client:
             health = client.health()
             assert health.details["umadb"] == "connected"
@@ -308,6 +310,8 @@ def test_serve_says_when_no_umadb_server_answers(tmp_path: Path) -> None:
     from tests.cli.processes import run
 
     port = UmaDbServer(tmp_path).port
-    result = run("serve", "--port", "0", "--event-store-url", f"umadb://127.0.0.1:{port}", cwd=tmp_path)
+    result = run(
+        "serve", "--port", "0", "--event-store-url", f"umadb://127.0.0.1:{port}", cwd=tmp_path
+    )
     assert result.returncode == 5
     assert "does not answer" in result.stderr

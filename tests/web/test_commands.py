@@ -18,7 +18,9 @@ WASM = "application/wasm"
 
 
 @pytest.fixture(params=["memory", "umadb"])
-def bank(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Runtime, dict[str, str]]]:
+def bank(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[Runtime, dict[str, str]]]:
     """The bank in memory, and with its events on a UmaDB server (the rest in SQLite)."""
     url = "memory://"
     if request.param == "umadb":

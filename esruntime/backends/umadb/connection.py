@@ -147,7 +147,9 @@ def translate_errors() -> Iterator[None]:
     except umadb.IntegrityError as exc:
         raise IntegrityError(f"append condition failed: {_first_line(exc)}") from exc
     except (umadb.TransportError, umadb.CancelledByUserError) as exc:
-        raise StoreUnavailableError(f"the UmaDB server does not answer: {_first_line(exc)}") from exc
+        raise StoreUnavailableError(
+            f"the UmaDB server does not answer: {_first_line(exc)}"
+        ) from exc
     except umadb.AuthenticationError as exc:
         raise StoreUnavailableError(
             f"the UmaDB server refused the API key: {_first_line(exc)}"

@@ -136,9 +136,7 @@ class UmaDbEventStore:
             number = self._registration.lookup()
             if number is None:
                 # The tenant has no events: no condition, id or key can fail.
-                first = self._registration.first_append(
-                    lambda n: self._batch(n, encoded, record)
-                )
+                first = self._registration.first_append(lambda n: self._batch(n, encoded, record))
                 if first is not None:
                     return first[1] - (record is not None)
                 number = self._registration.lookup()
@@ -288,7 +286,9 @@ class UmaDbEventStore:
         q = Query([QueryItem(types=(event_type,))])
         total = 0
         for event in self._scan(q):
-            if having_field is None or (isinstance(event.data, dict) and having_field in event.data):
+            if having_field is None or (
+                isinstance(event.data, dict) and having_field in event.data
+            ):
                 total += 1
         return total
 
@@ -346,4 +346,3 @@ class UmaDbEventStore:
             subscription.close()
         if self._owns_client:
             self._client.close()
-

@@ -3,12 +3,14 @@
 The client's stream blocks without a timeout, so a daemon thread pulls its batches into a queue
 and :meth:`next` waits on that queue with the caller's timeout. Closing cancels the stream,
 which ends the thread. A tenant without events has no namespace on the server yet: the thread
-then looks for its registration, at growing intervals up to a second, before it subscribes. A stream that fails (the server went away) hands its error to the
-consumer as StoreUnavailableError; subscribing again ``after`` the last position resumes it.
+then looks for its registration, at growing intervals up to a second, before it subscribes. A
+stream that fails (the server went away) hands its error to the consumer as
+StoreUnavailableError; subscribing again ``after`` the last position resumes it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -88,10 +90,8 @@ class UmaDbSubscription(Subscription):
             except queue.Full:
                 continue
         if item is _END:  # closed: wake a consumer that may be waiting
-            try:
+            with contextlib.suppress(queue.Full):
                 self._batches.put_nowait(_END)
-            except queue.Full:
-                pass
 
     def close(self) -> None:
         if self._closed:
@@ -102,10 +102,8 @@ class UmaDbSubscription(Subscription):
             if self._opened is not None:
                 self._opened[0].cancel()
         self._on_close(self)
-        try:
+        with contextlib.suppress(queue.Full):
             self._batches.put_nowait(_END)
-        except queue.Full:
-            pass
 
     def _fill(self, timeout: float | None) -> bool:
         with self._fill_lock:
