@@ -17,7 +17,7 @@ from esruntime import Event, Runtime
 from esruntime.backends.umadb import UmaDbEventStore, UmaDbUrl
 from esruntime.backends.umadb.backend import UmaDbBackend
 from esruntime.errors import ConfigurationError, StoreUnavailableError, SubscriptionTimeout
-from esruntime.events import Query, QueryItem
+from esruntime.events import AppendCondition, Query, QueryItem
 from esruntime.store_url import open_event_store
 from tests.umadb_server import UmaDbServer, tls_files
 
@@ -315,3 +315,58 @@ def test_serve_says_when_no_umadb_server_answers(tmp_path: Path) -> None:
     )
     assert result.returncode == 5
     assert "does not answer" in result.stderr
+
+
+# -- a tenant's first append -----------------------------------------------------------------
+
+
+def test_racing_first_appends_of_a_tenant_register_it_once(umadb_server: UmaDbServer) -> None:
+    """Stores with clients of their own race on a new tenant, while another tenant writes."""
+    from esruntime.errors import IntegrityError
+
+    other = UmaDbEventStore(umadb_server.url, "busy")
+    stores = [UmaDbEventStore(umadb_server.url, "fresh") for _ in range(6)]
+    claimed = Query([QueryItem(types=("Claimed",), tags=("seat:1",))])
+    barrier = threading.Barrier(len(stores) + 1)
+    outcomes: list[str] = []
+
+    def claim(store: UmaDbEventStore) -> None:
+        barrier.wait()
+        try:
+            store.append(Event("Claimed", tags=["seat:1"]), AppendCondition(claimed))
+            outcomes.append("won")
+        except IntegrityError:
+            outcomes.append("lost")
+
+    def noise() -> None:
+        barrier.wait()
+        for n in range(50):
+            other.append(Event("Noise", {"n": n}))
+
+    threads = [threading.Thread(target=claim, args=(s,)) for s in stores]
+    threads.append(threading.Thread(target=noise))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT)
+    assert sorted(outcomes) == ["lost"] * (len(stores) - 1) + ["won"]
+    seen = {tuple(e.id for e in store.read()) for store in stores}
+    assert len(seen) == 1
+    assert len(seen.pop()) == 1
+    assert UmaDbEventStore(umadb_server.url, "fresh").count("Claimed") == 1
+    assert other.type_counts() == {"Noise": 50}
+    for store in [*stores, other]:
+        store.close()
+
+
+def test_a_subscription_made_before_the_tenants_first_event_receives_it(
+    umadb_server: UmaDbServer,
+) -> None:
+    store = UmaDbEventStore(umadb_server.url, "later")
+    with store.subscribe() as subscription:
+        with pytest.raises(SubscriptionTimeout):
+            subscription.next(timeout=0.05)
+        UmaDbEventStore(umadb_server.url, "elsewhere").append(Event("Other"))
+        store.append(Event("First"))
+        assert subscription.next(timeout=WAIT).type == "First"
+    assert store.read().head == 2

@@ -48,9 +48,11 @@ class TenantNumber:
         usual then). Raises StoreUnavailableError when other appends overtake it every time.
         """
         for _ in range(MAX_FIRST_APPEND_ATTEMPTS):
+            # The head first: a registration the lookup misses comes after it, and then the
+            # condition fails (looking up first could miss one that the head already covers).
+            head = self._client.head()
             if self.lookup() is not None:
                 return None
-            head = self._client.head()
             number = (head or 0) + 1
             everything_after = umadb.AppendCondition(umadb.Query([]), after=head)
             tracking = umadb.TrackingInfo(self._source, number)
