@@ -2,34 +2,26 @@
 
 Positions are the server's: every tenant of a server, and every idempotency record, takes
 positions from the same sequence, so a tenant's positions increase but may skip (the contract's
-``gapless_positions`` capability is false). Conditions, reads and subscriptions are scoped to the
-tenant by its tag, so other tenants' events never match them.
-
-An append checks, with the same conditional append, the caller's condition, that no event of
-the tenant has one of the new ids, and that the idempotency key (if any) has no record: a
-uniqueness item joins the condition's query. The condition has one ``after`` for all items, so
-ids and keys at or before it are looked up first (one read, which also gives the head).
+``gapless_positions`` capability is false). Conditions, reads and subscriptions are in the
+tenant's namespace, so other tenants' events never match them. Appends are in ``appends``, the
+registration of a tenant by its first append in ``tenants``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import umadb
 
+from esruntime.backends.umadb.appends import batch, conditional_append
 from esruntime.backends.umadb.connection import UmaDbUrl, connect, translate_errors
 from esruntime.backends.umadb.mapping import (
     MAX_LIMIT,
     clamp,
     event_from_umadb,
-    event_to_umadb,
     id_item,
     record_from_umadb,
     record_item,
-    record_to_umadb,
-    record_type,
-    scoped_items,
     scoped_query,
 )
 from esruntime.backends.umadb.subscription import UmaDbSubscription
@@ -37,7 +29,6 @@ from esruntime.backends.umadb.tenants import TenantNumber
 from esruntime.checks import check_lookup, check_read_args, check_tenant
 from esruntime.encoding import (
     DEFAULT_MAX_EVENT_BYTES,
-    EncodedEvent,
     check_condition,
     encode_events,
 )
@@ -48,29 +39,13 @@ from esruntime.errors import (
     IntegrityError,
 )
 from esruntime.events import AppendCondition, Event, Query, QueryItem, ReadResult, SequencedEvent
-from esruntime.idempotency import DuplicateIdempotencyKey, IdempotencyRecord
+from esruntime.idempotency import IdempotencyRecord
 from esruntime.subscriptions import Subscription
 
 __all__ = ["MAX_APPEND_BYTES", "UmaDbEventStore"]
 
 MAX_APPEND_BYTES = 4 * 1024 * 1024 - 64 * 1024
 """UmaDB takes gRPC messages up to 4 MiB: an append's data and metadata stay below this."""
-
-
-_CONDITION_FAILED = (
-    "append condition failed: an event matching the query exists after position {after}"
-)
-
-
-def _refused_condition(exc: Exception) -> bool:
-    """Whether the client failed to read the server's refusal of a condition.
-
-    The server's message quotes the whole condition; for a large query it exceeds what the
-    client takes in HTTP/2 headers, and the client reports a protocol error instead. Only an
-    error carries that message, so nothing was appended.
-    """
-    text = str(exc)
-    return "too_many_continuations" in text or "h2 protocol error: http2 error" in text
 
 
 class UmaDbEventStore:
@@ -136,82 +111,12 @@ class UmaDbEventStore:
             number = self._registration.lookup()
             if number is None:
                 # The tenant has no events: no condition, id or key can fail.
-                first = self._registration.first_append(lambda n: self._batch(n, encoded, record))
+                first = self._registration.first_append(lambda n: batch(n, encoded, record))
                 if first is not None:
                     return first[1] - (record is not None)
                 number = self._registration.lookup()
                 assert number is not None
-            return self._append(number, encoded, condition, record)
-
-    @staticmethod
-    def _batch(
-        number: int, encoded: list[EncodedEvent], record: IdempotencyRecord | None
-    ) -> list[umadb.Event]:
-        now = datetime.now(UTC).isoformat()
-        batch = [event_to_umadb(e, number, now) for e in encoded]
-        if record is not None:
-            batch.append(record_to_umadb(record, number, now))
-        return batch
-
-    def _append(
-        self,
-        number: int,
-        encoded: list[EncodedEvent],
-        condition: AppendCondition | None,
-        record: IdempotencyRecord | None,
-    ) -> int:
-        unique = [id_item(number, event.id) for event, _, _ in encoded]
-        if record is not None:
-            unique.append(record_item(number, record.key))
-        after = None if condition is None else clamp(condition.after)
-        with translate_errors():
-            if after is not None:
-                # The condition looks only past `after`: look for ids and keys up to it now.
-                found, head = self._client.read(umadb.Query(unique)).collect_with_head()
-                after = min(after, head or 0)
-                if found:
-                    assert condition is not None
-                    if self._condition_failed(number, condition, after):
-                        raise IntegrityError(_CONDITION_FAILED.format(after=condition.after))
-                    self._refuse_duplicates(number, found, record)
-            items = list(unique)
-            if condition is not None:
-                items += scoped_items(condition.fail_if_events_match, number)
-            batch = self._batch(number, encoded, record)
-            try:
-                position = self._client.append(
-                    batch, umadb.AppendCondition(umadb.Query(items), after=after)
-                )
-            except Exception as exc:
-                refused = isinstance(exc, umadb.IntegrityError)
-                if not refused and not _refused_condition(exc):
-                    raise
-                # The caller's condition is reported first, as every backend does.
-                if condition is not None and self._condition_failed(number, condition, after):
-                    raise IntegrityError(_CONDITION_FAILED.format(after=after)) from None
-                found = self._client.read(umadb.Query(unique)).collect_with_head()[0]
-                self._refuse_duplicates(number, found, record)
-                if refused:  # a match the reads no longer see cannot be: report the refusal
-                    raise IntegrityError(_CONDITION_FAILED.format(after=after)) from None
-                raise
-        return position - (record is not None)
-
-    def _condition_failed(self, number: int, condition: AppendCondition, after: int | None) -> bool:
-        query = umadb.Query(scoped_items(condition.fail_if_events_match, number))
-        start = None if after is None else after + 1
-        return bool(self._client.read(query, start=start, limit=1).collect_with_head()[0])
-
-    def _refuse_duplicates(
-        self, number: int, found: list[umadb.SequencedEvent], record: IdempotencyRecord | None
-    ) -> None:
-        records = record_type(number)
-        for stored in found:
-            if record is not None and stored.event.event_type == records:
-                raise DuplicateIdempotencyKey(record_from_umadb(stored, record.key))
-        for stored in found:
-            if stored.event.event_type != records:
-                event_id = event_from_umadb(stored, number).id
-                raise DuplicateEventIdError(f"event id {event_id!r} already exists")
+            return conditional_append(self._client, number, encoded, condition, record)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -324,15 +229,13 @@ class UmaDbEventStore:
     def remember(self, record: IdempotencyRecord) -> IdempotencyRecord:
         with translate_errors():
             number = self._registration.lookup()
-            if number is None and self._registration.first_append(
-                lambda n: self._batch(n, [], record)
-            ):
+            if number is None and self._registration.first_append(lambda n: batch(n, [], record)):
                 return record
             number = self._registration.lookup()
             assert number is not None
             query = umadb.Query([record_item(number, record.key)])
             try:
-                self._client.append(self._batch(number, [], record), umadb.AppendCondition(query))
+                self._client.append(batch(number, [], record), umadb.AppendCondition(query))
             except umadb.IntegrityError:
                 existing = self.recall(record.key)
                 if existing is None:  # pragma: no cover - a record is never removed
