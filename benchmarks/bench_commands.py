@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.peers import UmaDBServer
 from esruntime import (
     AppendCondition,
     Event,
@@ -30,6 +31,7 @@ from esruntime import (
     SqlEventStore,
     create_store_engine,
 )
+from esruntime.backends.umadb import UmaDbEventStore
 from esruntime.commands import CommandExecutor, build_query
 from esruntime.handlers import load_wasm_handler
 from esruntime.schema import parse_schema
@@ -100,10 +102,19 @@ def main() -> None:
             )
         return SqlEventStore(pg_engine)
 
+    umadb_server = UmaDBServer()
+
+    def umadb() -> EventStore:
+        umadb_server.stop()
+        umadb_server.wipe()
+        umadb_server.start()
+        return UmaDbEventStore(umadb_server.url.replace("http://", "umadb://"))
+
     backends: dict[str, Callable[[], EventStore]] = {
         "memory": InMemoryEventStore,
         "SQLite": lambda: SqlEventStore(f"sqlite:///{directory}/c{next(counter)}.db"),
         "PostgreSQL": postgres,
+        "UmaDB": umadb,
     }
     columns = ["backend", "prior events", "handler", "commands/s", "µs per command"]
     print("| " + " | ".join([*columns, "store-only µs", "executor overhead", "vs python"]) + " |")
@@ -133,6 +144,7 @@ def main() -> None:
                     flush=True,
                 )
     pg_engine.dispose()
+    umadb_server.remove()
     print()
     for (name, kind), by_history in fits.items():
         per_event = (by_history[1000] - by_history[10]) / 990

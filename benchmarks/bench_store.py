@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.peers import Peer, available_peers
+from benchmarks.peers import Peer, UmaDBServer, available_peers
 from esruntime import (
     AppendCondition,
     Event,
@@ -165,6 +165,21 @@ class SqliteFloor:
         self._conn.close()
 
 
+def umadb_store() -> Callable[[], EventStore]:
+    """esruntime's UmaDB backend on a server of its own, emptied for every store it makes."""
+    from esruntime.backends.umadb import UmaDbEventStore
+
+    server = UmaDBServer()
+
+    def make() -> EventStore:
+        server.stop()
+        server.wipe()
+        server.start()
+        return UmaDbEventStore(server.url.replace("http://", "umadb://"))
+
+    return make
+
+
 def conditional_appends(peer: Peer, count: int) -> float:
     """Appends per second: ``count`` conditional appends over 100 accounts."""
     peer.reset()
@@ -236,6 +251,7 @@ def main() -> None:
         EsruntimePeer("esruntime SQLite (NORMAL)", sqlite_store("NORMAL")),
         EsruntimePeer("esruntime SQLite (FULL)", sqlite_store("FULL")),
         EsruntimePeer("esruntime PostgreSQL", postgres_store),
+        EsruntimePeer("esruntime UmaDB", umadb_store()),
         SqliteFloor("NORMAL", workdir),
         SqliteFloor("FULL", workdir),
         *available_peers(),

@@ -1,4 +1,5 @@
-"""Open an event store from a URL: ``memory://``, ``sqlite:///path`` or ``postgresql://...``."""
+"""Open an event store from a URL: ``memory://``, ``sqlite:///path``, ``postgresql://...`` or
+``umadb://host:port``."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ def open_event_store(
         from esruntime.backends.memory import InMemoryEventStore
 
         return InMemoryEventStore(tenant, **options)
+    if url.startswith("umadb:"):
+        from esruntime.backends.umadb import UmaDbEventStore
+
+        return UmaDbEventStore(url, tenant, **options)
     from esruntime.backends.sql import SqlEventStore
 
     return SqlEventStore(url, tenant, **options)

@@ -9,6 +9,7 @@ import tempfile
 os.environ.setdefault("ESRUNTIME_WASM_CACHE_DIR", tempfile.mkdtemp(prefix="esruntime-wasm-"))
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy
@@ -17,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from esruntime.backends.sql import SqlEventStore, create_store_engine
 from esruntime.backends.sql.tables import metadata
+from tests.umadb_server import UmaDbServer, umadb_unavailable
 
 # A busy machine must not fail a property: no example has a deadline, and slow data generation is
 # no failure. Loaded here, before any test module is imported, so every @settings inherits it.
@@ -66,13 +68,18 @@ def sqlite_url(tmp_path: Any) -> str:
     return f"sqlite:///{tmp_path}/events.db"
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "umadb"]
+)
 def runtime_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     """A URL for ``Runtime.from_url`` on each backend, the database empty."""
     if request.param == "memory":
         return "memory://"
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/runtime.db"
+    if request.param == "umadb":
+        server: UmaDbServer = request.getfixturevalue("umadb_server")
+        return f"{server.url}?database=" + quote(f"sqlite:///{tmp_path}/runtime.db", safe="")
     request.getfixturevalue("postgres_engine")  # empties the database
     postgres_url: str = request.getfixturevalue("postgres_url")
     return postgres_url
@@ -89,3 +96,15 @@ def sql_store_factory(engine: sqlalchemy.Engine) -> Callable[..., SqlEventStore]
 def clean_postgres_url(postgres_url: str, postgres_engine: sqlalchemy.Engine) -> str:
     """The URL of a PostgreSQL database without event tables, for stores in other processes."""
     return postgres_url
+
+
+@pytest.fixture
+def umadb_server(tmp_path: Any) -> Iterator[UmaDbServer]:
+    """A fresh UmaDB server (empty, on a free port) for one test; stopped after it."""
+    try:
+        import umadb  # noqa: F401
+    except ImportError as exc:
+        umadb_unavailable(f"the umadb package is not installed ({exc})")
+    server = UmaDbServer(tmp_path / "umadb").start()
+    yield server
+    server.stop()

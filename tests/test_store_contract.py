@@ -10,8 +10,11 @@ import sqlalchemy
 
 from esruntime.backends.memory import InMemoryEventStore
 from esruntime.backends.sql import SqlEventStore, create_store_engine
+from esruntime.backends.umadb import MAX_APPEND_BYTES, UmaDbEventStore
+from esruntime.protocols import EventStore
 from esruntime.testing import EventStoreContract
 from tests.conftest import sql_store_factory
+from tests.umadb_server import UmaDbServer
 
 
 class TestInMemoryEventStore(EventStoreContract):
@@ -72,3 +75,23 @@ def test_a_host_sqlite_engine_gets_wal_mode(sqlite_url: str) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     engine.dispose()
+
+
+class TestUmaDbEventStore(EventStoreContract):
+    """A real UmaDB server per test; tenants (and idempotency records) share its positions."""
+
+    gapless_positions = False
+    largest_event_bytes = MAX_APPEND_BYTES
+    largest_tag_count = 300  # an event's tags fit in one 4 KiB page of the server
+
+    @pytest.fixture
+    def make_store(self, umadb_server: UmaDbServer) -> Iterator[Callable[..., EventStore]]:
+        stores: list[EventStore] = []
+
+        def make(tenant: str = "default", **options: Any) -> EventStore:
+            stores.append(UmaDbEventStore(umadb_server.url, tenant, **options))
+            return stores[-1]
+
+        yield make
+        for store in stores:
+            store.close()

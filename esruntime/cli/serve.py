@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from esruntime.auth import ApiKeyResolver, Principal, PrincipalResolver, bearer_token
 from esruntime.cli.database import database_option, shown
-from esruntime.cli.output import OK, UNAVAILABLE, fail
-from esruntime.errors import EsruntimeError
+from esruntime.cli.output import OK, UNAVAILABLE, USAGE, fail
+from esruntime.errors import ConfigurationError, EsruntimeError
 from esruntime.handlers.python import PythonHandler
 
 if TYPE_CHECKING:
@@ -43,6 +43,12 @@ DEFAULT_HOOK_BODY_BYTES = 256 * 1024
 def add_parser(commands: Any) -> None:
     serve = commands.add_parser("serve", help="serve the HTTP API (uvicorn)")
     database_option(serve)
+    serve.add_argument(
+        "--event-store-url",
+        default=os.environ.get("ESRUNTIME_EVENT_STORE_URL"),
+        help="keep the events on this UmaDB server (umadb://host:port?...) and everything else "
+        "in --database-url (env ESRUNTIME_EVENT_STORE_URL)",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="default %(default)s")
     serve.add_argument("--port", type=int, default=8000, help="0 for any free port; default 8000")
     serve.add_argument(
@@ -224,6 +230,25 @@ def _script_pool() -> ScriptRunner:
     return ProcessPoolRunner()
 
 
+def _backend(event_store_url: str | None, database_url: str, default: Any) -> Any:
+    """The database URL's backend, or events at ``event_store_url`` and the rest in SQL."""
+    if not event_store_url:
+        return default(database_url)
+    if not event_store_url.startswith("umadb:"):
+        raise fail(f"--event-store-url takes a umadb://host:port URL, got {shown(event_store_url)}")
+    if database_url.startswith(("memory:", "umadb:")):
+        raise fail("--event-store-url keeps everything but the events in a SQL --database-url")
+    try:
+        from esruntime.backends.umadb.backend import UmaDbBackend
+    except ImportError as exc:
+        raise fail(str(exc)) from None
+    try:
+        return UmaDbBackend(event_store_url, database_url)
+    except EsruntimeError as exc:
+        code = USAGE if isinstance(exc, ConfigurationError) else UNAVAILABLE
+        raise fail(f"--event-store-url: {exc}", code) from None
+
+
 def _serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
@@ -254,7 +279,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = script_settings(args)
     handlers = [_load_handler(spec) for spec in args.handlers]
     listener = _listen(args.host, args.port)
-    backend = backend_for_url(args.database_url)
+    backend = _backend(args.event_store_url, args.database_url, backend_for_url)
     keys = backend.api_keys()
     resolver = None
     if static_key is not None:
@@ -284,10 +309,10 @@ def _serve(args: argparse.Namespace) -> int:
             print(issued.secret, flush=True)
         host, port = listener.getsockname()[:2]
         shown_host = f"[{host}]" if ":" in host else host
-        print(
-            f"Serving http://{shown_host}:{port}{prefix} (database {shown(args.database_url)})",
-            flush=True,
-        )
+        where = f"database {shown(args.database_url)}"
+        if args.event_store_url:  # its options (an API key) are not shown
+            where += f", events {args.event_store_url.split('?')[0]}"
+        print(f"Serving http://{shown_host}:{port}{prefix} ({where})", flush=True)
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         _ = runtime.scripts  # made now: a bad sdk.db or cache URL fails before serving
         hooks = Hooks(runtime, max_body_bytes=args.hooks_max_body_bytes)

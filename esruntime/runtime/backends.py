@@ -131,7 +131,12 @@ class SqlBackend:
 
 
 def backend_for_url(url: str) -> Backend:
-    """``memory://`` or a SQLAlchemy URL (``sqlite:///file.db``, ``postgresql+psycopg://...``)."""
+    """``memory://``, a SQLAlchemy URL (``sqlite:///file.db``, ``postgresql+psycopg://...``) or
+    ``umadb://host:port`` (events on a UmaDB server, the rest in its ``database`` option)."""
     if url.startswith("memory:"):
         return MemoryBackend()
+    if url.startswith("umadb:"):
+        from esruntime.backends.umadb.backend import UmaDbBackend
+
+        return UmaDbBackend(url)
     return SqlBackend(url)

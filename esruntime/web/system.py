@@ -17,7 +17,8 @@ def health(call: Call) -> WebResponse:
     """Healthy when the default tenant's store answers; 503 otherwise.
 
     ``umadb`` is the event store's connection under the name other esruntime implementations
-    use; it says the same as ``store`` whatever the backend (``backend`` names it).
+    use; it says the same as ``store`` whatever the backend (``backend`` names it), and on the
+    UmaDB backend it is that server's.
     """
     from esruntime import __version__
 

@@ -14,7 +14,12 @@ from pathlib import Path
 
 from attrs import define, field
 
-ENV_NAMES = ("ESRUNTIME_URL", "ESRUNTIME_API_KEY", "ESRUNTIME_DATABASE_URL")
+ENV_NAMES = (
+    "ESRUNTIME_URL",
+    "ESRUNTIME_API_KEY",
+    "ESRUNTIME_DATABASE_URL",
+    "ESRUNTIME_EVENT_STORE_URL",
+)
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = (sys.executable, "-m", "esruntime", "serve", "--port", "0", "--log-level", "warning")
 # Upper bounds for a busy machine, never expected durations: each wait ends at its event.

@@ -11,6 +11,7 @@ import sqlalchemy
 
 from esruntime import Event, EventStore, InMemoryEventStore, Query, QueryItem, SqlEventStore
 from esruntime.backends.sql import create_store_engine
+from esruntime.backends.umadb import UmaDbEventStore
 from esruntime.backoff import backoff_delay
 from esruntime.commands import CommandExecutor
 from esruntime.errors import HandlerFault, UnknownCommandError
@@ -21,10 +22,17 @@ from tests.commands.bank import SCHEMA, Deposit, OpenAccount, TransferFunds
 BANK = parse_schema(SCHEMA)
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "umadb"]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[EventStore]:
     if request.param == "memory":
         yield InMemoryEventStore()
+        return
+    if request.param == "umadb":
+        umadb_store = UmaDbEventStore(request.getfixturevalue("umadb_server").url)
+        yield umadb_store
+        umadb_store.close()
         return
     engine: sqlalchemy.Engine
     if request.param == "sqlite":

@@ -11,6 +11,7 @@ import pytest
 
 from esruntime import EventStore, InMemoryEventStore, SqlEventStore
 from esruntime.backends.sql import create_store_engine
+from esruntime.backends.umadb import UmaDbEventStore
 from esruntime.commands import CommandExecutor
 from esruntime.errors import IdempotencyKeyReused, InvalidQueryError
 from esruntime.handlers import Decision
@@ -29,11 +30,18 @@ class CountingDeposit(Deposit):
         return super().handle(command)
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "umadb"]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
     RUNS.clear()
     if request.param == "memory":
         yield InMemoryEventStore()
+        return
+    if request.param == "umadb":
+        umadb_store = UmaDbEventStore(request.getfixturevalue("umadb_server").url)
+        yield umadb_store
+        umadb_store.close()
         return
     if request.param == "sqlite":
         engine = create_store_engine(f"sqlite:///{tmp_path}/bank.db")
