@@ -34,7 +34,7 @@ from esruntime.backends.sql.connections import create_store_engine
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.tables import script_executions as executions
 from esruntime.backends.sql.tables import script_versions as versions
-from esruntime.backends.sql.tables import scripts
+from esruntime.backends.sql.tables import scripts, tenants
 from esruntime.backends.sql.timestamps import from_micros, to_micros
 from esruntime.errors import ScriptConflictError
 from esruntime.scripts import codec
@@ -228,6 +228,16 @@ class SqlScriptRepository:
             rows = conn.execute(query).mappings().all()
             total = int(conn.execute(counting).scalar_one())
         return [_script(tenant, row) for row in rows], total
+
+    def active_scripts(self, type: ScriptType) -> list[Script]:
+        query = (
+            select(tenants.c.name.label("tenant_name"), scripts)
+            .join(tenants, tenants.c.id == scripts.c.tenant_id)
+            .where(scripts.c.type == type, scripts.c.status == "active")
+        )
+        with translate_errors(), self._engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [_script(row["tenant_name"], row) for row in rows]
 
     def delete_script(self, tenant: str, script_id: str) -> bool:
         tenant_id = self._tenant_id(tenant)

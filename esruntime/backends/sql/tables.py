@@ -30,7 +30,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 __all__ = [
     "TAG_SEPARATOR",
     "api_keys",
+    "consumers",
     "current_handlers",
+    "dead_letters",
     "event_tags",
     "events",
     "handler_executions",
@@ -216,4 +218,33 @@ script_executions = Table(
     PrimaryKeyConstraint("tenant_id", "id", name="esr_script_executions_pk"),
     Index("esr_script_executions_script", "tenant_id", "script_id", "created_at"),
     Index("esr_script_executions_status", "tenant_id", "script_id", "status"),
+)
+
+consumers = Table(
+    "esr_consumers",
+    metadata,
+    Column("tenant_id", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("position", BigInteger, nullable=False, comment="the last event whose work is recorded"),
+    Column("owner", String(200), comment="who holds the lease, if anyone"),
+    Column(
+        "lease_expires", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"
+    ),
+    PrimaryKeyConstraint("tenant_id", "name", name="esr_consumers_pk"),
+)
+
+dead_letters = Table(
+    "esr_dead_letters",
+    metadata,
+    Column("tenant_id", Integer, nullable=False),
+    Column("id", String(36), nullable=False),
+    Column("consumer", String(200), nullable=False),
+    Column("event_id", String(200), nullable=False),
+    Column("event_type", String(200), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"),
+    PrimaryKeyConstraint("tenant_id", "id", name="esr_dead_letters_pk"),
+    Index("esr_dead_letters_consumer", "tenant_id", "consumer", "position"),
 )
