@@ -301,13 +301,18 @@ class Runtime:
         for worker in workers:
             worker.start()
 
+    def stop(self) -> None:
+        """Stop the background workers (each after its run in progress is recorded); the
+        runtime stays usable and :meth:`start` starts them again."""
+        with self._lock:
+            workers, self._workers = self._workers or [], None
+        for worker in workers:
+            worker.stop()
+
     def close(self) -> None:
         """Stop the workers, close every tenant's services and the backend; the runtime cannot
         be used after."""
-        with self._lock:
-            workers, self._workers = self._workers or [], []
-        for worker in workers:
-            worker.stop()
+        self.stop()
         with self._lock:
             if self._closed:
                 return

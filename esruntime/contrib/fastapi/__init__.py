@@ -10,6 +10,10 @@
 
     app = create_app(runtime)                     # a whole application (what ``serve`` runs)
 
+:func:`install` also runs the runtime's background workers (the script triggers) for as long
+as the application's lifespan lasts: ``runtime.start()`` at startup, ``runtime.stop()`` at
+shutdown (``start_workers=False`` leaves that to the host).
+
 Authentication is the runtime's principal resolver (API keys) unless ``principal`` is given: a
 FastAPI dependency returning the request's :class:`~esruntime.auth.Principal` (or None for an
 anonymous request). Everything else happens in :class:`esruntime.web.JsonApi`; this module only
@@ -18,7 +22,8 @@ translates requests and responses.
 
 # No ``from __future__ import annotations``: FastAPI reads the endpoints' annotations, which
 # name a dependency chosen at run time.
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 try:
@@ -145,17 +150,43 @@ def _response(result: WebResponse) -> Response:
     )
 
 
-def install(app: FastAPI, runtime: Runtime, *, prefix: str = "/v1", **options: Any) -> APIRouter:
+def install(
+    app: FastAPI,
+    runtime: Runtime,
+    *,
+    prefix: str = "/v1",
+    start_workers: bool = True,
+    **options: Any,
+) -> APIRouter:
     """Mount the JSON API on ``app`` under ``prefix``; ``options`` go to :func:`create_router`.
 
     The router answers unknown paths under a non-empty prefix itself; the runtime is kept in
-    ``app.state.esruntime``.
+    ``app.state.esruntime``. With ``start_workers``, the app's lifespan starts and stops the
+    runtime's background workers.
     """
     options.setdefault("catch_all", bool(prefix.strip("/")))
     router = create_router(runtime, **options)
     app.include_router(router, prefix=prefix)
     app.state.esruntime = runtime
+    if start_workers:
+        _run_workers(app, runtime)
     return router
+
+
+def _run_workers(app: FastAPI, runtime: Runtime) -> None:
+    """Wrap the app's lifespan: the workers run while it does (around the host's own)."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: Any) -> AsyncIterator[Any]:
+        await run_in_threadpool(runtime.start)
+        try:
+            async with inner(app_) as state:
+                yield state
+        finally:
+            await run_in_threadpool(runtime.stop)
+
+    app.router.lifespan_context = lifespan
 
 
 def create_app(runtime: Runtime, *, prefix: str = "/v1", **options: Any) -> FastAPI:
