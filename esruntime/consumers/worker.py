@@ -80,6 +80,7 @@ class Consumer:
     ``owner`` names this process in the lease; ``lease_ttl`` is how long a lease lasts without
     renewal; ``claim_jitter`` waits up to that many seconds (at random) before each attempt to
     take the lease, so that processes starting together share the consumers between them.
+    ``predecessor``: a consumer of the same name being stopped, which this one waits for.
     """
 
     def __init__(
@@ -96,6 +97,7 @@ class Consumer:
         lease_ttl: float = 30.0,
         claim_jitter: float = 0.0,
         idle_timeout: float = 1.0,
+        predecessor: Consumer | None = None,
     ) -> None:
         if lease_ttl <= 0 or claim_jitter < 0 or idle_timeout <= 0:
             raise ValueError("lease_ttl and idle_timeout must be positive, claim_jitter at least 0")
@@ -116,6 +118,7 @@ class Consumer:
         self._subscription: Subscription | None = None
         self._thread: threading.Thread | None = None
         self._heartbeat: threading.Thread | None = None
+        self._predecessor = predecessor
         self.handled = 0
 
     @property
@@ -150,6 +153,9 @@ class Consumer:
     # -- the loop --------------------------------------------------------------------------------
 
     def _run(self) -> None:
+        if self._predecessor is not None:
+            self._predecessor.stop()  # it finishes its event and gives the lease up
+            self._predecessor = None
         while not self._stopping.is_set():
             if self._jitter and self._stopping.wait(random.uniform(0, self._jitter)):
                 break

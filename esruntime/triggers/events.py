@@ -179,9 +179,14 @@ class EventTriggers:
             self._retired = [c for c in self._retired if c.alive]
             for key, script in wanted.items():
                 if key not in self._running:
-                    self._running[key] = (self._consumer(script), script.event_types)
+                    name = SCRIPT_CONSUMER_PREFIX + script.id
+                    before = [
+                        c for c in self._retired if c.tenant == script.tenant and c.name == name
+                    ]
+                    consumer = self._consumer(script, before[-1] if before else None)
+                    self._running[key] = (consumer, script.event_types)
 
-    def _consumer(self, script: Script) -> Consumer:
+    def _consumer(self, script: Script, predecessor: Consumer | None) -> Consumer:
         store = self._stores(script.tenant)
         name = SCRIPT_CONSUMER_PREFIX + script.id
         # The script's place is set now, so it sees every event appended from here on.
@@ -196,6 +201,7 @@ class EventTriggers:
             retry=self.options.retry,
             lease_ttl=self.options.lease_ttl,
             claim_jitter=self.options.claim_jitter,
+            predecessor=predecessor,
         )
         consumer.start()
         return consumer

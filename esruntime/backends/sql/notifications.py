@@ -62,8 +62,8 @@ class PostgresListener:
 
     def _listen(self) -> None:
         pooled = self._engine.raw_connection()
-        pooled.detach()  # a connection of its own for as long as it listens
         conn: Any = pooled.driver_connection
+        pooled.detach()  # a connection of its own for as long as it listens
         try:
             conn.autocommit = True
             conn.execute(f"LISTEN {CHANNEL}")
