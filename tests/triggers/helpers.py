@@ -22,7 +22,7 @@ FAST = EventTriggerOptions(
 """Triggers that retry within milliseconds, for tests (the defaults wait 2, 4 and 8 s)."""
 
 
-def wait_for(condition: Callable[[], T], limit: float = 60.0) -> T:
+def wait_for(condition: Callable[[], T | None], limit: float = 60.0) -> T:
     """Poll ``condition`` until it returns something true; fail after ``limit`` seconds."""
     deadline = time.monotonic() + limit
     while True:

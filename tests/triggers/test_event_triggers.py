@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from esruntime.consumers import DeadLetter
 from esruntime.events import Event
 from esruntime.runtime import Runtime
-from esruntime.scripts.models import Execution
+from esruntime.scripts.models import Execution, Script
 from tests.commands.bank import SCHEMA, Deposit, OpenAccount
 from tests.triggers.helpers import FAST, all_executions, wait_for
 
@@ -26,9 +27,11 @@ def runtime(runtime_url: str) -> Iterator[Runtime]:
         yield runtime
 
 
-def event_script(runtime: Runtime, name: str, types: list[str], source: str = ECHO, **kw: object):  # type: ignore[no-untyped-def]
+def event_script(
+    runtime: Runtime, name: str, types: list[str], source: str = ECHO, tenant: str | None = None
+) -> Script:
     return runtime.scripts.create(
-        name=name, type="event", status="active", event_types=types, source=source, **kw
+        name=name, type="event", status="active", event_types=types, source=source, tenant=tenant
     )
 
 
@@ -42,13 +45,24 @@ def append(
 
 def runs_of(runtime: Runtime, script_id: str, count: int) -> list[Execution]:
     """The script's executions, once at least ``count`` of them finished."""
-    return wait_for(
-        lambda: (
-            (runs := all_executions(runtime, script_id))
-            and sum(run.finished for run in runs) >= count
-            and runs
-        )
-    )
+
+    def finished() -> list[Execution] | None:
+        runs = all_executions(runtime, script_id)
+        return runs if sum(run.finished for run in runs) >= count else None
+
+    return wait_for(finished)
+
+
+def letters_of(
+    runtime: Runtime, count: int, *, tenant: str | None = None, script_id: str | None = None
+) -> tuple[DeadLetter, ...]:
+    """The dead letters, once there are ``count``."""
+
+    def found() -> tuple[DeadLetter, ...] | None:
+        page = runtime.scripts.dead_letters(tenant=tenant, script_id=script_id)
+        return page.items if page.total == count else None
+
+    return wait_for(found)
 
 
 def test_commands_trigger_event_scripts_with_the_event_in_context(runtime: Runtime) -> None:
@@ -110,9 +124,7 @@ def test_a_failing_script_lands_in_dead_letters_after_its_retries_and_blocks_no_
     healthy = event_script(runtime, "healthy", ["order.created"])
     append(runtime, 3)
     wait_for(lambda: runtime.scripts.executions(healthy.id).total == 3)
-    letters = wait_for(
-        lambda: (p := runtime.scripts.dead_letters(script_id=failing.id)).total == 3 and p
-    ).items
+    letters = letters_of(runtime, 3, script_id=failing.id)
     assert [(x.event_type, x.attempts, x.script_id) for x in letters] == [
         ("order.created", 4, failing.id)
     ] * 3
@@ -139,7 +151,7 @@ def test_retrying_a_dead_letter_runs_the_script_again_and_forgets_it_on_success(
 ) -> None:
     script = event_script(runtime, "flaky", ["order.created"], FAILS)
     append(runtime, 2)
-    letters = wait_for(lambda: (p := runtime.scripts.dead_letters()).total == 2 and p).items
+    letters = letters_of(runtime, 2)
     failed = runtime.scripts.retry_dead_letter(letters[0].id)
     assert failed.status == "failed"
     (kept, _) = runtime.scripts.dead_letters().items
@@ -155,7 +167,7 @@ def test_retrying_a_dead_letter_runs_the_script_again_and_forgets_it_on_success(
 def test_discarding_a_dead_letter_forgets_it_without_running(runtime: Runtime) -> None:
     script = event_script(runtime, "failing", ["order.created"], FAILS)
     append(runtime, 1)
-    (letter,) = wait_for(lambda: (p := runtime.scripts.dead_letters()).total == 1 and p).items
+    (letter,) = letters_of(runtime, 1)
     runs = runtime.scripts.executions(script.id).total
     runtime.scripts.discard_dead_letter(letter.id)
     assert runtime.scripts.dead_letters().total == 0
@@ -171,9 +183,7 @@ def test_discarding_a_dead_letter_forgets_it_without_running(runtime: Runtime) -
 def test_dead_letters_belong_to_their_tenant(runtime: Runtime) -> None:
     event_script(runtime, "failing", ["order.created"], FAILS, tenant="beta")
     append(runtime, 1, tenant="beta")
-    (letter,) = wait_for(
-        lambda: (p := runtime.scripts.dead_letters(tenant="beta")).total == 1 and p
-    ).items
+    (letter,) = letters_of(runtime, 1, tenant="beta")
     assert runtime.scripts.dead_letters().total == 0
     from esruntime.errors import ScriptNotFoundError
 
