@@ -22,7 +22,7 @@ FAST = EventTriggerOptions(
 """Triggers that retry within milliseconds, for tests (the defaults wait 2, 4 and 8 s)."""
 
 
-def wait_for(condition: Callable[[], T | None], limit: float = 60.0) -> T:
+def wait_for(condition: Callable[[], T | None], limit: float = 60.0, interval: float = 0.02) -> T:
     """Poll ``condition`` until it returns something true; fail after ``limit`` seconds."""
     deadline = time.monotonic() + limit
     while True:
@@ -30,7 +30,7 @@ def wait_for(condition: Callable[[], T | None], limit: float = 60.0) -> T:
         if value:
             return value
         assert time.monotonic() < deadline, f"still not true after {limit} s"
-        time.sleep(0.02)
+        time.sleep(interval)
 
 
 def all_executions(runtime: Runtime, script_id: str, tenant: str | None = None) -> list[Execution]:
