@@ -9,6 +9,7 @@ import pytest
 
 from esruntime.events import Event
 from esruntime.runtime import Runtime
+from esruntime.scripts.models import Execution
 from tests.triggers.helpers import FAST, all_executions, wait_for
 
 BACKLOG = 1000
@@ -50,6 +51,6 @@ def test_a_restart_in_the_middle_of_a_backlog_runs_each_event_exactly_once(
     assert Counter(r.trigger.event_payload["n"] for r in runs) == dict.fromkeys(range(BACKLOG), 1)
 
 
-def all_executions_of(url: str, script_id: str) -> list[object]:
+def all_executions_of(url: str, script_id: str) -> list[Execution]:
     with Runtime.from_url(url) as runtime:
         return [r for r in all_executions(runtime, script_id) if r.status == "completed"]
