@@ -84,8 +84,8 @@ class Script:
 
     ``version`` is the number of the stored version whose source this is. Trigger fields belong
     to one type each (``cron_expression`` to ``scheduled``, ``http_path`` and ``http_methods``
-    to ``http``, ``event_types`` to ``event``) and are empty for the others. They are stored and
-    validated, but nothing fires scripts by them yet: the host runs scripts with ``execute``.
+    to ``http``, ``event_types`` to ``event``) and are empty for the others. Active event scripts
+    run by their events (``esruntime.triggers``); the host runs the others with ``execute``.
     """
 
     id: str

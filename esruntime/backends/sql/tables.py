@@ -9,6 +9,8 @@
 - ``esr_event_tags`` has one row per (event, tag) with the event's type, keyed by
   ``(tenant_id, tag, position)``: a tag-filtered read is a range scan of this index, and a
   tag-and-type item is answered without touching the events.
+- ``esr_consumers`` keeps each durable consumer's checkpoint and lease, ``esr_dead_letters`` the
+  events they gave up on (``esruntime.consumers``).
 """
 
 from __future__ import annotations
