@@ -130,6 +130,11 @@ class ScriptService:
         made through this service (the triggers start and stop scripts' runs with it)."""
         self._listeners.append(listener)
 
+    def remove_listener(self, listener: ChangeListener) -> None:
+        """Stop calling ``listener`` (one added with :meth:`add_listener`)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def _changed(self, tenant: str, script_id: str) -> None:
         for listener in self._listeners:
             listener(tenant, script_id)
@@ -241,11 +246,14 @@ class ScriptService:
         raise ScriptStateError(f"Script {script_id!r} kept changing during the rollback; try again")
 
     def delete(self, script_id: str, *, tenant: str | None = None) -> None:
-        """Forget a script with its versions and executions (and its event trigger's place)."""
+        """Forget a script with its versions and executions (and its event trigger's place and
+        dead letters)."""
         tenant = self._tenant(tenant)
         if not self.repository.delete_script(tenant, script_id):
             raise ScriptNotFoundError(f"No script {script_id!r}")
         self._changed(tenant, script_id)
+        if self.consumers is not None:
+            self.consumers.delete(tenant, SCRIPT_CONSUMER_PREFIX + script_id)
 
     def get(self, script_id: str, *, tenant: str | None = None) -> Script:
         script = self.repository.get_script(self._tenant(tenant), _id(script_id))

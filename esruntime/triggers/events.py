@@ -132,6 +132,7 @@ class EventTriggers:
     def stop(self, timeout: float | None = None) -> None:
         """Stop every consumer after the run in progress is recorded."""
         self._stopping.set()
+        self._scripts.remove_listener(self._on_change)
         if self._thread is not None:
             self._thread.join(timeout)
         with self._lock:

@@ -230,3 +230,13 @@ def test_stopping_and_starting_the_workers_runs_each_event_once(runtime: Runtime
     assert sorted(Counter(r.trigger.event_payload["n"] for r in runs).items()) == [
         (n, 2 if n < 5 else 1) for n in range(20)
     ]
+
+
+def test_deleting_a_script_stops_it_and_forgets_its_dead_letters(runtime: Runtime) -> None:
+    script = event_script(runtime, "failing", ["order.created"], FAILS)
+    append(runtime, 1)
+    letters_of(runtime, 1)
+    runtime.scripts.delete(script.id)
+    assert runtime.scripts.dead_letters().total == 0
+    assert runtime.consumer_store.checkpoint("default", f"script:{script.id}") is None
+    wait_for(lambda: not runtime.workers[0].consumers)  # type: ignore[attr-defined]
