@@ -4,8 +4,8 @@ The consumer takes its lease, follows the store from its checkpoint, and after t
 returned (or, after the retries, failed for good and the event became a dead letter) advances
 the checkpoint to that event. A stopped or restarted consumer therefore resumes after the last
 event whose work was recorded: nothing is skipped, and nothing handled is handled again. (A
-process killed while a handler runs leaves that one event unrecorded; whoever takes the lease
-next handles it.) A heartbeat thread renews the lease while the consumer lives; a consumer
+process killed while a handler runs, or a checkpoint the database failed to write, leaves that
+one event unrecorded: whoever takes the lease next handles it again.) A heartbeat thread renews the lease while the consumer lives; a consumer
 whose lease was taken over (it was stalled longer than the lease) stops advancing and tries to
 take the lease again.
 """
