@@ -5,9 +5,9 @@ returned (or, after the retries, failed for good and the event became a dead let
 the checkpoint to that event. A stopped or restarted consumer therefore resumes after the last
 event whose work was recorded: nothing is skipped, and nothing handled is handled again. (A
 process killed while a handler runs, or a checkpoint the database failed to write, leaves that
-one event unrecorded: whoever takes the lease next handles it again.) A heartbeat thread renews the lease while the consumer lives; a consumer
-whose lease was taken over (it was stalled longer than the lease) stops advancing and tries to
-take the lease again.
+one event unrecorded: whoever takes the lease next handles it again.) A heartbeat thread renews
+the lease while the consumer lives; a consumer whose lease was taken over (it was stalled longer
+than the lease) stops advancing and tries to take the lease again.
 """
 
 from __future__ import annotations

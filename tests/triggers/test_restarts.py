@@ -54,3 +54,27 @@ def test_a_restart_in_the_middle_of_a_backlog_runs_each_event_exactly_once(
 def all_executions_of(url: str, script_id: str) -> list[Execution]:
     with Runtime.from_url(url) as runtime:
         return [r for r in all_executions(runtime, script_id) if r.status == "completed"]
+
+
+@pytest.mark.slow
+def test_stopping_the_workers_in_the_middle_of_a_backlog_in_memory_runs_each_event_once() -> None:
+    with Runtime(event_triggers=FAST) as runtime:
+        runtime.start()
+        script = runtime.scripts.create(
+            name="counter",
+            type="event",
+            status="active",
+            event_types=["order.created"],
+            # Slow enough (milliseconds) that the stop below falls in the middle of the backlog.
+            source="for (let i = 0; i < 200000; i++) {} return context.trigger.eventPayload.n;",
+        )
+        runtime.tenant().store.append([Event("order.created", {"n": n}) for n in range(BACKLOG)])
+        wait_for(lambda: runtime.scripts.executions(script.id).total >= 100)
+        runtime.stop()
+        assert 100 <= runtime.scripts.executions(script.id).total < BACKLOG
+        runtime.start()
+        consumers, name = runtime.consumer_store, f"script:{script.id}"
+        wait_for(lambda: consumers.checkpoint("default", name) == BACKLOG, limit=180)
+        runs = all_executions(runtime, script.id)
+    assert {r.status for r in runs} == {"completed"}
+    assert Counter(r.trigger.event_payload["n"] for r in runs) == dict.fromkeys(range(BACKLOG), 1)
