@@ -4,6 +4,8 @@ Access starts in one of two ways. ``--api-key`` (or ``ESRUNTIME_API_KEY``) names
 server accepts as an admin of the default tenant, next to the keys stored in the database.
 Without it, a server whose database holds no key at all creates an admin key for the default
 tenant and prints it, once: the next start finds a key and prints nothing.
+
+The app's lifespan runs the runtime's background workers (the event triggers) while it serves.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from esruntime.schema.model import Schema
 from esruntime.schema.registry import InMemorySchemaRegistry, SchemaRegistry
 
 if TYPE_CHECKING:
+    from esruntime.consumers.store import ConsumerStore
     from esruntime.scripts.repository import ScriptRepository
 
 __all__ = ["Backend", "MemoryBackend", "SqlBackend", "backend_for_url"]
@@ -51,6 +52,10 @@ class Backend(Protocol):
 
     def script_repository(self) -> ScriptRepository:
         """Where every tenant's scripts, versions and executions are kept."""
+        ...
+
+    def consumer_store(self) -> ConsumerStore:
+        """Where every tenant's durable consumers keep checkpoints, leases and dead letters."""
         ...
 
     def close(self) -> None:
@@ -81,6 +86,11 @@ class MemoryBackend:
         from esruntime.scripts.repository import InMemoryScriptRepository
 
         return InMemoryScriptRepository()
+
+    def consumer_store(self) -> ConsumerStore:
+        from esruntime.consumers.store import InMemoryConsumerStore
+
+        return InMemoryConsumerStore()
 
     def close(self) -> None:
         pass
@@ -124,6 +134,11 @@ class SqlBackend:
         from esruntime.backends.sql.scripts import SqlScriptRepository
 
         return SqlScriptRepository(self.engine, create_tables=False)
+
+    def consumer_store(self) -> ConsumerStore:
+        from esruntime.backends.sql.consumers import SqlConsumerStore
+
+        return SqlConsumerStore(self.engine, create_tables=False)
 
     def close(self) -> None:
         if self._owns_engine:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from esruntime.auth.keys import ApiKeyStore
 from esruntime.auth.resolver import ApiKeyResolver, PrincipalResolver
@@ -38,11 +38,21 @@ from esruntime.runtime.tenant import Tenant
 from esruntime.schema.registry import SchemaAccepted, SchemaRegistry
 
 if TYPE_CHECKING:
+    from esruntime.consumers.store import ConsumerStore
     from esruntime.scripts.runner import ScriptRunner
     from esruntime.scripts.service import ScriptService
     from esruntime.scripts.settings import ScriptResources, ScriptSettings
+    from esruntime.triggers.events import EventTriggerOptions
 
-__all__ = ["Runtime"]
+__all__ = ["Runtime", "Worker"]
+
+
+class Worker(Protocol):
+    """Something that runs in the background while the runtime is started (the triggers)."""
+
+    def start(self) -> None: ...
+
+    def stop(self, timeout: float | None = None) -> None: ...
 
 
 class Runtime:
@@ -72,6 +82,9 @@ class Runtime:
     Python handlers registered with :meth:`register` serve every tenant; uploaded WebAssembly
     handlers belong to the tenant that uploaded them. :meth:`close` closes every service the
     runtime holds, including those passed in.
+
+    :meth:`start` starts the background workers that run scripts by themselves (event
+    triggers, tuned by ``event_triggers=``); :meth:`close` stops them.
     """
 
     def __init__(
@@ -91,6 +104,7 @@ class Runtime:
         scripts: ScriptService | None = None,
         script_runner: Callable[[], ScriptRunner] | None = None,
         script_settings: ScriptSettings | None = None,
+        event_triggers: EventTriggerOptions | None = None,
     ) -> None:
         self.backend = backend or _backend_of(event_store)
         given = (event_store, schema_registry, handler_registry)
@@ -118,6 +132,9 @@ class Runtime:
         self._script_runner = script_runner
         self._script_settings = script_settings
         self._script_resources: ScriptResources | None = None
+        self._event_trigger_options = event_triggers
+        self._consumers: ConsumerStore | None = None
+        self._workers: list[Worker] | None = None
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Runtime:
@@ -251,12 +268,64 @@ class Runtime:
             cache=resources.cache,
             database=resources.database,
             default_tenant=self.default_tenant,
+            consumers=self.consumer_store,
         )
+
+    @property
+    def consumer_store(self) -> ConsumerStore:
+        """Where durable consumers keep their checkpoints, leases and dead letters."""
+        with self._lock:
+            if self._consumers is None:
+                self._consumers = self.backend.consumer_store()
+            return self._consumers
 
     # -- lifecycle ---------------------------------------------------------------------------
 
+    @property
+    def workers(self) -> list[Worker]:
+        """The background workers :meth:`start` started (empty before)."""
+        with self._lock:
+            return list(self._workers or ())
+
+    def start(self) -> None:
+        """Start the background workers: the event triggers of every tenant's active event
+        scripts, and the scheduler of their active scheduled scripts. Starting again does
+        nothing; :meth:`close` stops them."""
+        from esruntime.triggers.events import EventTriggers
+        from esruntime.triggers.schedule import Scheduler
+
+        scripts = self.scripts
+        with self._lock:
+            if self._workers is not None:
+                return
+            if scripts.consumers is None:
+                scripts.consumers = self.consumer_store
+            self._workers = [
+                EventTriggers(
+                    scripts,
+                    lambda tenant: self.tenant(tenant).store,
+                    scripts.consumers,
+                    options=self._event_trigger_options,
+                    engine=getattr(self.backend, "engine", None),
+                ),
+                Scheduler.for_service(scripts),
+            ]
+            workers = list(self._workers)
+        for worker in workers:
+            worker.start()
+
+    def stop(self) -> None:
+        """Stop the background workers (each after its run in progress is recorded); the
+        runtime stays usable and :meth:`start` starts them again."""
+        with self._lock:
+            workers, self._workers = self._workers or [], None
+        for worker in workers:
+            worker.stop()
+
     def close(self) -> None:
-        """Close every tenant's services and the backend; the runtime cannot be used after."""
+        """Stop the workers, close every tenant's services and the backend; the runtime cannot
+        be used after."""
+        self.stop()
         with self._lock:
             if self._closed:
                 return

@@ -92,7 +92,8 @@ class Script:
     ``version`` is the number of the stored version whose source this is. Trigger fields belong
     to one type each (``cron_expression`` to ``scheduled``, ``http_path`` and ``http_methods``
     to ``http``, ``event_types`` to ``event``) and are empty for the others. ``public`` (http
-    scripts only): the route runs without an API key.
+    scripts only): the route runs without an API key. Active scripts run by their trigger
+    (``esruntime.triggers``, the hooks routes); any script runs with ``execute``.
     """
 
     id: str

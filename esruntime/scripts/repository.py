@@ -79,6 +79,10 @@ class ScriptRepository(Protocol):
         """Forget a script with its versions and executions; False when there was none."""
         ...
 
+    def active_scripts(self, type: ScriptType) -> list[Script]:
+        """Every tenant's ``active`` scripts of ``type``: what the triggers run."""
+        ...
+
     def versions(self, tenant: str, script_id: str) -> list[ScriptVersion]:
         """Every version of a script, oldest first."""
         ...
@@ -215,6 +219,10 @@ class InMemoryScriptRepository:
     def scripts_of_type(self, type: ScriptType) -> list[Script]:
         with self._lock:
             return [s for s in self._scripts.values() if s.type == type]
+
+    def active_scripts(self, type: ScriptType) -> list[Script]:
+        with self._lock:
+            return [s for s in self._scripts.values() if s.type == type and s.status == "active"]
 
     def delete_script(self, tenant: str, script_id: str) -> bool:
         key = (tenant, script_id)

@@ -23,7 +23,14 @@ from typing import Any
 from attrs import evolve
 
 from esruntime.checks import check_tenant
+from esruntime.consumers.store import (
+    SCRIPT_CONSUMER_PREFIX,
+    ConsumerStore,
+    DeadLetter,
+    DeadLetterPage,
+)
 from esruntime.errors import (
+    ConfigurationError,
     ScriptBusyError,
     ScriptExecutionError,
     ScriptNotFoundError,
@@ -31,6 +38,7 @@ from esruntime.errors import (
     ScriptTimeoutError,
     ScriptValidationError,
 )
+from esruntime.events import SequencedEvent
 from esruntime.protocols import EventStore
 from esruntime.schema.model import Schema
 from esruntime.scripts.capacity import RunCapacity
@@ -72,6 +80,9 @@ _SAVE_ATTEMPTS = 20
 Versions = list[ScriptVersion]
 Times = list[datetime]
 
+ChangeListener = Callable[[str, str], None]
+"""Called with (tenant, script id) after a script was created, changed or deleted."""
+
 
 class ScriptService:
     """Scripts of many tenants: validation, versions, and recorded runs.
@@ -84,6 +95,7 @@ class ScriptService:
     tenant may hold every slot of a process pool but one, and a run waits at most 10 s).
     ``clock`` stamps scripts' ``created_at``/``updated_at`` (aware datetimes; now in UTC by
     default): the scheduler counts a schedule's ticks from the change that set it.
+    ``consumers`` keeps the event triggers' checkpoints and dead letters (``dead_letters``).
     """
 
     def __init__(
@@ -101,9 +113,13 @@ class ScriptService:
         limiter: SlidingWindowLimiter | None = None,
         capacity: RunCapacity | None = None,
         clock: Callable[[], datetime] | None = None,
+        consumers: ConsumerStore | None = None,
     ) -> None:
         self.repository = repository
         self._clock = clock or _now
+        self.consumers = consumers
+        self._event_store = event_store
+        self._listeners: list[ChangeListener] = []
         self.default_tenant = check_tenant(default_tenant)
         services = SdkServices(
             event_store=event_store,
@@ -117,6 +133,20 @@ class ScriptService:
 
     def _tenant(self, tenant: str | None) -> str:
         return self.default_tenant if tenant is None else check_tenant(tenant)
+
+    def add_listener(self, listener: ChangeListener) -> None:
+        """Call ``listener(tenant, script_id)`` after each create, update, rollback and delete
+        made through this service (the triggers start and stop scripts' runs with it)."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: ChangeListener) -> None:
+        """Stop calling ``listener`` (one added with :meth:`add_listener`)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _changed(self, tenant: str, script_id: str) -> None:
+        for listener in self._listeners:
+            listener(tenant, script_id)
 
     # -- scripts ---------------------------------------------------------------------------------
 
@@ -146,6 +176,7 @@ class ScriptService:
         )
         version = ScriptVersion(script.id, 1, script.source, now, script.created_by)
         self.repository.add_script(script, version)
+        self._changed(tenant, script.id)
         return script
 
     def update(
@@ -188,6 +219,7 @@ class ScriptService:
             if self.repository.save_script(
                 changed, expected_version=current.version, new_version=version
             ):
+                self._changed(tenant, script_id)
                 return changed
         raise ScriptStateError(f"Script {script_id!r} kept changing during the update; try again")
 
@@ -218,13 +250,19 @@ class ScriptService:
             if self.repository.save_script(
                 changed, expected_version=current.version, new_version=stored
             ):
+                self._changed(tenant, script_id)
                 return changed
         raise ScriptStateError(f"Script {script_id!r} kept changing during the rollback; try again")
 
     def delete(self, script_id: str, *, tenant: str | None = None) -> None:
-        """Forget a script with its versions and executions."""
-        if not self.repository.delete_script(self._tenant(tenant), script_id):
+        """Forget a script with its versions and executions (and its event trigger's place and
+        dead letters)."""
+        tenant = self._tenant(tenant)
+        if not self.repository.delete_script(tenant, script_id):
             raise ScriptNotFoundError(f"No script {script_id!r}")
+        self._changed(tenant, script_id)
+        if self.consumers is not None:
+            self.consumers.delete(tenant, SCRIPT_CONSUMER_PREFIX + script_id)
 
     def get(self, script_id: str, *, tenant: str | None = None) -> Script:
         script = self.repository.get_script(self._tenant(tenant), _id(script_id))
@@ -447,6 +485,81 @@ class ScriptService:
             organization_id=organization_id,
             execution_id=execution_id,
         )
+
+    def run_for_event(self, script: Script, event: SequencedEvent) -> Execution:
+        """Run an event script for one event of its tenant (``context.trigger`` of type event)."""
+        return self._run(script, None, Trigger.event(event.type, event.data), None, None)
+
+    # -- dead letters ----------------------------------------------------------------------------
+
+    def _consumers(self) -> ConsumerStore:
+        if self.consumers is None:
+            raise ConfigurationError("this script service keeps no dead letters (no consumers=)")
+        return self.consumers
+
+    def dead_letters(
+        self,
+        *,
+        tenant: str | None = None,
+        script_id: str | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> DeadLetterPage:
+        """The events event scripts gave up on after their retries, oldest event first (of
+        one script when ``script_id`` is given)."""
+        tenant = self._tenant(tenant)
+        problems: dict[str, str] = {}
+        if script_id is not None and not _id(script_id):
+            problems["script_id"] = "must be a string of at most 100 characters without controls"
+        if not _is_int(offset) or not 0 <= offset <= 10**9:
+            problems["offset"] = "must be an integer between 0 and 1000000000"
+        if not _is_int(limit) or not 1 <= limit <= MAX_PER_PAGE:
+            problems["limit"] = f"must be an integer between 1 and {MAX_PER_PAGE}"
+        if problems:
+            raise ScriptValidationError(problems)
+        consumer = None if script_id is None else SCRIPT_CONSUMER_PREFIX + script_id
+        items, total = self._consumers().dead_letters(
+            tenant, consumer=consumer, offset=offset, limit=limit
+        )
+        return DeadLetterPage(tuple(items), total, offset, limit)
+
+    def dead_letter(self, letter_id: str, *, tenant: str | None = None) -> DeadLetter:
+        tenant = self._tenant(tenant)
+        found = (
+            self._consumers().get_dead_letter(tenant, _id(letter_id)) if _id(letter_id) else None
+        )
+        if found is None or found.script_id is None:
+            raise ScriptNotFoundError(f"No dead letter {str(letter_id)[:100]!r}")
+        return found
+
+    def retry_dead_letter(self, letter_id: str, *, tenant: str | None = None) -> Execution:
+        """Run the dead letter's script for its event again; forget the letter when the run
+        completes, count the attempt (and keep its error) when it does not. The execution."""
+        tenant = self._tenant(tenant)
+        letter = self.dead_letter(letter_id, tenant=tenant)
+        assert letter.script_id is not None
+        script = self.get(letter.script_id, tenant=tenant)
+        if self._event_store is None:
+            raise ConfigurationError("this script service has no event stores (no event_store=)")
+        event = self._event_store(tenant).get(letter.event_id)
+        if event is None:
+            raise ScriptNotFoundError(f"The event {letter.event_id!r} of the dead letter is gone")
+        execution = self.run_for_event(script, event)
+        if execution.status == "completed":
+            self._consumers().remove_dead_letter(tenant, letter.id)
+        else:
+            error = "" if execution.error is None else execution.error.describe()
+            self._consumers().save_dead_letter(
+                evolve(letter, attempts=letter.attempts + 1, error=error[:4000])
+            )
+        return execution
+
+    def discard_dead_letter(self, letter_id: str, *, tenant: str | None = None) -> None:
+        """Forget a dead letter without running it again."""
+        tenant = self._tenant(tenant)
+        letter = self.dead_letter(letter_id, tenant=tenant)
+        if not self._consumers().remove_dead_letter(tenant, letter.id):
+            raise ScriptNotFoundError(f"No dead letter {letter_id!r}")
 
     def execution(self, execution_id: str, *, tenant: str | None = None) -> Execution:
         found = self.repository.get_execution(self._tenant(tenant), _id(execution_id))

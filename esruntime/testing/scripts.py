@@ -118,6 +118,23 @@ class ScriptRepositoryContract:
         for script in variants:
             assert repository.get_script("acme", script.id) == script
 
+    def test_active_scripts_of_a_type_are_found_across_tenants(
+        self, repository: ScriptRepository
+    ) -> None:
+        wanted = [
+            make_script("acme", "a", type="event", status="active", event_types=("x.y.z",)),
+            make_script("beta", "b", type="event", status="active", event_types=("x.y.z",)),
+        ]
+        others = [
+            make_script("acme", "c", type="event", status="paused", event_types=("x.y.z",)),
+            make_script("acme", "d", type="oneoff", status="active"),
+        ]
+        for script in wanted + others:
+            repository.add_script(script, first_version(script))
+        found = repository.active_scripts("event")
+        assert sorted(found, key=lambda s: s.name) == wanted
+        assert repository.active_scripts("scheduled") == []
+
     def test_a_taken_name_is_a_conflict(self, repository: ScriptRepository) -> None:
         first = make_script()
         repository.add_script(first, first_version(first))

@@ -1,5 +1,5 @@
-"""What runs scripts by themselves: cron schedules and the scheduler (``docs/scripts.md``,
-"Scheduled scripts").
+"""What runs scripts by themselves: cron schedules and the scheduler
+(:mod:`esruntime.triggers.schedule`), and event triggers (:mod:`esruntime.triggers.events`).
 
 The names below are imported on first use: :mod:`esruntime.scripts.validation` checks cron
 expressions with :mod:`esruntime.triggers.cron` and must not load the scheduler, which needs
@@ -8,36 +8,38 @@ the script service.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from esruntime.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from esruntime.triggers.cron import CronError, CronSchedule
+    from esruntime.triggers.events import EventTriggerOptions, EventTriggers
     from esruntime.triggers.schedule import Scheduler
     from esruntime.triggers.state import InMemoryScheduleStore, ScheduleState, ScheduleStore
 
 __all__ = [
     "CronError",
     "CronSchedule",
+    "EventTriggerOptions",
+    "EventTriggers",
     "InMemoryScheduleStore",
     "ScheduleState",
     "ScheduleStore",
     "Scheduler",
 ]
 
-_HOMES = {
-    "CronError": "esruntime.triggers.cron",
-    "CronSchedule": "esruntime.triggers.cron",
-    "Scheduler": "esruntime.triggers.schedule",
-    "InMemoryScheduleStore": "esruntime.triggers.state",
-    "ScheduleState": "esruntime.triggers.state",
-    "ScheduleStore": "esruntime.triggers.state",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'esruntime.triggers' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOMES[name]), name)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "CronError": "esruntime.triggers.cron",
+            "CronSchedule": "esruntime.triggers.cron",
+            "EventTriggerOptions": "esruntime.triggers.events",
+            "EventTriggers": "esruntime.triggers.events",
+            "Scheduler": "esruntime.triggers.schedule",
+            "InMemoryScheduleStore": "esruntime.triggers.state",
+            "ScheduleState": "esruntime.triggers.state",
+            "ScheduleStore": "esruntime.triggers.state",
+        },
+    )

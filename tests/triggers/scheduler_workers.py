@@ -1,5 +1,6 @@
-"""What the child processes of test_processes.py run (importable under ``spawn``): a scheduler
-on a shared database, with a clock shared by every process (wall time, sped up)."""
+"""What the child processes of test_scheduler_processes.py run (importable under
+``spawn``): a scheduler on a shared database, with a clock shared by every process (wall
+time, sped up)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """PostgreSQL hot paths: an append in one network round trip, a read in one statement.
 
-An append sends ``BEGIN``, the tenant's transaction-scoped advisory lock, one write statement
-and ``COMMIT`` as one pipeline. The advisory lock serializes a tenant's appends without writing
+An append sends ``BEGIN``, the tenant's transaction-scoped advisory lock, one write statement,
+a ``pg_notify`` that announces the append to other processes when it commits, and ``COMMIT`` as
+one pipeline. The advisory lock serializes a tenant's appends without writing
 anything (a row lock would cost a WAL record and an fsync'd commit of its own); PostgreSQL makes
 a commit visible before it releases the transaction's locks. The write statement runs after the
 lock is held, so in READ COMMITTED it sees every append committed before it: it checks the

@@ -243,6 +243,16 @@ class SqlScriptRepository:
             rows = conn.execute(query).mappings().all()
         return [_script(row["tenant_name"], row) for row in rows]
 
+    def active_scripts(self, type: ScriptType) -> list[Script]:
+        query = (
+            select(tenants.c.name.label("tenant_name"), scripts)
+            .join(tenants, tenants.c.id == scripts.c.tenant_id)
+            .where(scripts.c.type == type, scripts.c.status == "active")
+        )
+        with translate_errors(), self._engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [_script(row["tenant_name"], row) for row in rows]
+
     def delete_script(self, tenant: str, script_id: str) -> bool:
         tenant_id = self._tenant_id(tenant)
         with translate_errors(), self._transaction() as conn:

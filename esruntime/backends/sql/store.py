@@ -47,7 +47,7 @@ from esruntime.events import (
 from esruntime.idempotency import DuplicateIdempotencyKey, IdempotencyRecord
 from esruntime.subscriptions import AppendSignal, Subscription
 
-__all__ = ["SqlEventStore"]
+__all__ = ["SqlEventStore", "append_signals"]
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_$.\- ]*")
 _signals: weakref.WeakKeyDictionary[Engine, dict[int, AppendSignal]] = weakref.WeakKeyDictionary()
@@ -66,6 +66,8 @@ _REMEMBER = (
 _UNLESS_KNOWN = " ON CONFLICT (tenant_id, key) DO NOTHING"
 _RECALL = "SELECT key, fingerprint, result FROM esr_idempotency WHERE tenant_id = ? AND key = ?"
 _TYPE_COUNTS = "SELECT type, count(*) FROM esr_events WHERE tenant_id = ? GROUP BY type"
+
+_NOTIFY = "SELECT pg_notify('esr_events', %s)"
 
 ReadPlan = tuple[str, list[Any]]
 """SQL text (with ``?``) for :func:`statements.read_sql` and its parameters."""
@@ -104,6 +106,7 @@ class SqlEventStore:
             if create_tables:
                 create_tables_(self._engine)
             self._tenant_id = register_tenant(self._engine, tenant)
+        self._notify_payload = str(self._tenant_id)
         signals = _signals.setdefault(self._engine, {})
         self._signal = signals.setdefault(self._tenant_id, AppendSignal(poll_interval))
 
@@ -252,12 +255,14 @@ class SqlEventStore:
                 conn.execute(postgres.LOCK_TENANT, (self._tenant_id,))
                 self._check(conn, condition)
                 row = conn.execute(text, params).fetchone()
+                conn.execute(_NOTIFY, (self._notify_payload,))
                 conn.execute("COMMIT")
             else:
                 with conn.pipeline():
                     conn.execute("BEGIN")
                     conn.execute(postgres.LOCK_TENANT, (self._tenant_id,))
                     cursor = conn.execute(text, params)
+                    conn.execute(_NOTIFY, (self._notify_payload,))
                     conn.execute("COMMIT")
                 row = cursor.fetchone()
         except Exception as exc:
@@ -544,3 +549,8 @@ def _chunks(items: Sequence[QueryItem]) -> Iterator[Sequence[QueryItem]]:
     step = sql.MAX_ITEMS_PER_STATEMENT
     for start in range(0, len(items), step):
         yield items[start : start + step]
+
+
+def append_signals(engine: Engine) -> dict[int, AppendSignal]:
+    """The append signals of the stores on ``engine`` in this process, by tenant id."""
+    return _signals.setdefault(engine, {})

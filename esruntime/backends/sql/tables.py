@@ -11,6 +11,8 @@
   tag-and-type item is answered without touching the events.
 - ``esr_schedules`` has one row per scheduled script: its next due time and the lease of the
   process running it (:mod:`esruntime.triggers.state`).
+- ``esr_consumers`` keeps each durable consumer's checkpoint and lease, ``esr_dead_letters`` the
+  events they gave up on (``esruntime.consumers``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 __all__ = [
     "TAG_SEPARATOR",
     "api_keys",
+    "consumers",
     "current_handlers",
+    "dead_letters",
     "event_tags",
     "events",
     "handler_executions",
@@ -244,4 +248,33 @@ schedules = Table(
     Column("running_tick", BigInteger, comment="the tick the lease holder runs"),
     PrimaryKeyConstraint("script_id", name="esr_schedules_pk"),
     Index("esr_schedules_due", "next_due"),
+)
+
+consumers = Table(
+    "esr_consumers",
+    metadata,
+    Column("tenant_id", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("position", BigInteger, nullable=False, comment="the last event whose work is recorded"),
+    Column("owner", String(200), comment="who holds the lease, if anyone"),
+    Column(
+        "lease_expires", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"
+    ),
+    PrimaryKeyConstraint("tenant_id", "name", name="esr_consumers_pk"),
+)
+
+dead_letters = Table(
+    "esr_dead_letters",
+    metadata,
+    Column("tenant_id", Integer, nullable=False),
+    Column("id", String(36), nullable=False),
+    Column("consumer", String(200), nullable=False),
+    Column("event_id", String(200), nullable=False),
+    Column("event_type", String(200), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"),
+    PrimaryKeyConstraint("tenant_id", "id", name="esr_dead_letters_pk"),
+    Index("esr_dead_letters_consumer", "tenant_id", "consumer", "position"),
 )

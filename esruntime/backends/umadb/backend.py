@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from esruntime.backends.umadb.connection import UmaDbUrl, connect
 from esruntime.backends.umadb.store import UmaDbEventStore
+from esruntime.consumers.store import ConsumerStore
 from esruntime.protocols import EventStore
 from esruntime.runtime.backends import SchemaSource, SqlBackend
 from esruntime.store_url import DEFAULT_DATABASE_URL
@@ -59,6 +60,11 @@ class UmaDbBackend:
 
     def script_repository(self) -> ScriptRepository:
         return self.sql.script_repository()
+
+    def consumer_store(self) -> ConsumerStore:
+        """Checkpoints and dead letters in the SQL database, beside the executions they
+        record (the events they follow are on the UmaDB server)."""
+        return self.sql.consumer_store()
 
     def close(self) -> None:
         self.client.close()

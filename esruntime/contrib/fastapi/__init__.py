@@ -13,6 +13,10 @@
     # HTTP-triggered scripts: ``install`` mounts them under /hooks (hooks_prefix=None: not);
     app.include_router(create_hooks_router(runtime), prefix="/hooks")   # or by hand
 
+:func:`install` also runs the runtime's background workers (the script triggers) for as long
+as the application's lifespan lasts: ``runtime.start()`` at startup, ``runtime.stop()`` at
+shutdown (``start_workers=False`` leaves that to the host).
+
 Authentication is the runtime's principal resolver (API keys) unless ``principal`` is given: a
 FastAPI dependency returning the request's :class:`~esruntime.auth.Principal` (or None for an
 anonymous request). Everything else happens in :class:`esruntime.web.JsonApi`; this module only
@@ -21,7 +25,8 @@ translates requests and responses.
 
 # No ``from __future__ import annotations``: FastAPI reads the endpoints' annotations, which
 # name a dependency chosen at run time.
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 try:
@@ -200,6 +205,7 @@ def install(
     *,
     prefix: str = "/v1",
     hooks_prefix: str | None = DEFAULT_HOOKS_PREFIX,
+    start_workers: bool = True,
     **options: Any,
 ) -> APIRouter:
     """Mount the JSON API on ``app`` under ``prefix``; ``options`` go to :func:`create_router`.
@@ -207,7 +213,8 @@ def install(
     The router answers unknown paths under a non-empty prefix itself; the runtime is kept in
     ``app.state.esruntime``. ``http`` scripts answer under ``hooks_prefix`` (None: nowhere),
     with the same ``principal`` or ``resolver``; ``hooks=`` is a
-    :class:`~esruntime.web.hooks.Hooks` of your own (its limits).
+    :class:`~esruntime.web.hooks.Hooks` of your own (its limits). With ``start_workers``, the
+    app's lifespan starts and stops the runtime's background workers (the script triggers).
     """
     hooks = options.pop("hooks", None)
     options.setdefault("catch_all", bool(prefix.strip("/")))
@@ -218,7 +225,25 @@ def install(
         hooks_router = create_hooks_router(runtime, hooks=hooks, **auth)
         app.include_router(hooks_router, prefix=hooks_prefix.rstrip("/"))
     app.state.esruntime = runtime
+    if start_workers:
+        _run_workers(app, runtime)
     return router
+
+
+def _run_workers(app: FastAPI, runtime: Runtime) -> None:
+    """Wrap the app's lifespan: the workers run while it does (around the host's own)."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: Any) -> AsyncIterator[Any]:
+        await run_in_threadpool(runtime.start)
+        try:
+            async with inner(app_) as state:
+                yield state
+        finally:
+            await run_in_threadpool(runtime.stop)
+
+    app.router.lifespan_context = lifespan
 
 
 def create_app(

@@ -16,6 +16,12 @@ resolver (API keys) unless a ``before_request`` hook of the host sets
 ``flask.g.esruntime_principal`` (a :class:`~esruntime.auth.Principal`, or None for an anonymous
 request). Everything else happens in :class:`esruntime.web.JsonApi`; this module only
 translates requests and responses.
+
+The runtime's background workers (the script triggers) are not started by :meth:`init_app`:
+it runs when the app is configured, often before a pre-forking server (gunicorn ``--preload``,
+uWSGI) forks its workers, and threads started then do not exist in them. Call
+``runtime.start()`` in the process that serves (for example in gunicorn's ``post_fork`` hook,
+or next to ``app.run()``), and ``runtime.close()`` when it ends.
 """
 
 from __future__ import annotations
