@@ -25,7 +25,7 @@ from esruntime.errors import EsruntimeError
 from esruntime.handlers.python import PythonHandler
 
 if TYPE_CHECKING:
-    from esruntime.scripts.runner import ScriptRunner
+    from esruntime.protocols.scripts import ScriptRunner
 
 __all__ = ["StaticKeyResolver", "add_parser"]
 
@@ -148,7 +148,9 @@ def _serve(args: argparse.Namespace) -> int:
         from esruntime.contrib.uvicorn import bounded_http_protocol
     except ImportError as exc:
         raise fail(f"esruntime serve needs: pip install 'esruntime[server]' ({exc})") from None
-    from esruntime.runtime import Runtime, backend_for_url
+    from esruntime.auth.keys import ApiKeyService
+    from esruntime.backends import open_backend
+    from esruntime.runtime import Runtime
 
     static_key = _check_key(args.api_key)
     try:
@@ -158,8 +160,8 @@ def _serve(args: argparse.Namespace) -> int:
     prefix = "/" + args.prefix.strip("/") if args.prefix.strip("/") else ""
     handlers = [_load_handler(spec) for spec in args.handlers]
     listener = _listen(args.host, args.port)
-    backend = backend_for_url(args.database_url)
-    keys = backend.api_keys()
+    backend = open_backend(args.database_url)
+    keys = ApiKeyService(backend.api_key_storage())
     resolver = None
     if static_key is not None:
         resolver = StaticKeyResolver(static_key, "default", ApiKeyResolver(keys))

@@ -7,6 +7,7 @@
 and refuses pushes that would break its stored events.
 """
 
+from esruntime.protocols.schema import SchemaRegistry, SchemaStorage
 from esruntime.schema.changes import BreakingChange, SchemaChanges, SchemaDiff, diff_schemas
 from esruntime.schema.formatting import format_schema
 from esruntime.schema.language import parse_schema
@@ -20,11 +21,10 @@ from esruntime.schema.model import (
     TypeRef,
 )
 from esruntime.schema.registry import (
-    InMemorySchemaRegistry,
     PushResult,
     SchemaAccepted,
-    SchemaRegistry,
     SchemaRejected,
+    SchemaService,
     SchemaVersion,
 )
 from esruntime.schema.validation import upcast, validate_event, violations
@@ -36,7 +36,6 @@ __all__ = [
     "EnumDecl",
     "EventDecl",
     "Field",
-    "InMemorySchemaRegistry",
     "PushResult",
     "Schema",
     "SchemaAccepted",
@@ -44,6 +43,8 @@ __all__ = [
     "SchemaDiff",
     "SchemaRegistry",
     "SchemaRejected",
+    "SchemaService",
+    "SchemaStorage",
     "SchemaVersion",
     "TypeDecl",
     "TypeRef",

@@ -1,7 +1,7 @@
 """The script repository contract: one suite that every backend passes (needs pytest).
 
 Subclass :class:`ScriptRepositoryContract` and provide a ``repository`` fixture returning an
-empty :class:`~esruntime.scripts.repository.ScriptRepository`.
+empty :class:`~esruntime.protocols.ScriptRepository`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 from attrs import evolve
 
 from esruntime.errors import ScriptConflictError
+from esruntime.protocols.scripts import ScriptRepository
 from esruntime.scripts.models import (
     Execution,
     ExecutionFailure,
@@ -25,7 +26,6 @@ from esruntime.scripts.models import (
     ScriptVersion,
     Trigger,
 )
-from esruntime.scripts.repository import ScriptRepository
 
 __all__ = ["ScriptRepositoryContract", "make_execution", "make_script"]
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, select
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 
+from esruntime.backends.sql.dialects import upsert_for
 from esruntime.backends.sql.postgres import LOCK_NAMESPACE
 from esruntime.backends.sql.tables import metadata, tenants
 
@@ -43,8 +42,7 @@ def create_tables(engine: Engine) -> None:
 
 def register_tenant(engine: Engine, name: str) -> int:
     """The id of tenant ``name``, created on first use."""
-    postgres = engine.dialect.name == "postgresql"
-    insert = (pg_dialect.insert if postgres else sqlite_dialect.insert)(tenants)
+    insert = upsert_for(engine)(tenants)
     with engine.begin() as conn:
         conn.execute(insert.values(name=name).on_conflict_do_nothing(index_elements=["name"]))
         query = select(tenants.c.id).where(tenants.c.name == name)

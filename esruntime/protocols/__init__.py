@@ -1,0 +1,31 @@
+"""The protocols a backend implements and the domain services depend on.
+
+Storage: :class:`EventStore` (with its idempotency records), :class:`SchemaStorage`,
+:class:`HandlerStorage`, :class:`ApiKeyStorage` and :class:`ScriptRepository`; an engine:
+:class:`ScriptRunner`; and :class:`Backend`, which builds a tenant's storage. The services
+over them are described by :class:`SchemaRegistry`, :class:`HandlerRegistry` and
+:class:`ApiKeyStore`. ``esruntime.testing`` has a contract suite for each storage protocol.
+"""
+
+from esruntime.protocols.auth import ApiKeyStorage, ApiKeyStore
+from esruntime.protocols.backend import Backend
+from esruntime.protocols.events import EventStore
+from esruntime.protocols.handlers import HandlerRegistry, HandlerStorage
+from esruntime.protocols.schema import SchemaRegistry, SchemaRow, SchemaStorage
+from esruntime.protocols.scripts import ScriptRepository, ScriptRunner, SdkHost, conflict_error
+
+__all__ = [
+    "ApiKeyStorage",
+    "ApiKeyStore",
+    "Backend",
+    "EventStore",
+    "HandlerRegistry",
+    "HandlerStorage",
+    "SchemaRegistry",
+    "SchemaRow",
+    "SchemaStorage",
+    "ScriptRepository",
+    "ScriptRunner",
+    "SdkHost",
+    "conflict_error",
+]
