@@ -31,8 +31,11 @@ class HandlerStorage(Protocol):
     def tenant(self) -> str: ...
 
     def store(self, handler: HandlerVersion, module: bytes) -> bool:
-        """Keep a new version as the handler's current one; False, with nothing stored, when
-        that version of the handler is stored already (a concurrent upload)."""
+        """Keep a new version as the handler's current one.
+
+        False, with nothing stored, when that version is stored already, or when a concurrent
+        store of the same handler got in the way: the caller looks again and retries.
+        """
         ...
 
     def set_current(self, name: str, version: str) -> bool:

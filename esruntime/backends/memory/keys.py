@@ -39,6 +39,7 @@ class InMemoryApiKeyStorage:
     def list_keys(self, tenant: str | None = None) -> list[ApiKey]:
         with self._lock:
             found = [key for key, _ in self._keys.values()]
+        found.sort(key=lambda k: (k.created_at, k.key_id))  # oldest first, as SQL orders them
         return [k for k in found if tenant is None or k.tenant == tenant]
 
     def close(self) -> None:
