@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from esruntime.backends.memory.events import InMemoryEventStore
-from esruntime.backends.memory.handlers import InMemoryHandlerStorage
-from esruntime.backends.memory.keys import InMemoryApiKeyStorage
-from esruntime.backends.memory.schema import InMemorySchemaStorage
-from esruntime.backends.memory.scripts import InMemoryScriptRepository
+
+# The other storage is imported on first use: an event store opened from ``memory://`` (the
+# command line's demo) does not load the schema parser.
+if TYPE_CHECKING:
+    from esruntime.backends.memory.handlers import InMemoryHandlerStorage
+    from esruntime.backends.memory.keys import InMemoryApiKeyStorage
+    from esruntime.backends.memory.schema import InMemorySchemaStorage
+    from esruntime.backends.memory.scripts import InMemoryScriptRepository
 
 __all__ = ["MemoryBackend", "open_backend", "open_event_store"]
 
@@ -22,15 +26,23 @@ class MemoryBackend:
         return InMemoryEventStore(tenant)
 
     def schema_storage(self, tenant: str) -> InMemorySchemaStorage:
+        from esruntime.backends.memory.schema import InMemorySchemaStorage
+
         return InMemorySchemaStorage(tenant)
 
     def handler_storage(self, tenant: str) -> InMemoryHandlerStorage:
+        from esruntime.backends.memory.handlers import InMemoryHandlerStorage
+
         return InMemoryHandlerStorage(tenant)
 
     def api_key_storage(self) -> InMemoryApiKeyStorage:
+        from esruntime.backends.memory.keys import InMemoryApiKeyStorage
+
         return InMemoryApiKeyStorage()
 
     def script_repository(self) -> InMemoryScriptRepository:
+        from esruntime.backends.memory.scripts import InMemoryScriptRepository
+
         return InMemoryScriptRepository()
 
     def close(self) -> None:
