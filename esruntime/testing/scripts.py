@@ -224,6 +224,27 @@ class ScriptRepositoryContract:
         assert names(page) == ["beta report", "delta_cleanup"]
         assert page[1] == 4
 
+    def test_hostile_lookups_and_searches_find_nothing_and_raise_nothing(
+        self, repository: ScriptRepository
+    ) -> None:
+        script = make_script(name="it's \\ 50% of_it", description="quotes ' and \" here")
+        repository.add_script(script, first_version(script))
+        for hostile in ("x" * 10_000, "' OR '1'='1", "\\", "ÄÖÜ 🦀", "%", "_"):
+            assert repository.get_script("acme", hostile) is None
+            assert repository.get_execution("acme", hostile) is None
+            assert repository.versions("acme", hostile) == []
+            assert repository.get_version("acme", hostile, 1) is None
+            assert repository.delete_script("acme", hostile) is False
+            assert repository.find_script("acme", name=hostile) is None
+            assert repository.find_script("acme", http_path=hostile) is None
+            assert repository.list_executions("acme", hostile) == ([], 0)
+        for literal in ("it's", "\\", "50%", "f_i", "' and \""):
+            assert repository.list_scripts("acme", search=literal)[1] == 1, literal
+        for absent in ("' OR '1'='1", "x" * 10_000, "%%", "\\%"):
+            assert repository.list_scripts("acme", search=absent) == ([], 0), absent
+        assert repository.find_script("acme") is None  # neither a name nor a path
+        assert repository.list_scripts("acme", offset=10**6) == ([], 1)
+
     def test_deleting_forgets_versions_and_executions(self, repository: ScriptRepository) -> None:
         script = make_script()
         repository.add_script(script, first_version(script))
