@@ -24,11 +24,10 @@ from esruntime.backends.sql import statements as sql
 from esruntime.backends.sql.connections import ThreadConnections
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.plans import MAX_POSITION
-from esruntime.backends.sql.rows import stored_event
 from esruntime.backends.sql.tables import TAG_SEPARATOR, metadata
-from esruntime.backends.sql.timestamps import now_micros
+from esruntime.backends.sql.timestamps import from_micros, now_micros
 from esruntime.encoding import EncodedEvent
-from esruntime.events import AppendCondition, Query, QueryItem, SequencedEvent
+from esruntime.events import AppendCondition, Event, Query, QueryItem, SequencedEvent
 from esruntime.idempotency import IdempotencyRecord
 
 if TYPE_CHECKING:
@@ -302,7 +301,11 @@ class PostgresEvents:
 
     def decode(self, row: Sequence[Any]) -> SequencedEvent:
         """An event from its row (:data:`statements.EVENT_COLUMNS`): jsonb arrives decoded."""
-        return stored_event(*row)
+        position, event_id, type_, tags, data, meta, recorded_at = row
+        event = Event.from_storage(
+            type_, data, tuple(tags.split(TAG_SEPARATOR)) if tags else (), event_id, meta
+        )
+        return SequencedEvent(position, event, from_micros(recorded_at))
 
 
 EVENTS = PostgresEvents()

@@ -1,15 +1,15 @@
-"""Events as rows of ``esr_events`` and ``esr_event_tags``, and rows back as events."""
+"""Events as rows of ``esr_events`` and ``esr_event_tags``, and the idempotency insert.
+
+Rows are read back into events by each dialect (its ``decode``), on the read hot path."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from esruntime.backends.sql.tables import TAG_SEPARATOR
-from esruntime.backends.sql.timestamps import from_micros
 from esruntime.encoding import EncodedEvent
-from esruntime.events import Event, SequencedEvent
 
-__all__ = ["REMEMBER", "UNLESS_KNOWN", "event_rows", "stored_event"]
+__all__ = ["REMEMBER", "UNLESS_KNOWN", "event_rows"]
 
 REMEMBER = (
     "INSERT INTO esr_idempotency (tenant_id, key, fingerprint, result, created_at)"
@@ -32,13 +32,3 @@ def event_rows(
         rows.append((tenant_id, position, event.id, event.type, joined, data, meta, now))
         tag_rows.extend((tenant_id, tag, position, event.type) for tag in tags)
     return rows, tag_rows
-
-
-def stored_event(
-    position: int, event_id: str, type_: str, tags: str, data: Any, meta: Any, recorded_at: int
-) -> SequencedEvent:
-    """A stored event from its columns, its data and metadata already decoded."""
-    event = Event.from_storage(
-        type_, data, tuple(tags.split(TAG_SEPARATOR)) if tags else (), event_id, meta
-    )
-    return SequencedEvent(position, event, from_micros(recorded_at))

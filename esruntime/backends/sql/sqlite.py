@@ -22,11 +22,11 @@ from esruntime.backends.sql import plans
 from esruntime.backends.sql import statements as sql
 from esruntime.backends.sql.connections import ThreadConnections, thread_connections
 from esruntime.backends.sql.errors import translate_errors
-from esruntime.backends.sql.rows import REMEMBER, event_rows, stored_event
-from esruntime.backends.sql.tables import metadata
-from esruntime.backends.sql.timestamps import now_micros
+from esruntime.backends.sql.rows import REMEMBER, event_rows
+from esruntime.backends.sql.tables import TAG_SEPARATOR, metadata
+from esruntime.backends.sql.timestamps import from_micros, now_micros
 from esruntime.encoding import EncodedEvent, decode_stored
-from esruntime.events import AppendCondition, Query, SequencedEvent
+from esruntime.events import AppendCondition, Event, Query, SequencedEvent
 from esruntime.idempotency import IdempotencyRecord
 
 if TYPE_CHECKING:
@@ -180,9 +180,14 @@ class SqliteEvents:
     def decode(self, row: Sequence[Any]) -> SequencedEvent:
         """An event from its row (:data:`statements.EVENT_COLUMNS`): data stored as JSON text."""
         position, event_id, type_, tags, data, meta, recorded_at = row
-        return stored_event(
-            position, event_id, type_, tags, decode_stored(data), decode_stored(meta), recorded_at
+        event = Event.from_storage(
+            type_,
+            decode_stored(data),
+            tuple(tags.split(TAG_SEPARATOR)) if tags else (),
+            event_id,
+            decode_stored(meta),
         )
+        return SequencedEvent(position, event, from_micros(recorded_at))
 
 
 EVENTS = SqliteEvents()
