@@ -24,11 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy
 from sqlalchemy.engine import make_url
 
+from esruntime.backends.memory import InMemoryScriptRepository
 from esruntime.backends.sql import create_store_engine
 from esruntime.backends.sql.scripts import SqlScriptRepository
+from esruntime.protocols import ScriptRepository
 from esruntime.scripts.engines import QuickJsRunner
 from esruntime.scripts.models import ExecutionMetrics
-from esruntime.scripts.repository import InMemoryScriptRepository, ScriptRepository
 from esruntime.scripts.runner import RunLimits
 from esruntime.scripts.sdk.cache import InMemoryScriptCache, ScriptCacheView
 from esruntime.scripts.sdk.host import ExecutionHost

@@ -41,13 +41,13 @@ from esruntime.lazy import lazy_exports
 from esruntime.protocols import EventStore
 
 if TYPE_CHECKING:
-    from esruntime.backends.memory import InMemoryEventStore
+    from esruntime.backends import open_event_store
+    from esruntime.backends.memory import InMemoryEventStore, InMemorySchemaRegistry
     from esruntime.backends.sql import SqlEventStore, SqlSchemaRegistry, create_store_engine
     from esruntime.commands.executor import CommandResult
     from esruntime.handlers.python import Decision, Emit, PythonHandler, Rejection
     from esruntime.runtime import Runtime
     from esruntime.schema import (
-        InMemorySchemaRegistry,
         Schema,
         SchemaRegistry,
         format_schema,
@@ -55,7 +55,6 @@ if TYPE_CHECKING:
         upcast,
         validate_event,
     )
-    from esruntime.store_url import open_event_store
     from esruntime.subscriptions import Subscription
 
 # Imported on first use: SQLAlchemy, the schema parser and the runtime take most of a second to
@@ -72,14 +71,14 @@ _LAZY = {
     "SqlSchemaRegistry": "esruntime.backends.sql",
     "create_store_engine": "esruntime.backends.sql",
     "Runtime": "esruntime.runtime",
-    "InMemorySchemaRegistry": "esruntime.schema",
+    "InMemorySchemaRegistry": "esruntime.backends.memory",
     "Schema": "esruntime.schema",
     "SchemaRegistry": "esruntime.schema",
     "format_schema": "esruntime.schema",
     "parse_schema": "esruntime.schema",
     "upcast": "esruntime.schema",
     "validate_event": "esruntime.schema",
-    "open_event_store": "esruntime.store_url",
+    "open_event_store": "esruntime.backends",
     "Subscription": "esruntime.subscriptions",
 }
 

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -158,3 +159,73 @@ def test_every_name_of_the_client_is_documented() -> None:
             assert inspect.getdoc(value), name
     assert "`CommandResponse`" in page
     assert "`SchemaRejectedError`" in page
+
+
+BACKEND_MODULES = (
+    "esruntime.protocols",
+    "esruntime.backends",
+    "esruntime.backends.memory",
+    "esruntime.backends.sql",
+    "esruntime.testing",
+)
+
+
+@pytest.mark.parametrize("name", BACKEND_MODULES)
+def test_the_backend_surface_is_sorted_and_documented(name: str) -> None:
+    import importlib
+
+    module = importlib.import_module(name)
+    assert module.__all__ == sorted(module.__all__)
+    for public in module.__all__:
+        value = getattr(module, public)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert inspect.getdoc(value), f"{name}.{public}"
+
+
+def test_every_backend_implements_the_storage_protocols(tmp_path: Any) -> None:
+    from esruntime import protocols
+    from esruntime.backends.memory import MemoryBackend
+    from esruntime.backends.sql import SqlBackend
+
+    for backend in (MemoryBackend(), SqlBackend(f"sqlite:///{tmp_path}/api.db")):
+        assert isinstance(backend, protocols.Backend)
+        assert isinstance(backend.event_store("acme"), protocols.EventStore)
+        assert isinstance(backend.schema_storage("acme"), protocols.SchemaStorage)
+        assert isinstance(backend.handler_storage("acme"), protocols.HandlerStorage)
+        assert isinstance(backend.api_key_storage(), protocols.ApiKeyStorage)
+        assert isinstance(backend.script_repository(), protocols.ScriptRepository)
+        assert isinstance(backend.consumer_store(), protocols.ConsumerStore)
+        assert isinstance(backend.schedule_store(), protocols.ScheduleStore)
+        backend.close()
+
+
+def test_the_services_are_what_their_protocols_describe() -> None:
+    from esruntime import protocols
+    from esruntime.backends.memory import (
+        InMemoryApiKeyStore,
+        InMemoryEventStore,
+        InMemoryHandlerRegistry,
+        InMemorySchemaRegistry,
+    )
+
+    store = InMemoryEventStore()
+    assert isinstance(InMemorySchemaRegistry(store), protocols.SchemaRegistry)
+    assert isinstance(InMemoryHandlerRegistry(lambda wasm: None), protocols.HandlerRegistry)  # type: ignore[arg-type,return-value]
+    assert isinstance(InMemoryApiKeyStore(), protocols.ApiKeyStore)
+
+
+def test_old_import_names_that_the_docs_used_still_work() -> None:
+    from esruntime.backends.memory import InMemoryScriptRepository
+    from esruntime.scripts import InMemoryScriptRepository as from_scripts
+
+    assert from_scripts is InMemoryScriptRepository
+    assert esruntime.InMemorySchemaRegistry.__module__ == "esruntime.backends.memory.schema"
+
+
+def test_the_url_entry_point_and_the_memory_store_load_no_database_layer() -> None:
+    loaded = "print('sqlalchemy' in sys.modules, 'lark' in sys.modules);"
+    code = (
+        "import sys; from esruntime.backends import open_event_store;"
+        f"{loaded} open_event_store('memory://'); {loaded}"
+    )
+    assert python(code).split("\n")[:2] == ["False False", "False False"]

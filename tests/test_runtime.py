@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from esruntime import InMemoryEventStore, SqlEventStore
+from esruntime.backends.memory import InMemoryScriptRepository
 from esruntime.errors import (
     ConfigurationError,
     SchemaRejectedError,
@@ -21,7 +22,6 @@ from esruntime.handlers.registry import UploadAccepted, UploadRejected
 from esruntime.runtime import MemoryBackend, Runtime, SqlBackend
 from esruntime.runtime.recent import Recent
 from esruntime.scripts.engines import QuickJsRunner
-from esruntime.scripts.repository import InMemoryScriptRepository
 from esruntime.scripts.service import ScriptService
 from tests.commands.bank import SCHEMA, Deposit, OpenAccount, TransferFunds
 from tests.wasm.modules import counter_wasm, returning

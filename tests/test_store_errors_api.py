@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy
 
 from esruntime import Event, SqlEventStore
+from esruntime.backends.sql import SqlBackend
 from esruntime.errors import SdkError
 from esruntime.runtime import Runtime
-from esruntime.runtime.backends import SqlBackend
 from esruntime.scripts.sdk.events import EventPublisher
 from tests.web.apps import Client, make_client
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from esruntime import Event, Runtime
+from esruntime.backends import open_event_store
 from esruntime.backends.umadb import UmaDbEventStore, UmaDbUrl
 from esruntime.backends.umadb.backend import UmaDbBackend
 from esruntime.errors import ConfigurationError, StoreUnavailableError, SubscriptionTimeout
 from esruntime.events import AppendCondition, Query, QueryItem
-from esruntime.store_url import open_event_store
 from tests.umadb_server import UmaDbServer, tls_files
 
 WAIT = 60.0  # an upper bound for a busy machine; every wait ends at its condition

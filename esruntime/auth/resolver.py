@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from esruntime.auth.keys import ApiKeyStore
 from esruntime.auth.principal import Principal
 from esruntime.errors import AuthenticationError
+from esruntime.protocols.auth import ApiKeyStore
 
 __all__ = ["ApiKeyResolver", "PrincipalResolver", "bearer_token"]
 

@@ -11,8 +11,8 @@ import argparse
 import os
 from pathlib import Path
 
+from esruntime.backends import DEFAULT_DATABASE_URL, scheme_of, sqlite_file
 from esruntime.cli.output import USAGE, fail
-from esruntime.store_url import DEFAULT_DATABASE_URL
 
 __all__ = ["database_option", "require_existing", "shown"]
 
@@ -28,7 +28,7 @@ def database_option(parser: argparse.ArgumentParser) -> None:
 
 def shown(url: str) -> str:
     """A database URL fit to print: its password hidden."""
-    if url.startswith("memory:"):
+    if scheme_of(url) == "memory":
         return url
     try:
         from sqlalchemy.engine import make_url
@@ -40,15 +40,8 @@ def shown(url: str) -> str:
 
 def require_existing(url: str) -> str:
     """``url``, after checking that a SQLite database it names exists: it is not created."""
-    if url.startswith("memory:"):
-        return url
-    from esruntime.backends.sql.connections import parse_database_url
-
-    parsed = parse_database_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.query.get("uri") or parsed.host:
-        return url  # a server's database, a SQLite URI, or a URL the store will refuse
-    path = parsed.database
-    if path and path != ":memory:" and not Path(path).exists():
+    path = sqlite_file(url)  # None for a server's database, a SQLite URI or memory://
+    if path is not None and not Path(path).exists():
         raise fail(
             f"no database at {shown(url)}: the file {path} does not exist "
             "(esruntime serve and esruntime keys create make it)",

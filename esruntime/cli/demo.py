@@ -11,10 +11,10 @@ import argparse
 import sys
 from typing import Any
 
+from esruntime.backends import open_event_store
 from esruntime.cli.database import shown
 from esruntime.errors import EsruntimeError, IntegrityError
 from esruntime.events import AppendCondition, Event, Query, QueryItem
-from esruntime.store_url import open_event_store
 
 __all__ = ["DEMO_DATABASE_URL", "add_parser"]
 

@@ -7,10 +7,13 @@ A new key is printed once, alone on stdout, so that ``KEY=$(esruntime keys creat
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from esruntime.auth import PERMISSIONS
-from esruntime.auth.keys import ApiKeyStore
+from esruntime.auth.keys import ApiKeyService
+from esruntime.backends import open_backend, scheme_of
 from esruntime.cli.database import database_option, require_existing, shown
 from esruntime.cli.output import NOT_FOUND, OK, fail, print_json, print_table, say
 
@@ -47,21 +50,21 @@ def add_parser(commands: Any) -> None:
     revoke.set_defaults(run=_revoke)
 
 
-def _store(url: str, *, create: bool = False) -> ApiKeyStore:
+@contextmanager
+def _store(url: str, *, create: bool = False) -> Iterator[ApiKeyService]:
     """The key store at ``url``; a missing SQLite file is made only when ``create``."""
-    if url.startswith("memory:"):
+    if scheme_of(url) == "memory":
         raise fail("keys live in a database; memory:// would forget them at once")
-    from esruntime.auth.sql import SqlApiKeyStore
-
-    return SqlApiKeyStore(url if create else require_existing(url))
+    backend = open_backend(url if create else require_existing(url))
+    try:
+        yield ApiKeyService(backend.api_key_storage())
+    finally:
+        backend.close()
 
 
 def _create(args: argparse.Namespace) -> int:
-    store = _store(args.database_url, create=True)
-    try:
+    with _store(args.database_url, create=True) as store:
         issued = store.create(args.tenant, args.name, args.permissions or ["admin"])
-    finally:
-        store.close()
     key = issued.key
     print(issued.secret, flush=True)
     say(
@@ -72,11 +75,8 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    store = _store(args.database_url)
-    try:
+    with _store(args.database_url) as store:
         keys = store.list_keys(args.tenant)
-    finally:
-        store.close()
     if args.json:
         print_json(keys)
         return OK
@@ -97,11 +97,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    store = _store(args.database_url)
-    try:
+    with _store(args.database_url) as store:
         revoked = store.revoke(args.key_id)
-    finally:
-        store.close()
     if not revoked:
         raise fail(f"no live key has the id {args.key_id!r}", NOT_FOUND)
     print(f"Revoked {args.key_id}")

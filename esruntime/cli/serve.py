@@ -27,7 +27,7 @@ from esruntime.errors import ConfigurationError, EsruntimeError
 from esruntime.handlers.python import PythonHandler
 
 if TYPE_CHECKING:
-    from esruntime.scripts.runner import ScriptRunner
+    from esruntime.protocols.scripts import ScriptRunner
     from esruntime.scripts.settings import ScriptSettings
 
 __all__ = ["StaticKeyResolver", "add_parser", "script_settings"]
@@ -240,12 +240,12 @@ def _backend(event_store_url: str | None, database_url: str, default: Any) -> An
         raise fail(f"--event-store-url takes a umadb://host:port URL, got {shown(event_store_url)}")
     if database_url.startswith(("memory:", "umadb:")):
         raise fail("--event-store-url keeps everything but the events in a SQL --database-url")
+    from esruntime.backends import open_backend
+
     try:
-        from esruntime.backends.umadb.backend import UmaDbBackend
+        return open_backend(event_store_url, sql=database_url)
     except ImportError as exc:
         raise fail(str(exc)) from None
-    try:
-        return UmaDbBackend(event_store_url, database_url)
     except EsruntimeError as exc:
         code = USAGE if isinstance(exc, ConfigurationError) else UNAVAILABLE
         raise fail(f"--event-store-url: {exc}", code) from None
@@ -260,7 +260,9 @@ def _serve(args: argparse.Namespace) -> int:
         from esruntime.web.hooks import Hooks
     except ImportError as exc:
         raise fail(f"esruntime serve needs: pip install 'esruntime[server]' ({exc})") from None
-    from esruntime.runtime import Runtime, backend_for_url
+    from esruntime.auth.keys import ApiKeyService
+    from esruntime.backends import open_backend
+    from esruntime.runtime import Runtime
 
     static_key = _check_key(args.api_key)
     try:
@@ -281,8 +283,8 @@ def _serve(args: argparse.Namespace) -> int:
     settings = script_settings(args)
     handlers = [_load_handler(spec) for spec in args.handlers]
     listener = _listen(args.host, args.port)
-    backend = _backend(args.event_store_url, args.database_url, backend_for_url)
-    keys = backend.api_keys()
+    backend = _backend(args.event_store_url, args.database_url, open_backend)
+    keys = ApiKeyService(backend.api_key_storage())
     resolver = None
     if static_key is not None:
         resolver = StaticKeyResolver(static_key, "default", ApiKeyResolver(keys))

@@ -14,7 +14,8 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from esruntime.handlers.registry import BaseHandlerRegistry, epoch_hour
+from esruntime.handlers.registry import epoch_hour
+from esruntime.protocols.handlers import HandlerRegistry
 
 __all__ = ["ExecutionCounter"]
 
@@ -24,7 +25,7 @@ class ExecutionCounter:
 
     def __init__(
         self,
-        registry: BaseHandlerRegistry,
+        registry: HandlerRegistry,
         *,
         flush_interval: float = 5.0,
         clock: Callable[[], float] = time.time,

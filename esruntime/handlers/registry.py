@@ -5,10 +5,11 @@ is semver, the module describes itself (``describe`` loads it under limits and r
 manifest), the manifest's name is the command's, and its types and domain ids exist in the
 tenant's schema.
 Results are the HTTP API's shapes: :class:`UploadAccepted` (with warnings) or
-:class:`UploadRejected` (every error). Backends only store versions; the rules live here.
+:class:`UploadRejected` (every error). Backends only store versions
+(:class:`~esruntime.protocols.HandlerStorage`); the rules live here, in :class:`HandlerService`.
 
 A new version becomes the handler's current one, the version that runs its commands;
-:meth:`BaseHandlerRegistry.make_current` chooses another stored version (a rollback, or a roll
+:meth:`HandlerService.make_current` chooses another stored version (a rollback, or a roll
 forward again), checked against the schema as an upload is. Uploading a stored version's bytes
 again changes nothing (the result warns when that version is not the current one).
 """
@@ -16,25 +17,25 @@ again changes nothing (the result warns when that version is not the current one
 from __future__ import annotations
 
 import hashlib
-import threading
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from attrs import field, frozen
 
-from esruntime.checks import check_tenant
 from esruntime.errors import EsruntimeError
 from esruntime.handlers.checks import ManifestProblem, check_manifest
 from esruntime.handlers.manifest import COMMAND_NAME, SEMVER, HandlerManifest
 from esruntime.schema.model import Schema
 
+if TYPE_CHECKING:
+    from esruntime.protocols.handlers import HandlerStorage
+
 __all__ = [
     "MAX_MODULE_BYTES",
-    "BaseHandlerRegistry",
+    "Describe",
+    "HandlerService",
     "HandlerVersion",
-    "InMemoryHandlerRegistry",
     "UploadAccepted",
     "UploadRejected",
     "UploadResult",
@@ -83,64 +84,66 @@ class UploadRejected:
 UploadResult = UploadAccepted | UploadRejected
 
 
-class BaseHandlerRegistry(ABC):
-    """The upload rules over an abstract store of versions (see the backends)."""
+class HandlerService:
+    """One tenant's handler registry: the upload rules over a backend's stored versions.
+
+    ``describe`` loads a module under limits and returns its manifest; ``schema`` gives the
+    tenant's current schema, which uploads are checked against.
+    """
 
     def __init__(
-        self, tenant: str, describe: Describe, schema: Callable[[], Schema | None]
+        self,
+        storage: HandlerStorage,
+        describe: Describe,
+        schema: Callable[[], Schema | None] = lambda: None,
     ) -> None:
-        self._tenant = check_tenant(tenant)
+        self._storage = storage
         self._describe = describe
         self._schema = schema
 
     @property
     def tenant(self) -> str:
-        return self._tenant
+        return self._storage.tenant
 
-    # -- storage, provided by a backend ----------------------------------------------------------
+    @property
+    def storage(self) -> HandlerStorage:
+        """Where the versions are kept."""
+        return self._storage
 
-    @abstractmethod
-    def _store(self, handler: HandlerVersion, module: bytes) -> bool:
-        """Keep a new version as the handler's current one; False when that version appeared
-        meanwhile (a concurrent upload)."""
+    # -- reading, straight from the storage ------------------------------------------------------
 
-    @abstractmethod
-    def _make_current(self, name: str, version: str) -> bool:
-        """Make a stored version the handler's current one; False when it is not stored (any
-        more)."""
-
-    @abstractmethod
     def current(self, name: str) -> HandlerVersion | None:
         """The version that runs the handler's commands: the latest upload, unless
         :meth:`make_current` chose another."""
+        return self._storage.current(name)
 
-    @abstractmethod
     def versions(self, name: str) -> list[HandlerVersion]:
         """Every version of a handler, oldest first."""
+        return self._storage.versions(name)
 
-    @abstractmethod
     def handlers(self) -> list[HandlerVersion]:
         """The current version of every handler, by name."""
+        return self._storage.handlers()
 
-    @abstractmethod
     def module(self, name: str, version: str | None = None) -> bytes | None:
         """The module bytes of a version (the current one by default)."""
+        return self._storage.module(name, version)
 
-    @abstractmethod
     def delete(self, name: str) -> bool:
         """Forget a handler and all its versions; False when there was none."""
+        return self._storage.delete(name)
 
-    @abstractmethod
     def add_executions(self, hour: int, counts: Mapping[str, int]) -> None:
         """Add executions per handler to the hour (hours since the epoch, UTC)."""
+        self._storage.add_executions(hour, counts)
 
-    @abstractmethod
     def executions_since(self, name: str, hour: int) -> int:
         """Executions of a handler counted in ``hour`` and after."""
+        return self._storage.executions_since(name, hour)
 
-    @abstractmethod
     def all_executions_since(self, hour: int) -> dict[str, int]:
         """Executions of every handler counted in ``hour`` and after, by name (one query)."""
+        return self._storage.all_executions_since(hour)
 
     def executions_24h(self, name: str, now: datetime | None = None) -> int:
         """Executions of a handler in the current hour and the 23 before it."""
@@ -178,7 +181,7 @@ class BaseHandlerRegistry(ABC):
         errors, warnings = check_manifest(chosen.manifest, self._schema())
         if errors:
             return UploadRejected(tuple(errors))
-        if not self._make_current(name, version):
+        if not self._storage.set_current(name, version):
             return UploadRejected(
                 (ManifestProblem("version_not_found", f"'{name}' {version} was just deleted"),)
             )
@@ -238,7 +241,7 @@ class BaseHandlerRegistry(ABC):
                 )
             return UploadAccepted(existing, tuple(warnings))
         handler = HandlerVersion(name, version, digest, len(module), manifest, datetime.now(UTC))
-        if not self._store(handler, module):
+        if not self._storage.store(handler, module):
             return None
         return UploadAccepted(handler, tuple(warnings))
 
@@ -268,88 +271,3 @@ def _request_problems(name: str, module: bytes, version: str) -> list[ManifestPr
 def epoch_hour(moment: datetime) -> int:
     """Hours since the Unix epoch (UTC) of ``moment``."""
     return int(moment.timestamp() // 3600)
-
-
-class InMemoryHandlerRegistry(BaseHandlerRegistry):
-    """Handler versions in process memory."""
-
-    def __init__(
-        self,
-        describe: Describe,
-        schema: Callable[[], Schema | None] = lambda: None,
-        tenant: str = "default",
-    ) -> None:
-        super().__init__(tenant, describe, schema)
-        self._versions: dict[str, list[tuple[HandlerVersion, bytes]]] = {}
-        self._current: dict[str, str] = {}  # name -> current version
-        self._executions: dict[tuple[str, int], int] = {}
-        self._lock = threading.Lock()
-
-    def _store(self, handler: HandlerVersion, module: bytes) -> bool:
-        with self._lock:
-            stored = self._versions.setdefault(handler.name, [])
-            if any(v.version == handler.version for v, _ in stored):
-                return False
-            stored.append((handler, module))
-            self._current[handler.name] = handler.version
-            return True
-
-    def _make_current(self, name: str, version: str) -> bool:
-        with self._lock:
-            if not any(v.version == version for v, _ in self._versions.get(name, [])):
-                return False
-            self._current[name] = version
-            return True
-
-    def _current_of(self, name: str) -> tuple[HandlerVersion, bytes] | None:
-        """The current version and its bytes (the caller holds the lock)."""
-        version = self._current.get(name)
-        return next(
-            (pair for pair in self._versions.get(name, []) if pair[0].version == version), None
-        )
-
-    def current(self, name: str) -> HandlerVersion | None:
-        with self._lock:
-            pair = self._current_of(name)
-        return None if pair is None else pair[0]
-
-    def versions(self, name: str) -> list[HandlerVersion]:
-        with self._lock:
-            return [v for v, _ in self._versions.get(name, [])]
-
-    def handlers(self) -> list[HandlerVersion]:
-        with self._lock:
-            pairs = (self._current_of(name) for name in sorted(self._versions))
-            return [pair[0] for pair in pairs if pair is not None]
-
-    def module(self, name: str, version: str | None = None) -> bytes | None:
-        with self._lock:
-            if version is None:
-                pair = self._current_of(name)
-                return None if pair is None else pair[1]
-            for handler, module in self._versions.get(name, []):
-                if handler.version == version:
-                    return module
-        return None
-
-    def delete(self, name: str) -> bool:
-        with self._lock:
-            self._current.pop(name, None)
-            return self._versions.pop(name, None) is not None
-
-    def add_executions(self, hour: int, counts: Mapping[str, int]) -> None:
-        with self._lock:
-            for name, count in counts.items():
-                self._executions[name, hour] = self._executions.get((name, hour), 0) + count
-
-    def executions_since(self, name: str, hour: int) -> int:
-        with self._lock:
-            return sum(n for (key, h), n in self._executions.items() if key == name and h >= hour)
-
-    def all_executions_since(self, hour: int) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        with self._lock:
-            for (name, h), n in self._executions.items():
-                if h >= hour:
-                    counts[name] = counts.get(name, 0) + n
-        return counts

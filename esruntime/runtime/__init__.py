@@ -1,6 +1,8 @@
 """The runtime facade: tenants and the wiring of the services a host application uses."""
 
-from esruntime.runtime.backends import Backend, MemoryBackend, SqlBackend, backend_for_url
+from esruntime.backends.memory.backend import MemoryBackend
+from esruntime.backends.sql.backend import SqlBackend
+from esruntime.protocols.backend import Backend
 from esruntime.runtime.modules import ModuleCache
 from esruntime.runtime.runtime import Runtime
 from esruntime.runtime.tenant import HandlerInfo, Tenant
@@ -13,5 +15,4 @@ __all__ = [
     "Runtime",
     "SqlBackend",
     "Tenant",
-    "backend_for_url",
 ]

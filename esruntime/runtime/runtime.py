@@ -19,27 +19,35 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from esruntime.auth.keys import ApiKeyStore
+from esruntime.auth.keys import ApiKeyService
 from esruntime.auth.resolver import ApiKeyResolver, PrincipalResolver
-from esruntime.backends.memory import InMemoryEventStore
-from esruntime.backends.sql import SqlEventStore
+from esruntime.backends.memory.backend import MemoryBackend
+from esruntime.backends.memory.events import InMemoryEventStore
+from esruntime.backends.sql.backend import SqlBackend
+from esruntime.backends.sql.store import SqlEventStore
+from esruntime.backends.urls import open_backend
 from esruntime.checks import check_tenant
 from esruntime.commands.executor import CommandResult
 from esruntime.errors import ConfigurationError
 from esruntime.handlers.abi import WasmLimits
 from esruntime.handlers.manifest import HandlerManifest
 from esruntime.handlers.python import PythonHandler
-from esruntime.handlers.registry import BaseHandlerRegistry
+from esruntime.handlers.registry import HandlerService
 from esruntime.metrics import RuntimeMetrics
-from esruntime.protocols import EventStore
-from esruntime.runtime.backends import Backend, MemoryBackend, SqlBackend, backend_for_url
+from esruntime.protocols import (
+    ApiKeyStore,
+    Backend,
+    EventStore,
+    HandlerRegistry,
+    SchemaRegistry,
+    ScriptRunner,
+)
 from esruntime.runtime.modules import ModuleCache
 from esruntime.runtime.tenant import Tenant
-from esruntime.schema.registry import SchemaAccepted, SchemaRegistry
+from esruntime.schema.registry import SchemaAccepted, SchemaService
 
 if TYPE_CHECKING:
     from esruntime.consumers.store import ConsumerStore
-    from esruntime.scripts.runner import ScriptRunner
     from esruntime.scripts.service import ScriptService
     from esruntime.scripts.settings import ScriptResources, ScriptSettings
     from esruntime.triggers.events import EventTriggerOptions
@@ -91,7 +99,7 @@ class Runtime:
         self,
         event_store: EventStore | None = None,
         schema_registry: SchemaRegistry | None = None,
-        handler_registry: BaseHandlerRegistry | None = None,
+        handler_registry: HandlerRegistry | None = None,
         *,
         backend: Backend | None = None,
         api_keys: ApiKeyStore | None = None,
@@ -117,7 +125,7 @@ class Runtime:
                 + ", ".join(sorted(tenants))
             )
         self.default_tenant = tenants.pop() if tenants else "default"
-        self.api_keys = api_keys or self.backend.api_keys()
+        self.api_keys = api_keys or ApiKeyService(self.backend.api_key_storage())
         self.principal_resolver = principal_resolver or ApiKeyResolver(self.api_keys)
         self.modules = ModuleCache(wasm_limits)
         self.metrics = metrics or RuntimeMetrics()
@@ -141,7 +149,7 @@ class Runtime:
         """A runtime keeping everything at ``url``: ``memory://``, ``sqlite:///file.db`` or
         ``postgresql+psycopg://user@host/db`` (events, schemas, handlers, idempotency records
         and API keys in one database). ``options`` are those of the constructor."""
-        return cls(backend=backend_for_url(url), **options)
+        return cls(backend=open_backend(url), **options)
 
     # -- tenants -----------------------------------------------------------------------------
 
@@ -159,9 +167,9 @@ class Runtime:
     def _build(self, name: str) -> Tenant:
         store, schemas, handlers = self._given.pop(name, (None, None, None))
         store = store or self.backend.event_store(name)
-        schemas = schemas or self.backend.schema_registry(name, store)
-        handlers = handlers or self.backend.handler_registry(
-            name, self.modules.describe, schemas.schema
+        schemas = schemas or SchemaService(self.backend.schema_storage(name), store)
+        handlers = handlers or HandlerService(
+            self.backend.handler_storage(name), self.modules.describe, schemas.schema
         )
         tenant = Tenant(
             name,
@@ -291,10 +299,17 @@ class Runtime:
         """Start the background workers: the event triggers of every tenant's active event
         scripts, and the scheduler of their active scheduled scripts. Starting again does
         nothing; :meth:`close` stops them."""
-        from esruntime.triggers.events import EventTriggers
+        from esruntime.triggers.events import EventTriggerOptions, EventTriggers
         from esruntime.triggers.schedule import Scheduler
 
         scripts = self.scripts
+        options = self._event_trigger_options or EventTriggerOptions()
+        listener = None
+        engine = getattr(self.backend, "engine", None)
+        if options.listen and engine is not None and engine.dialect.name == "postgresql":
+            from esruntime.backends.sql.notifications import PostgresListener
+
+            listener = PostgresListener(engine, fallback_poll=options.fallback_poll)
         with self._lock:
             if self._workers is not None:
                 return
@@ -305,10 +320,10 @@ class Runtime:
                     scripts,
                     lambda tenant: self.tenant(tenant).store,
                     scripts.consumers,
-                    options=self._event_trigger_options,
-                    engine=getattr(self.backend, "engine", None),
+                    options=options,
+                    listener=listener,
                 ),
-                Scheduler.for_service(scripts),
+                Scheduler(scripts, self.backend.schedule_store()),
             ]
             workers = list(self._workers)
         for worker in workers:

@@ -25,17 +25,12 @@ from esruntime.handlers.checks import ManifestProblem, check_handler
 from esruntime.handlers.executions import ExecutionCounter
 from esruntime.handlers.manifest import COMMAND_NAME, HandlerManifest
 from esruntime.handlers.python import PythonHandler
-from esruntime.handlers.registry import (
-    BaseHandlerRegistry,
-    HandlerVersion,
-    UploadRejected,
-    UploadResult,
-)
-from esruntime.protocols import EventStore
+from esruntime.handlers.registry import HandlerVersion, UploadRejected, UploadResult
+from esruntime.protocols import EventStore, HandlerRegistry, SchemaRegistry
 from esruntime.runtime.modules import ModuleCache
 from esruntime.runtime.recent import Recent
 from esruntime.schema.model import Schema
-from esruntime.schema.registry import SchemaAccepted, SchemaRegistry
+from esruntime.schema.registry import SchemaAccepted
 
 if TYPE_CHECKING:
     from esruntime.metrics import RuntimeMetrics
@@ -87,7 +82,7 @@ class Tenant:
         name: str,
         store: EventStore,
         schema_registry: SchemaRegistry,
-        handler_registry: BaseHandlerRegistry,
+        handler_registry: HandlerRegistry,
         modules: ModuleCache,
         *,
         max_retries: int = 5,
@@ -224,7 +219,7 @@ class Tenant:
 
     def make_current(self, name: str, version: str) -> UploadResult:
         """Run stored ``version`` of uploaded handler ``name`` from the next command on (a
-        rollback, or a roll forward); see :meth:`BaseHandlerRegistry.make_current`."""
+        rollback, or a roll forward); see :meth:`HandlerService.make_current`."""
         refused = self._in_code(name, "it has no uploaded versions")
         if refused is not None:
             return refused

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from esruntime.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from esruntime.protocols.schema import SchemaRegistry, SchemaStorage
     from esruntime.schema.changes import BreakingChange, SchemaChanges, SchemaDiff, diff_schemas
     from esruntime.schema.formatting import format_schema
     from esruntime.schema.language import parse_schema
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
         TypeRef,
     )
     from esruntime.schema.outcomes import PushResult, SchemaAccepted, SchemaRejected
-    from esruntime.schema.registry import InMemorySchemaRegistry, SchemaRegistry, SchemaVersion
+    from esruntime.schema.registry import SchemaService, SchemaVersion
     from esruntime.schema.validation import upcast, validate_event, violations
     from esruntime.schema.views import push_view, schema_view
 else:
@@ -40,14 +41,15 @@ else:
             "EnumDecl": "esruntime.schema.model",
             "EventDecl": "esruntime.schema.model",
             "Field": "esruntime.schema.model",
-            "InMemorySchemaRegistry": "esruntime.schema.registry",
             "PushResult": "esruntime.schema.outcomes",
             "Schema": "esruntime.schema.model",
             "SchemaAccepted": "esruntime.schema.outcomes",
             "SchemaChanges": "esruntime.schema.changes",
             "SchemaDiff": "esruntime.schema.changes",
-            "SchemaRegistry": "esruntime.schema.registry",
+            "SchemaRegistry": "esruntime.protocols.schema",
             "SchemaRejected": "esruntime.schema.outcomes",
+            "SchemaService": "esruntime.schema.registry",
+            "SchemaStorage": "esruntime.protocols.schema",
             "SchemaVersion": "esruntime.schema.registry",
             "TypeDecl": "esruntime.schema.model",
             "TypeRef": "esruntime.schema.model",
@@ -68,7 +70,6 @@ __all__ = [
     "EnumDecl",
     "EventDecl",
     "Field",
-    "InMemorySchemaRegistry",
     "PushResult",
     "Schema",
     "SchemaAccepted",
@@ -76,6 +77,8 @@ __all__ = [
     "SchemaDiff",
     "SchemaRegistry",
     "SchemaRejected",
+    "SchemaService",
+    "SchemaStorage",
     "SchemaVersion",
     "TypeDecl",
     "TypeRef",

@@ -4,20 +4,18 @@ pushing a new one.
 A push parses the text (syntax and semantic errors raise), diffs it against the current version,
 and refuses changes that break stored events unless forced. Its result is exactly what the HTTP
 API sends: :class:`SchemaAccepted` (``version``, ``changes``) or :class:`SchemaRejected`
-(``status``, ``breaking_changes``, ``hint``). Backends only store versions; the rules live here.
+(``status``, ``breaking_changes``, ``hint``). Backends only store versions
+(:class:`~esruntime.protocols.SchemaStorage`); the rules live here, in :class:`SchemaService`.
 """
 
 from __future__ import annotations
 
 import sys
-import threading
-from abc import ABC, abstractmethod
 from datetime import UTC, datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
 from attrs import field, frozen
 
-from esruntime.checks import check_tenant
 from esruntime.errors import SchemaRejectedError
 from esruntime.schema.changes import (
     EventCounter,
@@ -31,14 +29,15 @@ from esruntime.schema.model import Schema
 from esruntime.schema.outcomes import REJECTION_HINT, PushResult, SchemaAccepted, SchemaRejected
 from esruntime.schema.versions import FIRST_VERSION, next_version
 
+if TYPE_CHECKING:
+    from esruntime.protocols.schema import SchemaRow, SchemaStorage
+
 __all__ = [
     "REJECTION_HINT",
-    "BaseSchemaRegistry",
-    "InMemorySchemaRegistry",
     "PushResult",
     "SchemaAccepted",
-    "SchemaRegistry",
     "SchemaRejected",
+    "SchemaService",
     "SchemaVersion",
 ]
 
@@ -55,71 +54,29 @@ class SchemaVersion:
     created_at: datetime
 
 
-@runtime_checkable
-class SchemaRegistry(Protocol):
-    """One tenant's schema versions."""
+class SchemaService:
+    """One tenant's schema registry: the push rules over a backend's stored versions.
 
-    @property
-    def tenant(self) -> str: ...
+    ``counter`` answers the breaking-change checks (how many stored events a change breaks):
+    usually the tenant's event store. Concurrent pushes are safe: a push that loses the race for
+    the next ``seq`` decides again against the version that won.
+    """
 
-    def current(self) -> SchemaVersion | None:
-        """The latest version, or None before the first push."""
-        ...
-
-    def schema(self) -> Schema | None:
-        """The current schema, or None before the first push."""
-        ...
-
-    def get(self, version: str) -> SchemaVersion | None:
-        """A version by its number."""
-        ...
-
-    def versions(self) -> list[SchemaVersion]:
-        """Every version, oldest first."""
-        ...
-
-    def diff(self, from_version: str, to_version: str) -> SchemaDiff:
-        """What changed between two stored versions."""
-        ...
-
-    def validate(self, text: str, *, force: bool = False) -> PushResult:
-        """What pushing ``text`` would do, without storing anything (the dry run)."""
-        ...
-
-    def push(self, text: str, *, force: bool = False) -> SchemaAccepted:
-        """Store ``text`` as the next version; raise SchemaRejectedError on breaking changes."""
-        ...
-
-
-class BaseSchemaRegistry(ABC):
-    """The push rules over an abstract store of versions (see the backends)."""
-
-    def __init__(self, tenant: str, counter: EventCounter) -> None:
-        self._tenant = check_tenant(tenant)
+    def __init__(self, storage: SchemaStorage, counter: EventCounter) -> None:
+        self._storage = storage
         self._counter = counter
         self._parsed: dict[str, Schema] = {}
 
     @property
     def tenant(self) -> str:
-        return self._tenant
+        return self._storage.tenant
 
-    # -- storage, provided by a backend ----------------------------------------------------------
+    @property
+    def storage(self) -> SchemaStorage:
+        """Where the versions are kept."""
+        return self._storage
 
-    @abstractmethod
-    def _rows(self) -> list[tuple[int, str, str, datetime]]:
-        """Every stored (seq, version, text, created_at), in push order."""
-
-    @abstractmethod
-    def _latest_row(self) -> tuple[int, str, str, datetime] | None:
-        """The last stored (seq, version, text, created_at)."""
-
-    @abstractmethod
-    def _insert(self, seq: int, version: str, text: str, created_at: datetime) -> bool:
-        """Store a version at ``seq``; False when that seq is taken (a concurrent push won)."""
-
-    # -- the rules -------------------------------------------------------------------------------
-
-    def _version(self, row: tuple[int, str, str, datetime]) -> SchemaVersion:
+    def _version(self, row: SchemaRow) -> SchemaVersion:
         _, version, text, created_at = row
         schema = self._parsed.get(text)
         if schema is None:
@@ -128,7 +85,7 @@ class BaseSchemaRegistry(ABC):
         return SchemaVersion(version, text, schema, created_at)
 
     def current(self) -> SchemaVersion | None:
-        row = self._latest_row()
+        row = self._storage.latest()
         return None if row is None else self._version(row)
 
     def schema(self) -> Schema | None:
@@ -137,33 +94,33 @@ class BaseSchemaRegistry(ABC):
         return None if current is None else current.schema
 
     def get(self, version: str) -> SchemaVersion | None:
-        row = next((r for r in self._rows() if r[1] == version), None)
+        row = next((r for r in self._storage.rows() if r[1] == version), None)
         return None if row is None else self._version(row)
 
     def versions(self) -> list[SchemaVersion]:
-        return [self._version(row) for row in self._rows()]
+        return [self._version(row) for row in self._storage.rows()]
 
     def diff(self, from_version: str, to_version: str) -> SchemaDiff:
         versions = {v.version: v for v in self.versions()}
         missing = [v for v in (from_version, to_version) if v not in versions]
         if missing:
-            raise KeyError(f"no schema version {missing[0]!r} for tenant {self._tenant!r}")
+            raise KeyError(f"no schema version {missing[0]!r} for tenant {self.tenant!r}")
         return diff_schemas(versions[from_version].schema, versions[to_version].schema)
 
     def validate(self, text: str, *, force: bool = False) -> PushResult:
-        result, _ = self._plan(text, force, self._latest_row())
+        result, _ = self._plan(text, force, self._storage.latest())
         return result
 
     def push(self, text: str, *, force: bool = False) -> SchemaAccepted:
         for _ in range(MAX_PUSH_ATTEMPTS):
-            latest = self._latest_row()
+            latest = self._storage.latest()
             result, version = self._plan(text, force, latest)
             if isinstance(result, SchemaRejected):
                 raise SchemaRejectedError(result)
             if version is None:
                 return result  # nothing changed
             seq = 1 if latest is None else latest[0] + 1
-            if self._insert(seq, version, text, datetime.now(UTC)):
+            if self._storage.insert((seq, version, text, datetime.now(UTC))):
                 return result
             # Another push stored a version meanwhile: decide again against it.
         raise SchemaRejectedError(
@@ -171,7 +128,7 @@ class BaseSchemaRegistry(ABC):
         )
 
     def _plan(
-        self, text: str, force: bool, latest: tuple[int, str, str, datetime] | None
+        self, text: str, force: bool, latest: SchemaRow | None
     ) -> tuple[PushResult, str | None]:
         """The result of pushing ``text`` on top of ``latest``, and the version to store."""
         schema = parse_schema(text)
@@ -191,27 +148,3 @@ class BaseSchemaRegistry(ABC):
             level = "breaking" if broken else "minor"
         version = next_version(current.version, level)
         return SchemaAccepted(version, diff.summary), version
-
-
-class InMemorySchemaRegistry(BaseSchemaRegistry):
-    """Schema versions in process memory."""
-
-    def __init__(self, counter: EventCounter, tenant: str = "default") -> None:
-        super().__init__(tenant, counter)
-        self._stored: list[tuple[int, str, str, datetime]] = []
-        self._lock = threading.Lock()
-
-    def _rows(self) -> list[tuple[int, str, str, datetime]]:
-        with self._lock:
-            return list(self._stored)
-
-    def _latest_row(self) -> tuple[int, str, str, datetime] | None:
-        with self._lock:
-            return self._stored[-1] if self._stored else None
-
-    def _insert(self, seq: int, version: str, text: str, created_at: datetime) -> bool:
-        with self._lock:
-            if len(self._stored) + 1 != seq:
-                return False
-            self._stored.append((seq, version, text, created_at))
-            return True

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from esruntime.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from esruntime.backends.memory.scripts import InMemoryScriptRepository
+    from esruntime.protocols.scripts import ScriptRepository
     from esruntime.scripts.capacity import RunCapacity
     from esruntime.scripts.models import (
         Execution,
@@ -26,7 +28,6 @@ if TYPE_CHECKING:
         ScriptVersion,
         Trigger,
     )
-    from esruntime.scripts.repository import InMemoryScriptRepository, ScriptRepository
     from esruntime.scripts.sdk.cache import InMemoryScriptCache, ScriptCache
     from esruntime.scripts.sdk.logs import LogBounds
     from esruntime.scripts.service import ScriptService
@@ -59,8 +60,9 @@ if not TYPE_CHECKING:
         __name__,
         {
             **dict.fromkeys(__all__, "esruntime.scripts.models"),
-            "InMemoryScriptRepository": "esruntime.scripts.repository",
-            "ScriptRepository": "esruntime.scripts.repository",
+            # Kept here for code written before the memory backend had a package of its own.
+            "InMemoryScriptRepository": "esruntime.backends.memory.scripts",
+            "ScriptRepository": "esruntime.protocols.scripts",
             "InMemoryScriptCache": "esruntime.scripts.sdk.cache",
             "ScriptCache": "esruntime.scripts.sdk.cache",
             "LogBounds": "esruntime.scripts.sdk.logs",

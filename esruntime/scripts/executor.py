@@ -24,10 +24,10 @@ from attrs import evolve, field, frozen
 
 from esruntime.errors import ScriptValidationError
 from esruntime.protocols import EventStore
+from esruntime.protocols.scripts import ScriptRepository
 from esruntime.schema.model import Schema
 from esruntime.scripts.capacity import CapacityBusy, RunCapacity, RunGate, default_share
 from esruntime.scripts.models import Execution, ExecutionFailure, Script, Trigger
-from esruntime.scripts.repository import ScriptRepository
 from esruntime.scripts.runner import RunLimits, RunResult, ScriptFailure, ScriptRunner
 from esruntime.scripts.sdk.cache import ScriptCache, ScriptCacheView
 from esruntime.scripts.sdk.events import EventPublisher

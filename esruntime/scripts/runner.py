@@ -21,16 +21,18 @@ arguments as JSON values, trailing ``undefined`` dropped. The names:
 
 A :class:`SdkError` rejects the script's promise with ``new Error(message)``; any other
 exception rejects it with ``Error("Internal SDK error")`` and is logged.
+
+The two protocols are defined in :mod:`esruntime.protocols` with the other backend protocols.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal
 
 from attrs import frozen
 
 from esruntime.errors import SdkError
+from esruntime.protocols.scripts import ScriptRunner, SdkHost
 
 __all__ = [
     "SDK_CALLS",
@@ -74,18 +76,6 @@ SDK_CALLS: Final = frozenset(
 RunStatus = Literal["completed", "failed", "timeout"]
 
 
-class SdkHost(Protocol):
-    """The host side of the SDK, one per execution (it knows the tenant, script and execution).
-
-    ``call`` may be called from several threads at once when a script awaits several SDK
-    calls together (``Promise.all``); ``log.*`` calls come one at a time, in the script's order.
-    """
-
-    def call(self, name: str, args: list[Any]) -> Any:
-        """Perform one SDK call; return a JSON value or raise :class:`SdkError`."""
-        ...
-
-
 @frozen
 class RunLimits:
     """What one execution may use: wall-clock time, engine memory, size of the JSON output, and
@@ -124,17 +114,3 @@ class RunResult:
     error: ScriptFailure | None
     duration_ms: float
     memory_bytes: int | None
-
-
-class ScriptRunner(Protocol):
-    """Runs scripts: the source is the body of an async function (top-level ``await`` and
-    ``return`` work) with the globals ``context``, ``sdk`` and ``events``.
-
-    ``run`` is safe to call from several threads at once; each run gets a fresh engine context.
-    """
-
-    def run(
-        self, source: str, *, context: Mapping[str, Any], host: SdkHost, limits: RunLimits
-    ) -> RunResult: ...
-
-    def close(self) -> None: ...

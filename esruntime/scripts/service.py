@@ -40,6 +40,7 @@ from esruntime.errors import (
 )
 from esruntime.events import SequencedEvent
 from esruntime.protocols import EventStore
+from esruntime.protocols.scripts import ScriptRepository, ScriptRunner
 from esruntime.schema.model import Schema
 from esruntime.scripts.capacity import RunCapacity
 from esruntime.scripts.executor import ScriptExecutor, SdkServices, json_copy
@@ -59,8 +60,6 @@ from esruntime.scripts.models import (
     ScriptVersion,
     Trigger,
 )
-from esruntime.scripts.repository import ScriptRepository
-from esruntime.scripts.runner import ScriptRunner
 from esruntime.scripts.sdk.cache import InMemoryScriptCache, ScriptCache
 from esruntime.scripts.sdk.host import HttpRequester, ScriptDatabase
 from esruntime.scripts.sdk.logs import LogBounds

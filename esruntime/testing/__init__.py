@@ -8,6 +8,12 @@ module and provide ``make_store``::
         def make_store(self, tmp_path):
             return lambda tenant="default": MyStore(tmp_path, tenant=tenant)
 
+The other storage protocols of :mod:`esruntime.protocols` have a suite each, used the same way:
+:class:`SchemaStorageContract` and :class:`HandlerStorageContract` (a ``make_storage`` fixture),
+:class:`ApiKeyStorageContract` (``key_storage``), :class:`ScriptRepositoryContract`
+(``repository``) and :class:`ScriptRunnerContract` (``runner``). ``docs/backends.md`` walks
+through them.
+
 :class:`Scenario` tests handlers given/when/then; :func:`command_inputs` generates their inputs;
 :class:`CommandMachine` runs random command sequences against invariants.
 :func:`event_data` generates the data of an event type that a schema accepts, to test handlers.
@@ -17,14 +23,24 @@ module and provide ``make_store``::
 from esruntime.testing.commands import command_inputs
 from esruntime.testing.event_data import event_data
 from esruntime.testing.eventstore import EventStoreContract
+from esruntime.testing.handler_storage import HandlerStorageContract
+from esruntime.testing.key_storage import ApiKeyStorageContract
 from esruntime.testing.machine import CommandMachine
 from esruntime.testing.scenarios import Scenario
+from esruntime.testing.schema_storage import SchemaStorageContract
 from esruntime.testing.schemas import schemas
+from esruntime.testing.script_runner import ScriptRunnerContract
+from esruntime.testing.scripts import ScriptRepositoryContract
 
 __all__ = [
+    "ApiKeyStorageContract",
     "CommandMachine",
     "EventStoreContract",
+    "HandlerStorageContract",
     "Scenario",
+    "SchemaStorageContract",
+    "ScriptRepositoryContract",
+    "ScriptRunnerContract",
     "command_inputs",
     "event_data",
     "schemas",

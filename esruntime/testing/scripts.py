@@ -1,7 +1,7 @@
 """The script repository contract: one suite that every backend passes (needs pytest).
 
 Subclass :class:`ScriptRepositoryContract` and provide a ``repository`` fixture returning an
-empty :class:`~esruntime.scripts.repository.ScriptRepository`.
+empty :class:`~esruntime.protocols.ScriptRepository`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 from attrs import evolve
 
 from esruntime.errors import ScriptConflictError
+from esruntime.protocols.scripts import ScriptRepository
 from esruntime.scripts.models import (
     Execution,
     ExecutionFailure,
@@ -25,7 +26,6 @@ from esruntime.scripts.models import (
     ScriptVersion,
     Trigger,
 )
-from esruntime.scripts.repository import ScriptRepository
 
 __all__ = ["ScriptRepositoryContract", "make_execution", "make_script"]
 
@@ -284,6 +284,27 @@ class ScriptRepositoryContract:
         assert total == 4
         latest = repository.list_scripts("acme", order="updated", type="oneoff", limit=1)[0]
         assert [script.name for script in latest] == ["alpha"]
+
+    def test_hostile_lookups_and_searches_find_nothing_and_raise_nothing(
+        self, repository: ScriptRepository
+    ) -> None:
+        script = make_script(name="it's \\ 50% of_it", description="quotes ' and \" here")
+        repository.add_script(script, first_version(script))
+        for hostile in ("x" * 10_000, "' OR '1'='1", "\\", "ÄÖÜ 🦀", "%", "_"):
+            assert repository.get_script("acme", hostile) is None
+            assert repository.get_execution("acme", hostile) is None
+            assert repository.versions("acme", hostile) == []
+            assert repository.get_version("acme", hostile, 1) is None
+            assert repository.delete_script("acme", hostile) is False
+            assert repository.find_script("acme", name=hostile) is None
+            assert repository.find_script("acme", http_path=hostile) is None
+            assert repository.list_executions("acme", hostile) == ([], 0)
+        for literal in ("it's", "\\", "50%", "f_i", "' and \""):
+            assert repository.list_scripts("acme", search=literal)[1] == 1, literal
+        for absent in ("' OR '1'='1", "x" * 10_000, "%%", "\\%"):
+            assert repository.list_scripts("acme", search=absent) == ([], 0), absent
+        assert repository.find_script("acme") is None  # neither a name nor a path
+        assert repository.list_scripts("acme", offset=10**6) == ([], 1)
 
     def test_deleting_forgets_versions_and_executions(self, repository: ScriptRepository) -> None:
         script = make_script()

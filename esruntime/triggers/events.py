@@ -18,9 +18,9 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
+from typing import Protocol
 
 from attrs import field, frozen
-from sqlalchemy import Engine
 
 from esruntime.consumers.store import SCRIPT_CONSUMER_PREFIX, ConsumerStore
 from esruntime.consumers.worker import Consumer, Halt, RetryPolicy
@@ -66,6 +66,14 @@ class EventTriggerOptions:
     fallback_poll: float = field(default=1.0, validator=_positive)
 
 
+class Listener(Protocol):
+    """Wakes the stores' subscribers when another process appends (e.g. PostgreSQL's NOTIFY)."""
+
+    def start(self) -> None: ...
+
+    def stop(self, timeout: float | None = None) -> None: ...
+
+
 class EventScriptFailed(EsruntimeError):
     """A triggered run did not complete (it is retried, then kept as a dead letter)."""
 
@@ -78,8 +86,9 @@ class EventScriptFailed(EsruntimeError):
 class EventTriggers:
     """The consumers of every tenant's active event scripts, in this process.
 
-    ``stores(tenant)`` gives a tenant's event store; ``engine`` (PostgreSQL) lets other
-    processes' appends wake the consumers through ``LISTEN/NOTIFY``.
+    ``stores(tenant)`` gives a tenant's event store; ``listener``, started and stopped with the
+    triggers, lets other processes' appends wake the consumers (on PostgreSQL the runtime
+    passes one listening to ``NOTIFY``).
     """
 
     def __init__(
@@ -89,13 +98,12 @@ class EventTriggers:
         consumers: ConsumerStore,
         *,
         options: EventTriggerOptions | None = None,
-        engine: Engine | None = None,
+        listener: Listener | None = None,
     ) -> None:
         self._scripts = scripts
         self._stores = stores
         self._consumers = consumers
         self.options = options or EventTriggerOptions()
-        self._engine = engine
         self.owner = f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._running: dict[tuple[str, str], tuple[Consumer, tuple[str, ...]]] = {}
         self._retired: list[Consumer] = []
@@ -103,7 +111,7 @@ class EventTriggers:
         self._stopping = threading.Event()
         self._started = False
         self._thread: threading.Thread | None = None
-        self._listener: object = None
+        self._listener = listener
 
     @property
     def consumers(self) -> list[Consumer]:
@@ -116,13 +124,8 @@ class EventTriggers:
             if self._started:
                 return
             self._started = True
-        engine = self._engine
-        if self.options.listen and engine is not None and engine.dialect.name == "postgresql":
-            from esruntime.backends.sql.notifications import PostgresListener
-
-            listener = PostgresListener(engine, fallback_poll=self.options.fallback_poll)
-            listener.start()
-            self._listener = listener
+        if self._listener is not None:
+            self._listener.start()
         self._scripts.add_listener(self._on_change)
         self.refresh()
         self._thread = threading.Thread(target=self._refresh_loop, name="esruntime-event-triggers")
@@ -143,12 +146,8 @@ class EventTriggers:
             consumer.stop(timeout=0)
         for consumer in consumers:
             consumer.stop(timeout)
-        listener = self._listener
-        if listener is not None:
-            from esruntime.backends.sql.notifications import PostgresListener
-
-            assert isinstance(listener, PostgresListener)
-            listener.stop(timeout)
+        if self._listener is not None:
+            self._listener.stop(timeout)
 
     def _refresh_loop(self) -> None:
         while not self._stopping.wait(self.options.refresh_interval):

@@ -2,8 +2,8 @@
 
 ::
 
-    scheduler = Scheduler.for_service(runtime.scripts)
-    scheduler.start()   # a background thread; scheduler.stop() ends it
+    scheduler = Scheduler(runtime.scripts, runtime.backend.schedule_store())
+    scheduler.start()   # a background thread; scheduler.stop() ends it (runtime.start() does this)
     scheduler.run_due() # or one pass, now, in the calling thread
 
 Each pass reads the scheduled scripts and brings their rows in the :class:`ScheduleStore` up to
@@ -43,7 +43,6 @@ from esruntime.scripts.models import Execution, ExecutionFailure, Script, Trigge
 from esruntime.scripts.service import ScriptService
 from esruntime.triggers.cron import Clock, CronError, CronSchedule, utc_now
 from esruntime.triggers.state import (
-    InMemoryScheduleStore,
     Reset,
     ScheduleState,
     ScheduleStore,
@@ -104,20 +103,6 @@ class Scheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
-
-    @classmethod
-    def for_service(cls, service: ScriptService, **options: object) -> Scheduler:
-        """A scheduler keeping its rows next to the service's scripts: in the same SQL
-        database for a SQL repository, in memory otherwise. ``options`` as the constructor's."""
-        engine = getattr(service.repository, "engine", None)
-        store: ScheduleStore
-        if engine is not None:
-            from esruntime.backends.sql.schedules import SqlScheduleStore
-
-            store = SqlScheduleStore(engine, create_tables=False)
-        else:
-            store = InMemoryScheduleStore()
-        return cls(service, store, **options)  # type: ignore[arg-type]
 
     # -- one pass --------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from esruntime.auth.sql import SqlApiKeyStore
+from esruntime.backends.sql import SqlApiKeyStore
 from tests.cli.processes import Served, environment, serve
 
 

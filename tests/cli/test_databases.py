@@ -77,11 +77,12 @@ def test_the_library_names_the_extra_when_the_driver_is_missing(tmp_path: Path) 
 
 
 def test_the_server_extra_installs_the_postgresql_driver() -> None:
-    """``serve --database-url postgresql://...`` is documented for the ``[server]`` install."""
+    """``serve --database-url postgresql://...`` (and ``--scripts-cache redis://...``) are
+    documented for the ``[server]`` install."""
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
         "optional-dependencies"
     ]
-    assert extras["server"] == ["esruntime[fastapi,postgres]"]
+    assert extras["server"] == ["esruntime[fastapi,postgres,redis]"]
     assert any(requirement.startswith("psycopg") for requirement in extras["postgres"])
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from attrs import frozen
 
-from esruntime.auth.sql import SqlApiKeyStore
+from esruntime.backends.sql import SqlApiKeyStore
 from esruntime.client import Client
 from tests.cli.processes import Served, environment, serve
 from tests.client.typescript import (
@@ -56,7 +56,7 @@ class Live:
         """An admin key of a new tenant, empty or with the bank loaded."""
         store = SqlApiKeyStore(self.database)
         try:
-            key = store.create(f"{name}-{uuid.uuid4().hex[:8]}", "admin", ["admin"]).secret
+            key: str = store.create(f"{name}-{uuid.uuid4().hex[:8]}", "admin", ["admin"]).secret
         finally:
             store.close()
         if bank:

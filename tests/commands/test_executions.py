@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from esruntime import InMemoryEventStore
+from esruntime.backends.memory import InMemoryHandlerRegistry
 from esruntime.backends.sql import create_store_engine
 from esruntime.backends.sql.handlers import SqlHandlerRegistry
 from esruntime.commands import CommandExecutor
 from esruntime.handlers.executions import ExecutionCounter
-from esruntime.handlers.registry import BaseHandlerRegistry, InMemoryHandlerRegistry, epoch_hour
+from esruntime.handlers.registry import HandlerService, epoch_hour
 from esruntime.schema import parse_schema
 from tests.commands.bank import SCHEMA, Deposit, OpenAccount
 from tests.commands.test_handler_registry import describe
@@ -30,7 +31,7 @@ class Clock:
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseHandlerRegistry]:
+def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HandlerService]:
     if request.param == "memory":
         yield InMemoryHandlerRegistry(describe)
         return
@@ -44,7 +45,7 @@ def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseHan
         engine.dispose()
 
 
-def test_counts_are_buffered_then_flushed(registry: BaseHandlerRegistry) -> None:
+def test_counts_are_buffered_then_flushed(registry: HandlerService) -> None:
     clock = Clock()
     counter = ExecutionCounter(registry, flush_interval=5, clock=clock)
     for _ in range(3):
@@ -58,7 +59,7 @@ def test_counts_are_buffered_then_flushed(registry: BaseHandlerRegistry) -> None
     assert registry.executions_24h("open_account", NOW) == 1
 
 
-def test_only_the_last_24_hours_count(registry: BaseHandlerRegistry) -> None:
+def test_only_the_last_24_hours_count(registry: HandlerService) -> None:
     hour = epoch_hour(NOW)
     registry.add_executions(hour - 24, {"deposit": 100})  # 24 hours ago: out
     registry.add_executions(hour - 23, {"deposit": 10})
@@ -69,7 +70,7 @@ def test_only_the_last_24_hours_count(registry: BaseHandlerRegistry) -> None:
     assert registry.all_executions_24h(NOW + timedelta(hours=24)) == {}
 
 
-def test_several_processes_add_up(registry: BaseHandlerRegistry) -> None:
+def test_several_processes_add_up(registry: HandlerService) -> None:
     first, second = ExecutionCounter(registry), ExecutionCounter(registry)
     first.record("deposit")
     second.record("deposit")

@@ -14,16 +14,12 @@ from typing import Any
 
 import pytest
 
+from esruntime.backends.memory import InMemoryHandlerRegistry
 from esruntime.backends.sql import create_store_engine
 from esruntime.backends.sql.handlers import SqlHandlerRegistry
 from esruntime.errors import InvalidManifestError
 from esruntime.handlers import HandlerManifest, parse_manifest
-from esruntime.handlers.registry import (
-    BaseHandlerRegistry,
-    InMemoryHandlerRegistry,
-    UploadAccepted,
-    UploadRejected,
-)
+from esruntime.handlers.registry import HandlerService, UploadAccepted, UploadRejected
 from esruntime.schema import parse_schema
 
 SCHEMA = parse_schema(
@@ -52,7 +48,7 @@ def describe(wasm: bytes) -> HandlerManifest:
         raise InvalidManifestError([str(exc)]) from None
 
 
-Factory = Callable[..., BaseHandlerRegistry]
+Factory = Callable[..., HandlerService]
 TODAY = {"schema": SCHEMA}
 """The schema the registries check against (a test may change it with monkeypatch)."""
 
@@ -60,9 +56,9 @@ TODAY = {"schema": SCHEMA}
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def make(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Factory]:
     if request.param == "memory":
-        registries: dict[str, BaseHandlerRegistry] = {}
+        registries: dict[str, HandlerService] = {}
 
-        def memory(tenant: str = "default") -> BaseHandlerRegistry:
+        def memory(tenant: str = "default") -> HandlerService:
             return registries.setdefault(
                 tenant, InMemoryHandlerRegistry(describe, lambda: TODAY["schema"], tenant)
             )

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
+from esruntime.backends.memory import InMemoryHandlerRegistry
 from esruntime.handlers import HandlerManifest, PythonHandler
 from esruntime.handlers.checks import check_manifest
 from esruntime.handlers.input_schema import input_schema_problems
-from esruntime.handlers.registry import InMemoryHandlerRegistry, UploadRejected
+from esruntime.handlers.registry import UploadRejected
 from esruntime.runtime import Runtime
 from tests.commands.bank import SCHEMA
 from tests.commands.test_handler_registry import describe, module

@@ -8,10 +8,11 @@ import importlib
 
 import pytest
 
+from esruntime.backends.memory import InMemoryHandlerRegistry
 from esruntime.handlers import load_wasm_handler
 from esruntime.handlers.checks import check_manifest
 from esruntime.handlers.manifest import HandlerManifest
-from esruntime.handlers.registry import InMemoryHandlerRegistry, UploadAccepted
+from esruntime.handlers.registry import UploadAccepted
 from tests.guests.apps import COMMANDS, module_path, schema
 
 MODULES = [

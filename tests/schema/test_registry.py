@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy
 
 from esruntime import Event, EventStore, InMemoryEventStore, SqlEventStore
+from esruntime.backends.memory import InMemorySchemaRegistry
 from esruntime.backends.sql import create_store_engine
 from esruntime.backends.sql.schemas import SqlSchemaRegistry
 from esruntime.errors import (
@@ -19,14 +20,9 @@ from esruntime.errors import (
     SchemaSyntaxError,
     SchemaTooLargeError,
 )
+from esruntime.protocols import SchemaRegistry
 from esruntime.schema.language import DEFAULT_MAX_BYTES
-from esruntime.schema.registry import (
-    BaseSchemaRegistry,
-    InMemorySchemaRegistry,
-    SchemaAccepted,
-    SchemaRegistry,
-    SchemaRejected,
-)
+from esruntime.schema.registry import SchemaAccepted, SchemaRejected, SchemaService
 from esruntime.schema.views import push_view, schema_view
 
 V1 = """\
@@ -281,8 +277,8 @@ def test_a_stored_version_larger_than_todays_limit_stays_readable(make: Factory)
     assert len(big.encode()) > DEFAULT_MAX_BYTES
     with pytest.raises(SchemaTooLargeError):
         registry.push(big)
-    assert isinstance(registry, BaseSchemaRegistry)
-    assert registry._insert(1, "0.1.0", big, datetime.now(UTC))  # as an earlier release did
+    assert isinstance(registry, SchemaService)
+    assert registry.storage.insert((1, "0.1.0", big, datetime.now(UTC)))  # as an earlier release
     current = registry.current()
     assert current is not None
     assert len(current.schema.events) == 12_000

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from esruntime.backends.memory import InMemoryEventStore
+from esruntime.backends.memory import InMemoryEventStore, InMemoryScriptRepository
 from esruntime.backends.sql import create_store_engine
 from esruntime.backends.sql.scripts import SqlScriptRepository
-from esruntime.scripts.repository import InMemoryScriptRepository, ScriptRepository
+from esruntime.protocols import ScriptRepository
 from esruntime.scripts.service import ScriptService
 from tests.scripts.runners import PythonRunner
 

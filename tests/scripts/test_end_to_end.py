@@ -10,11 +10,11 @@ import pytest
 
 from esruntime.backends.memory import InMemoryEventStore
 from esruntime.errors import ScriptExecutionError, ScriptTimeoutError
+from esruntime.protocols import ScriptRepository
 from esruntime.schema import parse_schema
 from esruntime.schema.model import Schema
 from esruntime.scripts.engines import QuickJsRunner
 from esruntime.scripts.models import Script, Trigger
-from esruntime.scripts.repository import ScriptRepository
 from esruntime.scripts.sdk.logs import LogBounds
 from esruntime.scripts.service import ScriptService
 

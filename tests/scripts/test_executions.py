@@ -21,8 +21,8 @@ from esruntime.errors import (
     ScriptValidationError,
     SdkError,
 )
+from esruntime.protocols import ScriptRepository
 from esruntime.scripts.models import Script, Trigger
-from esruntime.scripts.repository import ScriptRepository
 from esruntime.scripts.runner import SdkHost
 from esruntime.scripts.sdk.logs import LogBounds
 from esruntime.scripts.sdk.ratelimit import SlidingWindowLimiter

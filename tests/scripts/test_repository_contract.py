@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy
 
+from esruntime.backends.memory import InMemoryScriptRepository
 from esruntime.backends.sql import create_store_engine
 from esruntime.backends.sql.scripts import SqlScriptRepository
-from esruntime.scripts.repository import InMemoryScriptRepository
 from esruntime.testing.scripts import ScriptRepositoryContract
 
 

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from esruntime.backends.memory import InMemoryScriptRepository
 from esruntime.backends.sql import create_store_engine
 from esruntime.backends.sql.scripts import SqlScriptRepository
+from esruntime.protocols import ScriptRepository
 from esruntime.scripts.engines import QuickJsRunner
-from esruntime.scripts.repository import InMemoryScriptRepository, ScriptRepository
 from esruntime.scripts.service import ScriptService
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from esruntime.backends.memory import MemoryBackend
+from esruntime.backends.sql import SqlBackend
 from esruntime.consumers import RetryPolicy
 from esruntime.runtime import Runtime
 from esruntime.scripts.models import Execution
+from esruntime.scripts.service import ScriptService
 from esruntime.triggers import EventTriggerOptions
+from esruntime.triggers.schedule import Scheduler
 
 T = TypeVar("T")
 
@@ -39,3 +43,11 @@ def all_executions(runtime: Runtime, script_id: str, tenant: str | None = None) 
     tenant = tenant or runtime.default_tenant
     runs, _ = runtime.scripts.repository.list_executions(tenant, script_id, limit=1_000_000)
     return runs[::-1]
+
+
+def scheduler_for(service: ScriptService, **options: Any) -> Scheduler:
+    """A scheduler keeping its rows next to the service's scripts: in their SQL database, or in
+    memory."""
+    engine = getattr(service.repository, "engine", None)
+    backend = MemoryBackend() if engine is None else SqlBackend(engine, create_tables=False)
+    return Scheduler(service, backend.schedule_store(), **options)

@@ -11,7 +11,7 @@ from typing import Any
 from esruntime.backends.sql.scripts import SqlScriptRepository
 from esruntime.scripts.engines import QuickJsRunner
 from esruntime.scripts.service import ScriptService
-from esruntime.triggers.schedule import Scheduler
+from tests.triggers.helpers import scheduler_for
 
 
 class SharedClock:
@@ -29,7 +29,7 @@ def run_scheduler(url: str, clock: SharedClock, lease_s: float, ready: Any, stop
     """Run a scheduler until ``stop`` is set (or the process is killed)."""
     repository = SqlScriptRepository(url, create_tables=False)
     service = ScriptService(repository, QuickJsRunner(), clock=clock)
-    scheduler = Scheduler.for_service(
+    scheduler = scheduler_for(
         service,
         clock=clock,
         poll_interval=0.05,

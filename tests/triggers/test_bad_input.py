@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-from esruntime.backends.memory import InMemoryEventStore
+from esruntime.backends.memory import InMemoryEventStore, InMemoryScriptRepository
 from esruntime.consumers import Consumer, InMemoryConsumerStore, RetryPolicy
 from esruntime.errors import ConfigurationError, ScriptNotFoundError, ScriptValidationError
 from esruntime.runtime import Runtime
-from esruntime.scripts.repository import InMemoryScriptRepository
 from esruntime.scripts.service import ScriptService
 from esruntime.triggers import EventTriggerOptions
 from tests.scripts.runners import PythonRunner

@@ -18,6 +18,7 @@ from esruntime.scripts.models import Execution
 from esruntime.scripts.service import ScriptService
 from esruntime.triggers.schedule import Scheduler
 from tests.triggers.conftest import ManualClock
+from tests.triggers.helpers import scheduler_for
 
 MINUTE = timedelta(minutes=1)
 NOON = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -48,7 +49,7 @@ def test_a_script_runs_at_its_tick_with_a_cron_trigger(
     service: ScriptService, clock: ManualClock
 ) -> None:
     script_id = scheduled(service, "0 12 * * *")  # created at 11:58:30
-    scheduler = Scheduler.for_service(service, clock=clock)
+    scheduler = scheduler_for(service, clock=clock)
     assert scheduler.run_due() == []
     clock.set(NOON - timedelta(seconds=1))
     assert scheduler.run_due() == []
@@ -78,7 +79,7 @@ def test_ticks_missed_while_nothing_ran_run_once(
     service: ScriptService, clock: ManualClock
 ) -> None:
     script_id = scheduled(service, "*/5 * * * *")
-    scheduler = Scheduler.for_service(service, clock=clock)
+    scheduler = scheduler_for(service, clock=clock)
     scheduler.run_due()
     clock.set(NOON + timedelta(hours=3, minutes=2))  # 37 ticks passed while down
     assert len(scheduler.run_due()) == 1
@@ -94,7 +95,7 @@ def test_a_script_created_while_no_scheduler_ran_runs_once_for_what_it_missed(
 ) -> None:
     script_id = scheduled(service, "@hourly")
     clock.set(NOON + timedelta(hours=5, minutes=10))
-    scheduler = Scheduler.for_service(service, clock=clock)
+    scheduler = scheduler_for(service, clock=clock)
     assert len(scheduler.run_due()) == 1
     assert scheduler.run_due() == []
     assert ticks(service, script_id) == ["2026-05-01T12:00:00Z"]
@@ -104,7 +105,7 @@ def test_only_active_scheduled_scripts_run(service: ScriptService, clock: Manual
     for status in ("draft", "paused", "disabled", "archived"):
         scheduled(service, name=f"{status} one", status=status)
     service.create(name="manual", type="oneoff", status="active", source=SOURCE)
-    scheduler = Scheduler.for_service(service, clock=clock)
+    scheduler = scheduler_for(service, clock=clock)
     clock.set(NOON + timedelta(hours=1))
     assert scheduler.run_due() == []
 
@@ -113,7 +114,7 @@ def test_pausing_resuming_and_rescheduling_take_effect_on_the_next_pass(
     service: ScriptService, clock: ManualClock
 ) -> None:
     script_id = scheduled(service, "*/10 * * * *")
-    scheduler = Scheduler.for_service(service, clock=clock)
+    scheduler = scheduler_for(service, clock=clock)
     clock.set(NOON)
     assert len(scheduler.run_due()) == 1
 
@@ -140,7 +141,7 @@ def test_a_deleted_script_stops_running_and_loses_its_row(
     service: ScriptService, clock: ManualClock
 ) -> None:
     script_id = scheduled(service)
-    scheduler = Scheduler.for_service(service, clock=clock)
+    scheduler = scheduler_for(service, clock=clock)
     scheduler.run_due()
     assert [row.script_id for row in scheduler.store.states()] == [script_id]
     service.delete(script_id)
@@ -153,7 +154,7 @@ def test_failing_scripts_are_recorded_and_keep_their_schedule(
     service: ScriptService, clock: ManualClock
 ) -> None:
     scheduled(service, source="throw new Error('boom');")
-    scheduler = Scheduler.for_service(service, clock=clock)
+    scheduler = scheduler_for(service, clock=clock)
     clock.set(NOON)
     [failed] = scheduler.run_due()
     assert failed.status == "failed"
@@ -168,7 +169,7 @@ def test_tenants_have_their_own_scripts_and_runs(
 ) -> None:
     mine = scheduled(service, tenant="acme")
     theirs = scheduled(service, tenant="globex", cron_expression="*/2 * * * *")
-    scheduler = Scheduler.for_service(service, clock=clock)
+    scheduler = scheduler_for(service, clock=clock)
     clock.set(NOON + MINUTE)
     runs = scheduler.run_due()
     assert sorted((e.tenant, e.script_id) for e in runs) == [("acme", mine), ("globex", theirs)]
@@ -253,7 +254,7 @@ def test_the_background_thread_runs_every_tick_once(
         source=SOURCE,
         cron_expression="* * * * *",
     ).id  # at 11:58:30
-    scheduler = Scheduler.for_service(
+    scheduler = scheduler_for(
         service, clock=FastClock(clock()), poll_interval=0.05, lease=timedelta(minutes=10)
     )
     scheduler.start()
@@ -294,11 +295,11 @@ def test_bad_scheduler_options_are_refused(
     service: ScriptService, options: dict[str, Any], problem: str
 ) -> None:
     with pytest.raises(ValueError, match=problem):
-        Scheduler.for_service(service, **options)
+        scheduler_for(service, **options)
 
 
 def test_a_pass_needs_an_aware_time(service: ScriptService) -> None:
-    scheduler = Scheduler.for_service(service)
+    scheduler = scheduler_for(service)
     with pytest.raises(ValueError, match="aware datetime"):
         scheduler.run_due(datetime(2026, 5, 1, 12, 0))
     with pytest.raises(ValueError, match="aware datetime"):
@@ -313,7 +314,7 @@ def test_a_schedule_stored_before_the_rules_it_breaks_never_runs(
     )
     broken = evolve(good, cron_expression="*/5 * * * * *")  # six fields, written directly
     assert service.repository.save_script(broken, expected_version=good.version)
-    scheduler = Scheduler.for_service(service, clock=clock)
+    scheduler = scheduler_for(service, clock=clock)
     clock.advance(timedelta(days=2))
     assert scheduler.run_due() == []
     assert scheduler.run_due() == []
@@ -324,7 +325,7 @@ def test_schedulers_sharing_a_store_run_a_tick_once(
     service: ScriptService, clock: ManualClock
 ) -> None:
     script_id = scheduled(service)
-    first = Scheduler.for_service(service, clock=clock, owner="first")
+    first = scheduler_for(service, clock=clock, owner="first")
     second = Scheduler(service, first.store, clock=clock, owner="second")
     clock.set(NOON)
     barrier = threading.Barrier(2)

@@ -1,7 +1,26 @@
-"""The SQL backends (SQLAlchemy Core): SQLite and PostgreSQL."""
+"""The SQL backend (SQLAlchemy Core): SQLite and PostgreSQL.
 
+Each storage class implements one protocol of :mod:`esruntime.protocols`; ``SqlSchemaRegistry``,
+``SqlHandlerRegistry`` and ``SqlApiKeyStore`` are the domain services over them, ready to use.
+"""
+
+from esruntime.backends.sql.backend import SqlBackend
 from esruntime.backends.sql.connections import create_store_engine
-from esruntime.backends.sql.schemas import SqlSchemaRegistry
+from esruntime.backends.sql.handlers import SqlHandlerRegistry, SqlHandlerStorage
+from esruntime.backends.sql.keys import SqlApiKeyStorage, SqlApiKeyStore
+from esruntime.backends.sql.schemas import SqlSchemaRegistry, SqlSchemaStorage
+from esruntime.backends.sql.scripts import SqlScriptRepository
 from esruntime.backends.sql.store import SqlEventStore
 
-__all__ = ["SqlEventStore", "SqlSchemaRegistry", "create_store_engine"]
+__all__ = [
+    "SqlApiKeyStorage",
+    "SqlApiKeyStore",
+    "SqlBackend",
+    "SqlEventStore",
+    "SqlHandlerRegistry",
+    "SqlHandlerStorage",
+    "SqlSchemaRegistry",
+    "SqlSchemaStorage",
+    "SqlScriptRepository",
+    "create_store_engine",
+]

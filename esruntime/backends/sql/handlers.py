@@ -11,21 +11,21 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from esruntime.backends.sql import setup
 from esruntime.backends.sql.connections import create_store_engine
+from esruntime.backends.sql.dialects import upsert_for
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.tables import current_handlers as pointers
 from esruntime.backends.sql.tables import handler_executions as executions
 from esruntime.backends.sql.tables import handlers as table
 from esruntime.backends.sql.timestamps import from_micros, to_micros
+from esruntime.checks import check_tenant
 from esruntime.handlers.manifest import HandlerManifest, manifest_document, parse_manifest
-from esruntime.handlers.registry import BaseHandlerRegistry, Describe, HandlerVersion
+from esruntime.handlers.registry import Describe, HandlerService, HandlerVersion
 from esruntime.schema.model import Schema
 
-__all__ = ["SqlHandlerRegistry"]
+__all__ = ["SqlHandlerRegistry", "SqlHandlerStorage"]
 
 _COLUMNS = (
     table.c.name,
@@ -37,26 +37,25 @@ _COLUMNS = (
 )
 
 
-class SqlHandlerRegistry(BaseHandlerRegistry):
+class SqlHandlerStorage:
     """One tenant's handler versions in SQLite or PostgreSQL; every version's bytes are kept."""
 
     def __init__(
-        self,
-        engine: Engine | str,
-        describe: Describe,
-        schema: Callable[[], Schema | None] = lambda: None,
-        tenant: str = "default",
-        *,
-        create_tables: bool = True,
+        self, engine: Engine | str, tenant: str = "default", *, create_tables: bool = True
     ) -> None:
-        super().__init__(tenant, describe, schema)
+        self._tenant = check_tenant(tenant)
         self._engine = create_store_engine(engine) if isinstance(engine, str) else engine
+        self._upsert = upsert_for(self._engine)
         with translate_errors():
             if create_tables:
                 setup.create_tables(self._engine)
-            self._tenant_id = setup.register_tenant(self._engine, self.tenant)
+            self._tenant_id = setup.register_tenant(self._engine, self._tenant)
 
-    def _store(self, handler: HandlerVersion, module: bytes) -> bool:
+    @property
+    def tenant(self) -> str:
+        return self._tenant
+
+    def store(self, handler: HandlerVersion, module: bytes) -> bool:
         mine = (table.c.tenant_id == self._tenant_id) & (table.c.name == handler.name)
         with translate_errors():
             try:
@@ -86,15 +85,14 @@ class SqlHandlerRegistry(BaseHandlerRegistry):
 
     def _point(self, conn: Connection, name: str, seq: int) -> None:
         """Make row ``seq`` the handler's current one (an upsert: the last writer wins)."""
-        dialect = pg_dialect if self._engine.dialect.name == "postgresql" else sqlite_dialect
-        statement = dialect.insert(pointers).values(tenant_id=self._tenant_id, name=name, seq=seq)
+        statement = self._upsert(pointers).values(tenant_id=self._tenant_id, name=name, seq=seq)
         conn.execute(
             statement.on_conflict_do_update(
                 index_elements=["tenant_id", "name"], set_={"seq": statement.excluded.seq}
             )
         )
 
-    def _make_current(self, name: str, version: str) -> bool:
+    def set_current(self, name: str, version: str) -> bool:
         query = select(table.c.seq).where(
             table.c.tenant_id == self._tenant_id, table.c.name == name, table.c.version == version
         )
@@ -175,8 +173,7 @@ class SqlHandlerRegistry(BaseHandlerRegistry):
         ]
         if not rows:
             return
-        dialect = pg_dialect if self._engine.dialect.name == "postgresql" else sqlite_dialect
-        statement = dialect.insert(executions).values(rows)
+        statement = self._upsert(executions).values(rows)
         statement = statement.on_conflict_do_update(
             index_elements=["tenant_id", "name", "hour"],
             set_={"count": executions.c.count + statement.excluded.count},
@@ -201,6 +198,22 @@ class SqlHandlerRegistry(BaseHandlerRegistry):
         )
         with translate_errors(), self._engine.connect() as conn:
             return {name: int(count) for name, count in conn.execute(query)}
+
+
+class SqlHandlerRegistry(HandlerService):
+    """The handler service over :class:`SqlHandlerStorage`."""
+
+    def __init__(
+        self,
+        engine: Engine | str,
+        describe: Describe,
+        schema: Callable[[], Schema | None] = lambda: None,
+        tenant: str = "default",
+        *,
+        create_tables: bool = True,
+    ) -> None:
+        storage = SqlHandlerStorage(engine, tenant, create_tables=create_tables)
+        super().__init__(storage, describe, schema)
 
 
 _others = table.alias("esr_handlers_latest")

@@ -8,25 +8,42 @@ a commit visible before it releases the transaction's locks. The write statement
 lock is held, so in READ COMMITTED it sees every append committed before it: it checks the
 condition and inserts the events and their tags after the head (the largest position), all or
 nothing. A read is one statement that returns the events with the head of the same snapshot.
+Connections come from the pool in autocommit mode and go back after every use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Engine
+
+from esruntime.backends.sql import plans
 from esruntime.backends.sql import statements as sql
-from esruntime.backends.sql.tables import TAG_SEPARATOR
+from esruntime.backends.sql.connections import ThreadConnections
+from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.plans import MAX_POSITION
+from esruntime.backends.sql.tables import TAG_SEPARATOR, metadata
+from esruntime.backends.sql.timestamps import from_micros, now_micros
 from esruntime.encoding import EncodedEvent
-from esruntime.events import QueryItem
+from esruntime.events import AppendCondition, Event, Query, QueryItem, SequencedEvent
+from esruntime.idempotency import IdempotencyRecord
+
+if TYPE_CHECKING:
+    from esruntime.backends.sql.store import SqlEventStore
 
 __all__ = [
+    "EVENTS",
     "LOCK_NAMESPACE",
     "LOCK_TENANT",
     "MAX_POSITION",
+    "NOTIFY",
+    "PostgresEvents",
     "WriteShape",
     "abort",
+    "create_tables",
     "read_statement",
     "write_params",
     "write_statement",
@@ -35,7 +52,8 @@ __all__ = [
 COLUMN_SEPARATOR = "\x1e"
 LOCK_NAMESPACE = 0x65737274  # "esrt": the first key of esruntime's two-key advisory locks
 LOCK_TENANT = f"SELECT pg_advisory_xact_lock({LOCK_NAMESPACE}, %s)"
-MAX_POSITION = 2**63 - 1
+NOTIFY = "SELECT pg_notify('esr_events', %s)"
+"""Announces a tenant's append (its id as the payload) to listeners when the append commits."""
 
 WriteShape = tuple[sql.ItemShape, ...] | None
 """The condition's item shapes; None when the condition is checked outside the statement."""
@@ -149,3 +167,151 @@ def abort(conn: Any) -> None:
 
     if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
         conn.execute("ROLLBACK")
+
+
+def create_tables(engine: Engine) -> None:
+    """Create what is missing under a session advisory lock (processes may race)."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock({LOCK_NAMESPACE}, 0)")
+        try:
+            metadata.create_all(conn, checkfirst=True)
+            conn.commit()
+        finally:
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({LOCK_NAMESPACE}, 0)")
+            conn.commit()
+
+
+class PostgresEvents:
+    """The PostgreSQL side of :class:`~esruntime.backends.sql.store.SqlEventStore`."""
+
+    name = "postgresql"
+    paramstyle = "format"
+
+    def thread_connections(self, engine: Engine) -> ThreadConnections | None:
+        return None  # pooled connections, one per use
+
+    @contextmanager
+    def connection(self, store: SqlEventStore) -> Iterator[Any]:
+        """A pooled psycopg connection in autocommit mode, with driver errors translated.
+
+        The hot paths say BEGIN themselves; a broken connection is invalidated so that the
+        pool opens a new one.
+        """
+        with translate_errors():
+            pooled = store.engine.raw_connection()
+            conn: Any = pooled.driver_connection
+            toggle = not conn.autocommit  # an engine of the host's, not in autocommit mode
+            try:
+                if toggle:
+                    conn.autocommit = True
+                yield conn
+            except BaseException:
+                if conn.broken or conn.closed:
+                    pooled.invalidate()
+                    toggle = False
+                else:
+                    abort(conn)
+                raise
+            finally:
+                if toggle:
+                    conn.autocommit = False
+                pooled.close()
+
+    def append(
+        self,
+        store: SqlEventStore,
+        encoded: list[EncodedEvent],
+        condition: AppendCondition | None,
+        record: IdempotencyRecord | None,
+    ) -> int:
+        with self.connection(store) as conn:
+            return self._append(store, conn, encoded, condition, record)
+
+    def _append(
+        self,
+        store: SqlEventStore,
+        conn: Any,
+        encoded: list[EncodedEvent],
+        condition: AppendCondition | None,
+        record: IdempotencyRecord | None,
+    ) -> int:
+        items = None if condition is None else plans.condition_items(condition)
+        any_event = condition is not None and condition.fail_if_events_match.matches_all
+        # A condition too long for one statement is checked on its own, under the lock.
+        check_first = condition is not None and items is None and not any_event
+        shape = sql.shape_of(items) if items else None
+        text = write_statement(shape, any_event, record is not None)
+        after = 0 if condition is None else plans.after(condition)
+        params = write_params(store._tenant_id, encoded, now_micros(), items, after, any_event)
+        if record is not None:
+            params[-1:-1] = store._record_params(record)
+        try:
+            if check_first:
+                assert condition is not None
+                conn.execute("BEGIN")
+                conn.execute(LOCK_TENANT, (store._tenant_id,))
+                store._check(conn, condition)
+                row = conn.execute(text, params).fetchone()
+                conn.execute(NOTIFY, (store._notify_payload,))
+                conn.execute("COMMIT")
+            else:
+                with conn.pipeline():
+                    conn.execute("BEGIN")
+                    conn.execute(LOCK_TENANT, (store._tenant_id,))
+                    cursor = conn.execute(text, params)
+                    conn.execute(NOTIFY, (store._notify_payload,))
+                    conn.execute("COMMIT")
+                row = cursor.fetchone()
+        except Exception as exc:
+            if (
+                record is None
+                or getattr(exc, "sqlstate", None) != "23505"
+                or "esr_idempotency" not in str(exc)
+            ):
+                raise
+            abort(conn)
+            raise store._duplicate(conn, record.key) from None
+        ok, head = row
+        if not ok:
+            assert condition is not None
+            raise plans.condition_failed(condition)
+        return int(head)
+
+    def read(
+        self,
+        store: SqlEventStore,
+        conn: Any,
+        query: Query,
+        start: int | None,
+        backwards: bool,
+        limit: int | None,
+    ) -> tuple[int | None, list[SequencedEvent]]:
+        """One statement: the events and the head come from the same snapshot."""
+        low = 1 if backwards else start or 1
+        high = start if backwards and start is not None else MAX_POSITION
+        plan = store._read_plan(query, low, high, backwards, limit)
+        if plan is None:
+            return store._read_in_steps(conn, query, start, backwards, limit)
+        text, params = plan
+        rows = conn.execute(read_statement(text), [store._tenant_id, *params]).fetchall()
+        head = None if rows[0][0] is None else int(rows[0][0])
+        decode = self.decode
+        return head, [decode(row[1:]) for row in rows if row[1] is not None]
+
+    def having_field(self, field: str) -> tuple[str, str]:
+        """The condition and parameter that keep events whose data has the top-level field."""
+        return " AND data ? %s", field
+
+    def finish_write(self, conn: Any) -> None:
+        """Nothing: the connection is in autocommit mode."""
+
+    def decode(self, row: Sequence[Any]) -> SequencedEvent:
+        """An event from its row (:data:`statements.EVENT_COLUMNS`): jsonb arrives decoded."""
+        position, event_id, type_, tags, data, meta, recorded_at = row
+        event = Event.from_storage(
+            type_, data, tuple(tags.split(TAG_SEPARATOR)) if tags else (), event_id, meta
+        )
+        return SequencedEvent(position, event, from_micros(recorded_at))
+
+
+EVENTS = PostgresEvents()

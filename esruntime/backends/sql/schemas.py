@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, Select, bindparam, func, insert, select
@@ -13,37 +12,37 @@ from esruntime.backends.sql.connections import create_store_engine
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.tables import schema_versions
 from esruntime.backends.sql.timestamps import from_micros, to_micros
+from esruntime.checks import check_tenant
+from esruntime.protocols.schema import SchemaRow
 from esruntime.schema.changes import EventCounter
-from esruntime.schema.registry import BaseSchemaRegistry
+from esruntime.schema.registry import SchemaService
 
-__all__ = ["SqlSchemaRegistry"]
+__all__ = ["SqlSchemaRegistry", "SqlSchemaStorage"]
 
-Row = tuple[int, str, str, datetime]
+Row = SchemaRow
 
 
-class SqlSchemaRegistry(BaseSchemaRegistry):
+class SqlSchemaStorage:
     """One tenant's schema versions in SQLite or PostgreSQL.
 
-    ``counter`` answers the breaking-change checks: usually the tenant's ``SqlEventStore``.
-    Concurrent pushes are safe: each takes the next ``seq`` of its tenant, and a push that loses
-    the race decides again against the version that won.
+    Each version takes the next ``seq`` of its tenant; the primary key refuses a second insert
+    at the same ``seq``, which is how a concurrent push learns that it lost the race.
     """
 
     def __init__(
-        self,
-        engine: Engine | str,
-        counter: EventCounter,
-        tenant: str = "default",
-        *,
-        create_tables: bool = True,
+        self, engine: Engine | str, tenant: str = "default", *, create_tables: bool = True
     ) -> None:
-        super().__init__(tenant, counter)
+        self._tenant = check_tenant(tenant)
         self._latest: Row | None = None
         self._engine = create_store_engine(engine) if isinstance(engine, str) else engine
         with translate_errors():
             if create_tables:
                 setup.create_tables(self._engine)
-            self._tenant_id = setup.register_tenant(self._engine, self.tenant)
+            self._tenant_id = setup.register_tenant(self._engine, self._tenant)
+
+    @property
+    def tenant(self) -> str:
+        return self._tenant
 
     def _select(self) -> Select[Any]:
         c = schema_versions.c
@@ -53,11 +52,11 @@ class SqlSchemaRegistry(BaseSchemaRegistry):
             .order_by(c.seq)
         )
 
-    def _rows(self) -> list[Row]:
+    def rows(self) -> list[Row]:
         with translate_errors(), self._engine.connect() as conn:
             return [_row(r) for r in conn.execute(self._select())]
 
-    def _latest_row(self) -> Row | None:
+    def latest(self) -> Row | None:
         # Asked for every command: the latest seq alone, and its text only when it is new.
         with translate_errors(), self._engine.connect() as conn:
             seq = conn.execute(_LATEST_SEQ, {"tenant": self._tenant_id}).scalar()
@@ -72,7 +71,8 @@ class SqlSchemaRegistry(BaseSchemaRegistry):
         self._latest = _row(row)
         return self._latest
 
-    def _insert(self, seq: int, version: str, text: str, created_at: datetime) -> bool:
+    def insert(self, row: Row) -> bool:
+        seq, version, text, created_at = row
         micros = to_micros(created_at)
         values = {
             "tenant_id": self._tenant_id,
@@ -88,6 +88,21 @@ class SqlSchemaRegistry(BaseSchemaRegistry):
             except sa_exc.IntegrityError:
                 return False
         return True
+
+
+class SqlSchemaRegistry(SchemaService):
+    """The schema service over :class:`SqlSchemaStorage`: ``counter`` is usually the tenant's
+    ``SqlEventStore``."""
+
+    def __init__(
+        self,
+        engine: Engine | str,
+        counter: EventCounter,
+        tenant: str = "default",
+        *,
+        create_tables: bool = True,
+    ) -> None:
+        super().__init__(SqlSchemaStorage(engine, tenant, create_tables=create_tables), counter)
 
 
 _LATEST_SEQ = select(func.max(schema_versions.c.seq)).where(

@@ -37,6 +37,7 @@ from esruntime.backends.sql.tables import script_versions as versions
 from esruntime.backends.sql.tables import scripts, tenants
 from esruntime.backends.sql.timestamps import from_micros, to_micros
 from esruntime.errors import ScriptConflictError
+from esruntime.protocols.scripts import conflict_error
 from esruntime.scripts import codec
 from esruntime.scripts.models import (
     Execution,
@@ -47,7 +48,6 @@ from esruntime.scripts.models import (
     ScriptType,
     ScriptVersion,
 )
-from esruntime.scripts.repository import conflict_error
 
 __all__ = ["SqlScriptRepository"]
 
@@ -83,7 +83,7 @@ _RUNNING = (
 
 
 class SqlScriptRepository:
-    """A :class:`~esruntime.scripts.repository.ScriptRepository` on a SQLAlchemy engine."""
+    """A :class:`~esruntime.protocols.ScriptRepository` on a SQLAlchemy engine."""
 
     def __init__(self, engine: Engine | str, *, create_tables: bool = True) -> None:
         self._engine = create_store_engine(engine) if isinstance(engine, str) else engine

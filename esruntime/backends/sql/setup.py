@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, inspect, select
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-from esruntime.backends.sql.postgres import LOCK_NAMESPACE
-from esruntime.backends.sql.tables import metadata, tenants
+from esruntime.backends.sql.dialects import dialect_of, upsert_for
+from esruntime.backends.sql.tables import tenants
 
 __all__ = ["ADDED_COLUMNS", "create_tables", "register_tenant"]
 
@@ -18,32 +16,15 @@ made before gets them when its tables are checked."""
 
 
 def create_tables(engine: Engine) -> None:
-    """Create the tables that are missing, also when other processes do it at the same time.
-
-    PostgreSQL: under a session advisory lock. SQLite: a process that loses the race sees
-    "already exists" and checks again. WAL mode is set on SQLite databases: it is kept in the
-    file, so a host's own engine gets it too (its other pragmas stay the host's).
-    """
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f"SELECT pg_advisory_lock({LOCK_NAMESPACE}, 0)")
-            try:
-                metadata.create_all(conn, checkfirst=True)
-                _add_columns(conn)
-                conn.commit()
-            finally:
-                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({LOCK_NAMESPACE}, 0)")
-                conn.commit()
-        return
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    """Create the tables that are missing, also when other processes do it at the same time
+    (each dialect has its way: see its ``create_tables``), then the columns added since."""
+    dialect_of(engine).create_tables(engine)
     for attempt in range(10):
         try:
-            metadata.create_all(engine, checkfirst=True)
             with engine.begin() as conn:
                 _add_columns(conn)
             return
-        except sa_exc.OperationalError as exc:
+        except sa_exc.DBAPIError as exc:  # another process added it first: check again
             racing = "already exists" in str(exc) or "duplicate column" in str(exc)
             if not racing or attempt == 9:
                 raise
@@ -63,8 +44,7 @@ def _add_columns(conn: Connection) -> None:
 
 def register_tenant(engine: Engine, name: str) -> int:
     """The id of tenant ``name``, created on first use."""
-    postgres = engine.dialect.name == "postgresql"
-    insert = (pg_dialect.insert if postgres else sqlite_dialect.insert)(tenants)
+    insert = upsert_for(engine)(tenants)
     with engine.begin() as conn:
         conn.execute(insert.values(name=name).on_conflict_do_nothing(index_elements=["name"]))
         query = select(tenants.c.id).where(tenants.c.name == name)

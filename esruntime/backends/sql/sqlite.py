@@ -1,16 +1,40 @@
-"""The SQLite append: three statements under ``BEGIN IMMEDIATE``.
+"""The event store's SQLite paths: an append is three statements under ``BEGIN IMMEDIATE``.
 
 SQLite has one writer at a time, so the write lock taken by ``BEGIN IMMEDIATE`` serializes
 appends (across threads and processes). The condition is part of the statement that reads the
 head, which returns no row when the condition fails; then the events and their tags are inserted.
+A read takes the head first, then the events up to it: the same snapshot, as every position up
+to the head is committed. Each thread keeps its own connection (see ``ThreadConnections``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["INSERT_EVENT", "INSERT_TAG", "insert_rows"]
+from sqlalchemy import Engine
+from sqlalchemy import exc as sa_exc
+
+from esruntime.backends.sql import plans
+from esruntime.backends.sql import statements as sql
+from esruntime.backends.sql.connections import ThreadConnections, thread_connections
+from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.rows import REMEMBER, event_rows
+from esruntime.backends.sql.tables import TAG_SEPARATOR, metadata
+from esruntime.backends.sql.timestamps import from_micros, now_micros
+from esruntime.encoding import EncodedEvent, decode_stored
+from esruntime.events import AppendCondition, Event, Query, SequencedEvent
+from esruntime.idempotency import IdempotencyRecord
+
+if TYPE_CHECKING:
+    from esruntime.backends.sql.store import SqlEventStore
+
+__all__ = ["EVENTS", "INSERT_EVENT", "INSERT_TAG", "SqliteEvents", "create_tables", "insert_rows"]
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_$.\- ]*")
 
 INSERT_EVENT = (
     "INSERT INTO esr_events"
@@ -32,3 +56,138 @@ def insert_rows(
         conn.execute(INSERT_TAG, tag_rows[0])
     elif tag_rows:
         conn.executemany(INSERT_TAG, tag_rows)
+
+
+def create_tables(engine: Engine) -> None:
+    """Create what is missing; a process that loses a race sees "already exists" and checks
+    again. WAL mode is kept in the file, so a host's own engine gets it too."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    for attempt in range(10):
+        try:
+            metadata.create_all(engine, checkfirst=True)
+            return
+        except sa_exc.OperationalError as exc:
+            if "already exists" not in str(exc) or attempt == 9:
+                raise
+
+
+class SqliteEvents:
+    """The SQLite side of :class:`~esruntime.backends.sql.store.SqlEventStore`."""
+
+    name = "sqlite"
+    paramstyle = "qmark"
+
+    def thread_connections(self, engine: Engine) -> ThreadConnections | None:
+        return thread_connections(engine)
+
+    @contextmanager
+    def connection(self, store: SqlEventStore) -> Iterator[Any]:
+        """This thread's sqlite3 connection, with driver errors translated."""
+        assert store._thread_connections is not None
+        with translate_errors():
+            yield store._thread_connections.get()
+
+    def append(
+        self,
+        store: SqlEventStore,
+        encoded: list[EncodedEvent],
+        condition: AppendCondition | None,
+        record: IdempotencyRecord | None,
+    ) -> int:
+        connections = store._thread_connections
+        assert connections is not None
+        with translate_errors():  # the hot path, without connection()'s generator
+            conn = connections.get()
+            with connections.writer:
+                return self._append(store, conn, encoded, condition, record)
+
+    def _append(
+        self,
+        store: SqlEventStore,
+        conn: Any,
+        encoded: list[EncodedEvent],
+        condition: AppendCondition | None,
+        record: IdempotencyRecord | None,
+    ) -> int:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            found = self._head_unless(store, conn, condition)
+            if not found:  # only a condition can hide the head
+                assert condition is not None
+                raise plans.condition_failed(condition)
+            ((head,),) = found
+            if record is not None:
+                try:
+                    conn.execute(REMEMBER, store._record_params(record))
+                except sqlite3.IntegrityError:
+                    raise store._duplicate(conn, record.key) from None
+            insert_rows(conn, *event_rows(store._tenant_id, encoded, head + 1, now_micros()))
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        return int(head) + len(encoded)
+
+    def _head_unless(
+        self, store: SqlEventStore, conn: Any, condition: AppendCondition | None
+    ) -> list[tuple[int]]:
+        """The head; no row when the condition fails.
+
+        With one statement's worth of items the condition is part of the head's SELECT; longer
+        conditions are checked first, in the same (write-locked) transaction.
+        """
+        items = None if condition is None else plans.condition_items(condition)
+        if condition is not None and items is None:
+            store._check(conn, condition)
+        if condition is None or items is None:
+            rows: list[tuple[int]] = conn.execute(sql.HEAD, (store._tenant_id,)).fetchall()
+            return rows
+        text = sql.head_unless_sql(sql.shape_of(items))
+        params = [
+            store._tenant_id,
+            *sql.item_params(store._tenant_id, items, (plans.after(condition),)),
+        ]
+        rows = conn.execute(text, params).fetchall()
+        return rows
+
+    def read(
+        self,
+        store: SqlEventStore,
+        conn: Any,
+        query: Query,
+        start: int | None,
+        backwards: bool,
+        limit: int | None,
+    ) -> tuple[int | None, list[SequencedEvent]]:
+        return store._read_in_steps(conn, query, start, backwards, limit)
+
+    def having_field(self, field: str) -> tuple[str, str]:
+        """The condition and parameter that keep events whose data has the top-level field."""
+        if _PLAIN_KEY.fullmatch(field):
+            return " AND json_type(data, ?) IS NOT NULL", f'$."{field}"'
+        # A JSON path cannot quote every key; compare keys literally instead.
+        return (
+            " AND json_type(data) = 'object'"
+            " AND EXISTS (SELECT 1 FROM json_each(data) WHERE json_each.key = ?)",
+            field,
+        )
+
+    def finish_write(self, conn: Any) -> None:
+        """Commit a write made outside an append (the thread's connection is not autocommit)."""
+        conn.commit()
+
+    def decode(self, row: Sequence[Any]) -> SequencedEvent:
+        """An event from its row (:data:`statements.EVENT_COLUMNS`): data stored as JSON text."""
+        position, event_id, type_, tags, data, meta, recorded_at = row
+        event = Event.from_storage(
+            type_,
+            decode_stored(data),
+            tuple(tags.split(TAG_SEPARATOR)) if tags else (),
+            event_id,
+            decode_stored(meta),
+        )
+        return SequencedEvent(position, event, from_micros(recorded_at))
+
+
+EVENTS = SqliteEvents()

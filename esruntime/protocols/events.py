@@ -1,4 +1,4 @@
-"""The protocols that backends implement and services depend on."""
+"""The event store protocol: what every backend's event store does, idempotency records too."""
 
 from __future__ import annotations
 

@@ -8,14 +8,14 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
-from esruntime.auth.keys import ApiKey, BaseApiKeyStore
+from esruntime.auth.keys import ApiKey, ApiKeyService
 from esruntime.backends.sql import setup
 from esruntime.backends.sql.connections import create_store_engine
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.tables import api_keys as table
 from esruntime.backends.sql.timestamps import from_micros, to_micros
 
-__all__ = ["SqlApiKeyStore"]
+__all__ = ["SqlApiKeyStorage", "SqlApiKeyStore"]
 
 _COLUMNS = (
     table.c.key_id,
@@ -28,8 +28,11 @@ _COLUMNS = (
 )
 
 
-class SqlApiKeyStore(BaseApiKeyStore):
-    """API keys in SQLite or PostgreSQL; revocation is seen by every process at once."""
+class SqlApiKeyStorage:
+    """Key rows in SQLite or PostgreSQL; revocation is seen by every process at once.
+
+    An engine passed in stays the host's; one made from a URL is disposed of by :meth:`close`.
+    """
 
     def __init__(self, engine: Engine | str, *, create_tables: bool = True) -> None:
         self._owns_engine = isinstance(engine, str)
@@ -38,7 +41,7 @@ class SqlApiKeyStore(BaseApiKeyStore):
             with translate_errors():
                 setup.create_tables(self._engine)
 
-    def _insert(self, key: ApiKey, digest: str) -> None:
+    def insert(self, key: ApiKey, digest: str) -> None:
         values = {
             "key_id": key.key_id,
             "tenant": key.tenant,
@@ -50,13 +53,13 @@ class SqlApiKeyStore(BaseApiKeyStore):
         with translate_errors(), self._engine.begin() as conn:
             conn.execute(insert(table).values(values))
 
-    def _find(self, key_id: str) -> tuple[ApiKey, str] | None:
+    def find(self, key_id: str) -> tuple[ApiKey, str] | None:
         query = select(*_COLUMNS).where(table.c.key_id == key_id)
         with translate_errors(), self._engine.connect() as conn:
             row = conn.execute(query).first()
         return None if row is None else (_key(row), str(row.digest))
 
-    def _revoke(self, key_id: str, at: datetime) -> bool:
+    def revoke(self, key_id: str, at: datetime) -> bool:
         statement = (
             update(table)
             .where(table.c.key_id == key_id, table.c.revoked_at.is_(None))
@@ -75,6 +78,13 @@ class SqlApiKeyStore(BaseApiKeyStore):
     def close(self) -> None:
         if self._owns_engine:
             self._engine.dispose()
+
+
+class SqlApiKeyStore(ApiKeyService):
+    """The key service over :class:`SqlApiKeyStorage`."""
+
+    def __init__(self, engine: Engine | str, *, create_tables: bool = True) -> None:
+        super().__init__(SqlApiKeyStorage(engine, create_tables=create_tables))
 
 
 def _key(row: Any) -> ApiKey:

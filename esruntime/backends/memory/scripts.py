@@ -1,18 +1,12 @@
-"""Where scripts, their versions and their executions are kept: the protocol and the memory backend.
-
-Every method is scoped to one tenant: a script or execution id of another tenant is not found.
-Backends keep the invariants the service relies on atomically: a script's name and HTTP path
-are unique per tenant, a source change stores its version with the script or not at all, and
-starting a run counts the runs in progress under the same lock that records it.
-"""
+"""Scripts, their versions and their executions in process memory."""
 
 from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
-from typing import Protocol, runtime_checkable
 
 from esruntime.errors import ScriptConflictError
+from esruntime.protocols.scripts import conflict_error
 from esruntime.scripts.models import (
     Execution,
     ExecutionStatus,
@@ -23,107 +17,7 @@ from esruntime.scripts.models import (
     ScriptVersion,
 )
 
-__all__ = ["InMemoryScriptRepository", "ScriptRepository", "conflict_error"]
-
-
-@runtime_checkable
-class ScriptRepository(Protocol):
-    """Storage of scripts, versions and executions for many tenants."""
-
-    def add_script(self, script: Script, version: ScriptVersion) -> None:
-        """Store a new script with its first version.
-
-        Raises :class:`ScriptConflictError` when the tenant has a script with its name or path.
-        """
-
-    def save_script(
-        self, script: Script, *, expected_version: int, new_version: ScriptVersion | None = None
-    ) -> bool:
-        """Replace a stored script (and store ``new_version`` with it, atomically).
-
-        False, with nothing changed, when the stored script is gone or its version is no longer
-        ``expected_version`` (a concurrent source change). Raises :class:`ScriptConflictError`
-        when another script of the tenant has the name or path.
-        """
-        ...
-
-    def get_script(self, tenant: str, script_id: str) -> Script | None: ...
-
-    def find_script(
-        self, tenant: str, *, name: str | None = None, http_path: str | None = None
-    ) -> Script | None:
-        """The script with this name (or else this HTTP path), if any."""
-        ...
-
-    def list_scripts(
-        self,
-        tenant: str,
-        *,
-        search: str | None = None,
-        type: ScriptType | None = None,
-        status: ScriptStatus | None = None,
-        offset: int = 0,
-        limit: int = 20,
-        order: ScriptOrder = "name",
-    ) -> tuple[list[Script], int]:
-        """Scripts by name (``updated``: the last changed first) whose name or description
-        contains ``search`` (any case), of the type and status given; a window of them and how
-        many matched in all."""
-        ...
-
-    def scripts_of_type(self, type: ScriptType) -> list[Script]:
-        """Every script of this type, of every tenant (what the triggers watch)."""
-        ...
-
-    def delete_script(self, tenant: str, script_id: str) -> bool:
-        """Forget a script with its versions and executions; False when there was none."""
-        ...
-
-    def active_scripts(self, type: ScriptType) -> list[Script]:
-        """Every tenant's ``active`` scripts of ``type``: what the triggers run."""
-        ...
-
-    def versions(self, tenant: str, script_id: str) -> list[ScriptVersion]:
-        """Every version of a script, oldest first."""
-        ...
-
-    def get_version(self, tenant: str, script_id: str, version: int) -> ScriptVersion | None: ...
-
-    def add_execution(self, execution: Execution) -> None:
-        """Record a new execution (usually ``pending``)."""
-
-    def start_execution(
-        self, execution: Execution, *, max_running: int, stale_before: datetime
-    ) -> bool:
-        """Save ``execution`` (``running``) if fewer than ``max_running`` other runs of its
-        script are running, counting only those started at or after ``stale_before`` (older
-        ones belong to a process that died). False, with nothing saved, otherwise."""
-        ...
-
-    def save_execution(self, execution: Execution) -> None:
-        """Replace a recorded execution."""
-
-    def get_execution(self, tenant: str, execution_id: str) -> Execution | None: ...
-
-    def list_executions(
-        self,
-        tenant: str,
-        script_id: str,
-        *,
-        status: ExecutionStatus | None = None,
-        offset: int = 0,
-        limit: int = 20,
-    ) -> tuple[list[Execution], int]:
-        """A script's executions, newest first: a window of them and how many there are."""
-        ...
-
-
-def conflict_error(tenant: str, field: str, value: str) -> ScriptConflictError:
-    if field == "http_path":
-        return ScriptConflictError(
-            "http_path", f"Another script of tenant {tenant!r} already serves {value!r}"
-        )
-    return ScriptConflictError("name", f"A script named {value!r} already exists")
+__all__ = ["InMemoryScriptRepository"]
 
 
 class InMemoryScriptRepository:
