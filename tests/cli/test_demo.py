@@ -55,7 +55,7 @@ def test_a_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
     result = run("demo", "--database-url", "oracle://nope", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        "esruntime: unsupported database URL 'oracle://nope': use memory://, sqlite:///path or "
-        "postgresql://..."
+        "esruntime: unsupported database URL 'oracle://nope': use memory://, sqlite:///path, "
+        "postgresql://... or umadb://host:port"
     )
     assert "Traceback" not in result.stderr
