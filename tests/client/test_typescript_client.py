@@ -19,25 +19,18 @@ import pytest
 from attrs import frozen
 
 from esruntime.backends.sql import SqlApiKeyStore
-from esruntime.client import Client
 from tests.cli.processes import Served, environment, serve
 from tests.client.typescript import (
+    BANK,
     RUN_SECONDS,
     SDK,
     build_sdk,
+    load_bank,
     node,
     node_18,
     npm,
     other_runtime,
 )
-
-BANK = Path(__file__).resolve().parents[2] / "examples" / "bank"
-BANK_VERSIONS = {
-    "open_account": "1.0.0",
-    "deposit": "1.0.0",
-    "withdraw": "1.0.0",
-    "transfer_funds": "1.2.0",
-}
 
 pytestmark = pytest.mark.slow
 
@@ -75,16 +68,6 @@ class Live:
             ESRUNTIME_SANDBOX_KEY=self.tenant("sandbox", bank=False),
             ESRUNTIME_BANK=str(BANK),
         )
-
-
-def load_bank(url: str, key: str) -> None:
-    """The bank's schema and its four handlers, built from C, in the key's tenant."""
-    with Client(url, api_key=key) as client:
-        assert client.push_schema((BANK / "schema.esdl").read_text()).status == "ok"
-        for name, version in BANK_VERSIONS.items():
-            module = (BANK / "wasm" / "c" / f"{name}.wasm").read_bytes()
-            uploaded = client.upload_handler(name, module, version)
-            assert uploaded.status == "ok", uploaded
 
 
 @pytest.fixture(scope="module")

@@ -7,17 +7,39 @@ install; with ``ESRUNTIME_REQUIRE_TOOLCHAINS=1`` (as CI sets it) it fails instea
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from esruntime.client import Client
 from tests.guests.toolchains import missing
 
-__all__ = ["SDK", "build_sdk", "node", "node_18", "other_runtime", "run_program"]
+__all__ = [
+    "BANK",
+    "SDK",
+    "build_sdk",
+    "chromium",
+    "load_bank",
+    "node",
+    "node_18",
+    "other_runtime",
+    "run_program",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 SDK = ROOT / "clients" / "typescript"
+BANK = ROOT / "examples" / "bank"
+BANK_VERSIONS = {
+    "open_account": "1.0.0",
+    "deposit": "1.0.0",
+    "withdraw": "1.0.0",
+    "transfer_funds": "1.2.0",
+}
 # Upper bounds for a busy machine, never expected durations.
 BUILD_SECONDS = 300
 RUN_SECONDS = 600
@@ -54,6 +76,29 @@ def node() -> str:
             "the TypeScript client's tools are not installed: run `npm ci` in clients/typescript"
         )
     return found
+
+
+def chromium() -> str:
+    """Debian's chromium, after checking Playwright's Python package (which drives it) is
+    there; without them the test skips, except where toolchains or chromium are required."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("ESRUNTIME_REQUIRE_CHROMIUM"):
+            pytest.fail("ESRUNTIME_REQUIRE_CHROMIUM is set but no chromium binary is installed")
+        missing("no chromium binary (apt-get install chromium)")
+    if importlib.util.find_spec("playwright") is None:
+        missing("Playwright's Python package is not installed (pip install playwright)")
+    return found
+
+
+def load_bank(url: str, key: str) -> None:
+    """The bank's schema and its four handlers, built from C, in the key's tenant."""
+    with Client(url, api_key=key) as client:
+        assert client.push_schema((BANK / "schema.esdl").read_text()).status == "ok"
+        for name, version in BANK_VERSIONS.items():
+            module = (BANK / "wasm" / "c" / f"{name}.wasm").read_bytes()
+            uploaded = client.upload_handler(name, module, version)
+            assert uploaded.status == "ok", uploaded
 
 
 def _runtime(path: Path, what: str) -> str:
