@@ -230,6 +230,8 @@ def test_an_event_script_s_runs_appear_on_its_page(page: Any, site: Site, tmp_pa
     row.locator("a").click()
     page.wait_for_selector("#execution-detail .logs li.log-info:has-text('welcoming Ada')")
     page.screenshot(path=tmp_path / "event-ran.png", full_page=True)
+    page.emulate_media(color_scheme="dark")
+    page.screenshot(path=tmp_path / "event-ran-dark.png", full_page=True)
 
 
 def test_a_manual_run_shows_its_trigger_and_who(page: Any, site: Site, tmp_path: Path) -> None:
