@@ -196,6 +196,8 @@ def test_an_http_script_s_calls_appear_on_its_page(page: Any, site: Site, tmp_pa
     sync_api.expect(page.locator("#executions tr.execution")).to_have_count(2, timeout=WAIT_MS)
     assert '"hello":"Grace"' in row.inner_text().replace(" ", "")
     assert_not_reloaded(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=tmp_path / "http-called-narrow.png", full_page=True)
 
 
 def test_an_event_script_s_runs_appear_on_its_page(page: Any, site: Site, tmp_path: Path) -> None:
