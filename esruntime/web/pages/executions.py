@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
 import json
 import uuid
 import zoneinfo
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from croniter import CroniterBadDateError, croniter
 
@@ -17,11 +20,19 @@ from esruntime.web.errors import WebError
 from esruntime.web.messages import WebResponse
 from esruntime.web.pages.context import PageCall, redirect
 
-__all__ = ["execute_script", "list_executions", "show_execution", "wake_after_s"]
+__all__ = ["execute_script", "history", "list_executions", "show_execution", "wake_after_s"]
 
 MAX_INPUT_CHARS = 64 * 1024
 RECENT = 20
 MAX_WAKE_S = 3600
+LATE_S = 30
+"""How long after a tick a page keeps looking for its run (the scheduler claims due scripts
+every few seconds, later on a busy machine)."""
+RECHECK_S = 5
+WATCH_S = 10
+"""How often an idle page of an active ``http`` or ``event`` script asks whether a run came
+(answered 204 without a body while nothing changed)."""
+_SELF_STARTING = ("http", "event")
 _STATUS_OF = {"failed": 500, "timeout": 504}
 
 
@@ -67,33 +78,66 @@ def execute_script(call: PageCall) -> WebResponse:
     )
 
 
-def wake_after_s(script: Script, now: datetime | None = None) -> int | None:
+def wake_after_s(
+    script: Script, now: datetime | None = None, executions: Iterable[Execution] = ()
+) -> int | None:
     """For an active scheduled script, the seconds until its next run (so that an idle history
-    looks again then, without polling in between); None for any other script."""
+    looks again then, without polling in between); None for any other script. Within
+    ``LATE_S`` of a tick that ``executions`` (the latest) show no run of yet, a few seconds:
+    the scheduler may start the run a little after the tick."""
     if script.type != "scheduled" or script.status != "active" or not script.cron_expression:
         return None
     try:
         zone = zoneinfo.ZoneInfo(script.timezone)
         start = (now or datetime.now(UTC)).astimezone(zone)
         following = croniter(script.cron_expression, start).get_next(datetime)
+        previous = croniter(script.cron_expression, start).get_prev(datetime)
     except (ValueError, KeyError, zoneinfo.ZoneInfoNotFoundError, CroniterBadDateError):
         return None
+    late = (start - previous).total_seconds() <= LATE_S
+    if late and (script.updated_at is None or previous > script.updated_at):
+        started = (e.created_at or e.started_at for e in executions if e.trigger.type == "cron")
+        if not any(moment is not None and moment >= previous for moment in started):
+            return RECHECK_S
     return max(1, min(MAX_WAKE_S, int((following - start).total_seconds()) + 1))
+
+
+def history(script: Script, executions: Iterable[Execution]) -> dict[str, Any]:
+    """How a history of ``executions`` (the latest) refreshes itself: ``running`` (every 5 s),
+    else ``wake_s`` (once, at a scheduled script's next tick), else ``watch_s`` (every
+    ``WATCH_S`` for an active ``http`` or ``event`` script, which runs whenever it is called),
+    with ``seen``, a mark of the rows shown, sent back so that an unchanged history costs a 204."""
+    items = tuple(executions)
+    running = any(not e.finished for e in items)
+    watching = script.type in _SELF_STARTING and script.status == "active"
+    return {
+        "running": running,
+        "wake_s": wake_after_s(script, executions=items),
+        "watch_s": WATCH_S if watching and not running else None,
+        "seen": _mark(items),
+    }
+
+
+def _mark(items: tuple[Execution, ...]) -> str:
+    """A short digest of the rows' executions and statuses."""
+    digest = hashlib.sha256()
+    for execution in items:
+        digest.update(f"{execution.id}:{execution.status}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 def list_executions(call: PageCall) -> WebResponse:
     """``GET /scripts/:id/executions``: the rows of the latest runs, polling every 5 s as long
-    as one of them has not finished."""
+    as one of them has not finished (see :func:`history`); 204 when the query's ``seen`` is
+    still the rows' mark and nothing runs."""
     service = call.pages.service
     script = service.get(call.params["id"], tenant=call.tenant)
     found = service.executions(script.id, tenant=call.tenant, limit=RECENT)
-    return call.render(
-        "_executions.html",
-        script=script,
-        executions=found,
-        running=any(not e.finished for e in found.items),
-        wake_s=wake_after_s(script),
-    )
+    state = history(script, found.items)
+    seen = call.query("seen")
+    if seen and seen == state["seen"] and not state["running"]:
+        return WebResponse(204, b"", "text/html; charset=utf-8")
+    return call.render("_executions.html", script=script, executions=found, **state)
 
 
 def show_execution(call: PageCall) -> WebResponse:

@@ -15,7 +15,7 @@ from esruntime.scripts.models import (
 from esruntime.scripts.validation import check_fields
 from esruntime.web.messages import WebResponse
 from esruntime.web.pages.context import PageCall, redirect
-from esruntime.web.pages.executions import wake_after_s
+from esruntime.web.pages.executions import history
 from esruntime.web.pages.forms import ScriptForm
 
 __all__ = [
@@ -100,8 +100,7 @@ def show_script(call: PageCall) -> WebResponse:
         script=script,
         versions=list(reversed(service.versions(script.id, tenant=call.tenant))),
         executions=executions,
-        running=any(not e.finished for e in executions.items),
-        wake_s=wake_after_s(script),
+        **history(script, executions.items),
     )
 
 

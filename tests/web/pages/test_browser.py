@@ -14,7 +14,7 @@ import pytest
 
 from esruntime.runtime import Runtime
 from tests.client.servers import LiveServer
-from tests.web.pages.browser import WAIT_MS, chromium_path, pages_server
+from tests.web.pages.browser import WAIT_MS, chromium_path, pages_server, sign_in_with, type_source
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
@@ -64,21 +64,7 @@ def page(browser: Any, site: tuple[LiveServer, Runtime, str]) -> Iterator[Any]:
 
 
 def sign_in(page: Any, site: tuple[LiveServer, Runtime, str]) -> None:
-    server, _, key = site
-    page.goto(server.origin + "/scripts")
-    page.fill("#ApiKey", key)
-    page.click("button:has-text('Sign in')")
-    page.wait_for_selector("h1:has-text('Scripts')")
-
-
-def type_source(page: Any, text: str) -> None:
-    """Replace the editor's text by typing, as a person would."""
-    page.wait_for_selector("html[data-editor-ready=codemirror]", state="attached")
-    editor = page.locator(".cm-content")
-    editor.click()
-    page.keyboard.press("Control+A")
-    page.keyboard.press("Delete")
-    editor.type(text) if "\n" not in text else page.keyboard.insert_text(text)
+    sign_in_with(page, site[0].origin, site[2])
 
 
 def create(page: Any, site: tuple[LiveServer, Runtime, str], name: str, source: str) -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 from attrs import evolve
 
 from esruntime.scripts.models import Execution, Script, Trigger
-from esruntime.web.pages.executions import wake_after_s
+from esruntime.web.pages.executions import RECHECK_S, WATCH_S, wake_after_s
 from tests.web.pages.harness import PageClient
 
 LOGGING = """sdk.log.info('starting', {step: 1});
@@ -167,3 +169,63 @@ def test_the_next_run_is_found_in_the_scripts_timezone() -> None:
     now = datetime(2026, 12, 7, 0, 30, tzinfo=UTC)  # 01:30 in Paris: the run is in 30 minutes
     assert wake_after_s(script, now) == 30 * 60 + 1
     assert wake_after_s(evolve(script, type="oneoff"), now) is None
+
+
+def test_a_tick_whose_run_has_not_shown_yet_is_looked_for_again_soon() -> None:
+    script = Script(
+        "id", "acme", "minutely", "return 1;", "scheduled", "active",
+        cron_expression="* * * * *", updated_at=datetime(2026, 12, 7, 10, 0, 30, tzinfo=UTC),
+    )  # fmt: skip
+    tick = datetime(2026, 12, 7, 10, 1, tzinfo=UTC)
+    after = tick + timedelta(seconds=10)
+    assert wake_after_s(script, after) == RECHECK_S  # the scheduler has not started it yet
+    ran = Execution(
+        "e", "acme", "id", 1, "completed", Trigger.cron("* * * * *"),
+        {"scheduledAt": "2026-12-07T10:01:00Z"}, created_at=tick + timedelta(seconds=2),
+    )  # fmt: skip
+    assert wake_after_s(script, after, [ran]) == 51  # its run is there: wait for the next tick
+    manual = evolve(ran, trigger=Trigger.manual())
+    assert wake_after_s(script, after, [manual]) == RECHECK_S  # a manual run is not the tick's
+    assert wake_after_s(script, tick + timedelta(seconds=40)) == 21  # too late: next tick
+    saved_after_the_tick = evolve(script, updated_at=tick + timedelta(seconds=5))
+    assert wake_after_s(saved_after_the_tick, after) == 51  # its first tick is the next one
+
+
+@pytest.mark.parametrize("kind", ["http", "event"])
+def test_the_idle_history_of_a_script_run_by_calls_or_events_is_watched(
+    admin: PageClient, kind: str
+) -> None:
+    fields = {"HTTPPath": "/watched", "HTTPMethods": "POST"} if kind == "http" else {}
+    script_id = admin.create(Type=kind, EventTypes="Thing.Happened", **fields)
+    body = admin.get(f"/{script_id}").html.one("tbody", id="executions")
+    assert body.get("data-watching") == "true"
+    assert body.get("hx-trigger") == f"every {WATCH_S}s, esr-executions-changed from:body"
+    seen = json.loads(body.get("hx-vals") or "{}")["seen"]
+    unchanged = admin.get(f"/{script_id}/executions?seen={seen}")
+    assert (unchanged.status, unchanged.body) == (204, b"")
+    admin.post(f"/{script_id}/execute", {}, htmx=True)
+    changed = admin.get(f"/{script_id}/executions?seen={seen}")
+    assert changed.status == 200
+    rows = changed.html.one("tbody", id="executions")
+    assert [r.get("data-status") for r in rows.find_all("tr")] == ["completed"]
+    assert json.loads(rows.get("hx-vals") or "{}")["seen"] != seen
+    for hostile in ("", "<script>", "x" * 5000):
+        answer = admin.get(f"/{script_id}/executions?seen={quote(hostile)}")
+        assert answer.status == 200
+
+
+def test_a_running_or_paused_history_is_not_watched(admin: PageClient) -> None:
+    http = admin.create(Name="hook", Type="http", HTTPPath="/p", HTTPMethods="POST")
+    _running(admin, http)
+    busy = admin.get(f"/{http}").html.one("tbody", id="executions")
+    assert busy.get("data-watching") is None
+    assert busy.get("data-polling") == "true"
+    seen = admin.get(f"/{http}/executions?seen=anything")
+    assert seen.status == 200  # while a run goes, the rows always come
+    paused = admin.create(
+        Name="paused hook", Type="http", HTTPPath="/q", HTTPMethods="POST", Status="paused"
+    )
+    idle = admin.get(f"/{paused}").html.one("tbody", id="executions")
+    assert idle.get("hx-trigger") == "esr-executions-changed from:body"
+    oneoff = admin.create(Name="by hand")
+    assert admin.get(f"/{oneoff}").html.one("tbody").get("data-watching") is None
