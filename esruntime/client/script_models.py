@@ -1,4 +1,5 @@
-"""What the client returns for the ``/scripts`` routes: scripts, versions and executions."""
+"""What the client returns for the ``/scripts`` routes: scripts, versions, executions and
+dead letters."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from typing import Any
 from attrs import frozen
 
 __all__ = [
+    "DeadLetterInfo",
+    "DeadLetterPage",
+    "DeadLetterRetry",
     "ScriptExecution",
     "ScriptExecutionPage",
     "ScriptFailure",
@@ -105,3 +109,37 @@ class ScriptExecutionPage:
     total: int
     offset: int
     limit: int
+
+
+@frozen
+class DeadLetterInfo:
+    """An event an event script gave up on after its retries: ``attempts`` runs so far, the
+    last one's ``error``; ``position`` is the event's place in the tenant's store."""
+
+    id: str
+    script_id: str
+    event_id: str
+    event_type: str
+    position: int
+    attempts: int
+    error: str
+    created_at: datetime
+
+
+@frozen
+class DeadLetterPage:
+    """A window of the tenant's dead letters, oldest event first, and how many in all."""
+
+    dead_letters: tuple[DeadLetterInfo, ...]
+    total: int
+    offset: int
+    limit: int
+
+
+@frozen
+class DeadLetterRetry:
+    """What retrying a dead letter did: the run, and the letter as kept after a run that did
+    not complete (None once a run completed: the letter is gone)."""
+
+    execution: ScriptExecution
+    dead_letter: DeadLetterInfo | None

@@ -1,4 +1,4 @@
-"""The JSON bodies of the scripts routes: scripts, versions and executions as
+"""The JSON bodies of the scripts routes: scripts, versions, executions and dead letters as
 ``docs/http-api.md`` shows them."""
 
 from __future__ import annotations
@@ -6,9 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from esruntime.consumers.store import DeadLetter, DeadLetterPage
 from esruntime.scripts.models import Execution, ExecutionPage, Script, ScriptPage, ScriptVersion
 
 __all__ = [
+    "dead_letter_page_view",
+    "dead_letter_view",
     "execution_page_view",
     "execution_view",
     "script_page_view",
@@ -99,6 +102,29 @@ def execution_view(execution: Execution) -> dict[str, Any]:
 def execution_page_view(page: ExecutionPage) -> dict[str, Any]:
     return {
         "executions": [execution_view(execution) for execution in page.items],
+        "total": page.total,
+        "offset": page.offset,
+        "limit": page.limit,
+    }
+
+
+def dead_letter_view(letter: DeadLetter) -> dict[str, Any]:
+    """An event an event script gave up on: the script, the event, the tries and last error."""
+    return {
+        "id": letter.id,
+        "script_id": letter.script_id,
+        "event_id": letter.event_id,
+        "event_type": letter.event_type,
+        "position": letter.position,
+        "attempts": letter.attempts,
+        "error": letter.error,
+        "created_at": timestamp(letter.created_at),
+    }
+
+
+def dead_letter_page_view(page: DeadLetterPage) -> dict[str, Any]:
+    return {
+        "dead_letters": [dead_letter_view(letter) for letter in page.items],
         "total": page.total,
         "offset": page.offset,
         "limit": page.limit,
