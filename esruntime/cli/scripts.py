@@ -213,6 +213,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def _print_script(script: ScriptInfo) -> None:
     limits = ", ".join(f"{k}={v}" for k, v in script.limits.items())
+    runs = script.next_runs
     print_table(
         [
             ("id:", script.id),
@@ -224,6 +225,7 @@ def _print_script(script: ScriptInfo) -> None:
             ("description:", script.description or "-"),
             ("limits:", limits),
             ("updated:", f"{script.updated_at.isoformat()} by {script.updated_by or '-'}"),
+            *(("next runs:" if n == 0 else "", run.isoformat()) for n, run in enumerate(runs)),
         ]
     )
 

@@ -24,7 +24,9 @@ __all__ = [
 
 @frozen
 class ScriptInfo:
-    """A script; ``source`` is None in a listing (``get_script`` has it)."""
+    """A script; ``source`` is None in a listing (``get_script`` has it). ``next_runs``: when an
+    active scheduled script runs next (its next 5 ticks, aware UTC datetimes); empty for other
+    scripts and in a listing."""
 
     id: str
     name: str
@@ -44,6 +46,7 @@ class ScriptInfo:
     updated_by: str | None
     updated_at: datetime
     source: str | None = None
+    next_runs: tuple[datetime, ...] = ()
 
 
 @frozen

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,8 +31,11 @@ def _time(moment: datetime | None) -> str | None:
     return None if moment is None else timestamp(moment)
 
 
-def script_view(script: Script, *, source: bool = True) -> dict[str, Any]:
-    """A script; listings leave out its ``source``."""
+def script_view(
+    script: Script, *, source: bool = True, next_runs: Sequence[datetime] | None = None
+) -> dict[str, Any]:
+    """A script; listings leave out its ``source`` and ``next_runs`` (when an active
+    scheduled script runs next; empty for the others)."""
     view: dict[str, Any] = {
         "id": script.id,
         "name": script.name,
@@ -53,6 +57,8 @@ def script_view(script: Script, *, source: bool = True) -> dict[str, Any]:
     }
     if source:
         view["source"] = script.source
+    if next_runs is not None:
+        view["next_runs"] = [timestamp(moment) for moment in next_runs]
     return view
 
 

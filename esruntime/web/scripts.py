@@ -21,7 +21,7 @@ from esruntime.errors import (
     ScriptStateError,
     ScriptValidationError,
 )
-from esruntime.scripts.models import EXECUTION_STATUSES, Trigger
+from esruntime.scripts.models import EXECUTION_STATUSES, Script, Trigger
 from esruntime.scripts.validation import FIELDS
 from esruntime.web.bodies import register, structure
 from esruntime.web.call import Call
@@ -110,6 +110,15 @@ def _user(call: Call) -> str | None:
     return principal.name or principal.key_id
 
 
+def _script(call: Call, script: Script) -> dict[str, Any]:
+    """A script as the single-script routes answer it: with its source and next runs."""
+    try:
+        runs = call.runtime.scripts.next_runs(script.id, tenant=call.tenant.name)
+    except ScriptNotFoundError:  # deleted meanwhile: it runs no more
+        runs = []
+    return script_view(script, next_runs=runs)
+
+
 def list_scripts(call: Call) -> WebResponse:
     query = call.query
     with script_errors():
@@ -131,13 +140,13 @@ def create_script(call: Call) -> WebResponse:
             tenant=call.tenant.name, created_by=_user(call), **fields
         )
     location = f"{call.request.path.rstrip('/')}/{script.id}"
-    return json_response(201, script_view(script), [("Location", location)])
+    return json_response(201, _script(call, script), [("Location", location)])
 
 
 def get_script(call: Call) -> WebResponse:
     with script_errors():
         script = call.runtime.scripts.get(call.param("script_id"), tenant=call.tenant.name)
-    return json_response(200, script_view(script))
+    return json_response(200, _script(call, script))
 
 
 def update_script(call: Call) -> WebResponse:
@@ -147,7 +156,7 @@ def update_script(call: Call) -> WebResponse:
         script = call.runtime.scripts.update(
             call.param("script_id"), tenant=call.tenant.name, updated_by=_user(call), **fields
         )
-    return json_response(200, script_view(script))
+    return json_response(200, _script(call, script))
 
 
 def delete_script(call: Call) -> WebResponse:
@@ -180,7 +189,7 @@ def rollback_script(call: Call) -> WebResponse:
         script = call.runtime.scripts.rollback(
             call.param("script_id"), version, tenant=call.tenant.name, updated_by=_user(call)
         )
-    return json_response(200, script_view(script))
+    return json_response(200, _script(call, script))
 
 
 def execute_script(call: Call) -> WebResponse:
