@@ -1,5 +1,5 @@
 """``esruntime scripts list | show | create | update | delete | run | executions | versions |
-rollback``: the tenant's JavaScript scripts, through the server's JSON API.
+rollback | dead-letters``: the tenant's JavaScript scripts, through the server's JSON API.
 
 A script is named by its id or by its exact name. ``run`` prints the script's output as JSON
 and exits 0 when the run completed, 1 when it failed, timed out or was cancelled.
@@ -12,6 +12,7 @@ import json
 import re
 from typing import Any
 
+from esruntime.cli import dead_letters
 from esruntime.cli.output import NOT_FOUND, OK, REFUSED, fail, print_json, print_table, say
 from esruntime.cli.remote import connect, options, read_input, read_text
 from esruntime.client import Client, ScriptExecution, ScriptInfo
@@ -98,6 +99,8 @@ def add_parser(commands: Any) -> None:
     rollback.add_argument("version", type=int, help="a version number (see `scripts versions`)")
     rollback.add_argument("--json", action="store_true", help="print JSON")
     rollback.set_defaults(run=_rollback)
+
+    dead_letters.add_parser(actions, remote, _resolve)
 
 
 def _field_options(parser: argparse.ArgumentParser) -> None:
@@ -210,6 +213,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def _print_script(script: ScriptInfo) -> None:
     limits = ", ".join(f"{k}={v}" for k, v in script.limits.items())
+    runs = script.next_runs
     print_table(
         [
             ("id:", script.id),
@@ -221,6 +225,7 @@ def _print_script(script: ScriptInfo) -> None:
             ("description:", script.description or "-"),
             ("limits:", limits),
             ("updated:", f"{script.updated_at.isoformat()} by {script.updated_by or '-'}"),
+            *(("next runs:" if n == 0 else "", run.isoformat()) for n, run in enumerate(runs)),
         ]
     )
 

@@ -40,6 +40,9 @@ from esruntime.client.models import (
     StoredEvent,
 )
 from esruntime.client.script_models import (
+    DeadLetterInfo,
+    DeadLetterPage,
+    DeadLetterRetry,
     ScriptExecution,
     ScriptExecutionPage,
     ScriptFailure,
@@ -82,6 +85,9 @@ __all__ = [
     "CommandRejected",
     "CommandResponse",
     "ConnectionFailedError",
+    "DeadLetterInfo",
+    "DeadLetterPage",
+    "DeadLetterRetry",
     "EventPage",
     "ForbiddenError",
     "HandlerDetails",

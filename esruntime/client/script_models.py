@@ -1,4 +1,5 @@
-"""What the client returns for the ``/scripts`` routes: scripts, versions and executions."""
+"""What the client returns for the ``/scripts`` routes: scripts, versions, executions and
+dead letters."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from typing import Any
 from attrs import frozen
 
 __all__ = [
+    "DeadLetterInfo",
+    "DeadLetterPage",
+    "DeadLetterRetry",
     "ScriptExecution",
     "ScriptExecutionPage",
     "ScriptFailure",
@@ -20,7 +24,9 @@ __all__ = [
 
 @frozen
 class ScriptInfo:
-    """A script; ``source`` is None in a listing (``get_script`` has it)."""
+    """A script; ``source`` is None in a listing (``get_script`` has it). ``next_runs``: when an
+    active scheduled script runs next (its next 5 ticks, aware UTC datetimes); empty for other
+    scripts and in a listing."""
 
     id: str
     name: str
@@ -40,6 +46,7 @@ class ScriptInfo:
     updated_by: str | None
     updated_at: datetime
     source: str | None = None
+    next_runs: tuple[datetime, ...] = ()
 
 
 @frozen
@@ -105,3 +112,37 @@ class ScriptExecutionPage:
     total: int
     offset: int
     limit: int
+
+
+@frozen
+class DeadLetterInfo:
+    """An event an event script gave up on after its retries: ``attempts`` runs so far, the
+    last one's ``error``; ``position`` is the event's place in the tenant's store."""
+
+    id: str
+    script_id: str
+    event_id: str
+    event_type: str
+    position: int
+    attempts: int
+    error: str
+    created_at: datetime
+
+
+@frozen
+class DeadLetterPage:
+    """A window of the tenant's dead letters, oldest event first, and how many in all."""
+
+    dead_letters: tuple[DeadLetterInfo, ...]
+    total: int
+    offset: int
+    limit: int
+
+
+@frozen
+class DeadLetterRetry:
+    """What retrying a dead letter did: the run, and the letter as kept after a run that did
+    not complete (None once a run completed: the letter is gone)."""
+
+    execution: ScriptExecution
+    dead_letter: DeadLetterInfo | None

@@ -40,6 +40,9 @@ from esruntime.client.models import (
 )
 from esruntime.client.protocol import Call, transport_error
 from esruntime.client.script_models import (
+    DeadLetterInfo,
+    DeadLetterPage,
+    DeadLetterRetry,
     ScriptExecution,
     ScriptExecutionPage,
     ScriptInfo,
@@ -306,6 +309,26 @@ class Client:
     def get_execution(self, script_id: str, execution_id: str) -> ScriptExecution:
         """One execution of a script; NotFoundError when it has none with this id."""
         return self._call(script_calls.get_execution(script_id, execution_id))
+
+    def list_dead_letters(
+        self, *, script_id: str | None = None, offset: int = 0, limit: int = 20
+    ) -> DeadLetterPage:
+        """A window of the events event scripts gave up on after their retries, oldest event
+        first (of one script when ``script_id`` is given)."""
+        return self._call(script_calls.list_dead_letters(script_id, offset, limit))
+
+    def get_dead_letter(self, letter_id: str) -> DeadLetterInfo:
+        """One dead letter; NotFoundError when the tenant has none with this id."""
+        return self._call(script_calls.get_dead_letter(letter_id))
+
+    def retry_dead_letter(self, letter_id: str) -> DeadLetterRetry:
+        """Run the letter's script for its event again and wait for it: a completed run
+        forgets the letter (``dead_letter`` is None), any other counts one more attempt."""
+        return self._call(script_calls.retry_dead_letter(letter_id))
+
+    def discard_dead_letter(self, letter_id: str) -> None:
+        """Forget a dead letter without running it; NotFoundError when there is none."""
+        self._call(script_calls.discard_dead_letter(letter_id))
 
     # -- lifecycle ---------------------------------------------------------------------------
 

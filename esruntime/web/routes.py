@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from esruntime.web.call import Route
 from esruntime.web.commands import execute_command
+from esruntime.web.dead_letters import DEAD_LETTER_ROUTES
 from esruntime.web.events import get_event, query_events
 from esruntime.web.handlers import (
     delete_handler,
@@ -50,6 +51,7 @@ SCRIPT_ROUTES = (
         "json",
         summary="Create a script",
     ),
+    *DEAD_LETTER_ROUTES,  # before /scripts/{script_id}: routers matching in order see them first
     Route("get_script", "GET", _SCRIPT, get_script, "scripts.read", summary="Get a script"),
     Route(
         "update_script",

@@ -1,14 +1,18 @@
-"""The JSON bodies of the scripts routes: scripts, versions and executions as
+"""The JSON bodies of the scripts routes: scripts, versions, executions and dead letters as
 ``docs/http-api.md`` shows them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from esruntime.consumers.store import DeadLetter, DeadLetterPage
 from esruntime.scripts.models import Execution, ExecutionPage, Script, ScriptPage, ScriptVersion
 
 __all__ = [
+    "dead_letter_page_view",
+    "dead_letter_view",
     "execution_page_view",
     "execution_view",
     "script_page_view",
@@ -27,8 +31,11 @@ def _time(moment: datetime | None) -> str | None:
     return None if moment is None else timestamp(moment)
 
 
-def script_view(script: Script, *, source: bool = True) -> dict[str, Any]:
-    """A script; listings leave out its ``source``."""
+def script_view(
+    script: Script, *, source: bool = True, next_runs: Sequence[datetime] | None = None
+) -> dict[str, Any]:
+    """A script; listings leave out its ``source`` and ``next_runs`` (when an active
+    scheduled script runs next; empty for the others)."""
     view: dict[str, Any] = {
         "id": script.id,
         "name": script.name,
@@ -50,6 +57,8 @@ def script_view(script: Script, *, source: bool = True) -> dict[str, Any]:
     }
     if source:
         view["source"] = script.source
+    if next_runs is not None:
+        view["next_runs"] = [timestamp(moment) for moment in next_runs]
     return view
 
 
@@ -99,6 +108,29 @@ def execution_view(execution: Execution) -> dict[str, Any]:
 def execution_page_view(page: ExecutionPage) -> dict[str, Any]:
     return {
         "executions": [execution_view(execution) for execution in page.items],
+        "total": page.total,
+        "offset": page.offset,
+        "limit": page.limit,
+    }
+
+
+def dead_letter_view(letter: DeadLetter) -> dict[str, Any]:
+    """An event an event script gave up on: the script, the event, the tries and last error."""
+    return {
+        "id": letter.id,
+        "script_id": letter.script_id,
+        "event_id": letter.event_id,
+        "event_type": letter.event_type,
+        "position": letter.position,
+        "attempts": letter.attempts,
+        "error": letter.error,
+        "created_at": timestamp(letter.created_at),
+    }
+
+
+def dead_letter_page_view(page: DeadLetterPage) -> dict[str, Any]:
+    return {
+        "dead_letters": [dead_letter_view(letter) for letter in page.items],
         "total": page.total,
         "offset": page.offset,
         "limit": page.limit,

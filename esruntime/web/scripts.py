@@ -21,7 +21,7 @@ from esruntime.errors import (
     ScriptStateError,
     ScriptValidationError,
 )
-from esruntime.scripts.models import EXECUTION_STATUSES, Trigger
+from esruntime.scripts.models import EXECUTION_STATUSES, Script, Trigger
 from esruntime.scripts.validation import FIELDS
 from esruntime.web.bodies import register, structure
 from esruntime.web.call import Call
@@ -46,7 +46,9 @@ __all__ = [
     "list_executions",
     "list_scripts",
     "list_versions",
+    "query_integer",
     "rollback_script",
+    "script_errors",
     "update_script",
 ]
 
@@ -64,7 +66,7 @@ register(Rollback)
 
 
 @contextmanager
-def _script_errors(not_found: str = "script_not_found") -> Iterator[None]:
+def script_errors(not_found: str = "script_not_found") -> Iterator[None]:
     """The script service's refusals as the API's errors."""
     try:
         yield
@@ -80,7 +82,7 @@ def _script_errors(not_found: str = "script_not_found") -> Iterator[None]:
         raise WebError(503, "script_runner_unavailable", str(exc)) from None
 
 
-def _integer(query: Mapping[str, str], name: str, default: int) -> int:
+def query_integer(query: Mapping[str, str], name: str, default: int) -> int:
     value = query.get(name)
     if value is None:
         return default
@@ -108,55 +110,64 @@ def _user(call: Call) -> str | None:
     return principal.name or principal.key_id
 
 
+def _script(call: Call, script: Script) -> dict[str, Any]:
+    """A script as the single-script routes answer it: with its source and next runs."""
+    try:
+        runs = call.runtime.scripts.next_runs(script.id, tenant=call.tenant.name)
+    except ScriptNotFoundError:  # deleted meanwhile: it runs no more
+        runs = []
+    return script_view(script, next_runs=runs)
+
+
 def list_scripts(call: Call) -> WebResponse:
     query = call.query
-    with _script_errors():
+    with script_errors():
         page = call.runtime.scripts.list(
             tenant=call.tenant.name,
             search=query.get("search"),
             type=query.get("type"),  # type: ignore[arg-type]  # checked by the service
             status=query.get("status"),  # type: ignore[arg-type]
-            page=_integer(query, "page", 1),
-            per_page=_integer(query, "per_page", 20),
+            page=query_integer(query, "page", 1),
+            per_page=query_integer(query, "per_page", 20),
         )
     return json_response(200, script_page_view(page))
 
 
 def create_script(call: Call) -> WebResponse:
-    with _script_errors():
+    with script_errors():
         fields = _fields(call.body)
         script = call.runtime.scripts.create(
             tenant=call.tenant.name, created_by=_user(call), **fields
         )
     location = f"{call.request.path.rstrip('/')}/{script.id}"
-    return json_response(201, script_view(script), [("Location", location)])
+    return json_response(201, _script(call, script), [("Location", location)])
 
 
 def get_script(call: Call) -> WebResponse:
-    with _script_errors():
+    with script_errors():
         script = call.runtime.scripts.get(call.param("script_id"), tenant=call.tenant.name)
-    return json_response(200, script_view(script))
+    return json_response(200, _script(call, script))
 
 
 def update_script(call: Call) -> WebResponse:
     """Change the fields given (the others are kept); a new source is a new version."""
-    with _script_errors():
+    with script_errors():
         fields = _fields(call.body)
         script = call.runtime.scripts.update(
             call.param("script_id"), tenant=call.tenant.name, updated_by=_user(call), **fields
         )
-    return json_response(200, script_view(script))
+    return json_response(200, _script(call, script))
 
 
 def delete_script(call: Call) -> WebResponse:
     script_id = call.param("script_id")
-    with _script_errors():
+    with script_errors():
         call.runtime.scripts.delete(script_id, tenant=call.tenant.name)
     return json_response(200, {"id": script_id, "status": "deleted"})
 
 
 def list_versions(call: Call) -> WebResponse:
-    with _script_errors():
+    with script_errors():
         versions = call.runtime.scripts.versions(call.param("script_id"), tenant=call.tenant.name)
     return json_response(200, {"versions": [version_view(v, source=False) for v in versions]})
 
@@ -166,7 +177,7 @@ def get_version(call: Call) -> WebResponse:
     number = call.param("version")
     if not _DIGITS.fullmatch(number):
         raise WebError(404, "version_not_found", f"Script {script_id!r} has no version {number!r}")
-    with _script_errors("version_not_found"):
+    with script_errors("version_not_found"):
         version = call.runtime.scripts.version(script_id, int(number), tenant=call.tenant.name)
     return json_response(200, version_view(version))
 
@@ -174,11 +185,11 @@ def get_version(call: Call) -> WebResponse:
 def rollback_script(call: Call) -> WebResponse:
     """Make a stored version's source the current one (stored as a new version)."""
     version = structure(call.body, Rollback).version
-    with _script_errors():
+    with script_errors():
         script = call.runtime.scripts.rollback(
             call.param("script_id"), version, tenant=call.tenant.name, updated_by=_user(call)
         )
-    return json_response(200, script_view(script))
+    return json_response(200, _script(call, script))
 
 
 def execute_script(call: Call) -> WebResponse:
@@ -189,7 +200,7 @@ def execute_script(call: Call) -> WebResponse:
             400, "invalid_request", "the body must be a JSON object: the script's context.input"
         )
     principal = call.principal
-    with _script_errors():
+    with script_errors():
         execution = call.runtime.scripts.execute(
             call.param("script_id"),
             call.body,
@@ -206,13 +217,13 @@ def list_executions(call: Call) -> WebResponse:
     if status is not None and status not in EXECUTION_STATUSES:
         message = f"{status[:40]!r} is not an execution status ({', '.join(EXECUTION_STATUSES)})"
         raise WebError(400, "invalid_request", f"status: {message}", fields={"status": message})
-    with _script_errors():
+    with script_errors():
         page = call.runtime.scripts.executions(
             call.param("script_id"),
             tenant=call.tenant.name,
             status=status,
-            offset=_integer(query, "offset", 0),
-            limit=_integer(query, "limit", 20),
+            offset=query_integer(query, "offset", 0),
+            limit=query_integer(query, "limit", 20),
         )
     return json_response(200, execution_page_view(page))
 
@@ -220,7 +231,7 @@ def list_executions(call: Call) -> WebResponse:
 def get_execution(call: Call) -> WebResponse:
     script_id = call.param("script_id")
     execution_id = call.param("execution_id")
-    with _script_errors("execution_not_found"):
+    with script_errors("execution_not_found"):
         execution = call.runtime.scripts.execution(execution_id, tenant=call.tenant.name)
     if execution.script_id != script_id:
         raise WebError(

@@ -118,6 +118,20 @@ def test_http_scripts_are_created_with_their_trigger_and_answer_under_hooks(
     assert httpx.post(f"{origin}/hooks/echo").status_code == 401
 
 
+def test_show_lists_a_scheduled_scripts_next_runs(cli: Any, tmp_path: Path) -> None:
+    source = write(tmp_path, "report.js", "return 1;")
+    common = ("--type", "scheduled", "--cron", "0 8 * * *", "--timezone", "Asia/Tokyo")
+    cli("scripts", "create", source, "--name", "report", *common, "--status", "active")
+    code, out, _ = cli("scripts", "show", "report")
+    lines = out.splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith("next runs:"))
+    runs = [line.split()[-1] for line in lines[start : start + 5]]
+    assert code == 0
+    assert all(run.endswith("T23:00:00+00:00") for run in runs)  # 08:00 in Tokyo
+    cli("scripts", "update", "report", "--status", "paused")
+    assert "next runs:" not in cli("scripts", "show", "report")[1]
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [

@@ -4,6 +4,7 @@ errors, and values checked locally before anything is sent."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import httpx
 import pytest
@@ -151,3 +152,31 @@ def test_every_script_method_of_the_async_client(bank: Bank) -> None:
                 await client.get_script(script.id)
 
     asyncio.run(story())
+
+
+def test_a_scheduled_scripts_next_runs_come_as_aware_datetimes(client: Client, bank: Bank) -> None:
+    from datetime import UTC, timedelta
+
+    script = client.create_script(
+        "daily report",
+        "scheduled",
+        "return 1;",
+        status="active",
+        cron_expression="30 6 * * *",
+        timezone="America/New_York",
+    )
+    runs = client.get_script(script.id).next_runs
+    assert len(runs) == 5
+    assert all(run.tzinfo is not None and run.utcoffset() == timedelta(0) for run in runs)
+    gaps = [b - a for a, b in itertools.pairwise(runs)]
+    assert all(timedelta(hours=23) <= gap <= timedelta(hours=25) for gap in gaps)  # DST: 23, 25
+    assert {(run.astimezone(UTC).minute) for run in runs} == {30}
+    assert client.list_scripts(type="scheduled").scripts[0].next_runs == ()
+    paused = client.update_script(script.id, status="paused")
+    assert paused.next_runs == ()
+
+    async def read() -> tuple[object, ...]:
+        async with AsyncClient(bank.url, api_key=bank.key) as asynchronous:
+            return (await asynchronous.get_script(script.id)).next_runs
+
+    assert asyncio.run(read()) == ()

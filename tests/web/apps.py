@@ -79,10 +79,11 @@ def contended(store: EventStore) -> type[PythonHandler]:
     return Contended
 
 
-def bank_runtime(url: str = "memory://") -> tuple[Runtime, dict[str, str]]:
+def bank_runtime(url: str = "memory://", **options: Any) -> tuple[Runtime, dict[str, str]]:
     """A runtime with the bank in two tenants, and API keys by name: ``acme`` (admin),
-    ``globex`` (admin), ``acme:<permission>`` (that one only), ``acme:none``."""
-    runtime = Runtime.from_url(url, max_retries=2)
+    ``globex`` (admin), ``acme:<permission>`` (that one only), ``acme:none``. ``options`` go
+    to ``Runtime.from_url``."""
+    runtime = Runtime.from_url(url, max_retries=2, **options)
     for handler in (OpenAccount, Deposit, TransferFunds, Broken, Crashing):
         runtime.register(handler)
     keys = {}

@@ -53,6 +53,10 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "execute_script": ("POST", f"/scripts/{NO_SCRIPT}/execute", {"json_body": {}}),
     "list_script_executions": ("GET", f"/scripts/{NO_SCRIPT}/executions", {}),
     "get_script_execution": ("GET", f"/scripts/{NO_SCRIPT}/executions/{NO_SCRIPT}", {}),
+    "list_dead_letters": ("GET", "/scripts/dead-letters", {}),
+    "get_dead_letter": ("GET", f"/scripts/dead-letters/{NO_SCRIPT}", {}),
+    "retry_dead_letter": ("POST", f"/scripts/dead-letters/{NO_SCRIPT}/retry", {}),
+    "discard_dead_letter": ("DELETE", f"/scripts/dead-letters/{NO_SCRIPT}", {}),
 }
 PROTECTED = [r for r in API_ROUTES if r.permission is not None]
 

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from esruntime.backends.sql import setup
 from esruntime.backends.sql.connections import create_store_engine
 from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.paging import read_page
 from esruntime.backends.sql.tables import consumers, dead_letters
 from esruntime.backends.sql.timestamps import from_micros, to_micros
 from esruntime.consumers.store import DeadLetter
@@ -199,8 +200,7 @@ class SqlConsumerStore:
         )
         counting = select(func.count()).select_from(dead_letters).where(*conditions)
         with translate_errors(), self._engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
-            total = int(conn.execute(counting).scalar_one())
+            rows, total = read_page(conn, query, counting, offset=offset)
         return [_letter(tenant, row) for row in rows], total
 
     def get_dead_letter(self, tenant: str, letter_id: str) -> DeadLetter | None:

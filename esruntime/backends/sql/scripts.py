@@ -32,6 +32,7 @@ from sqlalchemy import exc as sa_exc
 from esruntime.backends.sql import setup
 from esruntime.backends.sql.connections import create_store_engine
 from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.paging import read_page
 from esruntime.backends.sql.tables import script_executions as executions
 from esruntime.backends.sql.tables import script_versions as versions
 from esruntime.backends.sql.tables import scripts, tenants
@@ -229,8 +230,7 @@ class SqlScriptRepository:
         )
         counting = select(func.count()).select_from(scripts).where(*conditions)
         with translate_errors(), self._engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
-            total = int(conn.execute(counting).scalar_one())
+            rows, total = read_page(conn, query, counting, offset=offset)
         return [_script(tenant, row) for row in rows], total
 
     def scripts_of_type(self, type: ScriptType) -> list[Script]:
@@ -354,8 +354,7 @@ class SqlScriptRepository:
         )
         counting = select(func.count()).select_from(executions).where(*conditions)
         with translate_errors(), self._engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
-            total = int(conn.execute(counting).scalar_one())
+            rows, total = read_page(conn, query, counting, offset=offset)
         return [_execution(tenant, row) for row in rows], total
 
 

@@ -1,5 +1,5 @@
 """``/scripts``: list, create, read, change, delete, roll back and run scripts; read their
-versions and executions."""
+versions and executions; list, read, retry and discard the dead letters of event scripts."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from esruntime.client.calls.bodies import JSON, json_body, segment
 from esruntime.client.converter import read
 from esruntime.client.protocol import Answer, Call, Request, expect, raise_for_status
 from esruntime.client.script_models import (
+    DeadLetterInfo,
+    DeadLetterPage,
+    DeadLetterRetry,
     ScriptExecution,
     ScriptExecutionPage,
     ScriptInfo,
@@ -23,13 +26,17 @@ from esruntime.errors import InvalidCommandInput, MalformedResponseError
 __all__ = [
     "create_script",
     "delete_script",
+    "discard_dead_letter",
     "execute_script",
+    "get_dead_letter",
     "get_execution",
     "get_script",
     "get_script_version",
+    "list_dead_letters",
     "list_executions",
     "list_script_versions",
     "list_scripts",
+    "retry_dead_letter",
     "rollback_script",
     "update_script",
 ]
@@ -143,6 +150,32 @@ def get_execution(script_id: str, execution_id: str) -> Call[ScriptExecution]:
     return Call(Request("GET", path), _reader(200, ScriptExecution))
 
 
+def _letter_path(letter_id: str, *rest: str) -> str:
+    return "/".join(("scripts/dead-letters", _id("a dead letter id", letter_id), *rest))
+
+
+def list_dead_letters(script_id: str | None, offset: int, limit: int) -> Call[DeadLetterPage]:
+    params = (
+        *_filters(script_id=script_id),
+        ("offset", _count("offset", offset, 0)),
+        ("limit", _count("limit", limit, 1)),
+    )
+    return Call(Request("GET", "scripts/dead-letters", params), _reader(200, DeadLetterPage))
+
+
+def get_dead_letter(letter_id: str) -> Call[DeadLetterInfo]:
+    return Call(Request("GET", _letter_path(letter_id)), _reader(200, DeadLetterInfo))
+
+
+def retry_dead_letter(letter_id: str) -> Call[DeadLetterRetry]:
+    request = Request("POST", _letter_path(letter_id, "retry"))
+    return Call(request, _reader(200, DeadLetterRetry))
+
+
+def discard_dead_letter(letter_id: str) -> Call[None]:
+    return Call(Request("DELETE", _letter_path(letter_id)), _read_deleted)
+
+
 # -- reading ----------------------------------------------------------------------------------
 
 
@@ -174,6 +207,7 @@ def _check_limits(script: ScriptInfo, what: str) -> None:
 
 
 def _read_deleted(answer: Answer) -> None:
+    """A deleted script's or a discarded dead letter's answer: 200, else its error."""
     if answer.status != 200:
         raise_for_status(answer)
         raise MalformedResponseError(f"{answer.what}: unexpected HTTP {answer.status}")

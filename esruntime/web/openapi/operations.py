@@ -30,6 +30,7 @@ from esruntime.web.openapi.bodies import (
     UPLOAD_REJECTED,
     Schema,
 )
+from esruntime.web.openapi.dead_letters import DEAD_LETTER_OPERATIONS
 from esruntime.web.openapi.scripts import SCRIPT_OPERATIONS
 
 __all__ = ["OPERATIONS", "operation"]
@@ -296,6 +297,7 @@ OPERATIONS: dict[str, Schema] = {
 
 
 OPERATIONS.update(SCRIPT_OPERATIONS)
+OPERATIONS.update(DEAD_LETTER_OPERATIONS)
 
 
 def operation(route: str) -> Schema:

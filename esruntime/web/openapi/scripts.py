@@ -60,7 +60,19 @@ _SCRIPT_PROPERTIES: dict[str, Any] = {
     "updated_at": _TIME,
 }
 SCRIPT_SUMMARY = _object(_SCRIPT_PROPERTIES)
-SCRIPT = _object({**_SCRIPT_PROPERTIES, "source": _STRING})
+SCRIPT = _object(
+    {
+        **_SCRIPT_PROPERTIES,
+        "source": _STRING,
+        "next_runs": {
+            "type": "array",
+            "items": _TIME,
+            "maxItems": 5,
+            "description": "When an active scheduled script runs next (its next 5 ticks, in "
+            "UTC); empty for the other scripts.",
+        },
+    }
+)
 SCRIPT_PAGE = _object(
     {
         "scripts": {"type": "array", "items": SCRIPT_SUMMARY},

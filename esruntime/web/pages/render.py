@@ -16,12 +16,13 @@ from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
 from esruntime.web.messages import WebResponse
 
-__all__ = ["StaticFile", "make_environment", "relative_time", "static_file"]
+__all__ = ["StaticFile", "make_environment", "relative_time", "static_file", "zoned_time"]
 
 _STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 
@@ -48,6 +49,16 @@ def exact_time(value: datetime | None) -> str:
     return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def zoned_time(value: datetime | None, zone: str) -> str:
+    """``2026-03-29 09:00 CEST``: the time as people of the time zone ``zone`` read it."""
+    if value is None:
+        return ""
+    try:
+        return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+    except (ValueError, ZoneInfoNotFoundError):
+        return exact_time(value)
+
+
 def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
 
@@ -64,6 +75,7 @@ def make_environment(template_dirs: tuple[str, ...]) -> Environment:
     )
     env.filters["ago"] = relative_time
     env.filters["exact"] = exact_time
+    env.filters["in_zone"] = zoned_time
     env.filters["pretty_json"] = pretty_json
     return env
 

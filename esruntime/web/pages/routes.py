@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from attrs import field, frozen
 
 from esruntime.web.messages import WebResponse
-from esruntime.web.pages import executions, login, scripts
+from esruntime.web.pages import dead_letters, executions, login, scripts
 from esruntime.web.pages.context import PageCall
 
 __all__ = ["PAGE_ROUTES", "PageRoute", "match"]
@@ -59,6 +59,18 @@ PAGE_ROUTES: tuple[PageRoute, ...] = (
     PageRoute("POST", "/{id}/execute", executions.execute_script, "scripts.execute"),
     PageRoute("GET", "/{id}/executions", executions.list_executions, "scripts.read"),
     PageRoute("GET", "/{id}/executions/{execution_id}", executions.show_execution, "scripts.read"),
+    PageRoute(
+        "POST",
+        "/{id}/dead-letters/{letter_id}/retry",
+        dead_letters.retry_dead_letter,
+        "scripts.execute",
+    ),
+    PageRoute(
+        "DELETE",
+        "/{id}/dead-letters/{letter_id}",
+        dead_letters.discard_dead_letter,
+        "scripts.delete",
+    ),
 )
 
 

@@ -15,6 +15,7 @@ from esruntime.scripts.models import (
 from esruntime.scripts.validation import check_fields
 from esruntime.web.messages import WebResponse
 from esruntime.web.pages.context import PageCall, redirect
+from esruntime.web.pages.dead_letters import dead_letters_of
 from esruntime.web.pages.executions import history
 from esruntime.web.pages.forms import ScriptForm
 
@@ -29,6 +30,7 @@ __all__ = [
 ]
 
 RECENT_EXECUTIONS = 20
+NEXT_RUNS = 5
 
 
 def list_scripts(call: PageCall) -> WebResponse:
@@ -91,13 +93,17 @@ def create_script(call: PageCall) -> WebResponse:
 
 
 def show_script(call: PageCall) -> WebResponse:
-    """``GET /scripts/:id``: details, trigger, versions and the latest executions."""
+    """``GET /scripts/:id``: details, trigger and its next runs, versions, the latest
+    executions, and an event script's dead letters."""
     service = call.pages.service
     script = service.get(call.params["id"], tenant=call.tenant)
     executions = service.executions(script.id, tenant=call.tenant, limit=RECENT_EXECUTIONS)
     return call.render(
         "detail.html",
         script=script,
+        next_runs=service.next_runs(script.id, NEXT_RUNS, tenant=call.tenant),
+        dead_letters=dead_letters_of(call, script),
+        outcome=None,
         versions=list(reversed(service.versions(script.id, tenant=call.tenant))),
         executions=executions,
         **history(script, executions.items),
