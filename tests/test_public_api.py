@@ -219,6 +219,13 @@ def test_old_import_names_that_the_docs_used_still_work() -> None:
     from esruntime.scripts import InMemoryScriptRepository as from_scripts
 
     assert from_scripts is InMemoryScriptRepository
+    from esruntime.backends.memory import InMemoryConsumerStore, InMemoryScheduleStore
+    from esruntime.consumers import InMemoryConsumerStore as from_consumers
+    from esruntime.triggers import InMemoryScheduleStore as from_triggers
+
+    assert from_consumers is InMemoryConsumerStore
+    assert from_triggers is InMemoryScheduleStore
+    assert InMemoryConsumerStore.__module__ == "esruntime.backends.memory.consumers"
     assert esruntime.InMemorySchemaRegistry.__module__ == "esruntime.backends.memory.schema"
 
 

@@ -23,7 +23,7 @@ from esruntime.backends.sql.connections import create_store_engine
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.tables import consumers, dead_letters
 from esruntime.backends.sql.timestamps import from_micros, to_micros
-from esruntime.consumers.store import DeadLetter
+from esruntime.protocols.consumers import DeadLetter
 
 __all__ = ["SqlConsumerStore"]
 
@@ -31,7 +31,7 @@ _MICROS = 1_000_000
 
 
 class SqlConsumerStore:
-    """A :class:`~esruntime.consumers.store.ConsumerStore` on a SQLAlchemy engine."""
+    """A :class:`~esruntime.protocols.consumers.ConsumerStore` on a SQLAlchemy engine."""
 
     def __init__(self, engine: Engine | str, *, create_tables: bool = True) -> None:
         self._engine = create_store_engine(engine) if isinstance(engine, str) else engine

@@ -24,7 +24,7 @@ from esruntime.backends.sql.connections import create_store_engine
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.tables import schedules, tenants
 from esruntime.backends.sql.timestamps import from_micros, to_micros
-from esruntime.triggers.state import Reset, ScheduleState
+from esruntime.protocols.schedules import Reset, ScheduleState
 
 __all__ = ["SqlScheduleStore"]
 
@@ -32,7 +32,7 @@ _COLUMNS = [c for c in schedules.columns if c.name != "tenant_id"]
 
 
 class SqlScheduleStore:
-    """A :class:`~esruntime.triggers.state.ScheduleStore` on a SQLAlchemy engine."""
+    """A :class:`~esruntime.protocols.schedules.ScheduleStore` on a SQLAlchemy engine."""
 
     def __init__(self, engine: Engine | str, *, create_tables: bool = True) -> None:
         self._engine = create_store_engine(engine) if isinstance(engine, str) else engine
