@@ -182,6 +182,19 @@ def test_the_backend_surface_is_sorted_and_documented(name: str) -> None:
             assert inspect.getdoc(value), f"{name}.{public}"
 
 
+@pytest.mark.parametrize("name", BACKEND_MODULES)
+def test_every_backend_name_is_on_the_backends_page(name: str) -> None:
+    import importlib
+
+    page = (Path(__file__).parents[1] / "docs" / "backends.md").read_text()
+    missing = [
+        public
+        for public in importlib.import_module(name).__all__
+        if not re.search(rf"`{public}\b", page)
+    ]
+    assert missing == [], name
+
+
 def test_every_backend_implements_the_storage_protocols(tmp_path: Any) -> None:
     from esruntime import protocols
     from esruntime.backends.memory import MemoryBackend
