@@ -29,24 +29,10 @@ from esruntime.client.calls import scripts as script_calls
 from esruntime.client.models import (
     CommandConflict,
     CommandResponse,
-    EventPage,
-    HandlerDetails,
-    HandlerRejected,
-    HandlerSummary,
-    HandlerUploaded,
-    Health,
-    SchemaInfo,
     StoredEvent,
 )
 from esruntime.client.protocol import Call, transport_error
-from esruntime.client.script_models import (
-    ScriptExecution,
-    ScriptExecutionPage,
-    ScriptInfo,
-    ScriptPage,
-    ScriptVersionInfo,
-)
-from esruntime.schema.outcomes import PushResult, SchemaAccepted
+from esruntime.client.routes import Route
 
 __all__ = ["Client"]
 
@@ -149,63 +135,21 @@ class Client:
 
     # -- schema ------------------------------------------------------------------------------
 
-    def get_schema(self) -> SchemaInfo:
-        """The current schema; NotFoundError before the first push."""
-        return self._call(calls.get_schema())
-
-    def push_schema(self, text: str, *, force: bool = False) -> SchemaAccepted:
-        """Store ``text`` (ESDL) as the next version. A change that breaks stored events raises
-        SchemaRejectedError (as ``Runtime.push_schema`` does) unless ``force``; invalid ESDL
-        raises BadRequestError with the parser's message."""
-        return self._call(calls.push_schema(text, force))
-
-    def validate_schema(self, text: str, *, force: bool = False) -> PushResult:
-        """What :meth:`push_schema` would do, without storing anything: ``SchemaAccepted`` or
-        ``SchemaRejected``."""
-        return self._call(calls.validate_schema(text, force))
+    get_schema = Route(calls.get_schema)
+    push_schema = Route(calls.push_schema)
+    validate_schema = Route(calls.validate_schema)
 
     # -- handlers ----------------------------------------------------------------------------
 
-    def list_handlers(self) -> list[HandlerSummary]:
-        return self._call(calls.list_handlers())
-
-    def get_handler(self, name: str) -> HandlerDetails:
-        """The handler of command ``name``; NotFoundError when there is none."""
-        return self._call(calls.get_handler(name))
-
-    def upload_handler(
-        self, name: str, module: bytes, version: str
-    ) -> HandlerUploaded | HandlerRejected:
-        """Upload a WebAssembly module as ``version`` (semver) of command ``name``."""
-        return self._call(calls.upload_handler(name, module, version))
-
-    def make_current(self, name: str, version: str) -> HandlerUploaded | HandlerRejected:
-        """Run stored ``version`` of uploaded handler ``name`` from the next command on (a
-        rollback, or a roll forward); HandlerRejected when that version no longer passes the
-        upload checks, NotFoundError when there is no such handler or version."""
-        return self._call(calls.make_current(name, version))
-
-    def delete_handler(self, name: str) -> None:
-        """Delete an uploaded handler and its versions; NotFoundError when there is none."""
-        self._call(calls.delete_handler(name))
+    list_handlers = Route(calls.list_handlers)
+    get_handler = Route(calls.get_handler)
+    upload_handler = Route(calls.upload_handler)
+    make_current = Route(calls.make_current)
+    delete_handler = Route(calls.delete_handler)
 
     # -- events ------------------------------------------------------------------------------
 
-    def query_events(
-        self,
-        event_types: Sequence[str] | None = None,
-        domain_ids: Mapping[str, Any] | None = None,
-        *,
-        after_position: int = 0,
-        limit: int = 100,
-        raw: bool = False,
-    ) -> EventPage:
-        """One page of events, oldest first: of any of ``event_types`` (all when None), whose
-        domain ids take one of the given values for every field named
-        (``{"account_id": ["alice", "bob"]}``), after ``after_position``. Their data is in the
-        current schema's shape (fields added since they were stored filled with their
-        defaults); ``raw=True`` reads it as stored."""
-        return self._call(calls.query_events(event_types, domain_ids, after_position, limit, raw))
+    query_events = Route(calls.query_events)
 
     def iter_events(
         self,
@@ -228,84 +172,26 @@ class Client:
                 return
             after = calls.next_after(page, after)
 
-    def get_event(self, event_id: str, *, raw: bool = False) -> StoredEvent:
-        """The event with this id, with its metadata, in the current schema's shape (``raw=True``:
-        as stored); NotFoundError when there is none."""
-        return self._call(calls.get_event(event_id, raw))
+    get_event = Route(calls.get_event)
 
     # -- health and metrics ------------------------------------------------------------------
 
-    def health(self) -> Health:
-        """The server's health (an unhealthy server's answer too, with ``healthy`` False)."""
-        return self._call(calls.health())
-
-    def metrics(self) -> str:
-        """The Prometheus metrics of the key's tenant, as text (needs ``admin``)."""
-        return self._call(calls.metrics())
+    health = Route(calls.health)
+    metrics = Route(calls.metrics)
 
     # -- scripts -----------------------------------------------------------------------------
 
-    def list_scripts(
-        self,
-        *,
-        type: str | None = None,
-        status: str | None = None,
-        search: str | None = None,
-        page: int = 1,
-        per_page: int = 20,
-    ) -> ScriptPage:
-        """One page of the tenant's scripts by name (without their sources), of ``type`` and
-        ``status`` when given, whose name or description contains ``search`` (any case)."""
-        return self._call(script_calls.list_scripts(type, status, search, page, per_page))
-
-    def create_script(self, name: str, type: str, source: str, **fields: Any) -> ScriptInfo:
-        """Store a new script (version 1). ``fields``: ``description``, ``status``,
-        ``cron_expression``, ``timezone``, ``http_path``, ``http_methods``, ``public``,
-        ``event_types``, ``limits``. BadRequestError names every invalid field
-        (``exc.fields``); RequestConflictError a name or HTTP path another script has."""
-        body = {"name": name, "type": type, "source": source, **fields}
-        return self._call(script_calls.create_script(body))
-
-    def get_script(self, script_id: str) -> ScriptInfo:
-        """The script with this id, with its source; NotFoundError when the tenant has none."""
-        return self._call(script_calls.get_script(script_id))
-
-    def update_script(self, script_id: str, **changes: Any) -> ScriptInfo:
-        """Change the fields given (the others are kept); a new ``source`` is a new version."""
-        return self._call(script_calls.update_script(script_id, changes))
-
-    def delete_script(self, script_id: str) -> None:
-        """Delete a script with its versions and executions; NotFoundError when there is none."""
-        self._call(script_calls.delete_script(script_id))
-
-    def list_script_versions(self, script_id: str) -> list[ScriptVersionInfo]:
-        """Every stored version of a script, oldest first (without sources)."""
-        return self._call(script_calls.list_script_versions(script_id))
-
-    def get_script_version(self, script_id: str, version: int) -> ScriptVersionInfo:
-        """One stored version of a script, with its source."""
-        return self._call(script_calls.get_script_version(script_id, version))
-
-    def rollback_script(self, script_id: str, version: int) -> ScriptInfo:
-        """Make stored ``version``'s source the current one (stored as a new version)."""
-        return self._call(script_calls.rollback_script(script_id, version))
-
-    def execute_script(
-        self, script_id: str, input: Mapping[str, Any] | None = None
-    ) -> ScriptExecution:
-        """Run a script with ``input`` as ``context.input``, wait for it, and return its
-        execution, whatever became of it (``status``: completed, failed, timeout, cancelled)."""
-        return self._call(script_calls.execute_script(script_id, input))
-
-    def list_executions(
-        self, script_id: str, *, status: str | None = None, offset: int = 0, limit: int = 20
-    ) -> ScriptExecutionPage:
-        """A window of a script's executions, newest first."""
-        return self._call(script_calls.list_executions(script_id, status, offset, limit))
-
-    def get_execution(self, script_id: str, execution_id: str) -> ScriptExecution:
-        """One execution of a script; NotFoundError when it has none with this id."""
-        return self._call(script_calls.get_execution(script_id, execution_id))
+    list_scripts = Route(script_calls.list_scripts)
+    create_script = Route(script_calls.create_script)
+    get_script = Route(script_calls.get_script)
+    update_script = Route(script_calls.update_script)
+    delete_script = Route(script_calls.delete_script)
+    list_script_versions = Route(script_calls.list_script_versions)
+    get_script_version = Route(script_calls.get_script_version)
+    rollback_script = Route(script_calls.rollback_script)
+    execute_script = Route(script_calls.execute_script)
+    list_executions = Route(script_calls.list_executions)
+    get_execution = Route(script_calls.get_execution)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
