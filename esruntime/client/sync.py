@@ -18,28 +18,24 @@ import httpx
 
 from esruntime.client import calls
 from esruntime.client.base import (
-    DEFAULT_URL,
-    MAX_RESPONSE_BYTES,
-    Settings,
     Tally,
     answer_of,
     declared_too_large,
 )
-from esruntime.client.calls import scripts as script_calls
+from esruntime.client.core import ClientCore
 from esruntime.client.models import (
     CommandConflict,
     CommandResponse,
     StoredEvent,
 )
 from esruntime.client.protocol import Call, transport_error
-from esruntime.client.routes import Route
 
 __all__ = ["Client"]
 
 T = TypeVar("T")
 
 
-class Client:
+class Client(ClientCore[httpx.BaseTransport, httpx.Client]):
     """Calls the HTTP API of an esruntime server, one method per route.
 
     ``base_url`` includes the API's prefix (``/v1``); ``api_key`` is sent as ``Authorization:
@@ -50,39 +46,13 @@ class Client:
     Answers larger than ``max_response_bytes`` are refused.
     """
 
-    def __init__(
-        self,
-        base_url: str = DEFAULT_URL,
-        *,
-        api_key: str | None = None,
-        timeout: float | httpx.Timeout | None = 10.0,
-        max_retries: int = 3,
-        backoff: float = 0.05,
-        max_backoff: float = 1.0,
-        transport: httpx.BaseTransport | None = None,
-        headers: Mapping[str, str] | None = None,
-        max_response_bytes: int = MAX_RESPONSE_BYTES,
-    ) -> None:
-        self.settings = Settings(
-            base_url,
-            api_key,
-            timeout,
-            max_retries,
-            backoff,
-            max_backoff,
-            max_response_bytes,
-            headers,
-        )
-        self._http = httpx.Client(
+    def _open(self, transport: httpx.BaseTransport | None) -> httpx.Client:
+        return httpx.Client(
             base_url=self.settings.base_url,
             headers=self.settings.headers,
             timeout=self.settings.timeout,
             transport=transport,
         )
-
-    @property
-    def base_url(self) -> str:
-        return str(self.settings.base_url)
 
     def _call(self, call: Call[T]) -> T:
         spec = call.request
@@ -108,8 +78,6 @@ class Client:
             raise transport_error(exc, what, self.base_url) from exc
         return call.read(answer_of(response, b"".join(chunks), what))
 
-    # -- commands ----------------------------------------------------------------------------
-
     def execute(
         self,
         command: str,
@@ -133,24 +101,6 @@ class Client:
                 return result
             time.sleep(self.settings.delay(tally.attempts))
 
-    # -- schema ------------------------------------------------------------------------------
-
-    get_schema = Route(calls.get_schema)
-    push_schema = Route(calls.push_schema)
-    validate_schema = Route(calls.validate_schema)
-
-    # -- handlers ----------------------------------------------------------------------------
-
-    list_handlers = Route(calls.list_handlers)
-    get_handler = Route(calls.get_handler)
-    upload_handler = Route(calls.upload_handler)
-    make_current = Route(calls.make_current)
-    delete_handler = Route(calls.delete_handler)
-
-    # -- events ------------------------------------------------------------------------------
-
-    query_events = Route(calls.query_events)
-
     def iter_events(
         self,
         event_types: Sequence[str] | None = None,
@@ -171,29 +121,6 @@ class Client:
             if not page.has_more:
                 return
             after = calls.next_after(page, after)
-
-    get_event = Route(calls.get_event)
-
-    # -- health and metrics ------------------------------------------------------------------
-
-    health = Route(calls.health)
-    metrics = Route(calls.metrics)
-
-    # -- scripts -----------------------------------------------------------------------------
-
-    list_scripts = Route(script_calls.list_scripts)
-    create_script = Route(script_calls.create_script)
-    get_script = Route(script_calls.get_script)
-    update_script = Route(script_calls.update_script)
-    delete_script = Route(script_calls.delete_script)
-    list_script_versions = Route(script_calls.list_script_versions)
-    get_script_version = Route(script_calls.get_script_version)
-    rollback_script = Route(script_calls.rollback_script)
-    execute_script = Route(script_calls.execute_script)
-    list_executions = Route(script_calls.list_executions)
-    get_execution = Route(script_calls.get_execution)
-
-    # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
         """Close the connections (and the transport)."""
