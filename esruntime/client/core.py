@@ -37,6 +37,12 @@ class ClientCore(Routes, Generic[TransportT, HttpT]):
         headers: Mapping[str, str] | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
+        """``base_url`` includes the API's prefix (``/v1``); ``api_key`` is sent as
+        ``Authorization: Bearer``. ``timeout`` (seconds, or an ``httpx.Timeout``) bounds every
+        request; ``max_retries`` bounds the resends of a conflicting command, waiting
+        ``backoff`` seconds, doubling up to ``max_backoff``, with jitter. ``transport`` is an
+        httpx transport of the client's kind. Answers larger than ``max_response_bytes`` are
+        refused."""
         self.settings = Settings(
             base_url,
             api_key,

@@ -23,11 +23,7 @@ from esruntime.client.base import (
     declared_too_large,
 )
 from esruntime.client.core import ClientCore
-from esruntime.client.models import (
-    CommandConflict,
-    CommandResponse,
-    StoredEvent,
-)
+from esruntime.client.models import CommandConflict, CommandResponse, StoredEvent
 from esruntime.client.protocol import Call, transport_error
 
 __all__ = ["Client"]
@@ -38,12 +34,9 @@ T = TypeVar("T")
 class Client(ClientCore[httpx.BaseTransport, httpx.Client]):
     """Calls the HTTP API of an esruntime server, one method per route.
 
-    ``base_url`` includes the API's prefix (``/v1``); ``api_key`` is sent as ``Authorization:
-    Bearer``. ``timeout`` (seconds, or an ``httpx.Timeout``) bounds every request;
-    ``max_retries`` bounds the resends of a conflicting command, waiting ``backoff`` seconds,
-    doubling up to ``max_backoff``, with jitter. ``transport`` is an httpx transport, e.g.
-    ``httpx.WSGITransport(app=flask_app)`` to call an application in the same process.
-    Answers larger than ``max_response_bytes`` are refused.
+    The settings are those of :class:`~esruntime.client.core.ClientCore`; ``transport`` is an
+    httpx transport, e.g. ``httpx.WSGITransport(app=flask_app)`` to call an application in the
+    same process.
     """
 
     def _open(self, transport: httpx.BaseTransport | None) -> httpx.Client:
