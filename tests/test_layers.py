@@ -26,9 +26,14 @@ that exports the stores by name."""
 ENTRY_POINT = ("esruntime.backends", "esruntime.backends.urls")
 """The URL entry point: no backend of its own, it imports one only when a URL names it."""
 
-COMPATIBILITY = {("scripts/__init__.py", "esruntime.backends.memory.scripts")}
-"""``esruntime.scripts.InMemoryScriptRepository`` stays importable for code written before the
-memory backend had a package; it is resolved on first use, never by the domain itself."""
+COMPATIBILITY = {
+    ("scripts/__init__.py", "esruntime.backends.memory.scripts"),
+    ("consumers/__init__.py", "esruntime.backends.memory.consumers"),
+    ("triggers/__init__.py", "esruntime.backends.memory.schedules"),
+}
+"""``esruntime.scripts.InMemoryScriptRepository``, ``esruntime.consumers.InMemoryConsumerStore``
+and ``esruntime.triggers.InMemoryScheduleStore`` stay importable for code written before the
+memory backend held them; they are resolved on first use, never by the domain itself."""
 
 
 def imported(path: Path) -> Iterator[str]:

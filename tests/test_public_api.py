@@ -182,6 +182,19 @@ def test_the_backend_surface_is_sorted_and_documented(name: str) -> None:
             assert inspect.getdoc(value), f"{name}.{public}"
 
 
+@pytest.mark.parametrize("name", BACKEND_MODULES)
+def test_every_backend_name_is_on_the_backends_page(name: str) -> None:
+    import importlib
+
+    page = (Path(__file__).parents[1] / "docs" / "backends.md").read_text()
+    missing = [
+        public
+        for public in importlib.import_module(name).__all__
+        if not re.search(rf"`{public}\b", page)
+    ]
+    assert missing == [], name
+
+
 def test_every_backend_implements_the_storage_protocols(tmp_path: Any) -> None:
     from esruntime import protocols
     from esruntime.backends.memory import MemoryBackend
@@ -219,6 +232,13 @@ def test_old_import_names_that_the_docs_used_still_work() -> None:
     from esruntime.scripts import InMemoryScriptRepository as from_scripts
 
     assert from_scripts is InMemoryScriptRepository
+    from esruntime.backends.memory import InMemoryConsumerStore, InMemoryScheduleStore
+    from esruntime.consumers import InMemoryConsumerStore as from_consumers
+    from esruntime.triggers import InMemoryScheduleStore as from_triggers
+
+    assert from_consumers is InMemoryConsumerStore
+    assert from_triggers is InMemoryScheduleStore
+    assert InMemoryConsumerStore.__module__ == "esruntime.backends.memory.consumers"
     assert esruntime.InMemorySchemaRegistry.__module__ == "esruntime.backends.memory.schema"
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import event
 from esruntime.backends.sql import create_store_engine
 from esruntime.backends.sql.consumers import SqlConsumerStore
 from esruntime.backends.sql.scripts import SqlScriptRepository
-from esruntime.consumers.store import new_dead_letter
+from esruntime.protocols.consumers import new_dead_letter
 from esruntime.scripts.engines import QuickJsRunner
 from esruntime.scripts.service import ScriptService
 

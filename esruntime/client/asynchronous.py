@@ -18,88 +18,34 @@ import httpx
 
 from esruntime.client import calls
 from esruntime.client.base import (
-    DEFAULT_URL,
-    MAX_RESPONSE_BYTES,
-    Settings,
     Tally,
     answer_of,
     declared_too_large,
 )
-from esruntime.client.calls import scripts as script_calls
-from esruntime.client.models import (
-    CommandConflict,
-    CommandResponse,
-    EventPage,
-    HandlerDetails,
-    HandlerRejected,
-    HandlerSummary,
-    HandlerUploaded,
-    Health,
-    SchemaInfo,
-    StoredEvent,
-)
+from esruntime.client.core import ClientCore
+from esruntime.client.models import CommandConflict, CommandResponse, StoredEvent
 from esruntime.client.protocol import Call, transport_error
-from esruntime.client.script_models import (
-    DeadLetterInfo,
-    DeadLetterPage,
-    DeadLetterRetry,
-    ScriptExecution,
-    ScriptExecutionPage,
-    ScriptInfo,
-    ScriptPage,
-    ScriptVersionInfo,
-)
-from esruntime.schema.outcomes import PushResult, SchemaAccepted
 
 __all__ = ["AsyncClient"]
 
 T = TypeVar("T")
 
 
-class AsyncClient:
+class AsyncClient(ClientCore[httpx.AsyncBaseTransport, httpx.AsyncClient]):
     """Calls the HTTP API of an esruntime server from asyncio, one coroutine per route.
 
-    ``base_url`` includes the API's prefix (``/v1``); ``api_key`` is sent as ``Authorization:
-    Bearer``. ``timeout`` (seconds, or an ``httpx.Timeout``) bounds every request;
-    ``max_retries`` bounds the resends of a conflicting command, waiting ``backoff`` seconds,
-    doubling up to ``max_backoff``, with jitter. ``transport`` is an httpx transport, e.g.
-    ``httpx.ASGITransport(app=fastapi_app)`` to call an application in the same process.
-    Answers larger than ``max_response_bytes`` are refused.
+    The settings are those of :class:`~esruntime.client.core.ClientCore`; ``transport`` is an
+    httpx transport, e.g. ``httpx.ASGITransport(app=fastapi_app)`` to call an application in the
+    same process.
     """
 
-    def __init__(
-        self,
-        base_url: str = DEFAULT_URL,
-        *,
-        api_key: str | None = None,
-        timeout: float | httpx.Timeout | None = 10.0,
-        max_retries: int = 3,
-        backoff: float = 0.05,
-        max_backoff: float = 1.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-        headers: Mapping[str, str] | None = None,
-        max_response_bytes: int = MAX_RESPONSE_BYTES,
-    ) -> None:
-        self.settings = Settings(
-            base_url,
-            api_key,
-            timeout,
-            max_retries,
-            backoff,
-            max_backoff,
-            max_response_bytes,
-            headers,
-        )
-        self._http = httpx.AsyncClient(
+    def _open(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
             base_url=self.settings.base_url,
             headers=self.settings.headers,
             timeout=self.settings.timeout,
             transport=transport,
         )
-
-    @property
-    def base_url(self) -> str:
-        return str(self.settings.base_url)
 
     async def _call(self, call: Call[T]) -> T:
         spec = call.request
@@ -150,67 +96,7 @@ class AsyncClient:
                 return result
             await asyncio.sleep(self.settings.delay(tally.attempts))
 
-    # -- schema ------------------------------------------------------------------------------
-
-    async def get_schema(self) -> SchemaInfo:
-        """The current schema; NotFoundError before the first push."""
-        return await self._call(calls.get_schema())
-
-    async def push_schema(self, text: str, *, force: bool = False) -> SchemaAccepted:
-        """Store ``text`` (ESDL) as the next version. A change that breaks stored events raises
-        SchemaRejectedError (as ``Runtime.push_schema`` does) unless ``force``; invalid ESDL
-        raises BadRequestError with the parser's message."""
-        return await self._call(calls.push_schema(text, force))
-
-    async def validate_schema(self, text: str, *, force: bool = False) -> PushResult:
-        """What :meth:`push_schema` would do, without storing anything: ``SchemaAccepted`` or
-        ``SchemaRejected``."""
-        return await self._call(calls.validate_schema(text, force))
-
-    # -- handlers ----------------------------------------------------------------------------
-
-    async def list_handlers(self) -> list[HandlerSummary]:
-        return await self._call(calls.list_handlers())
-
-    async def get_handler(self, name: str) -> HandlerDetails:
-        """The handler of command ``name``; NotFoundError when there is none."""
-        return await self._call(calls.get_handler(name))
-
-    async def upload_handler(
-        self, name: str, module: bytes, version: str
-    ) -> HandlerUploaded | HandlerRejected:
-        """Upload a WebAssembly module as ``version`` (semver) of command ``name``."""
-        return await self._call(calls.upload_handler(name, module, version))
-
-    async def make_current(self, name: str, version: str) -> HandlerUploaded | HandlerRejected:
-        """Run stored ``version`` of uploaded handler ``name`` from the next command on (a
-        rollback, or a roll forward); HandlerRejected when that version no longer passes the
-        upload checks, NotFoundError when there is no such handler or version."""
-        return await self._call(calls.make_current(name, version))
-
-    async def delete_handler(self, name: str) -> None:
-        """Delete an uploaded handler and its versions; NotFoundError when there is none."""
-        await self._call(calls.delete_handler(name))
-
     # -- events ------------------------------------------------------------------------------
-
-    async def query_events(
-        self,
-        event_types: Sequence[str] | None = None,
-        domain_ids: Mapping[str, Any] | None = None,
-        *,
-        after_position: int = 0,
-        limit: int = 100,
-        raw: bool = False,
-    ) -> EventPage:
-        """One page of events, oldest first: of any of ``event_types`` (all when None), whose
-        domain ids take one of the given values for every field named
-        (``{"account_id": ["alice", "bob"]}``), after ``after_position``. Their data is in the
-        current schema's shape (fields added since they were stored filled with their
-        defaults); ``raw=True`` reads it as stored."""
-        return await self._call(
-            calls.query_events(event_types, domain_ids, after_position, limit, raw)
-        )
 
     async def iter_events(
         self,
@@ -233,105 +119,6 @@ class AsyncClient:
             if not page.has_more:
                 return
             after = calls.next_after(page, after)
-
-    async def get_event(self, event_id: str, *, raw: bool = False) -> StoredEvent:
-        """The event with this id, with its metadata, in the current schema's shape (``raw=True``:
-        as stored); NotFoundError when there is none."""
-        return await self._call(calls.get_event(event_id, raw))
-
-    # -- health and metrics ------------------------------------------------------------------
-
-    async def health(self) -> Health:
-        """The server's health (an unhealthy server's answer too, with ``healthy`` False)."""
-        return await self._call(calls.health())
-
-    async def metrics(self) -> str:
-        """The Prometheus metrics of the key's tenant, as text (needs ``admin``)."""
-        return await self._call(calls.metrics())
-
-    # -- scripts -----------------------------------------------------------------------------
-
-    async def list_scripts(
-        self,
-        *,
-        type: str | None = None,
-        status: str | None = None,
-        search: str | None = None,
-        page: int = 1,
-        per_page: int = 20,
-    ) -> ScriptPage:
-        """One page of the tenant's scripts by name (without their sources), of ``type`` and
-        ``status`` when given, whose name or description contains ``search`` (any case)."""
-        return await self._call(script_calls.list_scripts(type, status, search, page, per_page))
-
-    async def create_script(self, name: str, type: str, source: str, **fields: Any) -> ScriptInfo:
-        """Store a new script (version 1). ``fields``: ``description``, ``status``,
-        ``cron_expression``, ``timezone``, ``http_path``, ``http_methods``, ``public``,
-        ``event_types``, ``limits``. BadRequestError names every invalid field
-        (``exc.fields``); RequestConflictError a name or HTTP path another script has."""
-        body = {"name": name, "type": type, "source": source, **fields}
-        return await self._call(script_calls.create_script(body))
-
-    async def get_script(self, script_id: str) -> ScriptInfo:
-        """The script with this id, with its source; NotFoundError when the tenant has none."""
-        return await self._call(script_calls.get_script(script_id))
-
-    async def update_script(self, script_id: str, **changes: Any) -> ScriptInfo:
-        """Change the fields given (the others are kept); a new ``source`` is a new version."""
-        return await self._call(script_calls.update_script(script_id, changes))
-
-    async def delete_script(self, script_id: str) -> None:
-        """Delete a script with its versions and executions; NotFoundError when there is none."""
-        await self._call(script_calls.delete_script(script_id))
-
-    async def list_script_versions(self, script_id: str) -> list[ScriptVersionInfo]:
-        """Every stored version of a script, oldest first (without sources)."""
-        return await self._call(script_calls.list_script_versions(script_id))
-
-    async def get_script_version(self, script_id: str, version: int) -> ScriptVersionInfo:
-        """One stored version of a script, with its source."""
-        return await self._call(script_calls.get_script_version(script_id, version))
-
-    async def rollback_script(self, script_id: str, version: int) -> ScriptInfo:
-        """Make stored ``version``'s source the current one (stored as a new version)."""
-        return await self._call(script_calls.rollback_script(script_id, version))
-
-    async def execute_script(
-        self, script_id: str, input: Mapping[str, Any] | None = None
-    ) -> ScriptExecution:
-        """Run a script with ``input`` as ``context.input``, wait for it, and return its
-        execution, whatever became of it (``status``: completed, failed, timeout, cancelled)."""
-        return await self._call(script_calls.execute_script(script_id, input))
-
-    async def list_executions(
-        self, script_id: str, *, status: str | None = None, offset: int = 0, limit: int = 20
-    ) -> ScriptExecutionPage:
-        """A window of a script's executions, newest first."""
-        return await self._call(script_calls.list_executions(script_id, status, offset, limit))
-
-    async def get_execution(self, script_id: str, execution_id: str) -> ScriptExecution:
-        """One execution of a script; NotFoundError when it has none with this id."""
-        return await self._call(script_calls.get_execution(script_id, execution_id))
-
-    async def list_dead_letters(
-        self, *, script_id: str | None = None, offset: int = 0, limit: int = 20
-    ) -> DeadLetterPage:
-        """A window of the events event scripts gave up on after their retries, oldest event
-        first (of one script when ``script_id`` is given)."""
-        return await self._call(script_calls.list_dead_letters(script_id, offset, limit))
-
-    async def get_dead_letter(self, letter_id: str) -> DeadLetterInfo:
-        """One dead letter; NotFoundError when the tenant has none with this id."""
-        return await self._call(script_calls.get_dead_letter(letter_id))
-
-    async def retry_dead_letter(self, letter_id: str) -> DeadLetterRetry:
-        """Run the letter's script for its event again and wait for it: a completed run
-        forgets the letter (``dead_letter`` is None), any other counts one more attempt."""
-        return await self._call(script_calls.retry_dead_letter(letter_id))
-
-    async def discard_dead_letter(self, letter_id: str) -> None:
-        """Forget a dead letter without running it; NotFoundError when there is none."""
-        await self._call(script_calls.discard_dead_letter(letter_id))
 
     # -- lifecycle ---------------------------------------------------------------------------
 

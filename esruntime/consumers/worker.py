@@ -19,10 +19,10 @@ from collections.abc import Callable
 
 from attrs import frozen
 
-from esruntime.consumers.store import ConsumerStore, DeadLetter, new_dead_letter
 from esruntime.errors import SubscriptionClosed, SubscriptionTimeout
 from esruntime.events import Query, SequencedEvent
 from esruntime.protocols import EventStore
+from esruntime.protocols.consumers import ConsumerStore, DeadLetter, new_dead_letter
 from esruntime.subscriptions import Subscription
 
 __all__ = ["Consumer", "Halt", "RetryPolicy"]

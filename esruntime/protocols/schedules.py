@@ -7,7 +7,7 @@ when ``next_due`` has passed and nobody holds an unexpired lease. :meth:`Schedul
 takes due rows atomically, so of several processes on one database exactly one gets each;
 a lease that lapses (its process died) makes the row due again for another process.
 
-:class:`~esruntime.triggers.state.InMemoryScheduleStore` keeps rows in process memory (for the
+:class:`~esruntime.backends.memory.InMemoryScheduleStore` keeps rows in process memory (for the
 memory backend); :class:`~esruntime.backends.sql.schedules.SqlScheduleStore` keeps them in SQLite
 or PostgreSQL.
 """

@@ -47,7 +47,7 @@ from esruntime.runtime.tenant import Tenant
 from esruntime.schema.registry import SchemaAccepted, SchemaService
 
 if TYPE_CHECKING:
-    from esruntime.consumers.store import ConsumerStore
+    from esruntime.protocols.consumers import ConsumerStore
     from esruntime.scripts.service import ScriptService
     from esruntime.scripts.settings import ScriptResources, ScriptSettings
     from esruntime.triggers.events import EventTriggerOptions

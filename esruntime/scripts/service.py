@@ -23,12 +23,6 @@ from typing import Any
 from attrs import evolve
 
 from esruntime.checks import check_tenant
-from esruntime.consumers.store import (
-    SCRIPT_CONSUMER_PREFIX,
-    ConsumerStore,
-    DeadLetter,
-    DeadLetterPage,
-)
 from esruntime.errors import (
     ConfigurationError,
     ScriptBusyError,
@@ -40,6 +34,12 @@ from esruntime.errors import (
 )
 from esruntime.events import SequencedEvent
 from esruntime.protocols import EventStore
+from esruntime.protocols.consumers import (
+    SCRIPT_CONSUMER_PREFIX,
+    ConsumerStore,
+    DeadLetter,
+    DeadLetterPage,
+)
 from esruntime.protocols.scripts import ScriptRepository, ScriptRunner
 from esruntime.schema.model import Schema
 from esruntime.scripts.capacity import RunCapacity

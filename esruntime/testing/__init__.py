@@ -11,7 +11,8 @@ module and provide ``make_store``::
 The other storage protocols of :mod:`esruntime.protocols` have a suite each, used the same way:
 :class:`SchemaStorageContract` and :class:`HandlerStorageContract` (a ``make_storage`` fixture),
 :class:`ApiKeyStorageContract` (``key_storage``), :class:`ScriptRepositoryContract`
-(``repository``) and :class:`ScriptRunnerContract` (``runner``). ``docs/backends.md`` walks
+(``repository``), :class:`ScriptRunnerContract` (``runner``), :class:`ConsumerStoreContract`
+(``consumers``) and :class:`ScheduleStoreContract` (``store``). ``docs/backends.md`` walks
 through them.
 
 :class:`Scenario` tests handlers given/when/then; :func:`command_inputs` generates their inputs;
@@ -21,12 +22,14 @@ through them.
 """
 
 from esruntime.testing.commands import command_inputs
+from esruntime.testing.consumers import ConsumerStoreContract
 from esruntime.testing.event_data import event_data
 from esruntime.testing.eventstore import EventStoreContract
 from esruntime.testing.handler_storage import HandlerStorageContract
 from esruntime.testing.key_storage import ApiKeyStorageContract
 from esruntime.testing.machine import CommandMachine
 from esruntime.testing.scenarios import Scenario
+from esruntime.testing.schedules import ScheduleStoreContract
 from esruntime.testing.schema_storage import SchemaStorageContract
 from esruntime.testing.schemas import schemas
 from esruntime.testing.script_runner import ScriptRunnerContract
@@ -35,9 +38,11 @@ from esruntime.testing.scripts import ScriptRepositoryContract
 __all__ = [
     "ApiKeyStorageContract",
     "CommandMachine",
+    "ConsumerStoreContract",
     "EventStoreContract",
     "HandlerStorageContract",
     "Scenario",
+    "ScheduleStoreContract",
     "SchemaStorageContract",
     "ScriptRepositoryContract",
     "ScriptRunnerContract",

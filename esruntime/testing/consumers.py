@@ -1,7 +1,7 @@
 """The consumer store contract: one suite that every backend passes (needs pytest).
 
 Subclass :class:`ConsumerStoreContract` and provide a ``consumers`` fixture returning an empty
-:class:`~esruntime.consumers.store.ConsumerStore`.
+:class:`~esruntime.protocols.consumers.ConsumerStore`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 from attrs import evolve
 
-from esruntime.consumers.store import ConsumerStore, DeadLetter, new_dead_letter
+from esruntime.protocols.consumers import ConsumerStore, DeadLetter, new_dead_letter
 
 __all__ = ["ConsumerStoreContract"]
 

@@ -1,7 +1,7 @@
 """The schedule store contract: one suite that every backend passes (needs pytest).
 
 Subclass :class:`ScheduleStoreContract` and provide a ``store`` fixture returning an empty
-:class:`~esruntime.triggers.state.ScheduleStore`.
+:class:`~esruntime.protocols.schedules.ScheduleStore`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from esruntime.triggers.state import ScheduleStore
+from esruntime.protocols.schedules import ScheduleStore
 
 __all__ = ["ScheduleStoreContract"]
 

@@ -3,7 +3,9 @@
 
 The names below are imported on first use: :mod:`esruntime.scripts.validation` checks cron
 expressions with :mod:`esruntime.triggers.cron` and must not load the scheduler, which needs
-the script service.
+the script service. The scheduler's rows are kept by a backend's ``schedule_store()``;
+``InMemoryScheduleStore`` stays importable from here for code written before the memory backend
+held it.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from typing import TYPE_CHECKING
 from esruntime.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from esruntime.backends.memory.schedules import InMemoryScheduleStore
+    from esruntime.protocols.schedules import ScheduleState, ScheduleStore
     from esruntime.triggers.cron import CronError, CronSchedule
     from esruntime.triggers.events import EventTriggerOptions, EventTriggers
     from esruntime.triggers.schedule import Scheduler
-    from esruntime.triggers.state import InMemoryScheduleStore, ScheduleState, ScheduleStore
 
 __all__ = [
     "CronError",
@@ -38,8 +41,8 @@ if not TYPE_CHECKING:
             "EventTriggerOptions": "esruntime.triggers.events",
             "EventTriggers": "esruntime.triggers.events",
             "Scheduler": "esruntime.triggers.schedule",
-            "InMemoryScheduleStore": "esruntime.triggers.state",
-            "ScheduleState": "esruntime.triggers.state",
-            "ScheduleStore": "esruntime.triggers.state",
+            "InMemoryScheduleStore": "esruntime.backends.memory.schedules",
+            "ScheduleState": "esruntime.protocols.schedules",
+            "ScheduleStore": "esruntime.protocols.schedules",
         },
     )

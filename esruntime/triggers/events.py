@@ -22,11 +22,11 @@ from typing import Protocol
 
 from attrs import field, frozen
 
-from esruntime.consumers.store import SCRIPT_CONSUMER_PREFIX, ConsumerStore
 from esruntime.consumers.worker import Consumer, Halt, RetryPolicy
 from esruntime.errors import EsruntimeError, ScriptStateError
 from esruntime.events import Query, QueryItem, SequencedEvent
 from esruntime.protocols import EventStore
+from esruntime.protocols.consumers import SCRIPT_CONSUMER_PREFIX, ConsumerStore
 from esruntime.scripts.models import Execution, Script
 from esruntime.scripts.service import ScriptService
 

@@ -39,14 +39,14 @@ from datetime import UTC, datetime, timedelta
 from attrs import evolve
 
 from esruntime.errors import EsruntimeError, ScriptNotFoundError
-from esruntime.scripts.models import Execution, ExecutionFailure, Script, Trigger
-from esruntime.scripts.service import ScriptService
-from esruntime.triggers.cron import Clock, CronError, CronSchedule, utc_now
-from esruntime.triggers.state import (
+from esruntime.protocols.schedules import (
     Reset,
     ScheduleState,
     ScheduleStore,
 )
+from esruntime.scripts.models import Execution, ExecutionFailure, Script, Trigger
+from esruntime.scripts.service import ScriptService
+from esruntime.triggers.cron import Clock, CronError, CronSchedule, utc_now
 
 __all__ = ["Scheduler", "schedule_key"]
 

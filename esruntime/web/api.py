@@ -18,7 +18,7 @@ from attrs import frozen
 
 from esruntime.auth.principal import Principal
 from esruntime.auth.resolver import PrincipalResolver
-from esruntime.errors import AuthenticationError, StoreQueryError, StoreUnavailableError
+from esruntime.errors import AuthenticationError
 from esruntime.handlers.registry import MAX_MODULE_BYTES
 from esruntime.web.bodies import (
     MAX_DEPTH,
@@ -28,7 +28,7 @@ from esruntime.web.bodies import (
     require_content_type,
 )
 from esruntime.web.call import Call, Route
-from esruntime.web.errors import WebError, error_response
+from esruntime.web.errors import WebError, error_response, failure_response
 from esruntime.web.messages import JSON, Headers, WebRequest, WebResponse, new_request_id
 from esruntime.web.routes import API_ROUTES
 
@@ -107,26 +107,8 @@ class JsonApi:
             body = self._body(route, request)
             query = parse_query(request.query, route.query)
             response = route.endpoint(Call(request, request_id, self.runtime, found, body, query))
-        except WebError as exc:
-            response = error_response(
-                exc.status, exc.code, exc.message, request_id, exc.headers, exc.fields
-            )
-        except StoreUnavailableError as exc:
-            logger.error("%s %s: %s [%s]", request.method, request.path, exc, request_id)
-            response = error_response(503, "store_unavailable", str(exc), request_id)
-        except StoreQueryError as exc:  # permanent: retrying the same request cannot help
-            message = f"the event store cannot run this request: {exc}"
-            response = error_response(400, "store_query_error", message, request_id)
-        except Exception:
-            logger.exception(
-                "%s %s failed [%s]",
-                request.method,
-                request.path,
-                request_id,
-                extra={"request_id": request_id},
-            )
-            message = f"Internal error; the server's log has the details of request {request_id}"
-            response = error_response(500, "internal_error", message, request_id)
+        except Exception as exc:
+            response = failure_response(exc, request, request_id)
         return self._finish(request, response, request_id, request.route or "unmatched", tenant)
 
     def unmatched(

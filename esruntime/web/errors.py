@@ -7,12 +7,15 @@ request id is filled in by the API, which also sends it as ``X-Request-ID``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 
-from esruntime.errors import EsruntimeError
-from esruntime.web.messages import WebResponse, json_response
+from esruntime.errors import EsruntimeError, StoreQueryError, StoreUnavailableError
+from esruntime.web.messages import WebRequest, WebResponse, json_response
 
-__all__ = ["WebError", "error_response"]
+__all__ = ["WebError", "error_response", "failure_response"]
+
+logger = logging.getLogger("esruntime.web")
 
 
 class WebError(EsruntimeError):
@@ -46,3 +49,29 @@ def error_response(
     if fields is not None:
         error["fields"] = dict(fields)
     return json_response(status, {"error": error}, headers)
+
+
+def failure_response(exc: Exception, request: WebRequest, request_id: str) -> WebResponse:
+    """The answer to a request that raised ``exc``: a :class:`WebError` as it says; a store that
+    is unavailable, 503 (logged); a query the store can never run, the caller's 400; anything
+    else, a 500 whose details are in the log only, under the request id."""
+    if isinstance(exc, WebError):
+        return error_response(
+            exc.status, exc.code, exc.message, request_id, exc.headers, exc.fields
+        )
+    if isinstance(exc, StoreUnavailableError):
+        logger.error("%s %s: %s [%s]", request.method, request.path, exc, request_id)
+        return error_response(503, "store_unavailable", str(exc), request_id)
+    if isinstance(exc, StoreQueryError):  # permanent: retrying the same request cannot help
+        message = f"the event store cannot run this request: {exc}"
+        return error_response(400, "store_query_error", message, request_id)
+    logger.error(
+        "%s %s failed [%s]",
+        request.method,
+        request.path,
+        request_id,
+        exc_info=exc,
+        extra={"request_id": request_id},
+    )
+    message = f"Internal error; the server's log has the details of request {request_id}"
+    return error_response(500, "internal_error", message, request_id)

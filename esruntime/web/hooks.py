@@ -25,14 +25,12 @@ from esruntime.errors import (
     ScriptNotFoundError,
     ScriptStateError,
     ScriptValidationError,
-    StoreQueryError,
-    StoreUnavailableError,
 )
 from esruntime.scripts.models import Script, Trigger
 from esruntime.scripts.sdk.ratelimit import SlidingWindowLimiter
 from esruntime.web.api import RESOLVE, _Resolve
 from esruntime.web.bodies import MAX_DEPTH, content_type, parse_json
-from esruntime.web.errors import WebError, error_response
+from esruntime.web.errors import WebError, failure_response
 from esruntime.web.hook_responses import hook_response
 from esruntime.web.messages import WebRequest, WebResponse, new_request_id
 
@@ -84,19 +82,8 @@ class Hooks:
             tenant = found.tenant if isinstance(found, Principal) else self._anonymous(request)
             script = self._script(request, tenant, found)
             response = self._run(request, script, found)
-        except WebError as exc:
-            response = error_response(
-                exc.status, exc.code, exc.message, request_id, exc.headers, exc.fields
-            )
-        except StoreUnavailableError as exc:
-            logger.error("%s %s: %s [%s]", request.method, request.path, exc, request_id)
-            response = error_response(503, "store_unavailable", str(exc), request_id)
-        except StoreQueryError as exc:
-            response = error_response(400, "store_query_error", str(exc), request_id)
-        except Exception:
-            logger.exception("%s %s failed [%s]", request.method, request.path, request_id)
-            message = f"Internal error; the server's log has the details of request {request_id}"
-            response = error_response(500, "internal_error", message, request_id)
+        except Exception as exc:
+            response = failure_response(exc, request, request_id)
         response = response.with_headers(("X-Request-ID", request_id))
         self.runtime.metrics.record_request(tenant, "hook", request.method, response.status)
         logger.info(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from esruntime.consumers.store import DeadLetter, DeadLetterPage
+from esruntime.protocols.consumers import DeadLetter, DeadLetterPage
 from esruntime.scripts.models import Execution, ExecutionPage, Script, ScriptPage, ScriptVersion
 
 __all__ = [

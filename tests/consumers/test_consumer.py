@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 import sqlalchemy
 
-from esruntime.backends.memory import InMemoryEventStore
+from esruntime.backends.memory import InMemoryConsumerStore, InMemoryEventStore
 from esruntime.backends.sql import SqlEventStore, create_store_engine
 from esruntime.backends.sql.consumers import SqlConsumerStore
 from esruntime.backends.sql.notifications import PostgresListener
-from esruntime.consumers import Consumer, ConsumerStore, Halt, InMemoryConsumerStore, RetryPolicy
+from esruntime.consumers import Consumer, ConsumerStore, Halt, RetryPolicy
 from esruntime.events import Event, Query, QueryItem, SequencedEvent
 from esruntime.protocols import EventStore
 from tests.triggers.helpers import wait_for

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy
 
+from esruntime.backends.memory import InMemoryConsumerStore
 from esruntime.backends.sql import create_store_engine
 from esruntime.backends.sql.consumers import SqlConsumerStore
-from esruntime.consumers import InMemoryConsumerStore
 from esruntime.testing.consumers import ConsumerStoreContract
 
 

@@ -8,8 +8,12 @@ from typing import Any
 
 import pytest
 
-from esruntime.backends.memory import InMemoryEventStore, InMemoryScriptRepository
-from esruntime.consumers import Consumer, InMemoryConsumerStore, RetryPolicy
+from esruntime.backends.memory import (
+    InMemoryConsumerStore,
+    InMemoryEventStore,
+    InMemoryScriptRepository,
+)
+from esruntime.consumers import Consumer, RetryPolicy
 from esruntime.errors import ConfigurationError, ScriptNotFoundError, ScriptValidationError
 from esruntime.runtime import Runtime
 from esruntime.scripts.service import ScriptService

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy
 
+from esruntime.backends.memory import InMemoryScheduleStore
 from esruntime.backends.sql import create_store_engine
 from esruntime.backends.sql.schedules import SqlScheduleStore
 from esruntime.testing.schedules import ScheduleStoreContract
-from esruntime.triggers.state import InMemoryScheduleStore
 
 
 class TestInMemoryScheduleStore(ScheduleStoreContract):

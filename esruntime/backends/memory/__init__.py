@@ -13,18 +13,22 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from esruntime.backends.memory.backend import MemoryBackend
+    from esruntime.backends.memory.consumers import InMemoryConsumerStore
     from esruntime.backends.memory.events import InMemoryEventStore
     from esruntime.backends.memory.handlers import InMemoryHandlerRegistry, InMemoryHandlerStorage
     from esruntime.backends.memory.keys import InMemoryApiKeyStorage, InMemoryApiKeyStore
+    from esruntime.backends.memory.schedules import InMemoryScheduleStore
     from esruntime.backends.memory.schema import InMemorySchemaRegistry, InMemorySchemaStorage
     from esruntime.backends.memory.scripts import InMemoryScriptRepository
 
 _HOMES = {
     "InMemoryApiKeyStorage": "keys",
     "InMemoryApiKeyStore": "keys",
+    "InMemoryConsumerStore": "consumers",
     "InMemoryEventStore": "events",
     "InMemoryHandlerRegistry": "handlers",
     "InMemoryHandlerStorage": "handlers",
+    "InMemoryScheduleStore": "schedules",
     "InMemorySchemaRegistry": "schema",
     "InMemorySchemaStorage": "schema",
     "InMemoryScriptRepository": "scripts",
@@ -34,9 +38,11 @@ _HOMES = {
 __all__ = [
     "InMemoryApiKeyStorage",
     "InMemoryApiKeyStore",
+    "InMemoryConsumerStore",
     "InMemoryEventStore",
     "InMemoryHandlerRegistry",
     "InMemoryHandlerStorage",
+    "InMemoryScheduleStore",
     "InMemorySchemaRegistry",
     "InMemorySchemaStorage",
     "InMemoryScriptRepository",

@@ -9,12 +9,12 @@ from esruntime.backends.memory.events import InMemoryEventStore
 # The other storage is imported on first use: an event store opened from ``memory://`` (the
 # command line's demo) does not load the schema parser.
 if TYPE_CHECKING:
+    from esruntime.backends.memory.consumers import InMemoryConsumerStore
     from esruntime.backends.memory.handlers import InMemoryHandlerStorage
     from esruntime.backends.memory.keys import InMemoryApiKeyStorage
+    from esruntime.backends.memory.schedules import InMemoryScheduleStore
     from esruntime.backends.memory.schema import InMemorySchemaStorage
     from esruntime.backends.memory.scripts import InMemoryScriptRepository
-    from esruntime.consumers.store import InMemoryConsumerStore
-    from esruntime.triggers.state import InMemoryScheduleStore
 
 __all__ = ["MemoryBackend", "open_backend", "open_event_store"]
 
@@ -48,12 +48,12 @@ class MemoryBackend:
         return InMemoryScriptRepository()
 
     def consumer_store(self) -> InMemoryConsumerStore:
-        from esruntime.consumers.store import InMemoryConsumerStore
+        from esruntime.backends.memory.consumers import InMemoryConsumerStore
 
         return InMemoryConsumerStore()
 
     def schedule_store(self) -> InMemoryScheduleStore:
-        from esruntime.triggers.state import InMemoryScheduleStore
+        from esruntime.backends.memory.schedules import InMemoryScheduleStore
 
         return InMemoryScheduleStore()
 

@@ -8,79 +8,31 @@ checkpoint is conditional on the owner too, and writes the dead letter in the sa
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy import Connection, and_, case, delete, func, insert, or_, select, update
 
-from esruntime.backends.sql import setup
-from esruntime.backends.sql.connections import create_store_engine
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.paging import read_page
+from esruntime.backends.sql.storage import SqlStorage
 from esruntime.backends.sql.tables import consumers, dead_letters
 from esruntime.backends.sql.timestamps import from_micros, to_micros
-from esruntime.consumers.store import DeadLetter
+from esruntime.protocols.consumers import DeadLetter
 
 __all__ = ["SqlConsumerStore"]
 
 _MICROS = 1_000_000
 
 
-class SqlConsumerStore:
-    """A :class:`~esruntime.consumers.store.ConsumerStore` on a SQLAlchemy engine."""
-
-    def __init__(self, engine: Engine | str, *, create_tables: bool = True) -> None:
-        self._engine = create_store_engine(engine) if isinstance(engine, str) else engine
-        self._postgres = self._engine.dialect.name == "postgresql"
-        self._tenant_ids: dict[str, int] = {}
-        self._lock = threading.Lock()
-        if create_tables:
-            with translate_errors():
-                setup.create_tables(self._engine)
-
-    @property
-    def engine(self) -> Engine:
-        return self._engine
-
-    def _tenant_id(self, tenant: str) -> int:
-        found = self._tenant_ids.get(tenant)
-        if found is None:
-            with translate_errors():
-                found = setup.register_tenant(self._engine, tenant)
-            with self._lock:
-                self._tenant_ids[tenant] = found
-        return found
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
-        """A real transaction, also on the store's PostgreSQL engines in autocommit mode."""
-        with translate_errors(), self._engine.connect() as conn:
-            driver: Any = conn.connection.driver_connection
-            if not (self._postgres and driver.autocommit):
-                with conn.begin():
-                    yield conn
-                return
-            conn.exec_driver_sql("BEGIN ISOLATION LEVEL READ COMMITTED")
-            try:
-                yield conn
-            except BaseException:
-                try:
-                    conn.exec_driver_sql("ROLLBACK")
-                except Exception:
-                    conn.invalidate()
-                raise
-            conn.exec_driver_sql("COMMIT")
+class SqlConsumerStore(SqlStorage):
+    """A :class:`~esruntime.protocols.ConsumerStore` on a SQLAlchemy engine."""
 
     def _key(self, tenant: str, consumer: str) -> Any:
         return and_(consumers.c.tenant_id == self._tenant_id(tenant), consumers.c.name == consumer)
 
     def _create(self, conn: Connection, tenant: str, consumer: str, start: int) -> None:
-        insert_ = (pg_dialect.insert if self._postgres else sqlite_dialect.insert)(consumers)
+        insert_ = self._dialect.upsert(consumers)
         row = {
             "tenant_id": self._tenant_id(tenant),
             "name": consumer,

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from attrs import frozen
-from sqlalchemy import Engine, Table
+from sqlalchemy import ColumnElement, Connection, Engine, Table
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
@@ -68,16 +68,35 @@ class EventPaths(Protocol):
 
 @frozen
 class Dialect:
-    """One supported dialect's parts."""
+    """One supported dialect's parts: besides the event store's paths, what the storage of
+    every tenant (scripts, consumers, schedules) needs, and whether ``SELECT ... FOR UPDATE
+    SKIP LOCKED`` lets concurrent claims pass each other's rows by (``row_locks``)."""
 
     upsert: Upsert
     create_tables: Callable[[Engine], None]
     events: EventPaths
+    transaction: Callable[[Engine], AbstractContextManager[Connection]]
+    bytewise: Callable[[ColumnElement[str]], ColumnElement[str]]
+    row_locks: bool
 
 
 _DIALECTS: dict[str, Dialect] = {
-    "sqlite": Dialect(sqlite_dialect.insert, sqlite.create_tables, sqlite.EVENTS),
-    "postgresql": Dialect(pg_dialect.insert, postgres.create_tables, postgres.EVENTS),
+    "sqlite": Dialect(
+        sqlite_dialect.insert,
+        sqlite.create_tables,
+        sqlite.EVENTS,
+        sqlite.transaction,
+        sqlite.bytewise,
+        row_locks=False,
+    ),
+    "postgresql": Dialect(
+        pg_dialect.insert,
+        postgres.create_tables,
+        postgres.EVENTS,
+        postgres.transaction,
+        postgres.bytewise,
+        row_locks=True,
+    ),
 }
 SUPPORTED = tuple(_DIALECTS)
 

@@ -12,15 +12,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select
 from sqlalchemy import exc as sa_exc
 
-from esruntime.backends.sql import setup
-from esruntime.backends.sql.connections import create_store_engine
-from esruntime.backends.sql.dialects import upsert_for
 from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.storage import SqlTenantStorage
 from esruntime.backends.sql.tables import current_handlers as pointers
 from esruntime.backends.sql.tables import handler_executions as executions
 from esruntime.backends.sql.tables import handlers as table
 from esruntime.backends.sql.timestamps import from_micros, to_micros
-from esruntime.checks import check_tenant
 from esruntime.handlers.manifest import HandlerManifest, manifest_document, parse_manifest
 from esruntime.handlers.registry import Describe, HandlerService, HandlerVersion
 from esruntime.schema.model import Schema
@@ -37,23 +34,14 @@ _COLUMNS = (
 )
 
 
-class SqlHandlerStorage:
+class SqlHandlerStorage(SqlTenantStorage):
     """One tenant's handler versions in SQLite or PostgreSQL; every version's bytes are kept."""
 
     def __init__(
         self, engine: Engine | str, tenant: str = "default", *, create_tables: bool = True
     ) -> None:
-        self._tenant = check_tenant(tenant)
-        self._engine = create_store_engine(engine) if isinstance(engine, str) else engine
-        self._upsert = upsert_for(self._engine)
-        with translate_errors():
-            if create_tables:
-                setup.create_tables(self._engine)
-            self._tenant_id = setup.register_tenant(self._engine, self._tenant)
-
-    @property
-    def tenant(self) -> str:
-        return self._tenant
+        super().__init__(engine, tenant, create_tables=create_tables)
+        self._upsert = self._dialect.upsert
 
     def store(self, handler: HandlerVersion, module: bytes) -> bool:
         mine = (table.c.tenant_id == self._tenant_id) & (table.c.name == handler.name)

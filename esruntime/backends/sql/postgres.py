@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
+from sqlalchemy import ColumnElement, Connection, Engine
 
 from esruntime.backends.sql import plans
 from esruntime.backends.sql import statements as sql
@@ -43,8 +43,10 @@ __all__ = [
     "PostgresEvents",
     "WriteShape",
     "abort",
+    "bytewise",
     "create_tables",
     "read_statement",
+    "transaction",
     "write_params",
     "write_statement",
 ]
@@ -179,6 +181,34 @@ def create_tables(engine: Engine) -> None:
         finally:
             conn.exec_driver_sql(f"SELECT pg_advisory_unlock({LOCK_NAMESPACE}, 0)")
             conn.commit()
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction, also on the store's engines in autocommit mode, where BEGIN and COMMIT
+    are sent as they are: cheaper than switching the connection's isolation level there and
+    back for every transaction."""
+    with engine.connect() as conn:
+        driver: Any = conn.connection.driver_connection
+        if not driver.autocommit:  # an engine of the host's
+            with conn.begin():
+                yield conn
+            return
+        conn.exec_driver_sql("BEGIN ISOLATION LEVEL READ COMMITTED")
+        try:
+            yield conn
+        except BaseException:
+            try:
+                conn.exec_driver_sql("ROLLBACK")
+            except Exception:
+                conn.invalidate()
+            raise
+        conn.exec_driver_sql("COMMIT")
+
+
+def bytewise(column: ColumnElement[str]) -> ColumnElement[str]:
+    """``column`` ordered by code point, as SQLite and Python order text."""
+    return column.collate("C")
 
 
 class PostgresEvents:

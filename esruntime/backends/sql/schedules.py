@@ -9,72 +9,24 @@ and the others update nothing.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, delete, or_, select, update
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy import case, delete, or_, select, update
 
-from esruntime.backends.sql import setup
-from esruntime.backends.sql.connections import create_store_engine
-from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.storage import SqlStorage
 from esruntime.backends.sql.tables import schedules, tenants
 from esruntime.backends.sql.timestamps import from_micros, to_micros
-from esruntime.triggers.state import Reset, ScheduleState
+from esruntime.protocols.schedules import Reset, ScheduleState
 
 __all__ = ["SqlScheduleStore"]
 
 _COLUMNS = [c for c in schedules.columns if c.name != "tenant_id"]
 
 
-class SqlScheduleStore:
-    """A :class:`~esruntime.triggers.state.ScheduleStore` on a SQLAlchemy engine."""
-
-    def __init__(self, engine: Engine | str, *, create_tables: bool = True) -> None:
-        self._engine = create_store_engine(engine) if isinstance(engine, str) else engine
-        self._postgres = self._engine.dialect.name == "postgresql"
-        self._tenant_ids: dict[str, int] = {}
-        self._lock = threading.Lock()
-        if create_tables:
-            with translate_errors():
-                setup.create_tables(self._engine)
-
-    @property
-    def engine(self) -> Engine:
-        return self._engine
-
-    def _tenant_id(self, tenant: str) -> int:
-        found = self._tenant_ids.get(tenant)
-        if found is None:
-            with translate_errors():
-                found = setup.register_tenant(self._engine, tenant)
-            with self._lock:
-                self._tenant_ids[tenant] = found
-        return found
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
-        """A real transaction, also on the store's PostgreSQL engines in autocommit mode."""
-        with translate_errors(), self._engine.connect() as conn:
-            driver: Any = conn.connection.driver_connection
-            if not (self._postgres and driver.autocommit):
-                with conn.begin():
-                    yield conn
-                return
-            conn.exec_driver_sql("BEGIN ISOLATION LEVEL READ COMMITTED")
-            try:
-                yield conn
-            except BaseException:
-                try:
-                    conn.exec_driver_sql("ROLLBACK")
-                except Exception:
-                    conn.invalidate()
-                raise
-            conn.exec_driver_sql("COMMIT")
+class SqlScheduleStore(SqlStorage):
+    """A :class:`~esruntime.protocols.ScheduleStore` on a SQLAlchemy engine."""
 
     def _select(self) -> Any:
         return select(tenants.c.name, *_COLUMNS).join_from(
@@ -89,10 +41,9 @@ class SqlScheduleStore:
         self.reset_all([(tenant, script_id, schedule, next_due)])
 
     def reset_all(self, changes: Iterable[Reset]) -> None:
-        dialect = pg_dialect if self._postgres else sqlite_dialect
         statements = []
         for tenant, script_id, schedule, next_due in changes:
-            statement = dialect.insert(schedules).values(
+            statement = self._dialect.upsert(schedules).values(
                 script_id=script_id,
                 tenant_id=self._tenant_id(tenant),
                 schedule=schedule,
@@ -140,7 +91,7 @@ class SqlScheduleStore:
         }
         claimed: list[ScheduleState] = []
         with self._transaction() as conn:
-            if self._postgres:
+            if self._dialect.row_locks:
                 rows = conn.execute(due.with_for_update(of=schedules, skip_locked=True)).mappings()
                 found = [_state(row) for row in rows]
                 if found:

@@ -7,12 +7,10 @@ from typing import Any
 from sqlalchemy import Engine, Select, bindparam, func, insert, select
 from sqlalchemy import exc as sa_exc
 
-from esruntime.backends.sql import setup
-from esruntime.backends.sql.connections import create_store_engine
 from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.storage import SqlTenantStorage
 from esruntime.backends.sql.tables import schema_versions
 from esruntime.backends.sql.timestamps import from_micros, to_micros
-from esruntime.checks import check_tenant
 from esruntime.protocols.schema import SchemaRow
 from esruntime.schema.changes import EventCounter
 from esruntime.schema.registry import SchemaService
@@ -22,7 +20,7 @@ __all__ = ["SqlSchemaRegistry", "SqlSchemaStorage"]
 Row = SchemaRow
 
 
-class SqlSchemaStorage:
+class SqlSchemaStorage(SqlTenantStorage):
     """One tenant's schema versions in SQLite or PostgreSQL.
 
     Each version takes the next ``seq`` of its tenant; the primary key refuses a second insert
@@ -32,17 +30,8 @@ class SqlSchemaStorage:
     def __init__(
         self, engine: Engine | str, tenant: str = "default", *, create_tables: bool = True
     ) -> None:
-        self._tenant = check_tenant(tenant)
+        super().__init__(engine, tenant, create_tables=create_tables)
         self._latest: Row | None = None
-        self._engine = create_store_engine(engine) if isinstance(engine, str) else engine
-        with translate_errors():
-            if create_tables:
-                setup.create_tables(self._engine)
-            self._tenant_id = setup.register_tenant(self._engine, self._tenant)
-
-    @property
-    def tenant(self) -> str:
-        return self._tenant
 
     def _select(self) -> Select[Any]:
         c = schema_versions.c

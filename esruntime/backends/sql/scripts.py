@@ -10,15 +10,11 @@ cannot interleave with another process doing the same.
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Engine,
     bindparam,
     delete,
     func,
@@ -29,10 +25,9 @@ from sqlalchemy import (
 )
 from sqlalchemy import exc as sa_exc
 
-from esruntime.backends.sql import setup
-from esruntime.backends.sql.connections import create_store_engine
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.paging import read_page
+from esruntime.backends.sql.storage import SqlStorage
 from esruntime.backends.sql.tables import script_executions as executions
 from esruntime.backends.sql.tables import script_versions as versions
 from esruntime.backends.sql.tables import scripts, tenants
@@ -83,52 +78,8 @@ _RUNNING = (
 )
 
 
-class SqlScriptRepository:
+class SqlScriptRepository(SqlStorage):
     """A :class:`~esruntime.protocols.ScriptRepository` on a SQLAlchemy engine."""
-
-    def __init__(self, engine: Engine | str, *, create_tables: bool = True) -> None:
-        self._engine = create_store_engine(engine) if isinstance(engine, str) else engine
-        self._postgres = self._engine.dialect.name == "postgresql"
-        self._tenant_ids: dict[str, int] = {}
-        self._lock = threading.Lock()
-        if create_tables:
-            with translate_errors():
-                setup.create_tables(self._engine)
-
-    @property
-    def engine(self) -> Engine:
-        return self._engine
-
-    def _tenant_id(self, tenant: str) -> int:
-        found = self._tenant_ids.get(tenant)
-        if found is None:
-            with translate_errors():
-                found = setup.register_tenant(self._engine, tenant)
-            with self._lock:
-                self._tenant_ids[tenant] = found
-        return found
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
-        """A real transaction, also on engines in autocommit mode (the store's PostgreSQL ones,
-        where BEGIN and COMMIT are sent as they are: cheaper than switching the connection's
-        isolation level there and back for every transaction)."""
-        with self._engine.connect() as conn:
-            driver: Any = conn.connection.driver_connection
-            if not (self._postgres and driver.autocommit):
-                with conn.begin():
-                    yield conn
-                return
-            conn.exec_driver_sql("BEGIN ISOLATION LEVEL READ COMMITTED")
-            try:
-                yield conn
-            except BaseException:
-                try:
-                    conn.exec_driver_sql("ROLLBACK")
-                except Exception:
-                    conn.invalidate()
-                raise
-            conn.exec_driver_sql("COMMIT")
 
     # -- scripts ---------------------------------------------------------------------------------
 
@@ -136,7 +87,7 @@ class SqlScriptRepository:
         tenant_id = self._tenant_id(script.tenant)
         with translate_errors():
             try:
-                with self._transaction() as conn:
+                with self._driver_transaction() as conn:
                     conn.execute(insert(scripts).values(_script_row(tenant_id, script)))
                     conn.execute(insert(versions).values(_version_row(tenant_id, version)))
             except sa_exc.IntegrityError as exc:
@@ -159,7 +110,7 @@ class SqlScriptRepository:
         )
         with translate_errors():
             try:
-                with self._transaction() as conn:
+                with self._driver_transaction() as conn:
                     if conn.execute(statement).rowcount != 1:
                         return False
                     if new_version is not None:
@@ -218,7 +169,7 @@ class SqlScriptRepository:
                     func.lower(scripts.c.description).like(pattern, escape="\\"),
                 )
             )
-        name = scripts.c.name.collate("C") if self._postgres else scripts.c.name
+        name = self._dialect.bytewise(scripts.c.name)
         query = (
             select(scripts)
             .where(*conditions)
@@ -255,7 +206,7 @@ class SqlScriptRepository:
 
     def delete_script(self, tenant: str, script_id: str) -> bool:
         tenant_id = self._tenant_id(tenant)
-        with translate_errors(), self._transaction() as conn:
+        with self._transaction() as conn:
             deleted = conn.execute(
                 delete(scripts).where(scripts.c.tenant_id == tenant_id, scripts.c.id == script_id)
             ).rowcount
@@ -296,7 +247,7 @@ class SqlScriptRepository:
 
     def add_execution(self, execution: Execution) -> None:
         row = _execution_row(self._tenant_id(execution.tenant), execution)
-        with translate_errors(), self._transaction() as conn:
+        with self._transaction() as conn:
             conn.execute(_INSERT_EXECUTION, row)
 
     def start_execution(
@@ -305,7 +256,7 @@ class SqlScriptRepository:
         row = _execution_row(self._tenant_id(execution.tenant), execution)
         lock = {"b_tenant_id": row["tenant_id"], "b_id": execution.script_id}
         running = {**row, "stale_before": to_micros(stale_before)}
-        with translate_errors(), self._transaction() as conn:
+        with self._transaction() as conn:
             conn.execute(_LOCK_SCRIPT, lock)
             if int(conn.execute(_RUNNING, running).scalar_one()) >= max_running:
                 return False
@@ -314,7 +265,7 @@ class SqlScriptRepository:
 
     def save_execution(self, execution: Execution) -> None:
         row = _execution_row(self._tenant_id(execution.tenant), execution)
-        with translate_errors(), self._transaction() as conn:
+        with self._transaction() as conn:
             self._upsert_execution(conn, row)
 
     def _upsert_execution(self, conn: Connection, row: dict[str, Any]) -> None:

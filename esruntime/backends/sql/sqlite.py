@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
+from sqlalchemy import ColumnElement, Connection, Engine
 from sqlalchemy import exc as sa_exc
 
 from esruntime.backends.sql import plans
@@ -32,7 +32,16 @@ from esruntime.idempotency import IdempotencyRecord
 if TYPE_CHECKING:
     from esruntime.backends.sql.store import SqlEventStore
 
-__all__ = ["EVENTS", "INSERT_EVENT", "INSERT_TAG", "SqliteEvents", "create_tables", "insert_rows"]
+__all__ = [
+    "EVENTS",
+    "INSERT_EVENT",
+    "INSERT_TAG",
+    "SqliteEvents",
+    "bytewise",
+    "create_tables",
+    "insert_rows",
+    "transaction",
+]
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_$.\- ]*")
 
@@ -70,6 +79,18 @@ def create_tables(engine: Engine) -> None:
         except sa_exc.OperationalError as exc:
             if "already exists" not in str(exc) or attempt == 9:
                 raise
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction on a pooled connection (SQLAlchemy's BEGIN)."""
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def bytewise(column: ColumnElement[str]) -> ColumnElement[str]:
+    """``column`` as it is: SQLite orders text by code point (its BINARY collation)."""
+    return column
 
 
 class SqliteEvents:

@@ -10,7 +10,7 @@
   ``(tenant_id, tag, position)``: a tag-filtered read is a range scan of this index, and a
   tag-and-type item is answered without touching the events.
 - ``esr_schedules`` has one row per scheduled script: its next due time and the lease of the
-  process running it (:mod:`esruntime.triggers.state`).
+  process running it (:mod:`esruntime.protocols.schedules`).
 - ``esr_consumers`` keeps each durable consumer's checkpoint and lease, ``esr_dead_letters`` the
   events they gave up on (``esruntime.consumers``).
 """

@@ -17,15 +17,18 @@ __all__ = ["get_event", "next_after", "query_events"]
 
 
 def query_events(
-    event_types: Sequence[str] | None,
-    domain_ids: Mapping[str, Any] | None,
-    after_position: int,
-    limit: int,
+    event_types: Sequence[str] | None = None,
+    domain_ids: Mapping[str, Any] | None = None,
+    *,
+    after_position: int = 0,
+    limit: int = 100,
     raw: bool = False,
 ) -> Call[EventPage]:
-    """``POST /events/query``: events of any of ``event_types`` whose domain ids take one of
-    the given values, after ``after_position``, at most ``limit`` (``?raw=true``: their data as
-    stored, not upcast to the current schema)."""
+    """One page of events, oldest first (``POST /events/query``): of any of ``event_types``
+    (all when None), whose domain ids take one of the given values for every field named
+    (``{"account_id": ["alice", "bob"]}``), after ``after_position``. Their data is in the
+    current schema's shape (fields added since they were stored filled with their defaults);
+    ``raw=True`` reads it as stored."""
     body: dict[str, Any] = {"after_position": after_position, "limit": limit}
     if event_types is not None:
         if isinstance(event_types, str):
@@ -63,7 +66,9 @@ def next_after(page: EventPage, after: int) -> int:
     return page.next_position
 
 
-def get_event(event_id: str, raw: bool = False) -> Call[StoredEvent]:
+def get_event(event_id: str, *, raw: bool = False) -> Call[StoredEvent]:
+    """The event with this id, with its metadata, in the current schema's shape (``raw=True``:
+    as stored); NotFoundError when there is none."""
     path = f"events/{segment('an event id', event_id)}"
     return Call(Request("GET", path, _raw(raw)), _read_event)
 

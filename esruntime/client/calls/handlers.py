@@ -20,6 +20,7 @@ __all__ = ["delete_handler", "get_handler", "list_handlers", "make_current", "up
 
 
 def list_handlers() -> Call[list[HandlerSummary]]:
+    """Every command's handler, uploaded or registered in code (``GET /handlers``)."""
     return Call(Request("GET", "handlers"), _read_handlers)
 
 
@@ -48,6 +49,7 @@ def _read_handlers(answer: Answer) -> list[HandlerSummary]:
 
 
 def get_handler(name: str) -> Call[HandlerDetails]:
+    """The handler of command ``name``; NotFoundError when there is none."""
     return Call(Request("GET", f"handlers/{segment('a command name', name)}"), _read_handler)
 
 
@@ -58,7 +60,8 @@ def _read_handler(answer: Answer) -> HandlerDetails:
 def upload_handler(
     name: str, module: bytes, version: str
 ) -> Call[HandlerUploaded | HandlerRejected]:
-    """``PUT /handlers/{name}`` with the module's bytes and ``X-Handler-Version``."""
+    """Upload a WebAssembly module as ``version`` (semver) of command ``name`` (``PUT
+    /handlers/{name}`` with the module's bytes and ``X-Handler-Version``)."""
     if not isinstance(module, bytes | bytearray | memoryview):
         raise InvalidCommandInput(f"a module is bytes, got {type(module).__name__}")
     headers = (("Content-Type", "application/wasm"), header("X-Handler-Version", version))
@@ -67,7 +70,10 @@ def upload_handler(
 
 
 def make_current(name: str, version: str) -> Call[HandlerUploaded | HandlerRejected]:
-    """``PUT /handlers/{name}/current``: run stored ``version`` from the next command on."""
+    """Run stored ``version`` of uploaded handler ``name`` from the next command on (a
+    rollback, or a roll forward; ``PUT /handlers/{name}/current``); HandlerRejected when that
+    version no longer passes the upload checks, NotFoundError when there is no such handler or
+    version."""
     path = f"handlers/{segment('a command name', name)}/current"
     content = json_body({"version": version}, "the version")
     return Call(
@@ -84,6 +90,7 @@ def _read_upload(answer: Answer) -> HandlerUploaded | HandlerRejected:
 
 
 def delete_handler(name: str) -> Call[None]:
+    """Delete an uploaded handler and its versions; NotFoundError when there is none."""
     return Call(Request("DELETE", f"handlers/{segment('a command name', name)}"), _read_deleted)
 
 

@@ -24,6 +24,7 @@ __all__ = ["get_schema", "push_schema", "validate_schema"]
 
 
 def get_schema() -> Call[SchemaInfo]:
+    """The current schema (``GET /schema``); NotFoundError before the first push."""
     return Call(Request("GET", "schema"), _read_schema)
 
 
@@ -52,13 +53,16 @@ def _request(method: str, path: str, text: str, force: bool) -> Request:
     return Request(method, path, params, headers, text_body(text, "an ESDL schema"))
 
 
-def push_schema(text: str, force: bool) -> Call[SchemaAccepted]:
-    """``PUT /schema`` (``?force=true`` accepts breaking changes)."""
+def push_schema(text: str, *, force: bool = False) -> Call[SchemaAccepted]:
+    """Store ``text`` (ESDL) as the next version (``PUT /schema``). A change that breaks stored
+    events raises SchemaRejectedError (as ``Runtime.push_schema`` does) unless ``force``;
+    invalid ESDL raises BadRequestError with the parser's message."""
     return Call(_request("PUT", "schema", text, force), _read_push)
 
 
-def validate_schema(text: str, force: bool) -> Call[PushResult]:
-    """``POST /schema/validate``: what a push would do, without storing anything."""
+def validate_schema(text: str, *, force: bool = False) -> Call[PushResult]:
+    """What :meth:`push_schema` would do, without storing anything (``POST /schema/validate``):
+    ``SchemaAccepted`` or ``SchemaRejected``."""
     return Call(_request("POST", "schema/validate", text, force), _read_validation)
 
 

@@ -75,8 +75,15 @@ def _filters(**given: str | None) -> tuple[tuple[str, str], ...]:
 
 
 def list_scripts(
-    type: str | None, status: str | None, search: str | None, page: int, per_page: int
+    *,
+    type: str | None = None,
+    status: str | None = None,
+    search: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
 ) -> Call[ScriptPage]:
+    """One page of the tenant's scripts by name (without their sources), of ``type`` and
+    ``status`` when given, whose name or description contains ``search`` (any case)."""
     params = (
         *_filters(type=type, status=status, search=search),
         ("page", _count("page", page, 1)),
@@ -85,26 +92,36 @@ def list_scripts(
     return Call(Request("GET", "scripts", params), _read_page)
 
 
-def create_script(fields: Mapping[str, Any]) -> Call[ScriptInfo]:
-    content = json_body(dict(fields), "the script")
+def create_script(name: str, type: str, source: str, **fields: Any) -> Call[ScriptInfo]:
+    """Store a new script (version 1). ``fields``: ``description``, ``status``,
+    ``cron_expression``, ``timezone``, ``http_path``, ``http_methods``, ``public``,
+    ``event_types``, ``limits``. BadRequestError names every invalid field
+    (``exc.fields``); RequestConflictError a name or HTTP path another script has."""
+    body = {"name": name, "type": type, "source": source, **fields}
+    content = json_body(body, "the script")
     return Call(Request("POST", "scripts", (), _HEADERS, content), _reader(201, ScriptInfo))
 
 
 def get_script(script_id: str) -> Call[ScriptInfo]:
+    """The script with this id, with its source; NotFoundError when the tenant has none."""
     return Call(Request("GET", _path(script_id)), _reader(200, ScriptInfo))
 
 
-def update_script(script_id: str, changes: Mapping[str, Any]) -> Call[ScriptInfo]:
+def update_script(script_id: str, **changes: Any) -> Call[ScriptInfo]:
+    """Change the fields given (the others are kept); a new ``source`` is a new version."""
     content = json_body(dict(changes), "the changes")
     request = Request("PUT", _path(script_id), (), _HEADERS, content)
     return Call(request, _reader(200, ScriptInfo))
 
 
 def delete_script(script_id: str) -> Call[None]:
+    """Delete a script with its versions and executions; NotFoundError when there is none."""
     return Call(Request("DELETE", _path(script_id)), _read_deleted)
 
 
 def list_script_versions(script_id: str) -> Call[list[ScriptVersionInfo]]:
+    """Every stored version of a script, oldest first (without sources)."""
+
     def read_versions(answer: Answer) -> list[ScriptVersionInfo]:
         return list(read(expect(answer, 200), _Versions, answer.what).versions)
 
@@ -112,18 +129,22 @@ def list_script_versions(script_id: str) -> Call[list[ScriptVersionInfo]]:
 
 
 def get_script_version(script_id: str, version: int) -> Call[ScriptVersionInfo]:
+    """One stored version of a script, with its source."""
     path = _path(script_id, "versions", _count("version", version, 1))
     return Call(Request("GET", path), _reader(200, ScriptVersionInfo))
 
 
 def rollback_script(script_id: str, version: int) -> Call[ScriptInfo]:
+    """Make stored ``version``'s source the current one (stored as a new version)."""
     _count("version", version, 1)
     content = json_body({"version": version}, "the version")
     request = Request("POST", _path(script_id, "rollback"), (), _HEADERS, content)
     return Call(request, _reader(200, ScriptInfo))
 
 
-def execute_script(script_id: str, input: Mapping[str, Any] | None) -> Call[ScriptExecution]:
+def execute_script(script_id: str, input: Mapping[str, Any] | None = None) -> Call[ScriptExecution]:
+    """Run a script with ``input`` as ``context.input``, wait for it, and return its
+    execution, whatever became of it (``status``: completed, failed, timeout, cancelled)."""
     if input is not None and not isinstance(input, Mapping):
         raise InvalidCommandInput(f"a script's input is a JSON object, got {type(input).__name__}")
     content = json_body(dict(input or {}), "the input")
@@ -132,8 +153,9 @@ def execute_script(script_id: str, input: Mapping[str, Any] | None) -> Call[Scri
 
 
 def list_executions(
-    script_id: str, status: str | None, offset: int, limit: int
+    script_id: str, *, status: str | None = None, offset: int = 0, limit: int = 20
 ) -> Call[ScriptExecutionPage]:
+    """A window of a script's executions, newest first."""
     params = (
         *_filters(status=status),
         ("offset", _count("offset", offset, 0)),
@@ -146,6 +168,7 @@ def list_executions(
 
 
 def get_execution(script_id: str, execution_id: str) -> Call[ScriptExecution]:
+    """One execution of a script; NotFoundError when it has none with this id."""
     path = _path(script_id, "executions", _id("an execution id", execution_id))
     return Call(Request("GET", path), _reader(200, ScriptExecution))
 
@@ -154,7 +177,11 @@ def _letter_path(letter_id: str, *rest: str) -> str:
     return "/".join(("scripts/dead-letters", _id("a dead letter id", letter_id), *rest))
 
 
-def list_dead_letters(script_id: str | None, offset: int, limit: int) -> Call[DeadLetterPage]:
+def list_dead_letters(
+    *, script_id: str | None = None, offset: int = 0, limit: int = 20
+) -> Call[DeadLetterPage]:
+    """A window of the events event scripts gave up on after their retries, oldest event
+    first (of one script when ``script_id`` is given)."""
     params = (
         *_filters(script_id=script_id),
         ("offset", _count("offset", offset, 0)),
@@ -164,15 +191,19 @@ def list_dead_letters(script_id: str | None, offset: int, limit: int) -> Call[De
 
 
 def get_dead_letter(letter_id: str) -> Call[DeadLetterInfo]:
+    """One dead letter; NotFoundError when the tenant has none with this id."""
     return Call(Request("GET", _letter_path(letter_id)), _reader(200, DeadLetterInfo))
 
 
 def retry_dead_letter(letter_id: str) -> Call[DeadLetterRetry]:
+    """Run the letter's script for its event again and wait for it: a completed run forgets
+    the letter (``dead_letter`` is None), any other counts one more attempt."""
     request = Request("POST", _letter_path(letter_id, "retry"))
     return Call(request, _reader(200, DeadLetterRetry))
 
 
 def discard_dead_letter(letter_id: str) -> Call[None]:
+    """Forget a dead letter without running it; NotFoundError when there is none."""
     return Call(Request("DELETE", _letter_path(letter_id)), _read_deleted)
 
 

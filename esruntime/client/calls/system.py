@@ -19,6 +19,7 @@ class _Status:
 
 
 def health() -> Call[Health]:
+    """The server's health (an unhealthy server's answer too, with ``healthy`` False)."""
     return Call(Request("GET", "health"), _read_health)
 
 
@@ -30,6 +31,7 @@ def _read_health(answer: Answer) -> Health:
 
 
 def metrics() -> Call[str]:
+    """The Prometheus metrics of the key's tenant, as text (needs ``admin``)."""
     return Call(Request("GET", "metrics"), _read_metrics)
 
 

@@ -4,8 +4,8 @@ JavaScript the forms post and return to the script's page."""
 
 from __future__ import annotations
 
-from esruntime.consumers.store import DeadLetter, DeadLetterPage
 from esruntime.errors import ScriptNotFoundError
+from esruntime.protocols.consumers import DeadLetter, DeadLetterPage
 from esruntime.scripts.models import Execution, Script
 from esruntime.web.messages import WebResponse
 from esruntime.web.pages.context import PageCall, redirect

@@ -1,6 +1,5 @@
-"""The scheduler's rows kept in process memory: :class:`InMemoryScheduleStore`.
-
-The protocol and its values are :mod:`esruntime.protocols.schedules`, re-exported here.
+"""The scheduler's rows kept in process memory: :class:`InMemoryScheduleStore`, the memory
+backend's :class:`~esruntime.protocols.ScheduleStore`.
 """
 
 from __future__ import annotations
@@ -11,13 +10,13 @@ from datetime import datetime
 
 from attrs import evolve
 
-from esruntime.protocols.schedules import Reset, ScheduleState, ScheduleStore
+from esruntime.protocols.schedules import Reset, ScheduleState
 
-__all__ = ["InMemoryScheduleStore", "Reset", "ScheduleState", "ScheduleStore"]
+__all__ = ["InMemoryScheduleStore"]
 
 
 class InMemoryScheduleStore:
-    """A :class:`ScheduleStore` in process memory, under one lock."""
+    """A :class:`~esruntime.protocols.ScheduleStore` in process memory, under one lock."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

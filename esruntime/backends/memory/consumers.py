@@ -1,6 +1,5 @@
-"""Durable consumers' place kept in process memory: :class:`InMemoryConsumerStore`.
-
-The protocol and its values are :mod:`esruntime.protocols.consumers`, re-exported here.
+"""Durable consumers' checkpoints, leases and dead letters kept in process memory:
+:class:`InMemoryConsumerStore`, the memory backend's :class:`~esruntime.protocols.ConsumerStore`.
 """
 
 from __future__ import annotations
@@ -10,22 +9,9 @@ import time
 
 from attrs import evolve, frozen
 
-from esruntime.protocols.consumers import (
-    SCRIPT_CONSUMER_PREFIX,
-    ConsumerStore,
-    DeadLetter,
-    DeadLetterPage,
-    new_dead_letter,
-)
+from esruntime.protocols.consumers import DeadLetter
 
-__all__ = [
-    "SCRIPT_CONSUMER_PREFIX",
-    "ConsumerStore",
-    "DeadLetter",
-    "DeadLetterPage",
-    "InMemoryConsumerStore",
-    "new_dead_letter",
-]
+__all__ = ["InMemoryConsumerStore"]
 
 
 @frozen
@@ -36,7 +22,7 @@ class _Row:
 
 
 class InMemoryConsumerStore:
-    """A :class:`ConsumerStore` in process memory, under one lock."""
+    """A :class:`~esruntime.protocols.ConsumerStore` in process memory, under one lock."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
