@@ -270,6 +270,10 @@ class Consumer:
                 continue
             try:
                 if not self._store.renew(self.tenant, self.name, self.owner, ttl=self._ttl):
+                    if self._store.checkpoint(self.tenant, self.name) is None:
+                        logger.info("consumer %s was deleted; it stops", self.name)
+                        self.stop(timeout=0)
+                        return
                     logger.warning("consumer %s lost its lease", self.name)
             except Exception:
                 logger.exception("consumer %s could not renew its lease", self.name)

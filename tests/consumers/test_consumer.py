@@ -220,6 +220,24 @@ def test_a_consumer_whose_place_is_deleted_during_a_run_stops_and_writes_nothing
     assert checkpoints.dead_letters("acme") == ([], 0)
 
 
+def test_an_idle_consumer_whose_place_is_deleted_stops_at_its_next_renewal(
+    stores: tuple[EventStore, ConsumerStore],
+) -> None:
+    events, checkpoints = stores
+    recorder = Recorder()
+    worker = consumer(stores, recorder, lease_ttl=0.3)  # renewed every 0.1 s
+    worker.start()
+    try:
+        wait_for(lambda: worker.owns_lease)
+        checkpoints.delete("acme", "tally")
+        wait_for(lambda: not worker.alive)
+    finally:
+        worker.stop()
+    append(events, range(1))
+    assert checkpoints.checkpoint("acme", "tally") is None
+    assert recorder.seen == []
+
+
 @pytest.mark.postgres
 def test_postgres_notifies_a_waiting_consumer_of_another_engines_appends(
     postgres_url: str, postgres_engine: sqlalchemy.Engine
