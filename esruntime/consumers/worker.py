@@ -7,7 +7,9 @@ event whose work was recorded: nothing is skipped, and nothing handled is handle
 process killed while a handler runs, or a checkpoint the database failed to write, leaves that
 one event unrecorded: whoever takes the lease next handles it again.) A heartbeat thread renews
 the lease while the consumer lives; a consumer whose lease was taken over (it was stalled longer
-than the lease) stops advancing and tries to take the lease again.
+than the lease) stops advancing and tries to take the lease again. A consumer whose row was
+deleted (its checkpoint is gone) stops for good: it never creates its row again after its first
+attempt, so a deletion racing with it, here or in another process, leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ class Consumer:
     renewal; ``claim_jitter`` waits up to that many seconds (at random) before each attempt to
     take the lease, so that processes starting together share the consumers between them.
     ``predecessor``: a consumer of the same name being stopped, which this one waits for.
+    ``create``: whether the first attempt to take the lease creates the consumer when missing
+    (False when the caller created it with ``ensure`` and checked it is still wanted).
     """
 
     def __init__(
@@ -98,6 +102,7 @@ class Consumer:
         claim_jitter: float = 0.0,
         idle_timeout: float = 1.0,
         predecessor: Consumer | None = None,
+        create: bool = True,
     ) -> None:
         if lease_ttl <= 0 or claim_jitter < 0 or idle_timeout <= 0:
             raise ValueError("lease_ttl and idle_timeout must be positive, claim_jitter at least 0")
@@ -119,6 +124,7 @@ class Consumer:
         self._thread: threading.Thread | None = None
         self._heartbeat: threading.Thread | None = None
         self._predecessor = predecessor
+        self._create = create
         self.handled = 0
 
     @property
@@ -162,6 +168,10 @@ class Consumer:
             try:
                 position = self._acquire()
                 if position is None:
+                    if self._store.checkpoint(self.tenant, self.name) is None:
+                        logger.info("consumer %s was deleted; it stops", self.name)
+                        self._stopping.set()
+                        break
                     self._stopping.wait(min(self._ttl / 3, 5.0))
                     continue
                 self._owned.set()
@@ -181,10 +191,15 @@ class Consumer:
             logger.exception("consumer %s could not release its lease", self.name)
 
     def _acquire(self) -> int | None:
-        start = self._start
-        if start is None:
-            start = self._events.head() or 0
-        return self._store.acquire(self.tenant, self.name, self.owner, ttl=self._ttl, start=start)
+        """Take the lease; only the first attempt may create the row (see ``create``)."""
+        start = None
+        if self._create:
+            start = self._start if self._start is not None else self._events.head() or 0
+        position = self._store.acquire(
+            self.tenant, self.name, self.owner, ttl=self._ttl, start=start
+        )
+        self._create = False
+        return position
 
     def _consume(self, position: int) -> None:
         with self._events.subscribe(self.query, after=position) as subscription:
@@ -255,6 +270,10 @@ class Consumer:
                 continue
             try:
                 if not self._store.renew(self.tenant, self.name, self.owner, ttl=self._ttl):
+                    if self._store.checkpoint(self.tenant, self.name) is None:
+                        logger.info("consumer %s was deleted; it stops", self.name)
+                        self.stop(timeout=0)
+                        return
                     logger.warning("consumer %s lost its lease", self.name)
             except Exception:
                 logger.exception("consumer %s could not renew its lease", self.name)

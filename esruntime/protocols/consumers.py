@@ -99,12 +99,14 @@ class ConsumerStore(Protocol):
         ...
 
     def acquire(
-        self, tenant: str, consumer: str, owner: str, *, ttl: float, start: int
+        self, tenant: str, consumer: str, owner: str, *, ttl: float, start: int | None = None
     ) -> int | None:
         """Take (or renew) the lease for ``ttl`` seconds when it is free, lapsed or ``owner``'s.
 
-        The consumer is created with checkpoint ``start`` when missing. Returns the checkpoint
-        when ``owner`` holds the lease now, None when another owner does.
+        Given ``start``, a missing consumer is created with that checkpoint first; without it a
+        missing consumer stays missing (a deleted one is not brought back). Returns the
+        checkpoint when ``owner`` holds the lease now, None when another owner does or the
+        consumer does not exist.
         """
         ...
 
@@ -133,7 +135,12 @@ class ConsumerStore(Protocol):
         ...
 
     def delete(self, tenant: str, consumer: str) -> None:
-        """Forget a consumer's checkpoint, lease and dead letters."""
+        """Forget a consumer's checkpoint, lease and dead letters.
+
+        Its owner's later ``renew``, ``release`` and ``advance`` write nothing (nor does
+        ``acquire`` without ``start``), so a consumer still running elsewhere cannot bring the
+        row or a dead letter back.
+        """
         ...
 
     def dead_letters(

@@ -137,6 +137,29 @@ class ConsumerStoreContract:
         assert consumers.checkpoint("acme", "script:s1") is None
         assert consumers.dead_letters("acme") == ([], 0)
 
+    def test_taking_a_lease_without_a_start_creates_no_consumer(
+        self, consumers: ConsumerStore
+    ) -> None:
+        assert consumers.acquire("acme", "c", "p1", ttl=TTL) is None
+        assert consumers.checkpoint("acme", "c") is None
+        consumers.ensure("acme", "c", 4)
+        assert consumers.acquire("acme", "c", "p1", ttl=TTL) == 4
+
+    def test_the_owner_of_a_deleted_consumer_cannot_bring_it_or_a_dead_letter_back(
+        self, consumers: ConsumerStore
+    ) -> None:
+        consumers.acquire("acme", "script:s1", "p1", ttl=TTL, start=0)
+        consumers.advance("acme", "script:s1", "p1", 1, dead_letter=_letter(1))
+        consumers.delete("acme", "script:s1")
+        # What a consumer still running (here or in another process) does next.
+        assert not consumers.renew("acme", "script:s1", "p1", ttl=TTL)
+        assert not consumers.advance("acme", "script:s1", "p1", 2, dead_letter=_letter(2))
+        consumers.release("acme", "script:s1", "p1")
+        assert consumers.acquire("acme", "script:s1", "p1", ttl=TTL) is None
+        assert consumers.acquire("acme", "script:s1", "p2", ttl=TTL) is None
+        assert consumers.checkpoint("acme", "script:s1") is None
+        assert consumers.dead_letters("acme") == ([], 0)
+
     def test_of_many_threads_taking_one_lease_exactly_one_gets_it(
         self, consumers: ConsumerStore
     ) -> None:

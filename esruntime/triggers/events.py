@@ -183,14 +183,22 @@ class EventTriggers:
                     before = [
                         c for c in self._retired if c.tenant == script.tenant and c.name == name
                     ]
-                    consumer = self._consumer(script, before[-1] if before else None)
-                    self._running[key] = (consumer, script.event_types)
+                    started = self._consumer(script, before[-1] if before else None)
+                    if started is not None:
+                        self._running[key] = (started, script.event_types)
 
-    def _consumer(self, script: Script, predecessor: Consumer | None) -> Consumer:
+    def _consumer(self, script: Script, predecessor: Consumer | None) -> Consumer | None:
+        """Start the script's consumer; None when the script was deleted meanwhile."""
         store = self._stores(script.tenant)
         name = SCRIPT_CONSUMER_PREFIX + script.id
         # The script's place is set now, so it sees every event appended from here on.
         self._consumers.ensure(script.tenant, name, store.head() or 0)
+        # ``wanted`` may predate a delete that already removed the place (here or in another
+        # process): a delete after this look-up removes the place itself, one before it is
+        # undone here. The consumer never creates its place again, so it stays gone.
+        if self._scripts.repository.get_script(script.tenant, script.id) is None:
+            self._consumers.delete(script.tenant, name)
+            return None
         consumer = Consumer(
             name,
             store,
@@ -202,6 +210,7 @@ class EventTriggers:
             lease_ttl=self.options.lease_ttl,
             claim_jitter=self.options.claim_jitter,
             predecessor=predecessor,
+            create=False,
         )
         consumer.start()
         return consumer

@@ -190,6 +190,54 @@ def test_a_handler_that_halts_leaves_its_event_for_the_next_run(
     assert recorder.seen == [1, 2]
 
 
+def test_a_consumer_whose_place_is_deleted_during_a_run_stops_and_writes_nothing_back(
+    stores: tuple[EventStore, ConsumerStore],
+) -> None:
+    # As when its script is deleted while this process (or another) still runs its consumer:
+    # the run ends after the delete, its dead letter and checkpoint must not come back.
+    events, checkpoints = stores
+    append(events, range(2))
+    running, deleted = threading.Event(), threading.Event()
+
+    def handler(event: SequencedEvent) -> None:
+        running.set()
+        assert deleted.wait(60)
+        raise RuntimeError("fails for good")
+
+    worker = consumer(stores, handler, retry=RetryPolicy(retries=0))
+    worker.start()
+    try:
+        assert running.wait(60)
+        checkpoints.delete("acme", "tally")
+        deleted.set()
+        wait_for(lambda: not worker.alive or checkpoints.checkpoint("acme", "tally") is not None)
+        assert checkpoints.checkpoint("acme", "tally") is None
+        wait_for(lambda: not worker.alive)
+    finally:
+        deleted.set()
+        worker.stop()
+    assert checkpoints.checkpoint("acme", "tally") is None
+    assert checkpoints.dead_letters("acme") == ([], 0)
+
+
+def test_an_idle_consumer_whose_place_is_deleted_stops_at_its_next_renewal(
+    stores: tuple[EventStore, ConsumerStore],
+) -> None:
+    events, checkpoints = stores
+    recorder = Recorder()
+    worker = consumer(stores, recorder, lease_ttl=0.3)  # renewed every 0.1 s
+    worker.start()
+    try:
+        wait_for(lambda: worker.owns_lease)
+        checkpoints.delete("acme", "tally")
+        wait_for(lambda: not worker.alive)
+    finally:
+        worker.stop()
+    append(events, range(1))
+    assert checkpoints.checkpoint("acme", "tally") is None
+    assert recorder.seen == []
+
+
 @pytest.mark.postgres
 def test_postgres_notifies_a_waiting_consumer_of_another_engines_appends(
     postgres_url: str, postgres_engine: sqlalchemy.Engine

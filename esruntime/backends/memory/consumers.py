@@ -39,11 +39,15 @@ class InMemoryConsumerStore:
             return None if row is None else row.position
 
     def acquire(
-        self, tenant: str, consumer: str, owner: str, *, ttl: float, start: int
+        self, tenant: str, consumer: str, owner: str, *, ttl: float, start: int | None = None
     ) -> int | None:
         now = time.time()
         with self._lock:
-            row = self._rows.setdefault((tenant, consumer), _Row(start))
+            if start is not None:
+                self._rows.setdefault((tenant, consumer), _Row(start))
+            row = self._rows.get((tenant, consumer))
+            if row is None:
+                return None
             if row.owner not in (None, owner) and row.expires >= now:
                 return None
             self._rows[tenant, consumer] = evolve(row, owner=owner, expires=now + ttl)

@@ -4,6 +4,8 @@
 Taking a lease is one conditional ``UPDATE`` (free, lapsed or already the caller's): a row lock
 on PostgreSQL, the write lock on SQLite, so of two processes only one gets it. Advancing the
 checkpoint is conditional on the owner too, and writes the dead letter in the same transaction.
+Only ``ensure`` and a first ``acquire`` given ``start`` insert a consumer's row; every other
+write updates a row that exists, so a deleted consumer stays deleted whoever still runs it.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ class SqlConsumerStore(SqlStorage):
         return None if found is None else int(found)
 
     def acquire(
-        self, tenant: str, consumer: str, owner: str, *, ttl: float, start: int
+        self, tenant: str, consumer: str, owner: str, *, ttl: float, start: int | None = None
     ) -> int | None:
         now = _now()
         take = (
@@ -76,7 +78,8 @@ class SqlConsumerStore(SqlStorage):
             .values(owner=owner, lease_expires=now + int(ttl * _MICROS))
         )
         with self._transaction() as conn:
-            self._create(conn, tenant, consumer, start)
+            if start is not None:
+                self._create(conn, tenant, consumer, start)
             if conn.execute(take).rowcount != 1:
                 return None
             position = conn.execute(
