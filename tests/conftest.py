@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 
 # Compiled WebAssembly modules of the tests go to a throwaway directory, not the user's cache.
@@ -26,6 +27,13 @@ settings.register_profile(
     "esruntime", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
 )
 settings.load_profile("esruntime")
+
+# A suite started as a background job of a shell without job control inherits SIGINT ignored, and
+# so would every server it starts: Ctrl-C (the tests' SIGINT) would then not reach them. Handled
+# here, the servers start with the default action again (an ignored signal stays ignored across
+# exec; a handled one does not).
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 POSTGRES_URL = os.environ.get(
     "ESRUNTIME_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
