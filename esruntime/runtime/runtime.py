@@ -91,8 +91,9 @@ class Runtime:
     handlers belong to the tenant that uploaded them. :meth:`close` closes every service the
     runtime holds, including those passed in.
 
-    :meth:`start` starts the background workers that run scripts by themselves (event
-    triggers, tuned by ``event_triggers=``); :meth:`close` stops them.
+    :meth:`start` starts the background workers that run scripts by themselves (the event
+    triggers, tuned by ``event_triggers=``, and the cron scheduler); :meth:`stop` and
+    :meth:`close` stop them.
     """
 
     def __init__(
@@ -147,8 +148,10 @@ class Runtime:
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Runtime:
         """A runtime keeping everything at ``url``: ``memory://``, ``sqlite:///file.db`` or
-        ``postgresql+psycopg://user@host/db`` (events, schemas, handlers, idempotency records
-        and API keys in one database). ``options`` are those of the constructor."""
+        ``postgresql+psycopg://user@host/db`` (events, schemas, handlers, idempotency records,
+        API keys and scripts in one database), or ``umadb://host:port`` (the events on that
+        server, the rest in its ``database`` option). ``options`` are those of the
+        constructor."""
         return cls(backend=open_backend(url), **options)
 
     # -- tenants -----------------------------------------------------------------------------
