@@ -7,6 +7,7 @@ one-call methods (:class:`~esruntime.client.routes.Routes`) are written here onc
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Generic, TypeVar
 
@@ -21,7 +22,7 @@ TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 
 
-class ClientCore(Routes, Generic[TransportT, HttpT]):
+class ClientCore(Routes, ABC, Generic[TransportT, HttpT]):
     """A client's checked settings and its httpx client (``_open`` makes the one it needs)."""
 
     def __init__(
@@ -55,9 +56,10 @@ class ClientCore(Routes, Generic[TransportT, HttpT]):
         )
         self._http: HttpT = self._open(transport)
 
+    @abstractmethod
     def _open(self, transport: TransportT | None) -> HttpT:
-        """The httpx client that sends this client's requests."""
-        raise NotImplementedError
+        """The httpx client that sends this client's requests (sync or async: each client's
+        own)."""
 
     @property
     def base_url(self) -> str:
