@@ -19,8 +19,6 @@ run fails if there is any.
 # No ``from __future__ import annotations``: FastAPI reads the plain route's annotations, which
 # name a class imported in ``serve``.
 import argparse
-import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -30,9 +28,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import wrk as load
+
 SOURCE = "const xs = [3, 1, 2].sort(); return {total: xs.reduce((a, b) => a + b, 0)};"
 LIMITS = {"max_concurrent_runs": 100, "max_http_requests_per_minute": 100_000}
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 def serve(database: str) -> None:
@@ -73,28 +72,10 @@ def serve(database: str) -> None:
 
 def wrk(url: str, key: str | None, duration: int, connections: int) -> tuple[float, float, float]:
     """(requests/s, p50 ms, p99 ms) of ``wrk`` POSTing ``{}`` to ``url``."""
-    auth = f'wrk.headers["Authorization"] = "Bearer {key}"\n' if key else ""
-    script = (
-        'wrk.method = "POST"\nwrk.body = "{}"\n'
-        f'wrk.headers["Content-Type"] = "application/json"\n{auth}'
-    )
-    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
-        lua.write(script)
-        lua.flush()
-        out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "60s", "--latency",
-             "-s", lua.name, url],
-            capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
-    if "Non-2xx" in out or "Socket errors" in out:
-        raise SystemExit(f"{url}: not every answer was a 2xx:\n{out}")
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
-    return rate, _percentile(out, "50%"), _percentile(out, "99%")
-
-
-def _percentile(out: str, which: str) -> float:
-    value, unit = re.search(rf"{which}\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
-    return float(value) * _UNITS[unit]
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    lua = load.script("POST", headers, body={})
+    result = load.run(url, lua, duration=duration, connections=connections)
+    return result.rate, result.p50_ms, result.p99_ms
 
 
 def main() -> None:
@@ -108,8 +89,7 @@ def main() -> None:
     if args.serve:
         serve(args.serve)
         return
-    if shutil.which("wrk") is None:
-        raise SystemExit("bench_hooks.py needs wrk: apt-get install wrk")
+    load.require_wrk("bench_hooks.py")
     if args.quick:
         args.duration, args.rounds = 2, 1
     with tempfile.TemporaryDirectory() as folder:
