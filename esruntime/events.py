@@ -30,6 +30,7 @@ __all__ = [
     "SequencedEvent",
     "new_event_id",
     "new_id",
+    "stored_event",
 ]
 
 MAX_TYPE_LENGTH = 200
@@ -196,13 +197,12 @@ class Event:
         cls, type: str, data: Any, tags: tuple[str, ...], id: str, metadata: Mapping[str, Any]
     ) -> Event:
         """Rebuild an event read back from a store, skipping the checks it passed on append."""
-        event = object.__new__(cls)
-        set_ = object.__setattr__
-        set_(event, "type", type)
-        set_(event, "data", data)
-        set_(event, "tags", tags)
-        set_(event, "id", id)
-        set_(event, "metadata", metadata)
+        event = _new(cls)
+        _set_type(event, type)
+        _set_data(event, data)
+        _set_tags(event, tags)
+        _set_id(event, id)
+        _set_metadata(event, metadata)
         return event
 
 
@@ -233,6 +233,41 @@ class SequencedEvent:
     @property
     def metadata(self) -> Mapping[str, Any]:
         return self.event.metadata
+
+
+# The slots' own setters: what a frozen class's generated __init__ does, without looking each
+# one up by name (the read path builds every event it returns through these).
+_new = object.__new__
+_set_type, _set_data, _set_tags, _set_id, _set_metadata = (
+    Event.__dict__[name].__set__ for name in ("type", "data", "tags", "id", "metadata")
+)
+_set_position, _set_event, _set_timestamp = (
+    SequencedEvent.__dict__[name].__set__ for name in ("position", "event", "timestamp")
+)
+
+
+def stored_event(
+    position: int,
+    type: str,
+    data: Any,
+    tags: tuple[str, ...],
+    id: str,
+    metadata: Mapping[str, Any],
+    timestamp: datetime,
+) -> SequencedEvent:
+    """An event read back from a store, at its position: the checks it passed on append are
+    not made again."""
+    event = _new(Event)
+    _set_type(event, type)
+    _set_data(event, data)
+    _set_tags(event, tags)
+    _set_id(event, id)
+    _set_metadata(event, metadata)
+    sequenced = _new(SequencedEvent)
+    _set_position(sequenced, position)
+    _set_event(sequenced, event)
+    _set_timestamp(sequenced, timestamp)
+    return sequenced
 
 
 @frozen
