@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.web.apps import BANK_SCHEMA, Client
+from tests.web.apps import BANK_SCHEMA, ON_EACH_BACKEND, Client
+
+pytestmark = ON_EACH_BACKEND
 
 
 @pytest.fixture
