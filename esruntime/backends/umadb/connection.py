@@ -135,15 +135,16 @@ def _batch_size(value: str | None) -> int | None:
 
 def connect(url: UmaDbUrl) -> umadb.Client:
     """A client of the server at ``url``; StoreUnavailableError when it does not answer."""
-    with translate_errors():
+    with translate_errors(url.address):
         return umadb.Client(
             url.address, ca_path=url.ca_path, batch_size=url.batch_size, api_key=url.api_key
         )
 
 
 @contextmanager
-def translate_errors() -> Iterator[None]:
-    """Raise the client's errors as esruntime's, keeping the server's message."""
+def translate_errors(address: str | None = None) -> Iterator[None]:
+    """Raise the client's errors as esruntime's, keeping the server's message (and naming the
+    server's ``address`` when given)."""
     try:
         yield
     except EsruntimeError:
@@ -151,7 +152,7 @@ def translate_errors() -> Iterator[None]:
     except umadb.IntegrityError as exc:
         raise IntegrityError(f"append condition failed: {_first_line(exc)}") from exc
     except (umadb.TransportError, umadb.CancelledByUserError) as exc:
-        raise _not_answering(exc) from exc
+        raise _not_answering(exc, address) from exc
     except umadb.AuthenticationError as exc:
         raise StoreUnavailableError(
             f"the UmaDB server refused the API key: {_first_line(exc)}", summary=REFUSED_KEY
@@ -166,15 +167,16 @@ def translate_errors() -> Iterator[None]:
         if type(exc) not in (Exception, RuntimeError, OSError):
             raise
         if _TRANSIENT.search(str(exc)):
-            raise _not_answering(exc) from exc
+            raise _not_answering(exc, address) from exc
         raise StoreQueryError(f"the UmaDB server refused the request: {_first_line(exc)}") from exc
 
 
-def _not_answering(exc: BaseException) -> StoreUnavailableError:
-    # The client's text (a gRPC status, the transport's error, the server's address) is for the
-    # log; a caller over HTTP gets the summary.
+def _not_answering(exc: BaseException, address: str | None) -> StoreUnavailableError:
+    # The client's text (a gRPC status, the transport's error) and the server's address are for
+    # the log; a caller over HTTP gets the summary.
+    server = "the UmaDB server" if address is None else f"the UmaDB server at {address}"
     return StoreUnavailableError(
-        f"the UmaDB server does not answer: {_first_line(exc)}", summary=NOT_ANSWERING
+        f"{server} does not answer: {_first_line(exc)}", summary=NOT_ANSWERING
     )
 
 
