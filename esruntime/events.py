@@ -114,10 +114,18 @@ def _event_tags(tags: Iterable[str]) -> tuple[str, ...]:
 
 
 def _item_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(tags, list | tuple) and len(tags) == 1:
+        (tag,) = tags
+        if tag.__class__ is str and _tag_problem(tag) is None:  # a single known tag
+            return (tag,)
     return _normalize_tags(tags, InvalidQueryError)
 
 
 def _item_types(types: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(types, list | tuple) and len(types) == 1:
+        (type_,) = types
+        if type_.__class__ is str and _type_problem(type_) is None:  # a single known type
+            return (type_,)
     if isinstance(types, str | bytes):
         raise InvalidQueryError(
             f"types must be a sequence of strings, not a single string {types!r}"
@@ -290,6 +298,8 @@ class QueryItem:
 def _items(items: Iterable[QueryItem]) -> tuple[QueryItem, ...]:
     if isinstance(items, QueryItem):
         return (items,)
+    if isinstance(items, list | tuple) and len(items) == 1 and type(items[0]) is QueryItem:
+        return (items[0],)  # the common one-item query: nothing to deduplicate
     result = []
     for item in items:
         if not isinstance(item, QueryItem):
