@@ -166,11 +166,20 @@ def read_statement(inner: str) -> str:
 
 
 def abort(conn: Any) -> None:
-    """End a failed append's transaction, leaving the connection idle (or broken)."""
+    """End a failed append's transaction, leaving the connection idle (or broken).
+
+    psycopg names a statement as prepared when it sends its first prepared execution; in a
+    pipeline that a failed statement aborts, that execution is skipped, yet the name stays
+    (psycopg 3.3), and every later use of the statement fails with "prepared statement does
+    not exist". So psycopg forgets its prepared statements here (and deallocates them all).
+    """
     from psycopg.pq import TransactionStatus
 
     if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
         conn.execute("ROLLBACK")
+        prepared = getattr(conn, "_prepared", None)
+        if prepared is not None and hasattr(prepared, "clear"):
+            prepared.clear()
 
 
 def create_tables(engine: Engine) -> None:
