@@ -13,16 +13,22 @@ Workloads (identical for every store):
 - batch append: 100 such events in one unconditional append;
 - tagged read: the 100 events of one tag, read with limit 100, from stores of 10k and 1M events
   (the tag's events are spread evenly; the others have 1,000 other tags).
+
+A section of its own measures group commit (``--section group-commit`` runs only that one):
+conditional appends per second by 1 and 16 writer threads on one tenant of SQLite (``FULL``)
+and PostgreSQL, each writer on its own account, with group commit and without.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sqlite3
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -216,6 +222,146 @@ def populate(peer: Peer, size: int) -> None:
         peer.batch_append(batch)
 
 
+GROUP_WRITERS = 16
+
+
+def concurrent_appends(store: SqlEventStore, writers: int, appends: int) -> float:
+    """Conditional appends per second: ``appends`` in all by ``writers`` threads released at
+    once, each appending to its own account on the condition that nothing else did."""
+    per_writer = appends // writers
+    barrier = threading.Barrier(writers + 1)
+    errors: list[BaseException] = []
+
+    def write(writer: int) -> None:
+        tag = f"writer:{writer:02d}"
+        query = Query([QueryItem(types=[EVENT_TYPE], tags=[tag])])
+        head: int | None = None
+        barrier.wait()
+        try:
+            for _ in range(per_writer):
+                event = Event(EVENT_TYPE, event_data(tag), [tag])
+                head = store.append(event, AppendCondition(query, after=head))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise errors[0]
+    return per_writer * writers / elapsed
+
+
+def single_writer_pair(
+    with_: SqlEventStore, without: SqlEventStore, appends: int
+) -> tuple[float, float]:
+    """Conditional appends per second of one writer with group commit and without: the two
+    stores take turns append by append (the first alternating), so that the machine's noise
+    falls on both alike."""
+    stores = (with_, without)
+    spent = [0.0, 0.0]
+    heads: list[int | None] = [None, None]
+    tag = "writer:00"
+    query = Query([QueryItem(types=[EVENT_TYPE], tags=[tag])])
+    for i in range(appends):
+        for k in (0, 1) if i % 2 == 0 else (1, 0):
+            event = Event(EVENT_TYPE, event_data(tag), [tag])
+            started = time.perf_counter()
+            heads[k] = stores[k].append(event, AppendCondition(query, after=heads[k]))
+            spent[k] += time.perf_counter() - started
+    return appends / spent[0], appends / spent[1]
+
+
+def measure_group_commit(
+    workdir: Path, postgres_url: str, runs: int, appends: int, single_appends: int
+) -> dict[str, float]:
+    """Median appends/s of each configuration; every run measures all of them in turn, each
+    on a fresh tenant (so that every measurement starts from an empty history)."""
+    sqlite_engine = create_store_engine(
+        f"sqlite:///{workdir}/group-commit-full.db", sqlite_synchronous="FULL"
+    )
+    pg_engine = create_store_engine(postgres_url)
+    with pg_engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS esr_event_tags, esr_events, esr_tenants")
+    engines = {"SQLite FULL": sqlite_engine, "PostgreSQL": pg_engine}
+    rates: dict[str, list[float]] = {}
+    tenants = iter(range(1_000_000))
+
+    def store(backend: str, group_commit: bool) -> SqlEventStore:
+        return SqlEventStore(engines[backend], f"gc-{next(tenants)}", group_commit=group_commit)
+
+    def record(run: int, name: str, rate: float) -> None:
+        rates.setdefault(name, []).append(rate)
+        print(f"run {run + 1}/{runs} {name}: {rate:,.0f} appends/s", flush=True)
+
+    try:
+        for run in range(runs):
+            for backend in engines:
+                with_, without = single_writer_pair(
+                    store(backend, True), store(backend, False), single_appends
+                )
+                record(run, group_commit_row(backend, 1, True), with_)
+                record(run, group_commit_row(backend, 1, False), without)
+                # Alternate which goes first, so that neither always meets the same moment.
+                for group_commit in (True, False) if run % 2 == 0 else (False, True):
+                    rate = concurrent_appends(store(backend, group_commit), GROUP_WRITERS, appends)
+                    record(run, group_commit_row(backend, GROUP_WRITERS, group_commit), rate)
+    finally:
+        sqlite_engine.dispose()
+        pg_engine.dispose()
+    return {name: statistics.median(values) for name, values in rates.items()}
+
+
+def group_commit_row(backend: str, writers: int, group_commit: bool) -> str:
+    plural = "writer" if writers == 1 else "writers"
+    return f"{backend}, {writers} {plural}, group commit {'on' if group_commit else 'off'}"
+
+
+def report_group_commit(rates: dict[str, float]) -> None:
+    print()
+    print("| configuration | conditional appends/s |")
+    print("|---|---|")
+    for name, rate in rates.items():
+        print(f"| {name} | {rate:,.0f} |")
+    print()
+    print("Ratios (same run):")
+
+    def ratio(label: str, a: str, b: str, goal: float | None) -> None:
+        value = rates[a] / rates[b]
+        verdict = (
+            "" if goal is None else f" (goal >= {goal}x: {'met' if value >= goal else 'MISSED'})"
+        )
+        print(f"- {label}: {value:.2f}x{verdict}")
+
+    for backend in ("SQLite FULL", "PostgreSQL"):
+        many = group_commit_row(backend, GROUP_WRITERS, True)
+        one = group_commit_row(backend, 1, True)
+        ratio(f"{backend}, {GROUP_WRITERS} writers / 1 writer, group commit on", many, one, 4.0)
+        ratio(
+            f"{backend}, {GROUP_WRITERS} writers / 1 writer, group commit off",
+            group_commit_row(backend, GROUP_WRITERS, False),
+            group_commit_row(backend, 1, False),
+            None,
+        )
+        ratio(
+            f"{backend}, 1 writer, group commit on / off",
+            one,
+            group_commit_row(backend, 1, False),
+            0.95,
+        )
+        ratio(
+            f"{backend}, {GROUP_WRITERS} writers, group commit on / off",
+            many,
+            group_commit_row(backend, GROUP_WRITERS, False),
+            None,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -225,11 +371,39 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,1000000")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--quick", action="store_true", help="small counts, 10k store only")
+    parser.add_argument(
+        "--section",
+        choices=["all", "peers", "group-commit"],
+        default="all",
+        help="the stores beside their peers, group commit, or both (the default)",
+    )
+    parser.add_argument(
+        "--group-appends", type=int, default=1600, help="appends by the 16 writers, per run"
+    )
+    parser.add_argument(
+        "--single-appends", type=int, default=800, help="appends by a lone writer, per run"
+    )
     args = parser.parse_args()
     if args.quick:
         args.runs, args.appends, args.batches, args.reads, args.sizes = 1, 300, 5, 20, "10000"
-    sizes = [int(s) for s in args.sizes.split(",")]
+        args.group_appends, args.single_appends = 320, 100
     workdir = Path(tempfile.mkdtemp(prefix="esruntime-bench-"))
+    try:
+        if args.section in ("all", "peers"):
+            measure_peers(args, workdir)
+        if args.section in ("all", "group-commit"):
+            print("group commit:", flush=True)
+            rates = measure_group_commit(
+                workdir, args.postgres_url, args.runs, args.group_appends, args.single_appends
+            )
+            report_group_commit(rates)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def measure_peers(args: argparse.Namespace, workdir: Path) -> None:
+    """The stores beside their peers: appends, batches and tagged reads."""
+    sizes = [int(s) for s in args.sizes.split(",")]
     counter = iter(range(1_000_000))
 
     def sqlite_store(synchronous: str) -> Callable[[], EventStore]:
