@@ -19,7 +19,6 @@ import sqlalchemy
 from esruntime import Event
 from esruntime.backends.sql import SqlBackend, SqlEventStore, create_store_engine
 from esruntime.backends.sql.groups import GroupCommit, PendingAppend
-from esruntime.backends.sql.store import _append_alone
 from esruntime.encoding import EncodedEvent, encode_events
 from esruntime.errors import (
     DuplicateEventIdError,
@@ -135,12 +134,12 @@ def hold_the_lead(group_commit: GroupCommit) -> tuple[threading.Event, threading
     entered, release = threading.Event(), threading.Event()
 
     def leader() -> None:
-        def wait_alone(_: PendingAppend) -> int:
+        def wait_alone(*_: Any) -> int:
             entered.set()
             assert release.wait(WAIT)
             return 0
 
-        group_commit.append(PendingAppend(None, [], None, None), wait_alone, lambda _: None)
+        group_commit.append(None, [], None, None, wait_alone, lambda _: None)
 
     threading.Thread(target=leader, daemon=True).start()
     assert entered.wait(WAIT)
@@ -176,9 +175,11 @@ def test_writers_queued_behind_a_commit_are_written_in_one_group(store: SqlEvent
         def write() -> None:
             condition = on_lane("shared" if n % 3 == 0 else str(n), None)
             events = [Event("W", {"n": n}, ["lane:shared" if n % 3 == 0 else f"lane:{n}"])]
-            p = PendingAppend(store, store_encoded(store, events), condition, None)
+            encoded = store_encoded(store, events)
             try:
-                results[n] = group_commit.append(p, _append_alone, together)
+                results[n] = group_commit.append(
+                    store, encoded, condition, None, store._paths.append, together
+                )
             except IntegrityError:
                 results[n] = "failed"
 
@@ -212,9 +213,10 @@ def test_a_failed_group_transaction_writes_nothing_and_fails_every_writer(
 
     def writer(n: int) -> Callable[[], None]:
         def write() -> None:
-            p = PendingAppend(store, store_encoded(store, [Event("W", {"n": n})]), None, None)
+            encoded = store_encoded(store, [Event("W", {"n": n})])
+            paths = store._paths
             try:
-                group_commit.append(p, _append_alone, store._paths.append_group)
+                group_commit.append(store, encoded, None, None, paths.append, paths.append_group)
             except Exception as exc:
                 errors[n] = exc
 

@@ -11,7 +11,8 @@ transaction is durable, and an error of the transaction itself (the database gon
 full) reaches every writer of the group, of which nothing was written.
 
 Followers wait on a lock of their own, allocated only when they queue: a writer alone pays two
-acquisitions of an uncontended mutex. A child process (``fork``) starts with an empty queue.
+acquisitions of an uncontended mutex (about 1 µs). A child process (``fork``) starts with
+empty queues.
 """
 
 from __future__ import annotations
@@ -77,8 +78,9 @@ class PendingAppend:
         return self.head
 
 
-Alone = Callable[[PendingAppend], int]
-"""Append one writer's events in a transaction of their own: the new head, or an error."""
+Alone = Callable[[Any, list[EncodedEvent], AppendCondition | None, IdempotencyRecord | None], int]
+"""Append one writer's events (store, events, condition, record) in a transaction of their
+own: the new head, or an error (the dialect's ``append``)."""
 Together = Callable[[list[PendingAppend]], None]
 """Append a group in one transaction, recording each append's outcome; raise (having written
 nothing) when the transaction itself fails."""
@@ -90,31 +92,54 @@ class GroupCommit:
     def __init__(self, max_group: int = MAX_GROUP) -> None:
         self.max_group = max_group
         self._reset()
+        _every.add(self)
 
     def _reset(self) -> None:
-        self._pid = os.getpid()
         self._mutex = threading.Lock()
         self._queue: deque[PendingAppend] = deque()
         self._leading = False
 
-    def append(self, pending: PendingAppend, alone: Alone, together: Together) -> int:
-        """Write ``pending`` alone or in a group; its new head once durable, or its error."""
-        if self._pid != os.getpid():
-            self._reset()
-        with self._mutex:
-            if self._leading:
-                wake = pending.wake = threading.Lock()
-                wake.acquire()
-                self._queue.append(pending)
-            else:
-                self._leading = True
-                wake = None
-        if wake is None:  # nobody else is committing: append alone, as without group commit
+    def append(
+        self,
+        store: Any,
+        encoded: list[EncodedEvent],
+        condition: AppendCondition | None,
+        record: IdempotencyRecord | None,
+        alone: Alone,
+        together: Together,
+    ) -> int:
+        """Write the append alone or in a group: its new head once durable, or its error."""
+        mutex = self._mutex
+        mutex.acquire()
+        if not self._leading:  # nobody else is committing: append alone, as without groups
+            self._leading = True
+            mutex.release()
             try:
-                return alone(pending)
+                return alone(store, encoded, condition, record)
             finally:
-                self._pass_on()
+                mutex.acquire()
+                if self._queue:
+                    self._hand_over()
+                else:
+                    self._leading = False
+                mutex.release()
+        pending = PendingAppend(store, encoded, condition, record)
+        wake = pending.wake = threading.Lock()
         wake.acquire()
+        self._queue.append(pending)
+        mutex.release()
+        try:
+            wake.acquire()
+        except BaseException:  # interrupted (Ctrl-C on the main thread) while queued
+            with mutex:
+                if not pending.leads and pending in self._queue:
+                    self._queue.remove(pending)  # not taken: nothing of it is written
+                    raise
+            # Taken by a group, or about to lead one: see it through, then stop.
+            wake.acquire()
+            if pending.leads:
+                self._lead(pending, alone, together)
+            raise
         if pending.leads:
             self._lead(pending, alone, together)
         return pending.outcome()
@@ -127,7 +152,8 @@ class GroupCommit:
         try:
             if len(group) == 1:
                 try:
-                    leader.succeed(alone(leader))
+                    head = alone(leader.store, leader.encoded, leader.condition, leader.record)
+                    leader.succeed(head)
                 except Exception as exc:
                     leader.fail(exc)
             else:
@@ -148,11 +174,15 @@ class GroupCommit:
         """Hand the lead to the first queued writer, or leave it free."""
         with self._mutex:
             if self._queue:
-                first = self._queue[0]
-                first.leads = True
-                first.wake.release()
+                self._hand_over()
             else:
                 self._leading = False
+
+    def _hand_over(self) -> None:
+        """Make the first queued writer the leader (the mutex held)."""
+        first = self._queue[0]
+        first.leads = True
+        first.wake.release()
 
 
 def _for_follower(exc: BaseException) -> BaseException:
@@ -170,6 +200,18 @@ def _for_follower(exc: BaseException) -> BaseException:
     error.__traceback__ = None
     return error
 
+
+_every: weakref.WeakSet[GroupCommit] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    """A child process starts with empty queues: the parent's writers are not its own, and a
+    mutex held by one of the parent's threads would never be released in the child."""
+    for group_commit in list(_every):
+        group_commit._reset()
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
 
 _registry: weakref.WeakKeyDictionary[Engine, dict[int | None, GroupCommit]] = (
     weakref.WeakKeyDictionary()

@@ -21,7 +21,7 @@ from esruntime.backends.sql import statements as sql
 from esruntime.backends.sql.connections import create_store_engine
 from esruntime.backends.sql.dialects import dialect_of
 from esruntime.backends.sql.errors import translate_errors
-from esruntime.backends.sql.groups import PendingAppend, group_commit_for
+from esruntime.backends.sql.groups import group_commit_for
 from esruntime.backends.sql.rows import REMEMBER, UNLESS_KNOWN
 from esruntime.backends.sql.setup import create_tables as create_tables_
 from esruntime.backends.sql.setup import register_tenant
@@ -137,11 +137,13 @@ class SqlEventStore:
     ) -> int:
         encoded = encode_events(events, self.max_event_bytes)
         check_condition(condition)
+        paths = self._paths
         if self._group is None:
-            head = self._paths.append(self, encoded, condition, record)
+            head = paths.append(self, encoded, condition, record)
         else:
-            pending = PendingAppend(self, encoded, condition, record)
-            head = self._group.append(pending, _append_alone, self._paths.append_group)
+            head = self._group.append(
+                self, encoded, condition, record, paths.append, paths.append_group
+            )
         self._signal.notify()
         return head
 
@@ -319,12 +321,6 @@ class SqlEventStore:
         self._signal.notify()
         if self._owns_engine:
             self._engine.dispose()
-
-
-def _append_alone(pending: PendingAppend) -> int:
-    """An append in a transaction of its own: the dialect's path without group commit."""
-    store: SqlEventStore = pending.store
-    return store._paths.append(store, pending.encoded, pending.condition, pending.record)
 
 
 def append_signals(engine: Engine) -> dict[int, AppendSignal]:
