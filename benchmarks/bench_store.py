@@ -287,9 +287,10 @@ def single_writer_pair(
 
 def measure_group_commit(
     workdir: Path, postgres_url: str, runs: int, appends: int, single_appends: int
-) -> dict[str, float]:
-    """Median appends/s of each configuration; every run measures all of them in turn, each
-    on a fresh tenant (so that every measurement starts from an empty history)."""
+) -> dict[str, list[float]]:
+    """Appends/s of each configuration in each run (and a lone writer's median microseconds
+    per append); every run measures all of them in turn, each on a fresh tenant (so that every
+    measurement starts from an empty history)."""
     sqlite_engine = create_store_engine(
         f"sqlite:///{workdir}/group-commit-full.db", sqlite_synchronous="FULL"
     )
@@ -323,10 +324,9 @@ def measure_group_commit(
     finally:
         sqlite_engine.dispose()
         pg_engine.dispose()
-    results = {name: statistics.median(values) for name, values in rates.items()}
     for name, values in medians.items():
-        results[f"{name}, median us"] = statistics.median(values)
-    return results
+        rates[f"{name}, median us"] = values
+    return rates
 
 
 def group_commit_row(backend: str, writers: int, group_commit: bool) -> str:
@@ -334,20 +334,22 @@ def group_commit_row(backend: str, writers: int, group_commit: bool) -> str:
     return f"{backend}, {writers} {plural}, group commit {'on' if group_commit else 'off'}"
 
 
-def report_group_commit(rates: dict[str, float]) -> None:
+def report_group_commit(runs: dict[str, list[float]]) -> None:
+    """The median of each figure over the runs, and each ratio as the median of its ratios
+    within each run: the machine's load drifts between runs, much less within one."""
     print()
     print("| configuration | conditional appends/s | median us per append |")
     print("|---|---|---|")
-    for name, rate in rates.items():
+    for name, values in runs.items():
         if not name.endswith("median us"):
-            latency = rates.get(f"{name}, median us")
-            shown = "-" if latency is None else f"{latency:,.0f}"
-            print(f"| {name} | {rate:,.0f} | {shown} |")
+            latency = runs.get(f"{name}, median us")
+            shown = "-" if latency is None else f"{statistics.median(latency):,.0f}"
+            print(f"| {name} | {statistics.median(values):,.0f} | {shown} |")
     print()
-    print("Ratios (same run):")
+    print("Ratios (median of the ratios within each run):")
 
     def ratio(label: str, a: str, b: str, goal: float | None) -> None:
-        value = rates[a] / rates[b]
+        value = statistics.median(x / y for x, y in zip(runs[a], runs[b], strict=True))
         verdict = (
             "" if goal is None else f" (goal >= {goal}x: {'met' if value >= goal else 'MISSED'})"
         )
