@@ -107,7 +107,7 @@ def check_count(what: str, value: object, minimum: int = 0, maximum: int = MAX_C
     return value
 
 
-def check_seconds(what: str, value: object, maximum: float) -> float:
+def check_seconds(what: str, value: object, maximum: int) -> float:
     """A positive, finite number of seconds of at most ``maximum`` (an int or a float)."""
     if (
         isinstance(value, bool)
@@ -116,7 +116,7 @@ def check_seconds(what: str, value: object, maximum: float) -> float:
         or not 0 < value <= maximum
     ):
         raise InvalidQueryError(
-            f"{what} must be a number of seconds above 0 and at most {maximum:g}, "
+            f"{what} must be a number of seconds above 0 and at most {maximum}, "
             f"got {_shown(value)}"
         )
     return float(value)

@@ -9,15 +9,28 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 import pytest
 from attrs import evolve
 
-from esruntime.protocols.consumers import ConsumerStore, DeadLetter, new_dead_letter
+from esruntime.errors import ConfigurationError, InvalidQueryError
+from esruntime.protocols.consumers import (
+    MAX_ERROR_CHARS,
+    MAX_LEASE_SECONDS,
+    ConsumerStore,
+    DeadLetter,
+    new_dead_letter,
+)
 
 __all__ = ["ConsumerStoreContract"]
 
 TTL = 30.0
+BAD_NAMES = ["", "x" * 201, "a\x00b", "line\nbreak", "\ud800", 7, None, b"bytes"]
+"""Not names: empty, too long, control characters, an unpaired surrogate, not strings."""
+BAD_POSITIONS = [-1, 2**63, 1.5, True, "1", None]
+BAD_TTLS = [0, 0.0, -1, float("nan"), float("inf"), MAX_LEASE_SECONDS + 1, True, "30", None]
 
 
 def _letter(position: int, consumer: str = "script:s1", tenant: str = "acme") -> DeadLetter:
@@ -71,9 +84,9 @@ class ConsumerStoreContract:
     def test_a_lapsed_lease_is_taken_over_and_the_old_owner_can_no_longer_advance(
         self, consumers: ConsumerStore
     ) -> None:
-        consumers.acquire("acme", "c", "p1", ttl=0.0, start=0)
+        consumers.acquire("acme", "c", "p1", ttl=0.001, start=0)
         _until(lambda: consumers.acquire("acme", "c", "p2", ttl=TTL, start=0) == 0)
-        assert not consumers.advance("acme", "c", "p1", 5, dead_letter=_letter(5))
+        assert not consumers.advance("acme", "c", "p1", 5, dead_letter=_letter(5, "c"))
         assert consumers.checkpoint("acme", "c") == 0
         assert consumers.dead_letters("acme") == ([], 0)
         assert not consumers.renew("acme", "c", "p1", ttl=TTL)
@@ -185,3 +198,190 @@ class ConsumerStoreContract:
     ) -> None:
         assert consumers.acquire("acme", consumer, "p" * 200, ttl=TTL, start=1) == 1
         assert consumers.checkpoint("acme", consumer) == 1
+
+    def test_an_error_of_any_text_is_kept_as_every_store_can_hold_it(
+        self, consumers: ConsumerStore
+    ) -> None:
+        consumers.acquire("acme", "script:s1", "p1", ttl=TTL, start=0)
+        letter = evolve(_letter(1), error="Error: a\x00b\ud800c" + "x" * 10_000)
+        # new_dead_letter makes any error storable: NUL and lone surrogates become U+FFFD.
+        made = new_dead_letter(
+            "acme",
+            "script:s1",
+            event_id="evt-1",
+            event_type="order.created",
+            position=1,
+            attempts=4,
+            error=letter.error,
+        )
+        assert made.error.startswith("Error: a\ufffdb\ufffdc")
+        assert len(made.error) == MAX_ERROR_CHARS
+        assert consumers.advance("acme", "script:s1", "p1", 1, dead_letter=made)
+        assert consumers.get_dead_letter("acme", made.id) == made
+
+    @pytest.mark.parametrize("tenant", BAD_NAMES)
+    def test_a_bad_tenant_is_refused_by_every_method(
+        self, consumers: ConsumerStore, tenant: Any
+    ) -> None:
+        calls: list[Callable[[], object]] = [
+            lambda: consumers.ensure(tenant, "c", 0),
+            lambda: consumers.checkpoint(tenant, "c"),
+            lambda: consumers.acquire(tenant, "c", "p1", ttl=TTL, start=0),
+            lambda: consumers.renew(tenant, "c", "p1", ttl=TTL),
+            lambda: consumers.release(tenant, "c", "p1"),
+            lambda: consumers.advance(tenant, "c", "p1", 1),
+            lambda: consumers.delete(tenant, "c"),
+            lambda: consumers.dead_letters(tenant),
+            lambda: consumers.get_dead_letter(tenant, "x"),
+            lambda: consumers.remove_dead_letter(tenant, "x"),
+            lambda: consumers.save_dead_letter(evolve(_letter(1), tenant=tenant)),
+        ]
+        for call in calls:
+            with pytest.raises(ConfigurationError, match="tenant name"):
+                call()
+
+    @pytest.mark.parametrize("name", BAD_NAMES)
+    def test_a_bad_consumer_or_owner_name_is_refused_and_changes_nothing(
+        self, consumers: ConsumerStore, name: Any
+    ) -> None:
+        consumers.acquire("acme", "c", "p1", ttl=TTL, start=3)
+        calls: list[Callable[[], object]] = [
+            lambda: consumers.ensure("acme", name, 0),
+            lambda: consumers.checkpoint("acme", name),
+            lambda: consumers.acquire("acme", name, "p1", ttl=TTL, start=0),
+            lambda: consumers.renew("acme", name, "p1", ttl=TTL),
+            lambda: consumers.release("acme", name, "p1"),
+            lambda: consumers.advance("acme", name, "p1", 9),
+            lambda: consumers.delete("acme", name),
+        ]
+        if name is not None:  # None is "every consumer" for dead_letters
+            calls.append(lambda: consumers.dead_letters("acme", consumer=name))
+        for call in calls:
+            with pytest.raises(InvalidQueryError, match="consumer"):
+                call()
+        if name is None:  # an owner of None is no owner
+            return
+        for call in [
+            lambda: consumers.acquire("acme", "c", name, ttl=TTL, start=0),
+            lambda: consumers.renew("acme", "c", name, ttl=TTL),
+            lambda: consumers.release("acme", "c", name),
+            lambda: consumers.advance("acme", "c", name, 9),
+        ]:
+            with pytest.raises(InvalidQueryError, match="owner"):
+                call()
+        assert consumers.checkpoint("acme", "c") == 3
+        assert consumers.acquire("acme", "c", "p2", ttl=TTL) is None  # still p1's
+
+    @pytest.mark.parametrize("position", BAD_POSITIONS)
+    def test_a_bad_start_or_position_is_refused_and_changes_nothing(
+        self, consumers: ConsumerStore, position: Any
+    ) -> None:
+        consumers.acquire("acme", "c", "p1", ttl=TTL, start=3)
+        with pytest.raises(InvalidQueryError, match="start"):
+            consumers.ensure("acme", "new", position)
+        if position is not None:  # acquire's start=None creates nothing
+            with pytest.raises(InvalidQueryError, match="start"):
+                consumers.acquire("acme", "new", "p1", ttl=TTL, start=position)
+        with pytest.raises(InvalidQueryError, match="position"):
+            consumers.advance("acme", "c", "p1", position, dead_letter=_letter(5, "c"))
+        assert consumers.checkpoint("acme", "new") is None
+        assert consumers.checkpoint("acme", "c") == 3
+        assert consumers.dead_letters("acme") == ([], 0)
+
+    def test_the_largest_position_is_kept(self, consumers: ConsumerStore) -> None:
+        assert consumers.acquire("acme", "c", "p1", ttl=TTL, start=2**63 - 2) == 2**63 - 2
+        assert consumers.advance("acme", "c", "p1", 2**63 - 1)
+        assert consumers.checkpoint("acme", "c") == 2**63 - 1
+
+    @pytest.mark.parametrize("ttl", BAD_TTLS)
+    def test_a_lease_of_no_time_or_of_no_number_is_refused(
+        self, consumers: ConsumerStore, ttl: Any
+    ) -> None:
+        consumers.acquire("acme", "c", "p1", ttl=TTL, start=0)
+        with pytest.raises(InvalidQueryError, match="ttl"):
+            consumers.acquire("acme", "new", "p1", ttl=ttl, start=0)
+        with pytest.raises(InvalidQueryError, match="ttl"):
+            consumers.renew("acme", "c", "p1", ttl=ttl)
+        assert consumers.checkpoint("acme", "new") is None
+        assert consumers.acquire("acme", "c", "p2", ttl=TTL) is None  # p1's lease holds
+
+    @pytest.mark.parametrize(
+        ("arguments", "named"),
+        [
+            ({"offset": -1}, "offset"),
+            ({"offset": 2**63}, "offset"),
+            ({"offset": "0"}, "offset"),
+            ({"offset": True}, "offset"),
+            ({"limit": 0}, "limit"),
+            ({"limit": -1}, "limit"),
+            ({"limit": 2.5}, "limit"),
+            ({"limit": None}, "limit"),
+        ],
+    )
+    def test_a_bad_window_of_dead_letters_is_refused(
+        self, consumers: ConsumerStore, arguments: dict[str, Any], named: str
+    ) -> None:
+        with pytest.raises(InvalidQueryError, match=named):
+            consumers.dead_letters("acme", **arguments)
+
+    @pytest.mark.parametrize("letter_id", ["a\x00b", "\ud800", 7, None])
+    def test_a_letter_id_that_is_no_string_is_refused(
+        self, consumers: ConsumerStore, letter_id: Any
+    ) -> None:
+        with pytest.raises(InvalidQueryError, match="letter_id"):
+            consumers.get_dead_letter("acme", letter_id)
+        with pytest.raises(InvalidQueryError, match="letter_id"):
+            consumers.remove_dead_letter("acme", letter_id)
+
+    @pytest.mark.parametrize("letter_id", ["", "x" * 10_000, "' OR 1=1 --", "../x"])
+    def test_a_letter_id_that_cannot_exist_finds_nothing(
+        self, consumers: ConsumerStore, letter_id: str
+    ) -> None:
+        assert consumers.get_dead_letter("acme", letter_id) is None
+        assert consumers.remove_dead_letter("acme", letter_id) is False
+
+    @pytest.mark.parametrize(
+        ("change", "named"),
+        [
+            ({"tenant": "beta"}, "belongs"),
+            ({"consumer": "script:s2"}, "belongs"),
+            ({"id": "x" * 37}, "id"),
+            ({"id": ""}, "id"),
+            ({"event_id": "a\x00"}, "event_id"),
+            ({"event_type": 7}, "event_type"),
+            ({"position": -1}, "position"),
+            ({"attempts": 0}, "attempts"),
+            ({"attempts": 2**31}, "attempts"),
+            ({"error": "a\x00b"}, "error"),
+            ({"error": None}, "error"),
+            ({"created_at": datetime(2026, 5, 1)}, "created_at"),
+            ({"created_at": "2026-05-01T00:00:00Z"}, "created_at"),
+        ],
+    )
+    def test_a_dead_letter_no_store_can_keep_is_refused_and_nothing_moves(
+        self, consumers: ConsumerStore, change: dict[str, Any], named: str
+    ) -> None:
+        consumers.acquire("acme", "script:s1", "p1", ttl=TTL, start=0)
+        bad = evolve(_letter(1), **change)
+        with pytest.raises(InvalidQueryError, match=named):
+            consumers.advance("acme", "script:s1", "p1", 1, dead_letter=bad)
+        assert consumers.checkpoint("acme", "script:s1") == 0
+        assert consumers.dead_letters("acme") == ([], 0)
+        if "tenant" not in change and "consumer" not in change:
+            stored = _letter(1)
+            assert consumers.advance("acme", "script:s1", "p1", 1, dead_letter=stored)
+            with pytest.raises(InvalidQueryError, match=named):
+                consumers.save_dead_letter(evolve(stored, **change))
+            assert consumers.get_dead_letter("acme", stored.id) == stored
+
+    @pytest.mark.parametrize("letter", [None, {"id": "x"}, "letter", 7])
+    def test_anything_but_a_dead_letter_is_refused(
+        self, consumers: ConsumerStore, letter: Any
+    ) -> None:
+        consumers.acquire("acme", "script:s1", "p1", ttl=TTL, start=0)
+        if letter is not None:  # advance's dead_letter=None is "no letter"
+            with pytest.raises(InvalidQueryError, match="DeadLetter"):
+                consumers.advance("acme", "script:s1", "p1", 1, dead_letter=letter)
+        with pytest.raises(InvalidQueryError, match="DeadLetter"):
+            consumers.save_dead_letter(letter)
+        assert consumers.checkpoint("acme", "script:s1") == 0
