@@ -24,6 +24,7 @@ from esruntime.protocols.consumers import (
     DeadLetter,
     new_dead_letter,
 )
+from esruntime.testing.refusals import assert_refused
 
 __all__ = ["ConsumerStoreContract"]
 
@@ -70,22 +71,6 @@ BAD_LETTERS: list[tuple[dict[str, Any], str]] = [
     ({"created_at": "2026-05-01T00:00:00Z"}, "created_at"),
 ]
 """Changes that make a dead letter unstorable, and a word of the error that refuses each."""
-
-
-def _refused(
-    error: type[Exception], named: str, value: object, **calls: Callable[[], object]
-) -> None:
-    """Each call raises ``error`` with ``named`` in its message (for the bad ``value``)."""
-    for method, call in calls.items():
-        try:
-            call()
-        except error as exc:
-            if named not in str(exc):
-                pytest.fail(f"{method} refused {value!r} without naming {named!r}: {exc}")
-        except Exception as exc:
-            pytest.fail(f"{method} refused {value!r} with {type(exc).__name__}: {exc}")
-        else:
-            pytest.fail(f"{method} accepted {value!r}")
 
 
 def _until(condition: Callable[[], bool], limit: float = 30.0) -> None:
@@ -264,7 +249,7 @@ class ConsumerStoreContract:
 
     def test_a_bad_tenant_is_refused_by_every_method(self, consumers: ConsumerStore) -> None:
         for tenant in BAD_NAMES:
-            _refused(
+            assert_refused(
                 ConfigurationError,
                 "tenant name",
                 tenant,
@@ -288,7 +273,7 @@ class ConsumerStoreContract:
     ) -> None:
         consumers.acquire("acme", "c", "p1", ttl=TTL, start=3)
         for name in BAD_NAMES:
-            _refused(
+            assert_refused(
                 InvalidQueryError,
                 "consumer",
                 name,
@@ -302,13 +287,13 @@ class ConsumerStoreContract:
             )
             if name is None:  # None is "every consumer" for dead_letters, and no owner
                 continue
-            _refused(
+            assert_refused(
                 InvalidQueryError,
                 "consumer",
                 name,
                 dead_letters=partial(consumers.dead_letters, "acme", consumer=name),
             )
-            _refused(
+            assert_refused(
                 InvalidQueryError,
                 "owner",
                 name,
@@ -325,14 +310,14 @@ class ConsumerStoreContract:
     ) -> None:
         consumers.acquire("acme", "c", "p1", ttl=TTL, start=3)
         for position in BAD_POSITIONS:
-            _refused(
+            assert_refused(
                 InvalidQueryError,
                 "start",
                 position,
                 ensure=partial(consumers.ensure, "acme", "new", position),
             )
             if position is not None:  # acquire's start=None creates nothing
-                _refused(
+                assert_refused(
                     InvalidQueryError,
                     "start",
                     position,
@@ -340,7 +325,7 @@ class ConsumerStoreContract:
                         consumers.acquire, "acme", "new", "p1", ttl=TTL, start=position
                     ),
                 )
-            _refused(
+            assert_refused(
                 InvalidQueryError,
                 "position",
                 position,
@@ -357,10 +342,12 @@ class ConsumerStoreContract:
         assert consumers.advance("acme", "c", "p1", 2**63 - 1)
         assert consumers.checkpoint("acme", "c") == 2**63 - 1
 
-    def test_a_lease_of_no_time_or_of_no_number_is_refused(self, consumers: ConsumerStore) -> None:
+    def test_a_lease_of_no_time_or_of_no_number_isassert_refused(
+        self, consumers: ConsumerStore
+    ) -> None:
         consumers.acquire("acme", "c", "p1", ttl=TTL, start=0)
         for ttl in BAD_TTLS:
-            _refused(
+            assert_refused(
                 InvalidQueryError,
                 "ttl",
                 ttl,
@@ -370,10 +357,10 @@ class ConsumerStoreContract:
         assert consumers.checkpoint("acme", "new") is None
         assert consumers.acquire("acme", "c", "p2", ttl=TTL) is None  # p1's lease holds
 
-    def test_a_bad_window_of_dead_letters_is_refused(self, consumers: ConsumerStore) -> None:
+    def test_a_bad_window_of_dead_letters_isassert_refused(self, consumers: ConsumerStore) -> None:
         offsets: list[Any] = [-1, 2**63, "0", True, None]
         for offset in offsets:
-            _refused(
+            assert_refused(
                 InvalidQueryError,
                 "offset",
                 offset,
@@ -381,7 +368,7 @@ class ConsumerStoreContract:
             )
         limits: list[Any] = [0, -1, 2**63, 2.5, None]
         for limit in limits:
-            _refused(
+            assert_refused(
                 InvalidQueryError,
                 "limit",
                 limit,
@@ -393,7 +380,7 @@ class ConsumerStoreContract:
     ) -> None:
         letter_ids: list[Any] = ["a\x00b", "\ud800", 7, None]
         for letter_id in letter_ids:
-            _refused(
+            assert_refused(
                 InvalidQueryError,
                 "letter_id",
                 letter_id,
@@ -413,7 +400,7 @@ class ConsumerStoreContract:
             ({"consumer": "script:s2"}, "belongs"),
             *BAD_LETTERS,
         ]:
-            _refused(
+            assert_refused(
                 InvalidQueryError,
                 named,
                 change,
@@ -431,7 +418,7 @@ class ConsumerStoreContract:
         stored = _letter(1)
         assert consumers.advance("acme", "script:s1", "p1", 1, dead_letter=stored)
         for change, named in BAD_LETTERS:
-            _refused(
+            assert_refused(
                 InvalidQueryError,
                 named,
                 change,
@@ -439,18 +426,18 @@ class ConsumerStoreContract:
             )
         assert consumers.get_dead_letter("acme", stored.id) == stored
 
-    def test_anything_but_a_dead_letter_is_refused(self, consumers: ConsumerStore) -> None:
+    def test_anything_but_a_dead_letter_isassert_refused(self, consumers: ConsumerStore) -> None:
         consumers.acquire("acme", "script:s1", "p1", ttl=TTL, start=0)
         letters: list[Any] = [None, {"id": "x"}, "letter", 7]
         for letter in letters:
-            _refused(
+            assert_refused(
                 InvalidQueryError,
                 "DeadLetter",
                 letter,
                 save_dead_letter=partial(consumers.save_dead_letter, letter),
             )
             if letter is not None:  # advance's dead_letter=None is "no letter"
-                _refused(
+                assert_refused(
                     InvalidQueryError,
                     "DeadLetter",
                     letter,
