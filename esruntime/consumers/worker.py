@@ -24,14 +24,20 @@ from attrs import frozen
 from esruntime.errors import SubscriptionClosed, SubscriptionTimeout
 from esruntime.events import Query, SequencedEvent
 from esruntime.protocols import EventStore
-from esruntime.protocols.consumers import ConsumerStore, DeadLetter, new_dead_letter
+from esruntime.protocols.consumers import (
+    MAX_LEASE_SECONDS,
+    ConsumerStore,
+    DeadLetter,
+    check_consumer,
+    new_dead_letter,
+    storable_error,
+)
 from esruntime.subscriptions import Subscription
 
 __all__ = ["Consumer", "Halt", "RetryPolicy"]
 
 logger = logging.getLogger("esruntime.consumers")
 
-MAX_ERROR_CHARS = 4000
 Handler = Callable[[SequencedEvent], None]
 
 
@@ -104,8 +110,12 @@ class Consumer:
         predecessor: Consumer | None = None,
         create: bool = True,
     ) -> None:
-        if lease_ttl <= 0 or claim_jitter < 0 or idle_timeout <= 0:
-            raise ValueError("lease_ttl and idle_timeout must be positive, claim_jitter at least 0")
+        if not 0 < lease_ttl <= MAX_LEASE_SECONDS or claim_jitter < 0 or idle_timeout <= 0:
+            raise ValueError(
+                f"lease_ttl must be positive and at most {MAX_LEASE_SECONDS} s, idle_timeout "
+                "positive, claim_jitter at least 0"
+            )
+        check_consumer(events.tenant, name, owner)
         self.name = name
         self.tenant = events.tenant
         self.owner = owner
@@ -231,7 +241,7 @@ class Consumer:
                 raise _Stopped from None
             except Exception as exc:
                 if attempts > self.retry.retries:
-                    error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+                    error = storable_error(f"{type(exc).__name__}: {exc}")
                     letter = new_dead_letter(
                         self.tenant,
                         self.name,
