@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from attrs import frozen
 
+from esruntime.backoff import backoff_step
 from esruntime.errors import SubscriptionClosed, SubscriptionTimeout
 from esruntime.events import Query, SequencedEvent
 from esruntime.protocols import EventStore
@@ -44,7 +45,10 @@ Handler = Callable[[SequencedEvent], None]
 @frozen
 class RetryPolicy:
     """How often a failing event is tried again: ``retries`` more times, waiting
-    ``first_delay`` seconds, then ``factor`` times longer each time (2, 4 and 8 s by default)."""
+    ``first_delay`` seconds, then ``factor`` times longer each time (2, 4 and 8 s by default).
+
+    The waits have no jitter (:func:`~esruntime.backoff.backoff_step`): they are exactly these.
+    """
 
     retries: int = 3
     first_delay: float = 2.0
@@ -63,8 +67,9 @@ class RetryPolicy:
                 raise ValueError(f"{name} must be between 0 and 3600")
 
     def delay(self, retry: int) -> float:
-        """The wait before retry ``retry`` (1 for the first)."""
-        return float(self.first_delay * self.factor ** (retry - 1))
+        """The wait before retry ``retry`` (1 for the first); never longer than the longest
+        wait a thread can make (:data:`threading.TIMEOUT_MAX`, about 292 years)."""
+        return backoff_step(retry, self.first_delay, threading.TIMEOUT_MAX, factor=self.factor)
 
 
 class Halt(Exception):
