@@ -116,8 +116,7 @@ def check_seconds(what: str, value: object, maximum: int) -> float:
         or not 0 < value <= maximum
     ):
         raise InvalidQueryError(
-            f"{what} must be a number of seconds above 0 and at most {maximum}, "
-            f"got {_shown(value)}"
+            f"{what} must be a number of seconds above 0 and at most {maximum}, got {_shown(value)}"
         )
     return float(value)
 
