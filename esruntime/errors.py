@@ -169,7 +169,15 @@ class StoreQueryError(EventStoreError):
 
 class StoreUnavailableError(EventStoreError):
     """The backend could not be reached, or a lock could not be taken in time: a transient
-    failure, worth retrying (HTTP 503 ``store_unavailable``)."""
+    failure, worth retrying (HTTP 503 ``store_unavailable``).
+
+    The message keeps the backend's own words (its address, its driver's error) for the log and
+    the traceback; ``summary`` is the short sentence a remote caller gets instead, in the HTTP
+    API's 503 body (the message itself when the backend gives none)."""
+
+    def __init__(self, message: str, *, summary: str | None = None) -> None:
+        super().__init__(message)
+        self.summary = message if summary is None else summary
 
 
 class SubscriptionError(EsruntimeError):

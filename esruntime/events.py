@@ -31,6 +31,7 @@ __all__ = [
     "SequencedEvent",
     "new_event_id",
     "new_id",
+    "stored_event",
 ]
 
 MAX_TYPE_LENGTH = 200
@@ -114,10 +115,18 @@ def _event_tags(tags: Iterable[str]) -> tuple[str, ...]:
 
 
 def _item_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(tags, list | tuple) and len(tags) == 1:
+        (tag,) = tags
+        if tag.__class__ is str and _tag_problem(tag) is None:  # a single known tag
+            return (tag,)
     return _normalize_tags(tags, InvalidQueryError)
 
 
 def _item_types(types: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(types, list | tuple) and len(types) == 1:
+        (type_,) = types
+        if type_.__class__ is str and _type_problem(type_) is None:  # a single known type
+            return (type_,)
     if isinstance(types, str | bytes):
         raise InvalidQueryError(
             f"types must be a sequence of strings, not a single string {types!r}"
@@ -196,13 +205,12 @@ class Event:
         cls, type: str, data: Any, tags: tuple[str, ...], id: str, metadata: Mapping[str, Any]
     ) -> Event:
         """Rebuild an event read back from a store, skipping the checks it passed on append."""
-        event = object.__new__(cls)
-        set_ = object.__setattr__
-        set_(event, "type", type)
-        set_(event, "data", data)
-        set_(event, "tags", tags)
-        set_(event, "id", id)
-        set_(event, "metadata", metadata)
+        event = _new(cls)
+        _set_type(event, type)
+        _set_data(event, data)
+        _set_tags(event, tags)
+        _set_id(event, id)
+        _set_metadata(event, metadata)
         return event
 
 
@@ -235,6 +243,41 @@ class SequencedEvent:
         return self.event.metadata
 
 
+# The slots' own setters: what a frozen class's generated __init__ does, without looking each
+# one up by name (the read path builds every event it returns through these).
+_new = object.__new__
+_set_type, _set_data, _set_tags, _set_id, _set_metadata = (
+    Event.__dict__[name].__set__ for name in ("type", "data", "tags", "id", "metadata")
+)
+_set_position, _set_event, _set_timestamp = (
+    SequencedEvent.__dict__[name].__set__ for name in ("position", "event", "timestamp")
+)
+
+
+def stored_event(
+    position: int,
+    type: str,
+    data: Any,
+    tags: tuple[str, ...],
+    id: str,
+    metadata: Mapping[str, Any],
+    timestamp: datetime,
+) -> SequencedEvent:
+    """An event read back from a store, at its position: the checks it passed on append are
+    not made again."""
+    event = _new(Event)
+    _set_type(event, type)
+    _set_data(event, data)
+    _set_tags(event, tags)
+    _set_id(event, id)
+    _set_metadata(event, metadata)
+    sequenced = _new(SequencedEvent)
+    _set_position(sequenced, position)
+    _set_event(sequenced, event)
+    _set_timestamp(sequenced, timestamp)
+    return sequenced
+
+
 @frozen
 class QueryItem:
     """Matches events of any of ``types`` (any type when empty) carrying all of ``tags``."""
@@ -255,6 +298,8 @@ class QueryItem:
 def _items(items: Iterable[QueryItem]) -> tuple[QueryItem, ...]:
     if isinstance(items, QueryItem):
         return (items,)
+    if isinstance(items, list | tuple) and len(items) == 1 and type(items[0]) is QueryItem:
+        return (items[0],)  # the common one-item query: nothing to deduplicate
     result = []
     for item in items:
         if not isinstance(item, QueryItem):

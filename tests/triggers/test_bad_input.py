@@ -22,7 +22,7 @@ from esruntime.errors import (
 )
 from esruntime.runtime import Runtime
 from esruntime.scripts.service import ScriptService
-from esruntime.triggers import EventTriggerOptions
+from esruntime.triggers import EventTriggerOptions, SchedulerOptions
 from tests.scripts.runners import PythonRunner
 
 
@@ -143,3 +143,21 @@ def test_a_consumer_refuses_names_no_store_keeps(name: str, owner: str, named: s
         Consumer(
             name, InMemoryEventStore(), InMemoryConsumerStore(), lambda event: None, owner=owner
         )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"poll_interval": 0},
+        {"poll_interval": "5"},
+        {"lease_ttl": 0.5},
+        {"lease_ttl": True},
+        {"lease_ttl": 10**6},
+        {"renew_interval": -1},
+        {"max_workers": 0},
+        {"max_workers": 2.0},
+    ],
+)
+def test_bad_scheduler_options_are_refused(options: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=next(iter(options))):
+        SchedulerOptions(**options)

@@ -27,8 +27,8 @@ from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.plans import MAX_POSITION
 from esruntime.backends.sql.tables import TAG_SEPARATOR, metadata
 from esruntime.backends.sql.timestamps import from_micros, now_micros
-from esruntime.encoding import EncodedEvent
-from esruntime.events import AppendCondition, Event, Query, QueryItem, SequencedEvent
+from esruntime.encoding import EncodedEvent, decode_stored
+from esruntime.events import AppendCondition, Query, QueryItem, SequencedEvent, stored_event
 from esruntime.idempotency import IdempotencyRecord
 
 if TYPE_CHECKING:
@@ -336,12 +336,18 @@ class PostgresEvents:
         """Nothing: the connection is in autocommit mode."""
 
     def decode(self, row: Sequence[Any]) -> SequencedEvent:
-        """An event from its row (:data:`statements.EVENT_COLUMNS`): jsonb arrives decoded."""
+        """An event from its row (:data:`statements.EVENT_COLUMNS`): jsonb arrives as text
+        (:func:`statements.for_paramstyle`), decoded here by the C scanner alone."""
         position, event_id, type_, tags, data, meta, recorded_at = row
-        event = Event.from_storage(
-            type_, data, tuple(tags.split(TAG_SEPARATOR)) if tags else (), event_id, meta
+        return stored_event(
+            position,
+            type_,
+            decode_stored(data),
+            tuple(tags.split(TAG_SEPARATOR)) if tags else (),
+            event_id,
+            decode_stored(meta),
+            from_micros(recorded_at),
         )
-        return SequencedEvent(position, event, from_micros(recorded_at))
 
 
 EVENTS = PostgresEvents()

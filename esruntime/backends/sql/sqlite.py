@@ -26,7 +26,7 @@ from esruntime.backends.sql.rows import REMEMBER, event_rows
 from esruntime.backends.sql.tables import TAG_SEPARATOR, metadata
 from esruntime.backends.sql.timestamps import from_micros, now_micros
 from esruntime.encoding import EncodedEvent, decode_stored
-from esruntime.events import AppendCondition, Event, Query, SequencedEvent
+from esruntime.events import AppendCondition, Query, SequencedEvent, stored_event
 from esruntime.idempotency import IdempotencyRecord
 
 if TYPE_CHECKING:
@@ -201,14 +201,15 @@ class SqliteEvents:
     def decode(self, row: Sequence[Any]) -> SequencedEvent:
         """An event from its row (:data:`statements.EVENT_COLUMNS`): data stored as JSON text."""
         position, event_id, type_, tags, data, meta, recorded_at = row
-        event = Event.from_storage(
+        return stored_event(
+            position,
             type_,
             decode_stored(data),
             tuple(tags.split(TAG_SEPARATOR)) if tags else (),
             event_id,
             decode_stored(meta),
+            from_micros(recorded_at),
         )
-        return SequencedEvent(position, event, from_micros(recorded_at))
 
 
 EVENTS = SqliteEvents()
