@@ -19,6 +19,7 @@ from typing import Any
 from attrs import field, frozen
 from ulid_transform import bytes_to_ulid
 
+from esruntime.checks import CONTROL_CHARACTERS, is_name
 from esruntime.errors import InvalidEventError, InvalidQueryError
 
 __all__ = [
@@ -38,7 +39,7 @@ MAX_TAG_LENGTH = 500
 MAX_ID_LENGTH = 200
 
 _TAG = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*:[^\x00-\x1f\ud800-\udfff]+")
-_CONTROL = re.compile(r"[\x00-\x1f\ud800-\udfff]")
+_CONTROL = CONTROL_CHARACTERS
 
 
 # A private generator: a host's random.seed() cannot make ids repeat. Reseeded in forked
@@ -137,12 +138,7 @@ def _item_types(types: Iterable[str]) -> tuple[str, ...]:
 
 
 def _check_id(value: object) -> str:
-    if (
-        not isinstance(value, str)
-        or not value
-        or len(value) > MAX_ID_LENGTH
-        or _CONTROL.search(value)
-    ):
+    if not is_name(value, MAX_ID_LENGTH):
         raise InvalidEventError(
             f"event id must be a non-empty string of at most {MAX_ID_LENGTH} characters "
             f"without control characters, got {value!r}"
@@ -197,7 +193,11 @@ class Event:
             set_(self, "tags", (tags[0],))
         else:
             set_(self, "tags", () if tags == () else _event_tags(tags))
-        set_(self, "id", new_event_id() if id is _GENERATED else _check_id(id))
+        if id is _GENERATED:
+            id = new_event_id()
+        elif not is_name(id, MAX_ID_LENGTH):
+            _check_id(id)  # raises, naming the problem
+        set_(self, "id", id)
         set_(self, "metadata", {} if metadata is None else _check_metadata(metadata))
 
     @classmethod

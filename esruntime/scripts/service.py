@@ -39,6 +39,7 @@ from esruntime.protocols.consumers import (
     ConsumerStore,
     DeadLetter,
     DeadLetterPage,
+    storable_error,
 )
 from esruntime.protocols.scripts import ScriptRepository, ScriptRunner
 from esruntime.schema.model import Schema
@@ -558,7 +559,7 @@ class ScriptService:
         else:
             error = "" if execution.error is None else execution.error.describe()
             self._consumers().save_dead_letter(
-                evolve(letter, attempts=letter.attempts + 1, error=error[:4000])
+                evolve(letter, attempts=letter.attempts + 1, error=storable_error(error))
             )
         return execution
 
