@@ -12,6 +12,7 @@ from esruntime.backends.sql.consumers import SqlConsumerStore
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.handlers import SqlHandlerStorage
 from esruntime.backends.sql.keys import SqlApiKeyStorage
+from esruntime.backends.sql.revisions import SqlTenantRevision
 from esruntime.backends.sql.schedules import SqlScheduleStore
 from esruntime.backends.sql.schemas import SqlSchemaStorage
 from esruntime.backends.sql.scripts import SqlScriptRepository
@@ -58,6 +59,9 @@ class SqlBackend:
 
     def schedule_store(self) -> SqlScheduleStore:
         return SqlScheduleStore(self.engine, create_tables=False)
+
+    def tenant_revision(self, tenant: str) -> SqlTenantRevision:
+        return SqlTenantRevision(self.engine, setup.register_tenant(self.engine, tenant))
 
     def close(self) -> None:
         if self._owns_engine:

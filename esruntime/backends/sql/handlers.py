@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, sele
 from sqlalchemy import exc as sa_exc
 
 from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.revisions import bump_revision
 from esruntime.backends.sql.storage import SqlTenantStorage
 from esruntime.backends.sql.tables import current_handlers as pointers
 from esruntime.backends.sql.tables import handler_executions as executions
@@ -67,6 +68,7 @@ class SqlHandlerStorage(SqlTenantStorage):
                         )
                     )
                     self._point(conn, handler.name, seq)
+                    bump_revision(conn, self._tenant_id)
             except sa_exc.IntegrityError:
                 return False
         return True
@@ -89,6 +91,7 @@ class SqlHandlerStorage(SqlTenantStorage):
             if seq is None:
                 return False
             self._point(conn, name, int(seq))
+            bump_revision(conn, self._tenant_id)
         return True
 
     def versions(self, name: str) -> list[HandlerVersion]:
@@ -151,6 +154,7 @@ class SqlHandlerStorage(SqlTenantStorage):
         )
         with translate_errors(), self._engine.begin() as conn:
             conn.execute(pointer)
+            bump_revision(conn, self._tenant_id)
             return conn.execute(statement).rowcount > 0
 
     def add_executions(self, hour: int, counts: Mapping[str, int]) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import Engine, Select, bindparam, func, insert, select
 from sqlalchemy import exc as sa_exc
 
 from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.revisions import bump_revision
 from esruntime.backends.sql.storage import SqlTenantStorage
 from esruntime.backends.sql.tables import schema_versions
 from esruntime.backends.sql.timestamps import from_micros, to_micros
@@ -74,6 +75,7 @@ class SqlSchemaStorage(SqlTenantStorage):
             try:
                 with self._engine.begin() as conn:
                     conn.execute(insert(schema_versions).values(**values))
+                    bump_revision(conn, self._tenant_id)
             except sa_exc.IntegrityError:
                 return False
         return True
