@@ -1,6 +1,7 @@
-"""The two writes of a script run, sent to the driver in as few round trips as it allows.
+"""A script run's hot path: its script's lookup and its two writes, each one round trip.
 
-A run is written when it starts and when it ends:
+The lookup reads the script by id, name or HTTP path. A run is written when it starts and
+when it ends:
 
 - **start**: one statement records the execution ``running`` (inserting it, or updating the
   ``pending`` row of a run that had to wait for capacity) only if fewer than ``max_running``
@@ -13,8 +14,8 @@ A run is written when it starts and when it ends:
 So a run in progress always shows as ``running`` in the history, and a run that returned is
 committed (under the database's own durability settings). The statements are built with
 SQLAlchemy and compiled once per engine; each run sends the compiled text to the driver (on
-SQLite on the thread's own connection, under the process's writer lock), which measured 4-6x
-cheaper per statement than executing them through SQLAlchemy's connection.
+SQLite on the thread's own connection, writes under the process's writer lock), which measured
+4-6x cheaper per statement than building and executing them through SQLAlchemy's connection.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from esruntime.backends.sql.postgres import abort
 from esruntime.backends.sql.tables import script_executions as executions
 from esruntime.backends.sql.tables import scripts
 
-__all__ = ["RunWrites"]
+__all__ = ["RunPath"]
 
 _COLUMNS = [column.name for column in executions.columns]
 _KEY = ("tenant_id", "id")
@@ -77,8 +78,8 @@ def _statements(upsert: Any) -> tuple[Any, Any, Any]:
     return lock, start, save
 
 
-class RunWrites:
-    """The start and end writes of runs on ``engine`` (SQLite or PostgreSQL)."""
+class RunPath:
+    """The lookups and writes of runs on ``engine`` (SQLite or PostgreSQL)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -93,7 +94,30 @@ class RunWrites:
         self._lock, self._start, self._save = (
             str(statement.compile(dialect=dialect)) for statement in (lock, start, save)
         )
+        self._scripts = {
+            key: str(
+                select(scripts)
+                .where(
+                    scripts.c.tenant_id == bindparam("tenant_id"),
+                    scripts.c[key] == bindparam("value"),
+                )
+                .compile(dialect=dialect)
+            )
+            for key in ("id", "name", "http_path")
+        }
+        self._script_columns = [column.name for column in scripts.columns]
         self._connections = thread_connections(engine) if self._sqlite else None
+
+    def script(self, tenant_id: int, key: str, value: str) -> dict[str, Any] | None:
+        """The row of the script whose ``key`` (id, name or http_path) is ``value``."""
+        params = {"tenant_id": tenant_id, "value": value}
+        with translate_errors():
+            if self._connections is not None:
+                found = self._connections.get().execute(self._scripts[key], params).fetchone()
+            else:
+                with self._postgres() as conn:
+                    found = conn.execute(self._scripts[key], params, prepare=True).fetchone()
+        return None if found is None else dict(zip(self._script_columns, found, strict=True))
 
     def start(self, row: dict[str, Any], *, max_running: int, stale_before: int) -> bool:
         """Record ``row`` (an execution, ``running``) if fewer than ``max_running`` other runs

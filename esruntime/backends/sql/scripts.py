@@ -18,7 +18,7 @@ from sqlalchemy import exc as sa_exc
 
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.paging import read_page
-from esruntime.backends.sql.runs import RunWrites
+from esruntime.backends.sql.runs import RunPath
 from esruntime.backends.sql.storage import SqlStorage
 from esruntime.backends.sql.tables import script_executions as executions
 from esruntime.backends.sql.tables import script_versions as versions
@@ -57,7 +57,7 @@ class SqlScriptRepository(SqlStorage):
 
     def __init__(self, engine: Engine | str, *, create_tables: bool = True) -> None:
         super().__init__(engine, create_tables=create_tables)
-        self._runs = RunWrites(self._engine)
+        self._runs = RunPath(self._engine)
 
     # -- scripts ---------------------------------------------------------------------------------
 
@@ -100,27 +100,17 @@ class SqlScriptRepository(SqlStorage):
         return True
 
     def get_script(self, tenant: str, script_id: str) -> Script | None:
-        query = select(scripts).where(
-            scripts.c.tenant_id == self._tenant_id(tenant), scripts.c.id == script_id
-        )
-        return self._one_script(tenant, query)
+        row = self._runs.script(self._tenant_id(tenant), "id", script_id)
+        return None if row is None else _script(tenant, row)
 
     def find_script(
         self, tenant: str, *, name: str | None = None, http_path: str | None = None
     ) -> Script | None:
         if name is None and http_path is None:
             return None
-        column, value = (
-            (scripts.c.name, name) if name is not None else (scripts.c.http_path, http_path)
-        )
-        query = select(scripts).where(
-            scripts.c.tenant_id == self._tenant_id(tenant), column == value
-        )
-        return self._one_script(tenant, query)
-
-    def _one_script(self, tenant: str, query: Any) -> Script | None:
-        with translate_errors(), self._engine.connect() as conn:
-            row = conn.execute(query).mappings().first()
+        key, value = ("name", name) if name is not None else ("http_path", http_path)
+        assert value is not None
+        row = self._runs.script(self._tenant_id(tenant), key, value)
         return None if row is None else _script(tenant, row)
 
     def list_scripts(
