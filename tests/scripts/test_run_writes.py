@@ -46,7 +46,7 @@ def test_a_run_admitted_at_once_is_written_when_it_starts_and_when_it_ends(
     repository: ScriptRepository, runner: PythonRunner
 ) -> None:
     counted = Counted(repository)
-    service = ScriptService(counted, runner, default_tenant="acme")  # type: ignore[arg-type]
+    service = ScriptService(counted, runner, default_tenant="acme")
 
     @runner.script("log")
     def log(context: Mapping[str, Any], host: SdkHost) -> Any:
@@ -107,7 +107,7 @@ def test_a_run_refused_by_max_concurrent_runs_is_recorded_cancelled_once(
     repository: ScriptRepository, runner: PythonRunner
 ) -> None:
     counted = Counted(repository)
-    service = ScriptService(counted, runner, default_tenant="acme")  # type: ignore[arg-type]
+    service = ScriptService(counted, runner, default_tenant="acme")
     started, release = threading.Event(), threading.Event()
 
     @runner.script("held")
