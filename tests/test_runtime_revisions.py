@@ -18,6 +18,7 @@ from sqlalchemy import event
 
 from esruntime.errors import HandlerFault, UnknownCommandError
 from esruntime.runtime import Runtime, SqlBackend
+from esruntime.schema.registry import SchemaService
 from tests import runtime_workers
 from tests.commands.bank import SCHEMA, OpenAccount
 from tests.wasm.modules import counter_wasm, returning
@@ -25,6 +26,8 @@ from tests.wasm.modules import counter_wasm, returning
 COUNTED = "event Counted { @counter_id: String }"
 CLOSED = returning('{"rejected":{"code":"closed","message":"counting is closed"}}')
 ctx = multiprocessing.get_context("spawn")
+WAIT = 120.0  # a generous bound for a stuck child or notification; a healthy one is far quicker
+RUNTIMES: list[Runtime] = []  # the runtimes that must have heard another process's change
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -39,15 +42,23 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def runtime(url: str) -> Iterator[Runtime]:
     with Runtime.from_url(url) as runtime:
-        yield runtime
+        RUNTIMES.append(runtime)
+        try:
+            yield runtime
+        finally:
+            RUNTIMES.remove(runtime)
 
 
-def in_other_process(target: Callable[..., None], *args: Any) -> None:
-    """Run ``target(*args)`` in another process and wait for it to end."""
-    process = ctx.Process(target=target, args=args)
+def in_other_process(target: Callable[..., None], url: str, tenant: str, *args: Any) -> None:
+    """Run ``target(url, tenant, *args)`` in another process and wait for it to end, and (on
+    PostgreSQL, where a runtime learns of changes by ``NOTIFY``) for its change to be heard."""
+    process = ctx.Process(target=target, args=(url, tenant, *args))
     process.start()
-    process.join(120)  # a generous bound for a stuck child; a healthy one ends long before
+    process.join(WAIT)
     assert process.exitcode == 0, f"the other process ended with {process.exitcode}"
+    for runtime in RUNTIMES:
+        assert isinstance(runtime.backend, SqlBackend)
+        assert runtime.backend.tenant_revision(tenant).heard(WAIT)
 
 
 def test_uploads_rollbacks_and_deletions_in_another_process_reach_the_next_command(
@@ -120,3 +131,51 @@ def lookups(statements: list[str]) -> dict[str, int]:
         "schema": sum("esr_schema_versions" in s for s in statements),
         "handler": sum("esr_handler_current" in s for s in statements),
     }
+
+
+@pytest.mark.postgres
+def test_on_postgres_revisions_are_heard_and_read_again_when_the_listener_was_lost(
+    postgres_url: str, postgres_engine: Any
+) -> None:
+    backend = SqlBackend(postgres_url)
+    other = SqlBackend(postgres_url, create_tables=False)
+    try:
+        revision = backend.tenant_revision("acme")
+        revisions = backend._revisions
+        assert revisions is not None
+        assert revisions.wait_listening(WAIT)
+        reads: list[int] = []
+
+        def read() -> int:
+            reads.append(revision.read())
+            return reads[-1]
+
+        assert revisions.get(revision.tenant_id, read) == 0  # first asked: read
+        assert revisions.get(revision.tenant_id, read) == 0  # then as heard
+        assert len(reads) == 1
+        SchemaService(other.schema_storage("acme"), other.event_store("acme")).push(COUNTED)
+        assert revision.heard(WAIT)
+        assert revisions.get(revision.tenant_id, read) == 1
+        assert len(reads) == 1  # heard, not read
+
+        # The listening connection is cut: every call reads until it listens again.
+        with other.engine.connect() as conn:
+            conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE query = 'LISTEN esr_revisions' AND pid <> pg_backend_pid() "
+                "AND datname = current_database()"
+            )
+        with revisions._changed:
+            assert revisions._changed.wait_for(lambda: not revisions._listening, WAIT)
+        SchemaService(other.schema_storage("acme"), other.event_store("acme")).push(
+            COUNTED + " event Other { @counter_id: String }"
+        )
+        assert revisions.get(revision.tenant_id, read) == 2
+        assert len(reads) == 2
+        assert revisions.wait_listening(WAIT)
+        assert revisions.get(revision.tenant_id, read) == 2
+        assert revisions.get(revision.tenant_id, read) == 2
+        assert len(reads) == 3  # read once after listening again, then heard
+    finally:
+        other.close()
+        backend.close()
