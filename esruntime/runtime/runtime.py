@@ -77,10 +77,11 @@ class Runtime:
 
     ``refresh_interval`` (seconds, default 0): how long a tenant may reuse the current schema
     and handler versions it looked up. With 0 a change made by any process is seen by the next
-    command: on SQLite and PostgreSQL each command reads the tenant's revision (one number,
-    bumped by every schema push and handler change) and looks the versions up again only when
-    it moved; registries passed in are looked up for every command. A positive value saves
-    even that read and sees other processes' changes within the interval.
+    command: the tenant's revision (one number, bumped by every schema push and handler change)
+    says when to look the versions up again; it is read per command on SQLite and heard by
+    ``LISTEN/NOTIFY`` on PostgreSQL (:mod:`esruntime.backends.sql.revisions`). Registries passed
+    in, and the memory backend's, are looked up for every command. A positive value reuses what
+    was looked up for that long and sees other processes' changes within the interval.
 
     :attr:`scripts` is the JavaScript script service (``scripts=`` one of your own, or one built
     on first use that runs scripts on ``script_runner()``, its ``sdk.db``, ``sdk.http`` and
