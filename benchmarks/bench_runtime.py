@@ -33,6 +33,7 @@ TEXT = SCHEMA.read_text()
 BANK = parse_schema(TEXT)
 PATHS = ("executor", "runtime", "runtime, refresh 1 s")
 WARM_UP = 10  # commands per path before timing: loaded modules, warm caches
+CHUNK = 25  # commands per turn of a path
 GOAL = 1.1  # the default runtime ÷ the executor, on SQLite and PostgreSQL
 
 
@@ -108,10 +109,13 @@ def main() -> None:
                     )
                     for index, (_, execute) in enumerate(paths):
                         transfers(execute, len(PATHS) * n + index * WARM_UP, WARM_UP)
-                    # Each run starts with another path, so slow moments fall on each in turn.
-                    order = paths[run % len(paths) :] + paths[: run % len(paths)]
-                    for index, (path, execute) in enumerate(order):
-                        timings[path].append(transfers(execute, index * n, n))
+                    # The paths take turns every CHUNK commands, each round starting with
+                    # another, so that a busy machine's slow moments fall on each alike.
+                    for round_ in range(n // CHUNK):
+                        turn = (run + round_) % len(paths)
+                        for path, execute in paths[turn:] + paths[:turn]:
+                            first = PATHS.index(path) * n + round_ * CHUNK
+                            timings[path].append(transfers(execute, first, CHUNK))
             baseline = statistics.median(timings["executor"])
             for path in PATHS:
                 us = statistics.median(timings[path])
