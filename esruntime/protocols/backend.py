@@ -6,6 +6,7 @@ rules, the upload rules, the key rules) on top of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -55,6 +56,12 @@ class Backend(Protocol):
 
     def schedule_store(self) -> ScheduleStore:
         """Where the scheduler keeps every scheduled script's next tick and its lease."""
+        ...
+
+    def tenant_revision(self, tenant: str) -> Callable[[], int] | None:
+        """What reads the tenant's revision: a number that changes with every schema push and
+        handler change of the tenant, made by any process (None: the backend keeps none, and a
+        runtime looks the current schema and handler versions up for every command)."""
         ...
 
     def close(self) -> None:

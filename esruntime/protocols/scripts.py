@@ -103,13 +103,14 @@ class ScriptRepository(Protocol):
     def start_execution(
         self, execution: Execution, *, max_running: int, stale_before: datetime
     ) -> bool:
-        """Save ``execution`` (``running``) if fewer than ``max_running`` other runs of its
-        script are running, counting only those started at or after ``stale_before`` (older
-        ones belong to a process that died). False, with nothing saved, otherwise."""
+        """Save ``execution`` (``running``; recorded before as ``pending``, or not at all) if
+        fewer than ``max_running`` other runs of its script are running, counting only those
+        started at or after ``stale_before`` (older ones belong to a process that died). False,
+        with nothing saved, otherwise."""
         ...
 
     def save_execution(self, execution: Execution) -> None:
-        """Replace a recorded execution."""
+        """Record ``execution`` in full, replacing what was recorded of it (if anything)."""
 
     def get_execution(self, tenant: str, execution_id: str) -> Execution | None: ...
 

@@ -76,9 +76,12 @@ class Runtime:
     ``principal_resolver`` (by default one reading API keys) finds who a web request is from.
 
     ``refresh_interval`` (seconds, default 0): how long a tenant may reuse the current schema
-    and handler versions it looked up. With 0 every command looks them up, so a change made by
-    any process is seen by the next command; a positive value saves those lookups (about half
-    a command's time on SQLite) and sees other processes' changes within the interval.
+    and handler versions it looked up. With 0 a change made by any process is seen by the next
+    command: the tenant's revision (one number, bumped by every schema push and handler change)
+    says when to look the versions up again; it is read per command on SQLite and heard by
+    ``LISTEN/NOTIFY`` on PostgreSQL (:mod:`esruntime.backends.sql.revisions`). Registries passed
+    in, and the memory backend's, are looked up for every command. A positive value reuses what
+    was looked up for that long and sees other processes' changes within the interval.
 
     :attr:`scripts` is the JavaScript script service (``scripts=`` one of your own, or one built
     on first use that runs scripts on ``script_runner()``, its ``sdk.db``, ``sdk.http`` and
@@ -174,6 +177,11 @@ class Runtime:
 
     def _build(self, name: str) -> Tenant:
         store, schemas, handlers = self._given.pop(name, (None, None, None))
+        # The backend's revision tells when its registries changed; registries passed in may
+        # live elsewhere, so they are looked up for every command.
+        revision = None
+        if schemas is None and handlers is None and self._refresh_interval <= 0:
+            revision = self.backend.tenant_revision(name)
         store = store or self.backend.event_store(name)
         schemas = schemas or SchemaService(self.backend.schema_storage(name), store)
         handlers = handlers or HandlerService(
@@ -188,6 +196,7 @@ class Runtime:
             max_retries=self._max_retries,
             metrics=self.metrics,
             refresh_interval=self._refresh_interval,
+            revision=revision,
         )
         for handler in self._python.values():
             tenant.serve(handler)  # checked by its first command: this tenant's schema may differ

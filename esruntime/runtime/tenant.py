@@ -9,11 +9,12 @@ version it looked up even while another is being uploaded.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -28,7 +29,7 @@ from esruntime.handlers.python import PythonHandler
 from esruntime.handlers.registry import HandlerVersion, UploadRejected, UploadResult
 from esruntime.protocols import EventStore, HandlerRegistry, SchemaRegistry
 from esruntime.runtime.modules import ModuleCache
-from esruntime.runtime.recent import Recent
+from esruntime.runtime.recent import Recent, Revised
 from esruntime.schema.model import Schema
 from esruntime.schema.registry import SchemaAccepted
 
@@ -88,6 +89,7 @@ class Tenant:
         max_retries: int = 5,
         metrics: RuntimeMetrics | None = None,
         refresh_interval: float = 0.0,
+        revision: Callable[[], int] | None = None,
     ) -> None:
         self.name = name
         self.store = store
@@ -99,6 +101,11 @@ class Tenant:
         self._executions = ExecutionCounter(handler_registry)
         self._schemas: Recent[None, Schema] = Recent(refresh_interval)
         self._versions: Recent[str, HandlerVersion] = Recent(refresh_interval)
+        # With a revision (and no interval): lookups reused while the revision stays the same.
+        self._revision = revision if refresh_interval <= 0 else None
+        self._seen = -1
+        self._revised_schema: Revised[None, Schema] = Revised()
+        self._revised_versions: Revised[str, HandlerVersion] = Revised()
         self._python = self._executor()
         self._python_manifests: dict[str, HandlerManifest] = {}
         self._uploaded: OrderedDict[tuple[str, str], CommandExecutor] = OrderedDict()
@@ -116,13 +123,27 @@ class Tenant:
             schema_required=True,
         )
 
+    def _refresh(self) -> None:
+        """Read the tenant's revision (when it has one): lookups made under an older revision
+        are made again. Revisions only grow, so the newest one read is kept."""
+        if self._revision is not None:
+            revision = self._revision()
+            with self._lock:
+                if revision > self._seen:
+                    self._seen = revision
+
     def _schema(self) -> Schema | None:
+        if self._revision is not None:
+            return self._revised_schema.get(None, self._seen, self.schema_registry.schema)
         return self._schemas.get(None, self.schema_registry.schema)
 
     def _current(self, name: str) -> HandlerVersion | None:
         if not COMMAND_NAME.fullmatch(name):
             return None
-        return self._versions.get(name, lambda: self.handler_registry.current(name))
+        look_up = functools.partial(self.handler_registry.current, name)
+        if self._revision is not None:
+            return self._revised_versions.get(name, self._seen, look_up)
+        return self._versions.get(name, look_up)
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -139,6 +160,7 @@ class Tenant:
         Raises UnknownCommandError when no handler has this name, HandlerFault when the handler
         breaks its contract, IdempotencyKeyReused when the key's first use was another request.
         """
+        self._refresh()
         executor = self._executor_for(name)
         started = time.perf_counter()
         try:
@@ -192,6 +214,7 @@ class Tenant:
         ``schema_mismatch``). A Python handler takes precedence over an uploaded one.
         """
         manifest = handler.manifest()
+        self._refresh()
         schema = self._schema()
         if schema is not None:
             for warning in check_handler(manifest, schema):
@@ -255,6 +278,7 @@ class Tenant:
     def current_schema(self) -> Schema | None:
         """The schema commands run under now (None before the first push): reads upcast
         stored events to it."""
+        self._refresh()
         return self._schema()
 
     def push_schema(self, text: str, *, force: bool = False) -> SchemaAccepted:
@@ -271,6 +295,7 @@ class Tenant:
             manifest = self._python_manifests.get(name)
         if manifest is not None:
             return HandlerInfo.of_code(manifest)
+        self._refresh()
         current = self._current(name)
         return None if current is None else HandlerInfo.of_upload(current)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from attrs import frozen
@@ -71,9 +71,16 @@ class RunGate:
         self._changed = threading.Condition()
 
     @contextmanager
-    def admit(self, tenant: str) -> Iterator[None]:
-        """Hold one slot for ``tenant`` while the block runs; CapacityBusy if none came free."""
-        self._acquire(tenant)
+    def admit(self, tenant: str, *, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+        """Hold one slot for ``tenant`` while the block runs; CapacityBusy if none came free.
+
+        ``waiting`` is called (outside the gate's lock) before waiting, only when no slot is
+        free at once: the executor records the run ``pending`` then, and only then.
+        """
+        if not self._acquire(tenant, wait=False):
+            if waiting is not None:
+                waiting()
+            self._acquire(tenant, wait=True)
         try:
             yield
         finally:
@@ -91,16 +98,19 @@ class RunGate:
             return "runner"
         return None
 
-    def _acquire(self, tenant: str) -> None:
+    def _acquire(self, tenant: str, *, wait: bool) -> bool:
         deadline = time.monotonic() + self.wait_s
         with self._changed:
             while (blocked := self._blocked_by(tenant)) is not None:
+                if not wait:
+                    return False
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise CapacityBusy(self._busy_message(tenant, blocked))
                 self._changed.wait(left)
             self._running[tenant] = self._running.get(tenant, 0) + 1
             self._total += 1
+            return True
 
     def _release(self, tenant: str) -> None:
         with self._changed:

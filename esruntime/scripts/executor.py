@@ -1,12 +1,14 @@
-"""One run of a script, recorded: pending → running → completed, failed or timeout.
+"""One run of a script, recorded: (pending →) running → completed, failed or timeout.
 
-:class:`ScriptExecutor` records the execution as pending, waits for the tenant's share of the
-runner (:mod:`esruntime.scripts.capacity`), starts it only when fewer than the script's
-``max_concurrent_runs`` are running (otherwise, or when no share came free in time, it is
-recorded ``cancelled`` and never runs), builds the script's ``context`` and SDK host, runs the
-source on the :class:`~esruntime.scripts.runner.ScriptRunner` under the script's limits, and
-records the outcome: the output (bounded), the script's error with its line, column and stack,
-the logs (bounded) and the metrics.
+:class:`ScriptExecutor` waits for the tenant's share of the runner
+(:mod:`esruntime.scripts.capacity`; the execution is recorded ``pending`` first when it has to
+wait), starts it only when fewer than the script's ``max_concurrent_runs`` are running, in one
+write that counts them and records the run ``running`` (otherwise, or when no share came free
+in time, it is recorded ``cancelled`` and never runs), builds the script's ``context`` and SDK
+host, runs the source on the :class:`~esruntime.scripts.runner.ScriptRunner` under the
+script's limits, and records the outcome in a second write: the output (bounded), the script's
+error with its line, column and stack, the logs (bounded) and the metrics. A run admitted at
+once is so written twice, and shows as ``running`` in the history for as long as it runs.
 """
 
 from __future__ import annotations
@@ -137,9 +139,12 @@ class ScriptExecutor:
             user_id=user_id,
             created_at=_now(),
         )
-        self._repository.add_execution(execution)
+        # Recorded pending only when it has to wait for a share of the runner; a run admitted
+        # at once is first recorded running, by the start's conditional write.
         try:
-            with self.gate.admit(script.tenant):
+            with self.gate.admit(
+                script.tenant, waiting=lambda: self._repository.add_execution(execution)
+            ):
                 return self._start(script, execution, user_id, organization_id)
         except CapacityBusy as busy:
             return self._cancel(execution, "CapacityError", str(busy))

@@ -57,6 +57,10 @@ class MemoryBackend:
 
         return InMemoryScheduleStore()
 
+    def tenant_revision(self, tenant: str) -> None:
+        """None: lookups in memory cost less than keeping a revision."""
+        return None
+
     def close(self) -> None:
         pass
 

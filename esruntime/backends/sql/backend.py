@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from sqlalchemy import Engine
@@ -12,6 +13,7 @@ from esruntime.backends.sql.consumers import SqlConsumerStore
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.handlers import SqlHandlerStorage
 from esruntime.backends.sql.keys import SqlApiKeyStorage
+from esruntime.backends.sql.revisions import PostgresRevisions, SqlTenantRevision
 from esruntime.backends.sql.schedules import SqlScheduleStore
 from esruntime.backends.sql.schemas import SqlSchemaStorage
 from esruntime.backends.sql.scripts import SqlScriptRepository
@@ -35,6 +37,8 @@ class SqlBackend:
         self._owns_engine = isinstance(engine, str)
         self.engine = create_store_engine(engine) if isinstance(engine, str) else engine
         self.group_commit = group_commit
+        self._lock = threading.Lock()
+        self._revisions: PostgresRevisions | None = None
         if create_tables:
             with translate_errors():
                 setup.create_tables(self.engine)
@@ -66,7 +70,23 @@ class SqlBackend:
     def schedule_store(self) -> SqlScheduleStore:
         return SqlScheduleStore(self.engine, create_tables=False)
 
+    def tenant_revision(self, tenant: str) -> SqlTenantRevision:
+        """Reads the tenant's revision (see :mod:`esruntime.backends.sql.revisions`): on
+        PostgreSQL as heard by one listening connection, started on first use."""
+        notified = None
+        if self.engine.dialect.name == "postgresql":
+            with self._lock:
+                if self._revisions is None:
+                    self._revisions = PostgresRevisions(self.engine)
+                notified = self._revisions
+        tenant_id = setup.register_tenant(self.engine, tenant)
+        return SqlTenantRevision(self.engine, tenant_id, notified=notified)
+
     def close(self) -> None:
+        with self._lock:
+            revisions, self._revisions = self._revisions, None
+        if revisions is not None:
+            revisions.close()
         if self._owns_engine:
             self.engine.dispose()
 

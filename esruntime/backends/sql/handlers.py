@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, sele
 from sqlalchemy import exc as sa_exc
 
 from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.revisions import bump_revision, committed
 from esruntime.backends.sql.storage import SqlTenantStorage
 from esruntime.backends.sql.tables import current_handlers as pointers
 from esruntime.backends.sql.tables import handler_executions as executions
@@ -67,8 +68,10 @@ class SqlHandlerStorage(SqlTenantStorage):
                         )
                     )
                     self._point(conn, handler.name, seq)
+                    revision = bump_revision(conn, self._tenant_id)
             except sa_exc.IntegrityError:
                 return False
+        committed(self._engine, self._tenant_id, revision)
         return True
 
     def _point(self, conn: Connection, name: str, seq: int) -> None:
@@ -89,6 +92,8 @@ class SqlHandlerStorage(SqlTenantStorage):
             if seq is None:
                 return False
             self._point(conn, name, int(seq))
+            revision = bump_revision(conn, self._tenant_id)
+        committed(self._engine, self._tenant_id, revision)
         return True
 
     def versions(self, name: str) -> list[HandlerVersion]:
@@ -151,7 +156,10 @@ class SqlHandlerStorage(SqlTenantStorage):
         )
         with translate_errors(), self._engine.begin() as conn:
             conn.execute(pointer)
-            return conn.execute(statement).rowcount > 0
+            revision = bump_revision(conn, self._tenant_id)
+            deleted = conn.execute(statement).rowcount > 0
+        committed(self._engine, self._tenant_id, revision)
+        return deleted
 
     def add_executions(self, hour: int, counts: Mapping[str, int]) -> None:
         rows = [

@@ -8,6 +8,7 @@ from sqlalchemy import Engine, Select, bindparam, func, insert, select
 from sqlalchemy import exc as sa_exc
 
 from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.revisions import bump_revision, committed
 from esruntime.backends.sql.storage import SqlTenantStorage
 from esruntime.backends.sql.tables import schema_versions
 from esruntime.backends.sql.timestamps import from_micros, to_micros
@@ -74,8 +75,10 @@ class SqlSchemaStorage(SqlTenantStorage):
             try:
                 with self._engine.begin() as conn:
                     conn.execute(insert(schema_versions).values(**values))
+                    revision = bump_revision(conn, self._tenant_id)
             except sa_exc.IntegrityError:
                 return False
+        committed(self._engine, self._tenant_id, revision)
         return True
 
 

@@ -2,9 +2,9 @@
 ``esr_script_versions``, ``esr_script_executions``).
 
 Names and HTTP paths are unique per tenant by index, so of two concurrent creates only one can
-commit. A run is started under a lock on its script's row (a no-op ``UPDATE``: a row lock on
-PostgreSQL, the write lock on SQLite), so counting the runs in progress and recording a new one
-cannot interleave with another process doing the same.
+commit. A run is written twice, when it starts (counting the runs in progress and recording it
+cannot interleave with another process doing the same) and when it ends:
+:mod:`esruntime.backends.sql.runs`.
 """
 
 from __future__ import annotations
@@ -13,20 +13,12 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    bindparam,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Engine, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy import exc as sa_exc
 
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.paging import read_page
+from esruntime.backends.sql.runs import RunPath
 from esruntime.backends.sql.storage import SqlStorage
 from esruntime.backends.sql.tables import script_executions as executions
 from esruntime.backends.sql.tables import script_versions as versions
@@ -47,36 +39,6 @@ from esruntime.scripts.models import (
 
 __all__ = ["SqlScriptRepository"]
 
-# The statements of every run, built once so that SQLAlchemy compiles them once: the values are
-# bound at execution.
-_INSERT_EXECUTION = insert(executions)
-_UPDATE_EXECUTION = (
-    update(executions)
-    .where(
-        executions.c.tenant_id == bindparam("b_tenant_id"),
-        executions.c.id == bindparam("b_id"),
-    )
-    .values(
-        {c.name: bindparam(c.name) for c in executions.columns if c.name not in ("tenant_id", "id")}
-    )
-)
-_LOCK_SCRIPT = (
-    update(scripts)
-    .where(scripts.c.tenant_id == bindparam("b_tenant_id"), scripts.c.id == bindparam("b_id"))
-    .values(version=scripts.c.version)
-)
-_RUNNING = (
-    select(func.count())
-    .select_from(executions)
-    .where(
-        executions.c.tenant_id == bindparam("tenant_id"),
-        executions.c.script_id == bindparam("script_id"),
-        executions.c.status == "running",
-        executions.c.started_at >= bindparam("stale_before"),
-        executions.c.id != bindparam("id"),
-    )
-)
-
 
 _COMPLETED_EVENT = (
     select(executions)
@@ -92,6 +54,10 @@ _COMPLETED_EVENT = (
 
 class SqlScriptRepository(SqlStorage):
     """A :class:`~esruntime.protocols.ScriptRepository` on a SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine | str, *, create_tables: bool = True) -> None:
+        super().__init__(engine, create_tables=create_tables)
+        self._runs = RunPath(self._engine)
 
     # -- scripts ---------------------------------------------------------------------------------
 
@@ -134,27 +100,17 @@ class SqlScriptRepository(SqlStorage):
         return True
 
     def get_script(self, tenant: str, script_id: str) -> Script | None:
-        query = select(scripts).where(
-            scripts.c.tenant_id == self._tenant_id(tenant), scripts.c.id == script_id
-        )
-        return self._one_script(tenant, query)
+        row = self._runs.script(self._tenant_id(tenant), "id", script_id)
+        return None if row is None else _script(tenant, row)
 
     def find_script(
         self, tenant: str, *, name: str | None = None, http_path: str | None = None
     ) -> Script | None:
         if name is None and http_path is None:
             return None
-        column, value = (
-            (scripts.c.name, name) if name is not None else (scripts.c.http_path, http_path)
-        )
-        query = select(scripts).where(
-            scripts.c.tenant_id == self._tenant_id(tenant), column == value
-        )
-        return self._one_script(tenant, query)
-
-    def _one_script(self, tenant: str, query: Any) -> Script | None:
-        with translate_errors(), self._engine.connect() as conn:
-            row = conn.execute(query).mappings().first()
+        key, value = ("name", name) if name is not None else ("http_path", http_path)
+        assert value is not None
+        row = self._runs.script(self._tenant_id(tenant), key, value)
         return None if row is None else _script(tenant, row)
 
     def list_scripts(
@@ -260,30 +216,16 @@ class SqlScriptRepository(SqlStorage):
     def add_execution(self, execution: Execution) -> None:
         row = _execution_row(self._tenant_id(execution.tenant), execution)
         with self._transaction() as conn:
-            conn.execute(_INSERT_EXECUTION, row)
+            conn.execute(insert(executions), row)
 
     def start_execution(
         self, execution: Execution, *, max_running: int, stale_before: datetime
     ) -> bool:
         row = _execution_row(self._tenant_id(execution.tenant), execution)
-        lock = {"b_tenant_id": row["tenant_id"], "b_id": execution.script_id}
-        running = {**row, "stale_before": to_micros(stale_before)}
-        with self._transaction() as conn:
-            conn.execute(_LOCK_SCRIPT, lock)
-            if int(conn.execute(_RUNNING, running).scalar_one()) >= max_running:
-                return False
-            self._upsert_execution(conn, row)
-        return True
+        return self._runs.start(row, max_running=max_running, stale_before=to_micros(stale_before))
 
     def save_execution(self, execution: Execution) -> None:
-        row = _execution_row(self._tenant_id(execution.tenant), execution)
-        with self._transaction() as conn:
-            self._upsert_execution(conn, row)
-
-    def _upsert_execution(self, conn: Connection, row: dict[str, Any]) -> None:
-        keys = {"b_tenant_id": row["tenant_id"], "b_id": row["id"]}
-        if not conn.execute(_UPDATE_EXECUTION, {**row, **keys}).rowcount:
-            conn.execute(_INSERT_EXECUTION, row)
+        self._runs.save(_execution_row(self._tenant_id(execution.tenant), execution))
 
     def get_execution(self, tenant: str, execution_id: str) -> Execution | None:
         query = select(executions).where(

@@ -9,6 +9,8 @@
 - ``esr_event_tags`` has one row per (event, tag) with the event's type, keyed by
   ``(tenant_id, tag, position)``: a tag-filtered read is a range scan of this index, and a
   tag-and-type item is answered without touching the events.
+- ``esr_tenant_revisions`` has one number per tenant, bumped in the transaction of every schema
+  push and handler upload, rollback or deletion (:mod:`esruntime.backends.sql.revisions`).
 - ``esr_schedules`` has one row per scheduled script: its next due time and the lease of the
   process running it (:mod:`esruntime.protocols.schedules`).
 - ``esr_consumers`` keeps each durable consumer's checkpoint and lease, ``esr_dead_letters`` the
@@ -50,6 +52,7 @@ __all__ = [
     "script_executions",
     "script_versions",
     "scripts",
+    "tenant_revisions",
     "tenants",
 ]
 
@@ -153,6 +156,15 @@ current_handlers = Table(
     Column("seq", Integer, nullable=False, comment="the esr_handlers row that runs the commands"),
     PrimaryKeyConstraint("tenant_id", "name", name="esr_handler_current_pk"),
     comment="A handler without a row here (stored before rollbacks existed) runs its latest seq",
+)
+
+tenant_revisions = Table(
+    "esr_tenant_revisions",
+    metadata,
+    Column("tenant_id", Integer, primary_key=True, autoincrement=False),
+    Column("revision", BigInteger, nullable=False),
+    comment="Bumped with every schema push and handler change of the tenant, in the same "
+    "transaction: a runtime reads this number per command instead of the versions",
 )
 
 handler_executions = Table(

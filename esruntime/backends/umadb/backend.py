@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from esruntime.backends.sql.consumers import SqlConsumerStore
     from esruntime.backends.sql.handlers import SqlHandlerStorage
     from esruntime.backends.sql.keys import SqlApiKeyStorage
+    from esruntime.backends.sql.revisions import SqlTenantRevision
     from esruntime.backends.sql.schedules import SqlScheduleStore
     from esruntime.backends.sql.schemas import SqlSchemaStorage
     from esruntime.backends.sql.scripts import SqlScriptRepository
@@ -66,6 +67,9 @@ class UmaDbBackend:
 
     def schedule_store(self) -> SqlScheduleStore:
         return self.sql.schedule_store()
+
+    def tenant_revision(self, tenant: str) -> SqlTenantRevision:
+        return self.sql.tenant_revision(tenant)
 
     def close(self) -> None:
         self.client.close()
