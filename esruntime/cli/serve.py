@@ -6,6 +6,8 @@ Without it, a server whose database holds no key at all creates an admin key for
 tenant and prints it, once: the next start finds a key and prints nothing.
 
 The app's lifespan runs the runtime's background workers (the event triggers) while it serves.
+``--workers N`` serves from N forked processes on the one socket (:mod:`esruntime.cli.workers`);
+this process then only prints the key and supervises them.
 """
 
 from __future__ import annotations
