@@ -28,6 +28,7 @@ from tests.cli.processes import STOP_SECONDS, Served, run, serve
 # An upper bound for a busy machine, never an expected duration: each wait ends at its event.
 WAIT_SECONDS = 120
 SECRET = "a-long-configured-secret"
+INFO = ("--log-level", "info")  # uvicorn then logs each worker's completed startup
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"),
@@ -64,6 +65,16 @@ def wait_for_workers(served: Served, count: int, *, without: int | None = None) 
             return found
         assert served.process.poll() is None, served.errors
         assert time.monotonic() < deadline, f"workers {found}, wanted {count}: {served.errors}"
+        time.sleep(0.05)
+
+
+def wait_for_startups(served: Served, count: int) -> None:
+    """Until the workers have logged ``count`` completed startups (serve with --log-level info):
+    a worker is paused only once it holds no lock its peers' startup may wait for."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while served.errors.count("Application startup complete.") < count:
+        assert served.process.poll() is None, served.errors
+        assert time.monotonic() < deadline, served.errors
         time.sleep(0.05)
 
 
@@ -105,7 +116,7 @@ def gone(pid: int) -> bool:
 def test_two_workers_print_the_key_once_both_serve_and_sigterm_stops_all(
     tmp_path: Path, database: str
 ) -> None:
-    served = serve("--database-url", database, "--workers", "2", cwd=tmp_path)
+    served = serve("--database-url", database, "--workers", "2", *INFO, cwd=tmp_path)
     try:
         assert served.lines[0] == (
             "Created an admin API key for tenant 'default'; it is shown only this once:"
@@ -113,6 +124,7 @@ def test_two_workers_print_the_key_once_both_serve_and_sigterm_stops_all(
         assert served.admin_key is not None
         assert served.lines[2].endswith(", 2 workers)")
         first, second = wait_for_workers(served, 2)
+        wait_for_startups(served, 2)
         with fresh(served.url, served.admin_key) as client:
             for serving, stopped in ((first, second), (second, first)):
                 with paused(stopped):
@@ -142,9 +154,12 @@ def test_two_workers_print_the_key_once_both_serve_and_sigterm_stops_all(
 def test_a_worker_that_dies_is_replaced_and_the_other_serves_meanwhile(
     tmp_path: Path, database: str
 ) -> None:
-    served = serve("--database-url", database, "--workers", "2", "--api-key", SECRET, cwd=tmp_path)
+    served = serve(
+        "--database-url", database, "--workers", "2", "--api-key", SECRET, *INFO, cwd=tmp_path
+    )
     try:
         killed, other = wait_for_workers(served, 2)
+        wait_for_startups(served, 2)
         os.kill(killed, signal.SIGKILL)
         with fresh(served.url) as client:
             for _ in range(20):
@@ -189,9 +204,12 @@ def _csrf(text: str) -> str:
 def test_a_session_of_the_script_pages_is_valid_on_every_worker(
     tmp_path: Path, database: str
 ) -> None:
-    served = serve("--database-url", database, "--workers", "2", "--api-key", SECRET, cwd=tmp_path)
+    served = serve(
+        "--database-url", database, "--workers", "2", "--api-key", SECRET, *INFO, cwd=tmp_path
+    )
     try:
         first, second = wait_for_workers(served, 2)
+        wait_for_startups(served, 2)
         with fresh(served.url.removesuffix("/v1")) as browser:
             with paused(second):  # the first worker signs the session
                 login = browser.get("/scripts")
