@@ -6,6 +6,8 @@ Without it, a server whose database holds no key at all creates an admin key for
 tenant and prints it, once: the next start finds a key and prints nothing.
 
 The app's lifespan runs the runtime's background workers (the event triggers) while it serves.
+``--workers N`` serves from N forked processes on the one socket (:mod:`esruntime.cli.workers`);
+this process then only prints the key and supervises them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import hmac
 import importlib
 import logging
 import os
+import signal
 import socket
 import sys
 from collections.abc import Mapping
@@ -28,9 +31,11 @@ from esruntime.handlers.python import PythonHandler
 
 if TYPE_CHECKING:
     from esruntime.protocols.scripts import ScriptRunner
+    from esruntime.runtime import Runtime
     from esruntime.scripts.settings import ScriptSettings
+    from esruntime.web.pages import PagesConfig
 
-__all__ = ["StaticKeyResolver", "add_parser", "script_settings"]
+__all__ = ["StaticKeyResolver", "add_parser", "script_settings", "serving_processes"]
 
 MIN_KEY_LENGTH = 16
 # The defaults of esruntime.contrib.uvicorn, which imports uvicorn: not needed for --help.
@@ -90,6 +95,7 @@ def add_parser(commands: Any) -> None:
         "(env ESRUNTIME_HEADER_TIMEOUT; default %(default)s)",
     )
     serve.add_argument("--log-level", choices=LOG_LEVELS, default="info")
+    _worker_options(serve)
     _script_options(serve)
     serve.set_defaults(run=_serve)
 
@@ -97,6 +103,17 @@ def add_parser(commands: Any) -> None:
 def _listed(name: str) -> list[str]:
     """A comma-separated environment variable as a list (empty when unset)."""
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def _worker_options(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=os.environ.get("ESRUNTIME_WORKERS"),
+        metavar="N",
+        help="serve from N processes forked on one socket (POSIX only; env ESRUNTIME_WORKERS; "
+        "default: 1 on SQLite, the core count on PostgreSQL)",
+    )
 
 
 def _script_options(serve: argparse.ArgumentParser) -> None:
@@ -253,16 +270,13 @@ def _backend(event_store_url: str | None, database_url: str, default: Any) -> An
 
 def _serve(args: argparse.Namespace) -> int:
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401
 
-        from esruntime.contrib.fastapi import create_app
+        from esruntime.contrib.fastapi import create_app  # noqa: F401
         from esruntime.contrib.uvicorn import bounded_http_protocol
-        from esruntime.web.hooks import Hooks
+        from esruntime.web.hooks import Hooks  # noqa: F401
     except ImportError as exc:
         raise fail(f"esruntime serve needs: pip install 'esruntime[server]' ({exc})") from None
-    from esruntime.auth.keys import ApiKeyService
-    from esruntime.backends import open_backend
-    from esruntime.runtime import Runtime
 
     static_key = _check_key(args.api_key)
     try:
@@ -280,31 +294,17 @@ def _serve(args: argparse.Namespace) -> int:
         raise fail(f"--hooks-prefix must differ from --pages-prefix, both are {pages_prefix!r}")
     if args.hooks_max_body_bytes < 0:
         raise fail(f"--hooks-max-body-bytes must be 0 or more, got {args.hooks_max_body_bytes}")
+    workers = serving_processes(args.workers, args.database_url)
     settings = script_settings(args)
     handlers = [_load_handler(spec) for spec in args.handlers]
     listener = _listen(args.host, args.port)
-    backend = _backend(args.event_store_url, args.database_url, open_backend)
-    keys = ApiKeyService(backend.api_key_storage())
-    resolver = None
-    if static_key is not None:
-        resolver = StaticKeyResolver(static_key, "default", ApiKeyResolver(keys))
-    runtime = Runtime(
-        backend=backend,
-        api_keys=keys,
-        principal_resolver=resolver,
-        script_runner=_script_pool,
-        script_settings=settings,
-    )
+    served = _Served(args, static_key, settings, handlers, prefix, hooks_prefix, protocol, listener)
+    runtime = served.open()
     try:
-        if handlers:
-            runtime.tenant()  # open now, so that its schema checks the handlers before serving
-        for handler in handlers:
-            try:
-                runtime.register(handler)
-            except EsruntimeError as exc:
-                raise fail(f"--handler {handler.__name__}: {exc}") from None
-        if static_key is None and not keys.list_keys():
-            issued = keys.create(runtime.default_tenant, "admin (esruntime serve)", ["admin"])
+        if static_key is None and not runtime.api_keys.list_keys():
+            issued = runtime.api_keys.create(
+                runtime.default_tenant, "admin (esruntime serve)", ["admin"]
+            )
             print(
                 f"Created an admin API key for tenant {runtime.default_tenant!r}; "
                 "it is shown only this once:",
@@ -316,20 +316,144 @@ def _serve(args: argparse.Namespace) -> int:
         where = f"database {shown(args.database_url)}"
         if args.event_store_url:  # its options (an API key) are not shown
             where += f", events {args.event_store_url.split('?')[0]}"
+        if workers > 1:
+            where += f", {workers} workers"
         print(f"Serving http://{shown_host}:{port}{prefix} ({where})", flush=True)
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         _ = runtime.scripts  # made now: a bad sdk.db or cache URL fails before serving
-        hooks = Hooks(runtime, max_body_bytes=args.hooks_max_body_bytes)
-        app = create_app(runtime, prefix=prefix, hooks_prefix=hooks_prefix, hooks=hooks)
         if pages_prefix:
-            from esruntime.contrib.fastapi.pages import install_pages
             from esruntime.web.pages import PagesConfig
 
-            install_pages(app, runtime, PagesConfig.from_env(prefix=pages_prefix))
-            print(f"Script pages at http://{shown_host}:{port}{pages_prefix}", flush=True)
-        server = uvicorn.Server(uvicorn.Config(app, http=protocol, log_level=args.log_level))
-        server.run(sockets=[listener])
-        return OK if server.started else UNAVAILABLE
+            # Made once, before any fork: every worker signs sessions with the same secret.
+            served.pages = PagesConfig.from_env(prefix=pages_prefix)
+        if workers == 1:
+            app = served.app(runtime)
+            if pages_prefix:
+                print(f"Script pages at http://{shown_host}:{port}{pages_prefix}", flush=True)
+            return served.run(app)
+    finally:
+        if workers == 1:
+            listener.close()
+        runtime.close()  # before any fork: the workers open their own connections
+    if pages_prefix:
+        print(f"Script pages at http://{shown_host}:{port}{pages_prefix}", flush=True)
+    from esruntime.cli.workers import supervise
+
+    try:
+        return supervise(workers, served.serve_in_child)
     finally:
         listener.close()
-        runtime.close()
+
+
+def serving_processes(workers: int | None, database_url: str) -> int:
+    """How many processes serve: ``workers`` when given, else 1 on SQLite (its writes take
+    turns on one file) and the core count on PostgreSQL. Several need a shared database."""
+    if workers is None:
+        if database_url.startswith("postgresql"):
+            return os.cpu_count() or 1
+        return 1
+    if workers < 1:
+        raise fail(f"--workers must be at least 1, got {workers}")
+    if workers > 1 and database_url.startswith("memory:"):
+        raise fail("--workers above 1 needs a database the processes share, not memory://")
+    if workers > 1 and not hasattr(os, "fork"):
+        raise fail("--workers above 1 needs os.fork (Linux, macOS, other POSIX systems)")
+    return workers
+
+
+class _Served:
+    """What every serving process builds the same way: its runtime, its app, its server."""
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        static_key: str | None,
+        settings: ScriptSettings,
+        handlers: list[type[PythonHandler]],
+        prefix: str,
+        hooks_prefix: str | None,
+        protocol: Any,
+        listener: socket.socket,
+    ) -> None:
+        self.args = args
+        self.static_key = static_key
+        self.settings = settings
+        self.handlers = handlers
+        self.prefix = prefix
+        self.hooks_prefix = hooks_prefix
+        self.protocol = protocol
+        self.listener = listener
+        self.pages: PagesConfig | None = None
+
+    def open(self) -> Runtime:
+        """The runtime on the database, the handlers registered."""
+        from esruntime.auth.keys import ApiKeyService
+        from esruntime.backends import open_backend
+        from esruntime.runtime import Runtime
+
+        backend = _backend(self.args.event_store_url, self.args.database_url, open_backend)
+        keys = ApiKeyService(backend.api_key_storage())
+        resolver = None
+        if self.static_key is not None:
+            resolver = StaticKeyResolver(self.static_key, "default", ApiKeyResolver(keys))
+        runtime = Runtime(
+            backend=backend,
+            api_keys=keys,
+            principal_resolver=resolver,
+            script_runner=_script_pool,
+            script_settings=self.settings,
+        )
+        try:
+            if self.handlers:
+                runtime.tenant()  # open now, so that its schema checks the handlers before serving
+            for handler in self.handlers:
+                try:
+                    runtime.register(handler)
+                except EsruntimeError as exc:
+                    raise fail(f"--handler {handler.__name__}: {exc}") from None
+        except BaseException:
+            runtime.close()
+            raise
+        return runtime
+
+    def app(self, runtime: Runtime) -> Any:
+        from esruntime.contrib.fastapi import create_app
+        from esruntime.web.hooks import Hooks
+
+        hooks = Hooks(runtime, max_body_bytes=self.args.hooks_max_body_bytes)
+        app = create_app(runtime, prefix=self.prefix, hooks_prefix=self.hooks_prefix, hooks=hooks)
+        if self.pages is not None:
+            from esruntime.contrib.fastapi.pages import install_pages
+
+            install_pages(app, runtime, self.pages)
+        return app
+
+    def run(self, app: Any) -> int:
+        """Serve ``app`` on the listener until SIGINT (KeyboardInterrupt, after a graceful
+        shutdown) or SIGTERM (a graceful shutdown, then 0)."""
+        import uvicorn
+
+        server = uvicorn.Server(
+            uvicorn.Config(app, http=self.protocol, log_level=self.args.log_level)
+        )
+        # uvicorn handles SIGTERM while it serves and raises it again after its shutdown, with
+        # the handler found before: this one, so that the runtime is closed and the exit is 0.
+        previous = signal.signal(signal.SIGTERM, _ignore)
+        try:
+            server.run(sockets=[self.listener])
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        return OK if server.started else UNAVAILABLE
+
+    def serve_in_child(self) -> int:
+        """One of ``--workers N`` processes: its own runtime and app on the inherited socket."""
+        runtime = self.open()
+        try:
+            _ = runtime.scripts
+            return self.run(self.app(runtime))
+        finally:
+            runtime.close()
+
+
+def _ignore(sig: int, frame: object) -> None:
+    """A handled signal that does nothing (SIGTERM after uvicorn's graceful shutdown)."""

@@ -3,6 +3,7 @@ option or environment, a configured key, Python handlers, and refusals at start.
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -153,7 +154,9 @@ def test_serve_keeps_everything_in_postgresql(tmp_path: Path, postgres_url: str)
         cwd=tmp_path,
     )
     try:
-        assert served.lines == [f"Serving {served.url} (database {shown(postgres_url)})"]
+        processes = os.cpu_count() or 1  # serve's default on PostgreSQL
+        many = f", {processes} workers" if processes > 1 else ""
+        assert served.lines == [f"Serving {served.url} (database {shown(postgres_url)}{many})"]
         with Client(served.url, api_key=secret) as client:
             assert client.health().details["backend"] == "postgresql"
             client.push_schema(SCHEMA)

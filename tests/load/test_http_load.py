@@ -1,5 +1,6 @@
 """Load: 64 concurrent clients transfer between 10 accounts for 30 s against one server (its own
-process) on PostgreSQL. No 500s, money conserved, no balance below zero, every acknowledged
+process) on PostgreSQL, then against two servers on one database, each client sending its
+repeats to the other one. No 500s, money conserved, no balance below zero, every acknowledged
 event stored exactly once, and repeats of an idempotency key never apply twice."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +32,13 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def server(postgres_url: str, postgres_engine: Any, tmp_path: Path) -> Iterator[tuple[str, str]]:
+@contextmanager
+def bank_server(postgres_url: str, log: Path) -> Iterator[tuple[str, str]]:
     """``(base_url, admin key)`` of a bank server on the test database, in another process.
 
     A server that does not stop when asked has its threads' stacks dumped (SIGUSR1) into the
     failure, then is killed.
     """
-    log = tmp_path / "server.log"
     with log.open("w") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-m", "tests.load.bank_server", postgres_url],
@@ -51,16 +52,37 @@ def server(postgres_url: str, postgres_engine: Any, tmp_path: Path) -> Iterator[
         line = process.stdout.readline().split()
         assert len(line) == 2, f"the server did not start (exit code {process.poll()})"
         port, key = line
-        yield f"http://127.0.0.1:{port}/v1", key
-        process.terminate()
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGUSR1)
-            time.sleep(1)
-            process.kill()
-            process.wait()
-            pytest.fail(f"the server did not stop when asked:\n{log.read_text()}")
+            yield f"http://127.0.0.1:{port}/v1", key
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGUSR1)
+                time.sleep(1)
+                process.kill()
+                process.wait()
+                pytest.fail(f"the server did not stop when asked:\n{log.read_text()}")
+
+
+@pytest.fixture
+def server(postgres_url: str, postgres_engine: Any, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """``(base_url, admin key)`` of one bank server on the emptied test database."""
+    with bank_server(postgres_url, tmp_path / "server.log") as served:
+        yield served
+
+
+@pytest.fixture
+def two_servers(
+    postgres_url: str, postgres_engine: Any, tmp_path: Path
+) -> Iterator[tuple[tuple[str, str], tuple[str, str]]]:
+    """Two bank servers, each its own process, on the one emptied test database."""
+    with (
+        bank_server(postgres_url, tmp_path / "first.log") as first,
+        bank_server(postgres_url, tmp_path / "second.log") as second,
+    ):
+        yield first, second
 
 
 @define
@@ -94,10 +116,16 @@ def transfer(http: httpx.Client, body: dict[str, Any], key: str, tally: Tally) -
             return response
 
 
-def client(base_url: str, api_key: str, deadline: float, seed: int, tally: Tally) -> None:
+def client(
+    base_urls: tuple[str, str], api_key: str, deadline: float, seed: int, tally: Tally
+) -> None:
+    """Transfers to ``base_urls[0]``, and repeats of some to ``base_urls[1]``."""
     rng = random.Random(seed)
     headers = {"Authorization": f"Bearer {api_key}"}
-    with httpx.Client(base_url=base_url, headers=headers, timeout=60) as http:
+    with (
+        httpx.Client(base_url=base_urls[0], headers=headers, timeout=60) as http,
+        httpx.Client(base_url=base_urls[1], headers=headers, timeout=60) as other,
+    ):
         while time.monotonic() < deadline:
             source, dest = rng.sample(ACCOUNTS, 2)
             body = {"source_account": source, "dest_account": dest, "amount": rng.randint(1, 40)}
@@ -109,7 +137,7 @@ def client(base_url: str, api_key: str, deadline: float, seed: int, tally: Tally
             with tally.lock:
                 tally.acknowledged[key] = ids
             if rng.random() < 0.2:  # the client "lost" the answer and sends the same request again
-                again = transfer(http, body, key, tally)
+                again = transfer(other, body, key, tally)
                 replayed = tuple(event["id"] for event in again.json().get("events", []))
                 with tally.lock:
                     tally.repeats += 1
@@ -130,6 +158,20 @@ def all_events(http: httpx.Client) -> list[dict[str, Any]]:
 
 def test_concurrent_transfers_keep_every_invariant(server: tuple[str, str]) -> None:
     base_url, api_key = server
+    run_and_check((base_url, base_url), api_key)
+
+
+def test_two_servers_on_one_database_behave_as_one(
+    two_servers: tuple[tuple[str, str], tuple[str, str]],
+) -> None:
+    (first, api_key), (second, _) = two_servers
+    run_and_check((first, second), api_key)
+
+
+def run_and_check(base_urls: tuple[str, str], api_key: str) -> None:
+    """Open the accounts, run the clients (half of them sending to each server, their repeats to
+    the other), then check every invariant on the events the first server reads."""
+    base_url = base_urls[0]
     headers = {"Authorization": f"Bearer {api_key}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=60) as http:
         for account in ACCOUNTS:
@@ -140,8 +182,9 @@ def test_concurrent_transfers_keep_every_invariant(server: tuple[str, str]) -> N
 
     tally = Tally()
     deadline = time.monotonic() + DURATION
+    pairs = (base_urls, (base_urls[1], base_urls[0]))
     threads = [
-        threading.Thread(target=client, args=(base_url, api_key, deadline, seed, tally))
+        threading.Thread(target=client, args=(pairs[seed % 2], api_key, deadline, seed, tally))
         for seed in range(CLIENTS)
     ]
     for thread in threads:
