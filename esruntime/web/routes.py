@@ -103,6 +103,7 @@ SCRIPT_ROUTES = (
         "scripts.execute",
         "json",
         summary="Run a script and wait for its execution",
+        slow=True,
     ),
     Route(
         "list_script_executions",
