@@ -18,6 +18,7 @@ from esruntime.contrib.fastapi import create_app
 from esruntime.contrib.fastapi.threads import ApiThreads
 from esruntime.handlers import Decision
 from esruntime.runtime import Runtime
+from esruntime.web import system
 from tests.commands.bank import Deposit
 from tests.web.apps import bank_runtime
 from tests.web.test_servers import serve_uvicorn
@@ -151,3 +152,36 @@ def test_the_api_threads_run_calls_in_their_own_threads_with_the_callers_context
         threads.close()
     with pytest.raises(ValueError, match="at least one thread"):
         ApiThreads(0)
+
+
+def test_a_health_check_from_a_recent_probe_needs_no_thread(
+    bank: tuple[Runtime, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(system, "PROBE_SECONDS", 3600.0)  # the probe stays recent all along
+    runtime, keys = bank
+    Slow.entered.clear()
+    Slow.release.clear()
+    with serve_uvicorn(create_app(runtime, threads=1)) as url:
+        with http(url + "/v1", keys["acme"]) as client:
+            client.post("/commands/open_account", json={"account_id": "a", "owner": "o"})
+            assert client.get("/health").json()["store"] == "connected"  # the probe
+        slow_status: list[int] = []
+
+        def slow_request() -> None:
+            with http(url + "/v1", keys["acme"]) as client:
+                body = {"account_id": "a", "amount": 5}
+                slow_status.append(client.post("/commands/slow", json=body).status_code)
+            Slow.entered.set()
+
+        slow = threading.Thread(target=slow_request)
+        slow.start()
+        try:
+            assert Slow.entered.wait(WAIT), "the slow command never started"
+            with http(url + "/v1", keys["acme"]) as other:  # the only API thread is taken
+                for _ in range(5):
+                    assert other.get("/health").json()["status"] == "healthy"
+            assert not slow_status, "the slow request ended too soon to tell"
+        finally:
+            Slow.release.set()
+            slow.join(WAIT)
+        assert slow_status == [200]

@@ -120,6 +120,8 @@ def _add_route(
             oversized,
         )
         given = who if principal is not None and route.permission is not None else RESOLVE
+        if not api.blocks(web_request):  # answered on the event loop: no thread to wait for
+            return _response(api.handle(web_request, given))
         return _response(await run(api.handle, web_request, given))
 
     fragment = operation(route.name)
