@@ -137,19 +137,37 @@ def test_a_key_revoked_through_the_runtime_is_refused_at_its_next_request(
         assert refused.json()["error"]["code"] == "unauthorized"
 
 
-def test_the_api_threads_run_calls_in_their_own_threads_with_the_callers_context() -> None:
+def test_the_api_threads_run_calls_with_the_callers_context_the_last_idle_thread_first() -> None:
     seen: contextvars.ContextVar[str] = contextvars.ContextVar("seen", default="none")
-    threads = ApiThreads(2)
+    threads = ApiThreads(3)
 
-    async def calls() -> tuple[str, str]:
+    def name() -> str:
+        return threading.current_thread().name
+
+    def fail() -> None:
+        raise KeyError("from the thread")
+
+    async def calls() -> tuple[str, list[str], set[str]]:
         seen.set("caller")
-        name = await threads.run(lambda: threading.current_thread().name)
-        return await threads.run(seen.get), name
+        one_after_another = [await threads.run(name) for _ in range(5)]
+        both = threading.Barrier(2, timeout=WAIT)  # two calls that must run at once
+
+        def meet() -> str:
+            both.wait()
+            return name()
+
+        together = set(await asyncio.gather(threads.run(meet), threads.run(meet)))
+        with pytest.raises(KeyError, match="from the thread"):
+            await threads.run(fail)
+        return await threads.run(seen.get), one_after_another, together
 
     try:
-        assert asyncio.run(calls()) == ("caller", "esruntime-api_0")
+        context, one_after_another, together = asyncio.run(calls())
     finally:
         threads.close()
+    assert context == "caller"
+    assert one_after_another == ["esruntime-api_0"] * 5  # one thread: its connection stays warm
+    assert len(together) == 2
     with pytest.raises(ValueError, match="at least one thread"):
         ApiThreads(0)
 
