@@ -1,8 +1,12 @@
 """The bank server of ``bench_http.py``, in a process of its own.
 
-``python benchmarks/http_server.py fastapi|flask DATABASE_URL``: the example bank's Python
-handlers on the database, an admin key, and a server on a free port (uvicorn for FastAPI,
-Werkzeug's threaded server for Flask); prints ``<port> <key>`` once it listens.
+``python benchmarks/http_server.py DATABASE_URL``: the example bank's Python handlers on the
+database, an admin API key (stored, so every request pays the key lookup), and the app that
+``esruntime serve`` runs (``create_app`` with its lifespan, so the runtime's workers run too)
+under the same uvicorn configuration (httptools behind the bounded head protocol, uvloop).
+Next to the API, two routes of the host's own on the same app and stack, the baselines of
+``GET /v1/health``: ``GET /bare`` (a sync route: FastAPI runs it in its thread pool) and
+``GET /bare-async``. Prints ``<port> <key>`` once it listens.
 """
 
 from __future__ import annotations
@@ -14,41 +18,31 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from esruntime.runtime import Runtime
-from examples.bank.python_handlers import HANDLERS, SCHEMA
+from examples.bank.python_handlers import HANDLERS
 
 
-def main(framework: str, url: str) -> None:
-    runtime = Runtime.from_url(url)
-    for handler in HANDLERS:
-        runtime.register(handler)
-    runtime.tenant().schema_registry.push(SCHEMA.read_text())
-    key = runtime.api_keys.create(runtime.default_tenant, "bench", ["admin"]).secret
-    if framework == "flask":
-        serve_flask(runtime, key)
-    else:
-        serve_fastapi(runtime, key)
-
-
-def serve_flask(runtime: Runtime, key: str) -> None:
-    import logging
-
-    from werkzeug.serving import make_server
-
-    from esruntime.contrib.flask import create_app as create_flask_app
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-    wsgi = make_server("127.0.0.1", 0, create_flask_app(runtime), threaded=True)
-    print(wsgi.port, key, flush=True)
-    wsgi.serve_forever()
-
-
-def serve_fastapi(runtime: Runtime, key: str) -> None:
+def main(url: str) -> None:
     import uvicorn
 
     from esruntime.contrib.fastapi import create_app
+    from esruntime.contrib.uvicorn import bounded_http_protocol
+
+    runtime = Runtime.from_url(url)
+    for handler in HANDLERS:
+        runtime.register(handler)
+    key = runtime.api_keys.create(runtime.default_tenant, "bench", ["admin"]).secret
+    app = create_app(runtime)
+
+    @app.get("/bare")
+    def bare() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/bare-async")
+    async def bare_async() -> dict[str, str]:
+        return {"status": "ok"}
 
     config = uvicorn.Config(
-        create_app(runtime), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+        app, host="127.0.0.1", port=0, log_level="warning", http=bounded_http_protocol()
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -60,4 +54,4 @@ def serve_fastapi(runtime: Runtime, key: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1])

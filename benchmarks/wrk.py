@@ -64,10 +64,12 @@ def run(
     connections: int,
     threads: int = 2,
     allow_failures: bool = False,
+    arguments: tuple[str, ...] = (),
 ) -> WrkResult:
     """Run ``wrk`` against ``url`` with the Lua ``lua`` and return its figures.
 
-    Every answer must be a 2xx unless ``allow_failures``: a benchmark that counts errors as
+    ``arguments`` go to the script's ``init(args)``. Every answer must be a 2xx unless
+    ``allow_failures``: a benchmark that counts errors as
     throughput measures nothing.
     """
     threads = max(1, min(threads, connections))
@@ -77,6 +79,7 @@ def run(
         command = [
             *("wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s"),
             *("--timeout", "60s", "--latency", "-s", file.name, url),
+            *(("--", *arguments) if arguments else ()),
         ]
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     non_2xx = _count(out, r"Non-2xx or 3xx responses:\s+(\d+)")

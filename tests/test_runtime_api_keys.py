@@ -14,6 +14,7 @@ import sqlalchemy
 from esruntime.auth import (
     PERMISSIONS,
     ApiKeyResolver,
+    ApiKeyService,
     ApiKeyStore,
     Principal,
     bearer_token,
@@ -190,3 +191,32 @@ def test_the_resolver_reads_bearer_keys(keys: ApiKeyStore) -> None:
         with pytest.raises(AuthenticationError, match=message):
             resolve({"authorization": refused})
     assert bearer_token({"authorization": "Bearer abc"}) == "abc"
+
+
+def test_a_key_that_passed_is_remembered_and_a_revocation_here_forgets_it(
+    runtime: Runtime,
+) -> None:
+    here = runtime.api_keys
+    assert isinstance(here, ApiKeyService)
+    elsewhere = ApiKeyService(here.storage)  # another process's service over the same rows
+    issued = here.create("acme", "remembered", ["events.read"])
+    assert here.authenticate(issued.secret) is not None
+    assert elsewhere.authenticate(issued.secret) is not None
+    assert here.revoke(issued.key.key_id)
+    assert here.authenticate(issued.secret) is None  # at once where it was revoked
+    # elsewhere, within its cache_seconds: the documented window of another process
+    assert elsewhere.authenticate(issued.secret) is not None
+    fresh = ApiKeyService(here.storage, cache_seconds=0)
+    assert fresh.authenticate(issued.secret) is None
+
+
+def test_without_a_cache_every_use_sees_a_revocation_made_elsewhere(runtime: Runtime) -> None:
+    here = runtime.api_keys
+    assert isinstance(here, ApiKeyService)
+    uncached = ApiKeyService(here.storage, cache_seconds=0)
+    issued = here.create("acme", "looked up", ["events.read"])
+    assert uncached.authenticate(issued.secret) is not None
+    assert here.revoke(issued.key.key_id)
+    assert uncached.authenticate(issued.secret) is None
+    with pytest.raises(ConfigurationError, match="cache_seconds must be 0 or more"):
+        ApiKeyService(here.storage, cache_seconds=-1)

@@ -45,6 +45,10 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 # The defaults of esruntime.web.hooks, which imports the web layer: not needed for --help.
 DEFAULT_HOOKS_PREFIX = "/hooks"
 DEFAULT_HOOK_BODY_BYTES = 256 * 1024
+# The defaults of esruntime.contrib.fastapi.threads and esruntime.auth.keys, kept in step by a
+# test: importing them here would import FastAPI for --help.
+DEFAULT_THREADS = 4
+DEFAULT_KEY_CACHE_SECONDS = 1.0
 
 
 def add_parser(commands: Any) -> None:
@@ -93,6 +97,23 @@ def add_parser(commands: Any) -> None:
         metavar="SECONDS",
         help="close a connection whose request line and headers take longer, with 408 "
         "(env ESRUNTIME_HEADER_TIMEOUT; default %(default)s)",
+    )
+    serve.add_argument(
+        "--threads",
+        type=int,
+        default=os.environ.get("ESRUNTIME_THREADS", DEFAULT_THREADS),
+        metavar="N",
+        help="how many threads run the API's calls (a script's run excepted) "
+        "(env ESRUNTIME_THREADS; default %(default)s)",
+    )
+    serve.add_argument(
+        "--key-cache-seconds",
+        type=float,
+        default=os.environ.get("ESRUNTIME_KEY_CACHE_SECONDS", DEFAULT_KEY_CACHE_SECONDS),
+        metavar="SECONDS",
+        help="trust an API key that passed for this long without looking it up again: a key "
+        "revoked by another process may be accepted that long; 0 looks up every request "
+        "(env ESRUNTIME_KEY_CACHE_SECONDS; default %(default)s)",
     )
     serve.add_argument("--log-level", choices=LOG_LEVELS, default="info")
     _worker_options(serve)
@@ -292,6 +313,10 @@ def _serve(args: argparse.Namespace) -> int:
         raise fail(f"--hooks-prefix must differ from --prefix, both are {prefix!r}")
     if hooks_prefix is not None and hooks_prefix == pages_prefix:
         raise fail(f"--hooks-prefix must differ from --pages-prefix, both are {pages_prefix!r}")
+    if args.threads < 1:
+        raise fail(f"--threads must be 1 or more, got {args.threads}")
+    if not args.key_cache_seconds >= 0:
+        raise fail(f"--key-cache-seconds must be 0 or more, got {args.key_cache_seconds}")
     if args.hooks_max_body_bytes < 0:
         raise fail(f"--hooks-max-body-bytes must be 0 or more, got {args.hooks_max_body_bytes}")
     workers = serving_processes(args.workers, args.database_url)
@@ -392,7 +417,7 @@ class _Served:
         from esruntime.runtime import Runtime
 
         backend = _backend(self.args.event_store_url, self.args.database_url, open_backend)
-        keys = ApiKeyService(backend.api_key_storage())
+        keys = ApiKeyService(backend.api_key_storage(), cache_seconds=self.args.key_cache_seconds)
         resolver = None
         if self.static_key is not None:
             resolver = StaticKeyResolver(self.static_key, "default", ApiKeyResolver(keys))
@@ -421,7 +446,13 @@ class _Served:
         from esruntime.web.hooks import Hooks
 
         hooks = Hooks(runtime, max_body_bytes=self.args.hooks_max_body_bytes)
-        app = create_app(runtime, prefix=self.prefix, hooks_prefix=self.hooks_prefix, hooks=hooks)
+        app = create_app(
+            runtime,
+            prefix=self.prefix,
+            hooks_prefix=self.hooks_prefix,
+            hooks=hooks,
+            threads=self.args.threads,
+        )
         if self.pages is not None:
             from esruntime.contrib.fastapi.pages import install_pages
 

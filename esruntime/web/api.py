@@ -31,6 +31,7 @@ from esruntime.web.call import Call, Route
 from esruntime.web.errors import WebError, error_response, failure_response
 from esruntime.web.messages import JSON, Headers, WebRequest, WebResponse, new_request_id
 from esruntime.web.routes import API_ROUTES
+from esruntime.web.system import store_known_reachable
 
 if TYPE_CHECKING:
     from esruntime.runtime import Runtime
@@ -88,6 +89,13 @@ class JsonApi:
         if kind == "none":
             return 0
         return self.limits.max_module_bytes if kind == "wasm" else self.limits.max_body_bytes
+
+    def blocks(self, request: WebRequest) -> bool:
+        """Whether answering ``request`` may wait on the database or a handler, so that an
+        async adapter runs :meth:`handle` in a thread. Only a health check answered from a
+        recent probe of the store does not (:func:`esruntime.web.system.store_known_reachable`).
+        """
+        return request.route != "health" or not store_known_reachable(self.runtime)
 
     # -- handling ----------------------------------------------------------------------------
 

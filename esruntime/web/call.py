@@ -50,7 +50,9 @@ Endpoint = Callable[[Call], WebResponse]
 @frozen
 class Route:
     """One route of the API: its method and path (``{name}`` for a parameter), the permission
-    it needs (None: anyone), the body it reads and the query parameters it takes."""
+    it needs (None: anyone), the body it reads and the query parameters it takes. ``slow``: it
+    may take seconds (a script's run), so an async adapter keeps it off the few threads that
+    run the quick calls."""
 
     name: str
     method: str
@@ -60,3 +62,4 @@ class Route:
     body: BodyKind = "none"
     query: tuple[str, ...] = ()
     summary: str = ""
+    slow: bool = False

@@ -103,6 +103,7 @@ SCRIPT_ROUTES = (
         "scripts.execute",
         "json",
         summary="Run a script and wait for its execution",
+        slow=True,
     ),
     Route(
         "list_script_executions",
@@ -123,7 +124,10 @@ SCRIPT_ROUTES = (
     ),
 )
 
+# Routers try the routes in this order: the ones asked most often come first (matching a
+# request against a dozen routes before /health cost a third of its time in FastAPI).
 API_ROUTES = (
+    Route("health", "GET", "/health", health, None, summary="Health check"),
     Route(
         "execute_command",
         "POST",
@@ -215,7 +219,6 @@ API_ROUTES = (
         query=("raw",),
         summary="Get an event by id",
     ),
-    Route("health", "GET", "/health", health, None, summary="Health check"),
     Route("metrics", "GET", "/metrics", metrics, "admin", summary="Prometheus metrics"),
     *SCRIPT_ROUTES,
 )

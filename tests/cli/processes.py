@@ -19,6 +19,8 @@ ENV_NAMES = (
     "ESRUNTIME_API_KEY",
     "ESRUNTIME_DATABASE_URL",
     "ESRUNTIME_EVENT_STORE_URL",
+    "ESRUNTIME_THREADS",
+    "ESRUNTIME_KEY_CACHE_SECONDS",
 )
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = (sys.executable, "-m", "esruntime", "serve", "--port", "0", "--log-level", "warning")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 
 from esruntime.client import Client, ForbiddenError, UnauthorizedError
 from tests.cli.processes import Served, run
+
+REFUSED_WITHIN = 60  # seconds: an upper bound for a busy machine, far above the 1 s cache
 
 
 def test_a_key_is_created_listed_used_and_revoked(
@@ -57,6 +60,15 @@ def test_a_key_is_created_listed_used_and_revoked(
 
         revoked = run("keys", "revoke", key_id, "--database-url", database, cwd=tmp_path)
         assert (revoked.returncode, revoked.stdout) == (0, f"Revoked {key_id}\n")
+        # The server trusts a key that passed for --key-cache-seconds (1 s) before it looks
+        # again: another process's revocation is refused from then on.
+        deadline = time.monotonic() + REFUSED_WITHIN
+        while time.monotonic() < deadline:
+            try:
+                client.list_handlers()
+            except UnauthorizedError:
+                break
+            time.sleep(0.1)  # polling the outcome, not ordering threads
         with pytest.raises(UnauthorizedError):
             client.list_handlers()
 

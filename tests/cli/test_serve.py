@@ -129,6 +129,23 @@ def test_refusals_at_start_name_the_problem(tmp_path: Path) -> None:
     assert database.returncode == 2
     assert "oracle" in database.stderr
     assert "Traceback" not in handler.stderr + missing.stderr + database.stderr
+    threads = run("serve", "--port", "0", "--threads", "0", cwd=tmp_path)
+    assert (threads.returncode, threads.stderr) == (
+        2, "esruntime: --threads must be 1 or more, got 0\n"
+    )  # fmt: skip
+    cache = run("serve", "--port", "0", "--key-cache-seconds", "-1", cwd=tmp_path)
+    assert (cache.returncode, cache.stderr) == (
+        2, "esruntime: --key-cache-seconds must be 0 or more, got -1.0\n"
+    )  # fmt: skip
+
+
+def test_the_defaults_of_serve_are_those_of_the_modules_it_runs() -> None:
+    from esruntime.auth.keys import DEFAULT_KEY_CACHE_SECONDS
+    from esruntime.cli import serve
+    from esruntime.contrib.fastapi.threads import DEFAULT_THREADS
+
+    assert serve.DEFAULT_THREADS == DEFAULT_THREADS
+    assert serve.DEFAULT_KEY_CACHE_SECONDS == DEFAULT_KEY_CACHE_SECONDS
 
 
 def test_a_port_in_use_is_refused(tmp_path: Path) -> None:

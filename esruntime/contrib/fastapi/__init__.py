@@ -25,7 +25,7 @@ translates requests and responses.
 
 # No ``from __future__ import annotations``: FastAPI reads the endpoints' annotations, which
 # name a dependency chosen at run time.
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -42,6 +42,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 from esruntime import __version__
 from esruntime.auth.resolver import PrincipalResolver
+from esruntime.contrib.fastapi.threads import DEFAULT_THREADS, ApiThreads
 from esruntime.runtime import Runtime
 from esruntime.web import RESOLVE, JsonApi, Limits, Route, WebRequest, WebResponse
 from esruntime.web.hooks import DEFAULT_HOOKS_PREFIX, Hooks
@@ -62,18 +63,21 @@ def create_router(
     dependencies: Sequence[DependsParam] | None = None,
     tags: Sequence[str] = ("esruntime",),
     catch_all: bool = False,
+    threads: int = DEFAULT_THREADS,
 ) -> APIRouter:
     """An ``APIRouter`` with every route of the JSON API, to include under any prefix.
 
     ``principal``: a FastAPI dependency that returns the request's principal (replaces the
     resolver). ``resolver``: a framework-neutral resolver (default: the runtime's).
     ``catch_all``: answer unknown paths and methods below the router with the API's own error
-    body (404 / 405); only for a router that owns its prefix.
+    body (404 / 405); only for a router that owns its prefix. ``threads``: how many threads
+    run the API's calls (:mod:`esruntime.contrib.fastapi.threads`).
     """
     api = JsonApi(runtime, resolver=resolver, limits=limits)
     router = APIRouter(dependencies=list(dependencies or ()), tags=list(tags))
+    pool = ApiThreads(threads)
     for route in api.routes:
-        _add_route(router, api, route, principal)
+        _add_route(router, api, route, principal, pool)
     if catch_all:
 
         async def unmatched(request: Request) -> Response:
@@ -88,9 +92,14 @@ def create_router(
 
 
 def _add_route(
-    router: APIRouter, api: JsonApi, route: Route, principal: Callable[..., Any] | None
+    router: APIRouter,
+    api: JsonApi,
+    route: Route,
+    principal: Callable[..., Any] | None,
+    pool: ApiThreads,
 ) -> None:
     limit = api.body_limit(route.name)
+    run: Callable[..., Awaitable[WebResponse]] = run_in_threadpool if route.slow else pool.run
     if route.permission is None:
         dependency: Callable[..., Any] = _nobody
     elif principal is not None:
@@ -111,7 +120,9 @@ def _add_route(
             oversized,
         )
         given = who if principal is not None and route.permission is not None else RESOLVE
-        return _response(await run_in_threadpool(api.handle, web_request, given))
+        if not api.blocks(web_request):  # answered on the event loop: no thread to wait for
+            return _response(api.handle(web_request, given))
+        return _response(await run(api.handle, web_request, given))
 
     fragment = operation(route.name)
     responses = fragment.pop("responses")
@@ -129,7 +140,7 @@ def _add_route(
     )
 
 
-def _nobody() -> None:
+async def _nobody() -> None:  # async: FastAPI would run a plain function in a thread
     return None
 
 

@@ -12,6 +12,10 @@ them, and past the bound the client gets a 431 and the connection is closed; a t
 when the connection opens, or at the first byte of a later request, answers 408 and closes the
 connection when the head is not complete in time. Bodies are left to the API's own limits.
 
+It also sends a response whose length is known in one write rather than two (uvicorn writes
+the head, then the body): under ``wrk`` the head's own write was a sixth of the server's time
+holding the GIL, each write a system call that wakes the client (``benchmarks/README.md``).
+
 A subclass rather than uvicorn's h11 protocol (whose ``h11_max_incomplete_event_size`` bounds a
 head): h11 parses in Python, several times slower for every request, and bounds no time either.
 """
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import Any, cast
 
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -94,12 +98,18 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._heads_read += 1
         self._cancel_head_timer()
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle.scope["method"] != "HEAD":
+            self.cycle.transport = cast(
+                asyncio.Transport, _HeadWithBody(self.transport, self.cycle)
+            )
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._head_bytes = 0  # what comes next is the next request's head
 
     def on_response_complete(self) -> None:
+        if self.cycle is not None and isinstance(self.cycle.transport, _HeadWithBody):
+            self.cycle.transport.flush()
         super().on_response_complete()
         if self._refusal is not None and not self.transport.is_closing():
             self._send_refusal(*self._refusal)
@@ -158,6 +168,40 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         )
         self.transport.write(b"".join(head) + body)
         self.transport.close()
+
+
+class _HeadWithBody:
+    """One response's transport: the head of a response whose length is known waits for the
+    body's first write and leaves with it; a chunked response's head leaves at once (its body
+    may be long in coming). Anything else is the connection's transport's."""
+
+    def __init__(self, transport: asyncio.Transport, cycle: Any) -> None:
+        self._transport = transport
+        self._cycle = cycle
+        self._head: bytes | None = None
+        self._started = False
+
+    def write(self, data: bytes) -> None:
+        if not self._started:
+            self._started = True
+            if self._cycle.chunked_encoding is False:
+                self._head = data
+                return
+        if self._head is not None:
+            data, self._head = self._head + data, None
+        self._transport.write(data)
+
+    def flush(self) -> None:
+        if self._head is not None:
+            head, self._head = self._head, None
+            self._transport.write(head)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 def bounded_http_protocol(
