@@ -1,0 +1,128 @@
+"""Decision states kept between commands, so that a command folds only what is new.
+
+A command's handler folds every event its query selects before it decides. The executor keeps
+the handler's state after that fold (a :class:`StateSnapshot`: a pickled Python handler, or a
+WebAssembly guest's memory and globals) together with the head the fold reached; the next
+command with the same handler, schema and query restores it into its fresh handler and reads
+only ``read(query, start=head + 1)``. The append condition does not change (the same query,
+``after=`` the head this decision saw), so a stale or wrong entry can only cost time.
+
+An entry is checked on use against the registered handler and the schema object it was folded
+under (a new handler version or schema is a miss, and the entry is replaced); owners also drop
+entries eagerly (:meth:`StateCache.discard`) when a handler is replaced or a schema pushed, so
+their memory is freed at once. The cache is bounded in bytes (least recently used dropped
+first) and shared by every executor given it: a runtime gives one to all its tenants.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Hashable
+
+from attrs import frozen
+from cachetools import LRUCache
+
+from esruntime.handlers.state import StateSnapshot
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MIN_EVENTS",
+    "CachedState",
+    "StateCache",
+]
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+"""Bytes of snapshots a cache keeps by default."""
+
+DEFAULT_MIN_EVENTS = 16
+"""A state is kept once its fold covered this many events: below that, replaying costs about
+what taking and restoring a snapshot costs (see ``docs/commands.md``, "Cached decision state")."""
+
+_ENTRY_OVERHEAD = 256  # the key, the entry and its bookkeeping, roughly
+
+
+@frozen
+class CachedState:
+    """A state folded from every matching event up to ``position`` (None: an empty store),
+    under the handler registration ``handler`` and the schema object ``schema``."""
+
+    handler: object
+    schema: object
+    position: int | None
+    events: int
+    """How many events the fold covered, in total."""
+    snapshot: StateSnapshot
+
+
+class StateCache:
+    """Decision states by ``(owner, executor, handler name, query)``, bounded in bytes.
+
+    ``max_bytes`` bounds the snapshots kept (an entry larger than that is not kept);
+    ``min_events`` is how many events a fold must cover before its state is kept.
+    Thread-safe; entries are immutable, so a rejected or failed command cannot change one.
+    """
+
+    def __init__(
+        self, max_bytes: int = DEFAULT_MAX_BYTES, *, min_events: int = DEFAULT_MIN_EVENTS
+    ) -> None:
+        if max_bytes < 0 or min_events < 0:
+            raise ValueError("max_bytes and min_events must not be negative")
+        self.max_bytes = max_bytes
+        self.min_events = min_events
+        self._entries: LRUCache[tuple[Hashable, ...], CachedState] = LRUCache(
+            maxsize=max_bytes, getsizeof=_weight
+        )
+        self._lock = threading.Lock()
+        self._tokens = itertools.count()
+
+    def token(self) -> int:
+        """A new identifier for an executor's entries (never reused, unlike ``id``)."""
+        return next(self._tokens)
+
+    @property
+    def size(self) -> int:
+        """Bytes of the entries kept now."""
+        with self._lock:
+            return int(self._entries.currsize)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def get(self, key: tuple[Hashable, ...]) -> CachedState | None:
+        with self._lock:
+            return self._entries.get(key)
+
+    def put(self, key: tuple[Hashable, ...], entry: CachedState) -> None:
+        """Keep ``entry`` unless the one kept is further along (a concurrent command's)."""
+        if _weight(entry) > self.max_bytes:
+            return
+        with self._lock:
+            kept = self._entries.get(key)
+            if (
+                kept is not None
+                and kept.handler is entry.handler
+                and kept.schema is entry.schema
+                and (kept.position or 0) > (entry.position or 0)
+            ):
+                return
+            self._entries[key] = entry
+
+    def discard(self, owner: Hashable, name: str | None = None) -> int:
+        """Drop ``owner``'s entries (of handler ``name`` only, when given); how many."""
+        with self._lock:
+            doomed = [
+                key for key in self._entries if key[0] == owner and (name is None or key[2] == name)
+            ]
+            for key in doomed:
+                del self._entries[key]
+        return len(doomed)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _weight(entry: CachedState) -> int:
+    return entry.snapshot.size + _ENTRY_OVERHEAD
