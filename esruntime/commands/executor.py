@@ -156,9 +156,9 @@ class CommandExecutor:
         return self._states
 
     def discard_states(self, name: str | None = None) -> None:
-        """Drop the kept states of handler ``name`` (of every handler when None)."""
+        """Drop this executor's kept states of handler ``name`` (of every handler when None)."""
         if self._states is not None:
-            self._states.discard(self._owner, name)
+            self._states.discard(self._owner, name, executor=self._token)
 
     def _check_fit(self, manifest: HandlerManifest, schema: Schema | None) -> None:
         """Fault unless ``manifest`` passes the upload checks against ``schema`` (remembered per

@@ -109,11 +109,18 @@ class StateCache:
                 return
             self._entries[key] = entry
 
-    def discard(self, owner: Hashable, name: str | None = None) -> int:
-        """Drop ``owner``'s entries (of handler ``name`` only, when given); how many."""
+    def discard(
+        self, owner: Hashable, name: str | None = None, *, executor: int | None = None
+    ) -> int:
+        """Drop ``owner``'s entries (of handler ``name``, of the executor with token
+        ``executor``, when given); how many."""
         with self._lock:
             doomed = [
-                key for key in self._entries if key[0] == owner and (name is None or key[2] == name)
+                key
+                for key in self._entries
+                if key[0] == owner
+                and (name is None or key[2] == name)
+                and (executor is None or key[1] == executor)
             ]
             for key in doomed:
                 del self._entries[key]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from esruntime.auth.keys import ApiKeyService
 from esruntime.auth.resolver import ApiKeyResolver, PrincipalResolver
@@ -28,6 +28,7 @@ from esruntime.backends.sql.store import SqlEventStore
 from esruntime.backends.urls import open_backend
 from esruntime.checks import check_tenant
 from esruntime.commands.executor import CommandResult
+from esruntime.commands.statecache import StateCache
 from esruntime.errors import ConfigurationError
 from esruntime.handlers.abi import WasmLimits
 from esruntime.handlers.manifest import HandlerManifest
@@ -79,6 +80,11 @@ class Runtime:
     any process is seen by the next command; a positive value saves those lookups (about half
     a command's time on SQLite) and sees other processes' changes within the interval.
 
+    ``state_cache`` keeps handlers' decision states between commands, so that a command folds
+    only the events appended since the last one (``docs/commands.md``, "Cached decision
+    state"): None (default) for a :class:`~esruntime.commands.statecache.StateCache` with its
+    default bounds shared by every tenant, a cache of your own, or False for none.
+
     :attr:`scripts` is the JavaScript script service (``scripts=`` one of your own, or one built
     on first use that runs scripts on ``script_runner()``, its ``sdk.db``, ``sdk.http`` and
     ``sdk.cache`` as ``script_settings`` says: a :class:`~esruntime.scripts.ScriptSettings`).
@@ -114,6 +120,7 @@ class Runtime:
         script_runner: Callable[[], ScriptRunner] | None = None,
         script_settings: ScriptSettings | None = None,
         event_triggers: EventTriggerOptions | None = None,
+        state_cache: StateCache | Literal[False] | None = None,
     ) -> None:
         self.backend = backend or _backend_of(event_store)
         given = (event_store, schema_registry, handler_registry)
@@ -131,6 +138,8 @@ class Runtime:
         self.modules = ModuleCache(wasm_limits)
         self.metrics = metrics or RuntimeMetrics()
         self._max_retries = max_retries
+        self.state_cache = StateCache() if state_cache is None else state_cache or None
+        """Decision states kept between commands, shared by every tenant (None: off)."""
         self._refresh_interval = refresh_interval
         self._given = {self.default_tenant: given}
         self._tenants: dict[str, Tenant] = {}
@@ -183,6 +192,7 @@ class Runtime:
             max_retries=self._max_retries,
             metrics=self.metrics,
             refresh_interval=self._refresh_interval,
+            state_cache=self.state_cache or False,
         )
         for handler in self._python.values():
             tenant.serve(handler)  # checked by its first command: this tenant's schema may differ

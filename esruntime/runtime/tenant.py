@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from attrs import evolve, frozen
 
 from esruntime.commands.executor import CommandExecutor, CommandResult
+from esruntime.commands.statecache import StateCache
 from esruntime.errors import HandlerFault, UnknownCommandError
 from esruntime.handlers.checks import ManifestProblem, check_handler
 from esruntime.handlers.executions import ExecutionCounter
@@ -88,8 +89,11 @@ class Tenant:
         max_retries: int = 5,
         metrics: RuntimeMetrics | None = None,
         refresh_interval: float = 0.0,
+        state_cache: StateCache | Literal[False] | None = None,
     ) -> None:
         self.name = name
+        self._states = StateCache() if state_cache is None else state_cache or None
+        self._states_owner = object()  # this tenant's entries in a cache shared by tenants
         self.store = store
         self.schema_registry = schema_registry
         self.handler_registry = handler_registry
@@ -114,7 +118,15 @@ class Tenant:
             max_retries=self._max_retries,
             executions=self._executions,
             schema_required=True,
+            state_cache=self._states or False,
+            cache_owner=self._states_owner,
         )
+
+    def discard_states(self, name: str | None = None) -> None:
+        """Drop the decision states kept for handler ``name`` (every handler when None): a
+        new version or schema would miss them anyway, this frees their memory now."""
+        if self._states is not None:
+            self._states.discard(self._states_owner, name)
 
     def _schema(self) -> Schema | None:
         return self._schemas.get(None, self.schema_registry.schema)
@@ -177,7 +189,8 @@ class Tenant:
         with self._lock:
             executor = self._uploaded.setdefault(key, executor)
             while len(self._uploaded) > _EXECUTORS_PER_TENANT:
-                self._uploaded.popitem(last=False)
+                _, dropped = self._uploaded.popitem(last=False)
+                dropped.discard_states()
         return executor
 
     # -- handlers ----------------------------------------------------------------------------
@@ -216,6 +229,7 @@ class Tenant:
             return self.handler_registry.upload(name, module, version)
         finally:
             self._versions.forget(name)
+            self.discard_states(name)
 
     def make_current(self, name: str, version: str) -> UploadResult:
         """Run stored ``version`` of uploaded handler ``name`` from the next command on (a
@@ -227,6 +241,7 @@ class Tenant:
             return self.handler_registry.make_current(name, version)
         finally:
             self._versions.forget(name)
+            self.discard_states(name)
 
     def _in_code(self, name: str, what_then: str) -> UploadRejected | None:
         """The refusal of an upload or rollback of a name served by a handler in code."""
@@ -249,6 +264,7 @@ class Tenant:
             return self.handler_registry.delete(name)
         finally:
             self._versions.forget(name)
+            self.discard_states(name)
 
     # -- schema ------------------------------------------------------------------------------
 
@@ -264,6 +280,7 @@ class Tenant:
             return self.schema_registry.push(text, force=force)
         finally:
             self._schemas.forget(None)
+            self.discard_states()
 
     def handler(self, name: str) -> HandlerInfo | None:
         """The handler that would run command ``name``, or None."""
