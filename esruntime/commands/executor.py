@@ -33,6 +33,7 @@ from esruntime.backoff import backoff_delay
 from esruntime.commands.emitted import emitted_event
 from esruntime.commands.query import build_query
 from esruntime.commands.statecache import CachedState, StateCache
+from esruntime.commands.statecache import state_cache_of as _cache
 from esruntime.errors import (
     EventValidationError,
     HandlerFault,
@@ -122,7 +123,7 @@ class CommandExecutor:
         cache_owner: Hashable | None = None,
     ) -> None:
         self._store = store
-        self._states = StateCache() if state_cache is None else state_cache or None
+        self._states = _cache(state_cache)
         self._token = 0 if self._states is None else self._states.token()
         self._owner = self._token if cache_owner is None else cache_owner
         self._schema_required = schema_required

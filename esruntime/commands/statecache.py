@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Hashable
+from typing import Literal
 
 from attrs import frozen
 from cachetools import LRUCache
@@ -30,6 +31,7 @@ __all__ = [
     "DEFAULT_MIN_EVENTS",
     "CachedState",
     "StateCache",
+    "state_cache_of",
 ]
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -129,6 +131,14 @@ class StateCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+def state_cache_of(setting: StateCache | Literal[False] | None) -> StateCache | None:
+    """The cache an option names: None for a new one with the default bounds, False for
+    none (caching off), or the given one."""
+    if setting is None:
+        return StateCache()
+    return None if setting is False else setting
 
 
 def _weight(entry: CachedState) -> int:

@@ -29,6 +29,7 @@ from esruntime.backends.urls import open_backend
 from esruntime.checks import check_tenant
 from esruntime.commands.executor import CommandResult
 from esruntime.commands.statecache import StateCache
+from esruntime.commands.statecache import state_cache_of as _cache
 from esruntime.errors import ConfigurationError
 from esruntime.handlers.abi import WasmLimits
 from esruntime.handlers.manifest import HandlerManifest
@@ -138,7 +139,7 @@ class Runtime:
         self.modules = ModuleCache(wasm_limits)
         self.metrics = metrics or RuntimeMetrics()
         self._max_retries = max_retries
-        self.state_cache = StateCache() if state_cache is None else state_cache or None
+        self.state_cache = _cache(state_cache)
         """Decision states kept between commands, shared by every tenant (None: off)."""
         self._refresh_interval = refresh_interval
         self._given = {self.default_tenant: given}
@@ -192,7 +193,7 @@ class Runtime:
             max_retries=self._max_retries,
             metrics=self.metrics,
             refresh_interval=self._refresh_interval,
-            state_cache=self.state_cache or False,
+            state_cache=False if self.state_cache is None else self.state_cache,
         )
         for handler in self._python.values():
             tenant.serve(handler)  # checked by its first command: this tenant's schema may differ

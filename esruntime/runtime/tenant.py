@@ -21,6 +21,7 @@ from attrs import evolve, frozen
 
 from esruntime.commands.executor import CommandExecutor, CommandResult
 from esruntime.commands.statecache import StateCache
+from esruntime.commands.statecache import state_cache_of as _cache
 from esruntime.errors import HandlerFault, UnknownCommandError
 from esruntime.handlers.checks import ManifestProblem, check_handler
 from esruntime.handlers.executions import ExecutionCounter
@@ -92,7 +93,7 @@ class Tenant:
         state_cache: StateCache | Literal[False] | None = None,
     ) -> None:
         self.name = name
-        self._states = StateCache() if state_cache is None else state_cache or None
+        self._states = _cache(state_cache)
         self._states_owner = object()  # this tenant's entries in a cache shared by tenants
         self.store = store
         self.schema_registry = schema_registry
@@ -118,7 +119,7 @@ class Tenant:
             max_retries=self._max_retries,
             executions=self._executions,
             schema_required=True,
-            state_cache=self._states or False,
+            state_cache=False if self._states is None else self._states,
             cache_owner=self._states_owner,
         )
 
