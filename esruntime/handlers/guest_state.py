@@ -20,10 +20,13 @@ from attrs import frozen
 
 from esruntime.handlers.costs import _leb128
 
-__all__ = ["GLOBAL_PREFIX", "GuestState", "export_globals", "used_length"]
+__all__ = ["GLOBAL_PREFIX", "MAX_GLOBALS", "GuestState", "export_globals", "used_length"]
 
 GLOBAL_PREFIX = "esr:global:"
 """The export names added for a module's private mutable globals (with their index)."""
+
+MAX_GLOBALS = 1024
+"""Modules with more mutable globals get no snapshots (each is read and written per command)."""
 
 _HEADER = 8
 _IMPORT, _GLOBAL, _EXPORT = 2, 6, 7
@@ -66,7 +69,7 @@ def used_length(memory: bytes) -> int:
 def export_globals(wasm: bytes) -> tuple[bytes, tuple[str, ...]] | None:
     """``wasm`` with every mutable global exported, and the export names of all of them (in
     index order); None when the module cannot be read so, imports anything, or has a mutable
-    global that is not a number."""
+    global that is not a number, or more than :data:`MAX_GLOBALS` of them."""
     try:
         return _export_globals(wasm)
     except (ValueError, IndexError):
@@ -129,7 +132,7 @@ def _export_globals(wasm: bytes) -> tuple[bytes, tuple[str, ...]] | None:
                     mutable.append(index)
                 at = _skip_expression(wasm, at + 2)
     export = next((s for s in sections if s[0] == _EXPORT), None)
-    if export is None:
+    if export is None or len(mutable) > MAX_GLOBALS:
         return None
     _, header, start, end = export
     count, entries = _leb128(wasm, start)
