@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import sqlalchemy
@@ -163,9 +163,13 @@ def test_cached_and_uncached_executions_decide_alike(
     cached_store, plain_store = Interleaved(stores()), Interleaved(stores())
     cache = StateCache(min_events=min_events)
     executors = []
-    for store, states in ((cached_store, cache), (plain_store, False)):
+    pairs: tuple[tuple[Interleaved, StateCache | Literal[False]], ...] = (
+        (cached_store, cache),
+        (plain_store, False),
+    )
+    for store, states in pairs:
         executor = CommandExecutor(
-            store,  # type: ignore[arg-type]  # the real store, with another writer
+            store,  # the real store, with another writer
             schema=lambda: BANK,
             max_retries=2,
             backoff=0,
