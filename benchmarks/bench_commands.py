@@ -8,6 +8,13 @@ command transfers between its own two accounts, so each one replays exactly that
 the kinds take turns on disjoint accounts of the same store. Also in the same run: the store
 operations a command performs (the read of its query and the conditional append of its two
 events) without the executor and handler; the ratio to it is the executor's cost.
+
+Cached decision states (``docs/commands.md``): each kind runs the first command of its pairs
+with the state cache off (the table's "first, off": a full replay, as before the cache) and on
+(other pairs: "first, on", which also keeps the state), and then a second command on each of the
+latter pairs, right after its first ("cached": it restores the kept state and folds the two
+events the first appended). The goals compare, in the same run, cached with 1,000 prior events
+to cached with 10 (>= 0.7x), and first-on to first-off (at most 5% slower).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from esruntime import (
 )
 from esruntime.backends.umadb import UmaDbEventStore
 from esruntime.commands import CommandExecutor, build_query
+from esruntime.commands.statecache import StateCache
 from esruntime.handlers import load_wasm_handler
 from esruntime.schema import parse_schema
 from examples.bank.python_handlers import SCHEMA, TransferFunds
@@ -62,8 +70,8 @@ def populate(store: EventStore, pairs: int, history: int) -> None:
         store.append(batch)
 
 
-def executor_for(store: EventStore, kind: str) -> CommandExecutor:
-    executor = CommandExecutor(store, schema=lambda: BANK)
+def executor_for(store: EventStore, kind: str, *, cache: bool = False) -> CommandExecutor:
+    executor = CommandExecutor(store, schema=lambda: BANK, state_cache=cache and StateCache())
     if kind == "python":
         executor.register(TransferFunds)
     else:
@@ -72,14 +80,21 @@ def executor_for(store: EventStore, kind: str) -> CommandExecutor:
     return executor
 
 
-def time_commands(executor: CommandExecutor, first_pair: int, pairs: int) -> float:
-    """Seconds per transfer, on pairs ``first_pair`` onwards."""
-    started = time.perf_counter()
+def time_commands(
+    executor: CommandExecutor, first_pair: int, pairs: int, repeat: int = 1
+) -> list[float]:
+    """Seconds per transfer on pairs ``first_pair`` onwards: of the first command of each pair,
+    and of each of the ``repeat - 1`` that follow it at once (the same two accounts)."""
+    spent = [0.0] * repeat
+    clock = time.perf_counter
     for n in range(first_pair, first_pair + pairs):
         command = {"source_account": f"acc{2 * n}", "dest_account": f"acc{2 * n + 1}", "amount": 1}
-        result = executor.execute("transfer_funds", command)
-        assert result.outcome == "ok", result
-    return (time.perf_counter() - started) / pairs
+        for turn in range(repeat):
+            started = clock()
+            result = executor.execute("transfer_funds", command)
+            spent[turn] += clock() - started
+            assert result.outcome == "ok", result
+    return [total / pairs for total in spent]
 
 
 def main() -> None:
@@ -88,6 +103,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--backends", default="memory,SQLite,PostgreSQL,UmaDB", help="comma-separated, of these"
+    )
     args = parser.parse_args()
     if args.quick:
         args.commands, args.runs = 50, 1
@@ -116,31 +134,46 @@ def main() -> None:
         "PostgreSQL": postgres,
         "UmaDB": umadb,
     }
-    columns = ["backend", "prior events", "handler", "commands/s", "µs per command"]
-    print("| " + " | ".join([*columns, "store-only µs", "executor overhead", "vs python"]) + " |")
-    print("|---|---|---|---|---|---|---|---|")
+    chosen = args.backends.split(",")
+    backends = {name: make for name, make in backends.items() if name in chosen}
+    columns = ["backend", "prior events", "handler", "first, off: commands/s", "µs"]
+    columns += ["first, on: commands/s", "on ÷ off", "cached: commands/s", "µs"]
+    columns += ["store-only µs", "vs python (first, off)"]
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
     fits: dict[tuple[str, str], dict[int, float]] = {}
+    cached: dict[tuple[str, str], dict[int, float]] = {}
+    on_off: list[tuple[str, int, str, float]] = []
     n = args.commands
     for name, make in backends.items():
         for history in (10, 100, 1000):
-            command_us: dict[str, list[float]] = {kind: [] for kind in KINDS}
+            off_us: dict[str, list[float]] = {kind: [] for kind in KINDS}
+            first_us: dict[str, list[float]] = {kind: [] for kind in KINDS}
+            again_us: dict[str, list[float]] = {kind: [] for kind in KINDS}
             store_us = []
             for _ in range(args.runs):
                 store = make()
-                populate(store, n * (len(KINDS) + 1), history)
+                populate(store, n * (2 * len(KINDS) + 1), history)
                 for index, kind in enumerate(KINDS):  # interleaved: the same noise for each
-                    executor = executor_for(store, kind)
-                    command_us[kind].append(time_commands(executor, index * n, n) * 1e6)
-                store_us.append(store_only(store, len(KINDS) * n, n) * 1e6)
+                    off = executor_for(store, kind)
+                    off_us[kind].append(time_commands(off, 2 * index * n, n)[0] * 1e6)
+                    on = executor_for(store, kind, cache=True)
+                    first, again = time_commands(on, (2 * index + 1) * n, n, repeat=2)
+                    first_us[kind].append(first * 1e6)
+                    again_us[kind].append(again * 1e6)
+                store_us.append(store_only(store, 2 * len(KINDS) * n, n) * 1e6)
                 store.close()
             s = statistics.median(store_us)
-            python = statistics.median(command_us["python"])
+            python = statistics.median(off_us["python"])
             for kind in KINDS:
-                c = statistics.median(command_us[kind])
+                c, f, a = (statistics.median(us[kind]) for us in (off_us, first_us, again_us))
                 fits.setdefault((name, kind), {})[history] = c
+                cached.setdefault((name, kind), {})[history] = a
+                on_off.append((name, history, kind, c / f))
                 print(
-                    f"| {name} | {history:,} | {kind} | {1e6 / c:,.0f} | {c:,.1f} | {s:,.1f} "
-                    f"| {c / s:.2f}x | {c / python:.2f}x |",
+                    f"| {name} | {history:,} | {kind} | {1e6 / c:,.0f} | {c:,.1f} "
+                    f"| {1e6 / f:,.0f} | {c / f:.2f}x | {1e6 / a:,.0f} | {a:,.1f} "
+                    f"| {s:,.1f} | {c / python:.2f}x |",
                     flush=True,
                 )
     pg_engine.dispose()
@@ -153,6 +186,21 @@ def main() -> None:
             f"- {name}, {kind}: ~{per_event:.2f} µs per replayed event, "
             f"~{fixed:.0f} µs fixed per command"
         )
+    print()
+    print("Goal: cached, 1,000 prior events >= 0.7x the rate with 10 (same run)")
+    for (name, kind), by_history in cached.items():
+        ratio = by_history[10] / by_history[1000]
+        versus_off = fits[(name, kind)][10] / by_history[1000]
+        verdict = "met" if ratio >= 0.7 else "MISSED"
+        print(
+            f"- {name}, {kind}: {ratio:.2f}x ({verdict}); "
+            f"{versus_off:.2f}x the first command's rate with 10, cache off"
+        )
+    print()
+    print("Goal: a first command (state not cached) at most 5% slower with the cache on")
+    for name, history, kind, ratio in on_off:
+        verdict = "met" if ratio >= 0.95 else "MISSED"
+        print(f"- {name}, {history:,} prior events, {kind}: on ÷ off rate {ratio:.2f}x ({verdict})")
 
 
 def store_only(store: EventStore, first_pair: int, pairs: int) -> float:
