@@ -83,18 +83,19 @@ def executor_for(store: EventStore, kind: str, *, cache: bool = False) -> Comman
 def time_commands(
     executor: CommandExecutor, first_pair: int, pairs: int, repeat: int = 1
 ) -> list[float]:
-    """Seconds per transfer on pairs ``first_pair`` onwards: of the first command of each pair,
-    and of each of the ``repeat - 1`` that follow it at once (the same two accounts)."""
-    spent = [0.0] * repeat
+    """Median seconds per transfer on pairs ``first_pair`` onwards: of the first command of
+    each pair, and of each of the ``repeat - 1`` that follow it at once (the same accounts).
+    Medians of single commands, so that a busy machine's stalls do not decide a ratio."""
+    spent: list[list[float]] = [[] for _ in range(repeat)]
     clock = time.perf_counter
     for n in range(first_pair, first_pair + pairs):
         command = {"source_account": f"acc{2 * n}", "dest_account": f"acc{2 * n + 1}", "amount": 1}
         for turn in range(repeat):
             started = clock()
             result = executor.execute("transfer_funds", command)
-            spent[turn] += clock() - started
+            spent[turn].append(clock() - started)
             assert result.outcome == "ok", result
-    return [total / pairs for total in spent]
+    return [statistics.median(times) for times in spent]
 
 
 def main() -> None:

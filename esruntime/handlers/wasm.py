@@ -65,6 +65,7 @@ logger = logging.getLogger("esruntime.handlers")
 
 _U32 = (1 << 32) - 1
 _PAGE = 65536
+_ZERO_PAGE = bytes(_PAGE)
 
 
 _engine: wasmtime.Engine | None = None
@@ -350,10 +351,15 @@ class _Instance:
 
     def snapshot(self, names: Sequence[str]) -> GuestState:
         """Memory and the mutable globals ``names`` now (see :mod:`.guest_state`)."""
-        size = self.memory.size()
-        memory = self.memory.read(0, size)
-        used = used_length(memory)
-        return GuestState(size, memory[:used], tuple(self._state_globals(names).get()))
+        size = end = self.memory.size()
+        while end >= _PAGE:  # the trailing zero pages, then the zero KiBs of the last page
+            page = self.memory.read(end - _PAGE, _PAGE)
+            if page != _ZERO_PAGE:
+                end -= _PAGE - used_length(page)
+                break
+            end -= _PAGE
+        memory = self.memory.read(0, end)  # one copy of what is used
+        return GuestState(size, memory, tuple(self._state_globals(names).get()))
 
     def restore(self, state: GuestState, names: Sequence[str], *, larger: bool) -> bool:
         """Make memory and globals what ``state`` says; False (and this instance unusable)
