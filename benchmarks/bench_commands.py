@@ -13,8 +13,11 @@ Cached decision states (``docs/commands.md``): each kind runs the first command 
 with the state cache off (the table's "first, off": a full replay, as before the cache) and on
 (other pairs: "first, on", which also keeps the state), and then a second command on each of the
 latter pairs, right after its first ("cached": it restores the kept state and folds the two
-events the first appended). The goals compare, in the same run, cached with 1,000 prior events
-to cached with 10 (>= 0.7x), and first-on to first-off (at most 5% slower).
+events the first appended). One store per run holds the pairs of every history size, and the
+commands of every kind, history and mode take turns one by one, so that a busy machine's noise
+falls on all cells alike; each cell is the median of single commands (then of runs). The goals
+compare, in the same run, cached with 1,000 prior events to cached with 10 (>= 0.7x), and
+first-on to first-off (at most 5% slower).
 """
 
 from __future__ import annotations
@@ -52,11 +55,12 @@ WASM_AS = (MODULES / "assemblyscript/transfer_funds.wasm").read_bytes()
 KINDS = ("python", "wasm C", "wasm C pooled", "wasm AssemblyScript")
 
 
-def populate(store: EventStore, pairs: int, history: int) -> None:
-    """``pairs`` pairs of accounts; each opened plus deposits: ``history`` events a pair."""
+def populate(store: EventStore, pairs: int, history: int, first: int = 0) -> None:
+    """``pairs`` pairs of accounts from pair ``first`` on; each opened plus deposits:
+    ``history`` events a pair."""
     per_account = max(history // 2 - 1, 0)
     batch: list[Event] = []
-    for n in range(pairs * 2):
+    for n in range(first * 2, (first + pairs) * 2):
         account = f"acc{n}"
         tags = [f"account_id:{account}"]
         opened = {"account_id": account, "owner": "o", "currency": "EUR"}
@@ -78,6 +82,20 @@ def executor_for(store: EventStore, kind: str, *, cache: bool = False) -> Comman
         module = WASM_AS if kind.endswith("AssemblyScript") else WASM
         executor.register_factory(*load_wasm_handler(module, pooled=kind.endswith("pooled")))
     return executor
+
+
+def transfer(executor: CommandExecutor, pair: int) -> float:
+    """Seconds of one transfer between the accounts of ``pair``."""
+    command = {
+        "source_account": f"acc{2 * pair}",
+        "dest_account": f"acc{2 * pair + 1}",
+        "amount": 1,
+    }
+    started = time.perf_counter()
+    result = executor.execute("transfer_funds", command)
+    spent = time.perf_counter() - started
+    assert result.outcome == "ok", result
+    return spent
 
 
 def time_commands(
@@ -146,28 +164,43 @@ def main() -> None:
     cached: dict[tuple[str, str], dict[int, float]] = {}
     on_off: list[tuple[str, int, str, float]] = []
     n = args.commands
+    histories = (10, 100, 1000)
+    modes = ("off", "first", "cached")
     for name, make in backends.items():
-        for history in (10, 100, 1000):
-            off_us: dict[str, list[float]] = {kind: [] for kind in KINDS}
-            first_us: dict[str, list[float]] = {kind: [] for kind in KINDS}
-            again_us: dict[str, list[float]] = {kind: [] for kind in KINDS}
-            store_us = []
-            for _ in range(args.runs):
-                store = make()
-                populate(store, n * (2 * len(KINDS) + 1), history)
-                for index, kind in enumerate(KINDS):  # interleaved: the same noise for each
-                    off = executor_for(store, kind)
-                    off_us[kind].append(time_commands(off, 2 * index * n, n)[0] * 1e6)
-                    on = executor_for(store, kind, cache=True)
-                    first, again = time_commands(on, (2 * index + 1) * n, n, repeat=2)
-                    first_us[kind].append(first * 1e6)
-                    again_us[kind].append(again * 1e6)
-                store_us.append(store_only(store, 2 * len(KINDS) * n, n) * 1e6)
-                store.close()
-            s = statistics.median(store_us)
-            python = statistics.median(off_us["python"])
+        medians: dict[tuple[str, int, str], list[float]] = {}
+        store_us: dict[int, list[float]] = {h: [] for h in histories}
+        for _ in range(args.runs):
+            store = make()
+            group = n * (2 * len(KINDS) + 1)  # pairs of one history: off and on per kind, store
+            for g, history in enumerate(histories):
+                populate(store, group, history, first=g * group)
+            executors = {
+                (kind, cache): executor_for(store, kind, cache=cache)
+                for kind in KINDS
+                for cache in (False, True)
+            }
+            spent: dict[tuple[str, int, str], list[float]] = {}
+            # Everything interleaved, command by command: the same noise for every cell.
+            for i in range(n):
+                for g, history in enumerate(histories):
+                    for k, kind in enumerate(KINDS):
+                        base = g * group + 2 * k * n + i
+                        off = transfer(executors[(kind, False)], base)
+                        first = transfer(executors[(kind, True)], base + n)
+                        again = transfer(executors[(kind, True)], base + n)
+                        for mode, value in zip(modes, (off, first, again), strict=True):
+                            spent.setdefault((kind, history, mode), []).append(value * 1e6)
+            for key, values in spent.items():
+                medians.setdefault(key, []).append(statistics.median(values))
+            for g, history in enumerate(histories):
+                first_pair = g * group + 2 * len(KINDS) * n
+                store_us[history].append(store_only(store, first_pair, n) * 1e6)
+            store.close()
+        for history in histories:
+            s = statistics.median(store_us[history])
+            python = statistics.median(medians[("python", history, "off")])
             for kind in KINDS:
-                c, f, a = (statistics.median(us[kind]) for us in (off_us, first_us, again_us))
+                c, f, a = (statistics.median(medians[(kind, history, m)]) for m in modes)
                 fits.setdefault((name, kind), {})[history] = c
                 cached.setdefault((name, kind), {})[history] = a
                 on_off.append((name, history, kind, c / f))
