@@ -162,12 +162,13 @@ def main() -> None:
     print("|" + "---|" * len(columns))
     fits: dict[tuple[str, str], dict[int, float]] = {}
     cached: dict[tuple[str, str], dict[int, float]] = {}
-    on_off: list[tuple[str, int, str, float]] = []
+    on_off: list[tuple[str, int, str, float, float]] = []
     n = args.commands
     histories = (10, 100, 1000)
     modes = ("off", "first", "cached")
     for name, make in backends.items():
         medians: dict[tuple[str, int, str], list[float]] = {}
+        fastest: dict[tuple[str, int, str], list[float]] = {}
         store_us: dict[int, list[float]] = {h: [] for h in histories}
         for _ in range(args.runs):
             store = make()
@@ -185,13 +186,17 @@ def main() -> None:
                 for g, history in enumerate(histories):
                     for k, kind in enumerate(KINDS):
                         base = g * group + 2 * k * n + i
-                        off = transfer(executors[(kind, False)], base)
+                        if i % 2:  # which goes first alternates
+                            off = transfer(executors[(kind, False)], base)
                         first = transfer(executors[(kind, True)], base + n)
                         again = transfer(executors[(kind, True)], base + n)
+                        if not i % 2:
+                            off = transfer(executors[(kind, False)], base)
                         for mode, value in zip(modes, (off, first, again), strict=True):
                             spent.setdefault((kind, history, mode), []).append(value * 1e6)
             for key, values in spent.items():
                 medians.setdefault(key, []).append(statistics.median(values))
+                fastest.setdefault(key, []).append(min(values))
             for g, history in enumerate(histories):
                 first_pair = g * group + 2 * len(KINDS) * n
                 store_us[history].append(store_only(store, first_pair, n) * 1e6)
@@ -203,7 +208,8 @@ def main() -> None:
                 c, f, a = (statistics.median(medians[(kind, history, m)]) for m in modes)
                 fits.setdefault((name, kind), {})[history] = c
                 cached.setdefault((name, kind), {})[history] = a
-                on_off.append((name, history, kind, c / f))
+                best_off, best_first = (min(fastest[(kind, history, m)]) for m in modes[:2])
+                on_off.append((name, history, kind, c / f, best_off / best_first))
                 print(
                     f"| {name} | {history:,} | {kind} | {1e6 / c:,.0f} | {c:,.1f} "
                     f"| {1e6 / f:,.0f} | {c / f:.2f}x | {1e6 / a:,.0f} | {a:,.1f} "
@@ -232,9 +238,13 @@ def main() -> None:
         )
     print()
     print("Goal: a first command (state not cached) at most 5% slower with the cache on")
-    for name, history, kind, ratio in on_off:
+    print("(rate on ÷ off, of the medians and of the fastest single commands)")
+    for name, history, kind, ratio, best in on_off:
         verdict = "met" if ratio >= 0.95 else "MISSED"
-        print(f"- {name}, {history:,} prior events, {kind}: on ÷ off rate {ratio:.2f}x ({verdict})")
+        print(
+            f"- {name}, {history:,} prior events, {kind}: {ratio:.2f}x ({verdict}), "
+            f"fastest {best:.2f}x"
+        )
 
 
 def store_only(store: EventStore, first_pair: int, pairs: int) -> float:
