@@ -163,6 +163,7 @@ def main() -> None:
     print("|" + "---|" * len(columns))
     fits: dict[tuple[str, str], dict[int, float]] = {}
     cached: dict[tuple[str, str], dict[int, float]] = {}
+    best_cached: dict[tuple[str, str], dict[int, float]] = {}
     on_off: list[tuple[str, int, str, float, float]] = []
     n = args.commands
     histories = (10, 100, 1000)
@@ -215,6 +216,9 @@ def main() -> None:
                 c, f, a = (statistics.median(medians[(kind, history, m)]) for m in modes)
                 fits.setdefault((name, kind), {})[history] = c
                 cached.setdefault((name, kind), {})[history] = a
+                best_cached.setdefault((name, kind), {})[history] = min(
+                    fastest[(kind, history, "cached")]
+                )
                 best_off, best_first = (min(fastest[(kind, history, m)]) for m in modes[:2])
                 on_off.append((name, history, kind, c / f, best_off / best_first))
                 print(
@@ -235,12 +239,14 @@ def main() -> None:
         )
     print()
     print("Goal: cached, 1,000 prior events >= 0.7x the rate with 10 (same run)")
+    print("(of the medians, and of the fastest single commands)")
     for (name, kind), by_history in cached.items():
         ratio = by_history[10] / by_history[1000]
         versus_off = fits[(name, kind)][10] / by_history[1000]
         verdict = "met" if ratio >= 0.7 else "MISSED"
+        best = best_cached[(name, kind)][10] / best_cached[(name, kind)][1000]
         print(
-            f"- {name}, {kind}: {ratio:.2f}x ({verdict}); "
+            f"- {name}, {kind}: {ratio:.2f}x ({verdict}), fastest {best:.2f}x; "
             f"{versus_off:.2f}x the first command's rate with 10, cache off"
         )
     print()
