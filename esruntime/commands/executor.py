@@ -364,7 +364,7 @@ class CommandExecutor:
             events = kept.events + len(replayed)
         else:
             events = len(replayed)
-            if events < states.min_events:
+            if events < states.min_events or not states.admit(key):
                 return result
         snapshot_state = getattr(handler, "snapshot_state", None)
         try:

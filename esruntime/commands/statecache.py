@@ -29,6 +29,7 @@ from esruntime.handlers.state import StateSnapshot
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MIN_EVENTS",
+    "SEEN",
     "CachedState",
     "StateCache",
     "state_cache_of",
@@ -40,6 +41,9 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_MIN_EVENTS = 16
 """A state is kept once its fold covered this many events: below that, replaying costs about
 what taking and restoring a snapshot costs (see ``docs/commands.md``, "Cached decision state")."""
+
+SEEN = 16_384
+"""Streams remembered as commanded once (their states are kept when they come again)."""
 
 _ENTRY_OVERHEAD = 256  # the key, the entry and its bookkeeping, roughly
 
@@ -61,17 +65,25 @@ class StateCache:
     """Decision states by ``(owner, executor, handler name, query)``, bounded in bytes.
 
     ``max_bytes`` bounds the snapshots kept (an entry larger than that is not kept);
-    ``min_events`` is how many events a fold must cover before its state is kept.
+    ``min_events`` is how many events a fold must cover before its state is kept. A state is
+    kept from a stream's second command on (:meth:`admit`), unless ``keep_first``: a stream
+    commanded once then costs no snapshot and takes no room from the streams in use.
     Thread-safe; entries are immutable, so a rejected or failed command cannot change one.
     """
 
     def __init__(
-        self, max_bytes: int = DEFAULT_MAX_BYTES, *, min_events: int = DEFAULT_MIN_EVENTS
+        self,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        *,
+        min_events: int = DEFAULT_MIN_EVENTS,
+        keep_first: bool = False,
     ) -> None:
         if max_bytes < 0 or min_events < 0:
             raise ValueError("max_bytes and min_events must not be negative")
         self.max_bytes = max_bytes
         self.min_events = min_events
+        self.keep_first = keep_first
+        self._seen: dict[tuple[Hashable, ...], None] = {}
         self._entries: LRUCache[tuple[Hashable, ...], CachedState] = LRUCache(
             maxsize=max_bytes, getsizeof=_weight
         )
@@ -96,6 +108,21 @@ class StateCache:
         with self._lock:
             return self._entries.get(key)
 
+    def admit(self, key: tuple[Hashable, ...]) -> bool:
+        """Whether a state of ``key`` that is not kept yet should be: at its stream's second
+        fold (the first is only remembered, among the last :data:`SEEN` streams), or at once
+        with ``keep_first``."""
+        if self.keep_first:
+            return True
+        with self._lock:
+            if key in self._seen:
+                del self._seen[key]
+                return True
+            if len(self._seen) >= SEEN:
+                del self._seen[next(iter(self._seen))]  # the oldest
+            self._seen[key] = None
+            return False
+
     def put(self, key: tuple[Hashable, ...], entry: CachedState) -> None:
         """Keep ``entry`` unless the one kept is further along (a concurrent command's)."""
         if _weight(entry) > self.max_bytes:
@@ -117,20 +144,17 @@ class StateCache:
         """Drop ``owner``'s entries (of handler ``name``, of the executor with token
         ``executor``, when given); how many."""
         with self._lock:
-            doomed = [
-                key
-                for key in self._entries
-                if key[0] == owner
-                and (name is None or key[2] == name)
-                and (executor is None or key[1] == executor)
-            ]
+            doomed = [key for key in self._entries if _owned(key, owner, name, executor)]
             for key in doomed:
                 del self._entries[key]
+            for key in [k for k in self._seen if _owned(k, owner, name, executor)]:
+                del self._seen[key]
         return len(doomed)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._seen.clear()
 
 
 def state_cache_of(setting: StateCache | Literal[False] | None) -> StateCache | None:
@@ -139,6 +163,16 @@ def state_cache_of(setting: StateCache | Literal[False] | None) -> StateCache | 
     if setting is None:
         return StateCache()
     return None if setting is False else setting
+
+
+def _owned(
+    key: tuple[Hashable, ...], owner: Hashable, name: str | None, executor: int | None
+) -> bool:
+    return (
+        key[0] == owner
+        and (name is None or key[2] == name)
+        and (executor is None or key[1] == executor)
+    )
 
 
 def _weight(entry: CachedState) -> int:

@@ -156,12 +156,16 @@ def history(store: EventStore) -> list[tuple[Any, ...]]:
     max_examples=50,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(steps=st.lists(step, min_size=1, max_size=25), min_events=st.sampled_from([0, 1, 4]))
+@given(
+    steps=st.lists(step, min_size=1, max_size=25),
+    min_events=st.sampled_from([0, 1, 4]),
+    keep_first=st.booleans(),
+)
 def test_cached_and_uncached_executions_decide_alike(
-    stores: Stores, kind: str, steps: list[tuple[Any, ...]], min_events: int
+    stores: Stores, kind: str, steps: list[tuple[Any, ...]], min_events: int, keep_first: bool
 ) -> None:
     cached_store, plain_store = Interleaved(stores()), Interleaved(stores())
-    cache = StateCache(min_events=min_events)
+    cache = StateCache(min_events=min_events, keep_first=keep_first)
     executors = []
     pairs: tuple[tuple[Interleaved, StateCache | Literal[False]], ...] = (
         (cached_store, cache),
@@ -195,7 +199,7 @@ def test_cached_and_uncached_executions_decide_alike(
 @pytest.mark.parametrize("kind", KINDS)
 def test_states_are_kept_and_a_failed_command_leaves_them_correct(kind: str) -> None:
     store = InMemoryEventStore()
-    cache = StateCache(min_events=0)
+    cache = StateCache(min_events=0, keep_first=True)
     executor = CommandExecutor(store, schema=lambda: BANK, state_cache=cache)
     KINDS[kind](executor)
     for spec in (("open_account", "a", "EUR"), ("open_account", "b", "EUR")):
@@ -217,9 +221,24 @@ def test_states_are_kept_and_a_failed_command_leaves_them_correct(kind: str) -> 
         assert run(executor, ("deposit", "b", 1.0))[0] == "ok"  # another handler's state
 
 
+def test_a_state_is_kept_from_a_streams_second_command_on() -> None:
+    store = InMemoryEventStore()
+    cache = StateCache(min_events=0)
+    executor = CommandExecutor(store, schema=lambda: BANK, state_cache=cache)
+    python_bank(executor)
+    for spec in (("open_account", "a", "EUR"), ("open_account", "b", "EUR")):
+        run(executor, spec)
+    assert len(cache) == 0  # two streams, each commanded once
+    run(executor, ("deposit", "a", 10.0))
+    run(executor, ("deposit", "a", 10.0))
+    assert len(cache) == 1  # account a's deposit stream, at its second command
+    assert run(executor, ("deposit", "a", 10.0))[0] == "ok"
+    assert len(cache) == 1
+
+
 def test_the_byte_bound_holds_and_an_oversized_state_is_not_kept() -> None:
     store = InMemoryEventStore()
-    cache = StateCache(max_bytes=4_000, min_events=0)
+    cache = StateCache(max_bytes=4_000, min_events=0, keep_first=True)
     executor = CommandExecutor(store, schema=lambda: BANK, state_cache=cache)
     python_bank(executor)
     for n in range(40):
@@ -227,7 +246,9 @@ def test_the_byte_bound_holds_and_an_oversized_state_is_not_kept() -> None:
         run(executor, ("deposit", f"acc{n}", 10.0))
         assert cache.size <= 4_000
     assert 0 < len(cache) < 80
-    wasm = StateCache(max_bytes=10_000, min_events=0)  # smaller than any guest's memory
+    wasm = StateCache(
+        max_bytes=10_000, min_events=0, keep_first=True
+    )  # smaller than any guest's memory
     executor = CommandExecutor(store, schema=lambda: BANK, state_cache=wasm)
     c_bank(executor)
     assert run(executor, ("deposit", "acc1", 10.0))[0] == "ok"
@@ -242,7 +263,7 @@ def test_a_handler_state_that_cannot_be_pickled_replays_in_full() -> None:
             self.lock = lambda: None  # a lambda does not pickle
 
     store = InMemoryEventStore()
-    cache = StateCache(min_events=0)
+    cache = StateCache(min_events=0, keep_first=True)
     executor = CommandExecutor(store, schema=lambda: BANK, state_cache=cache)
     for handler in (OpenAccount, Deposit, Unpicklable):
         executor.register(handler)
@@ -258,7 +279,7 @@ def test_a_handler_state_that_cannot_be_pickled_replays_in_full() -> None:
 
 
 def test_handler_changes_and_schema_pushes_drop_the_tenants_states() -> None:
-    cache = StateCache(min_events=0)
+    cache = StateCache(min_events=0, keep_first=True)
     runtime = Runtime(state_cache=cache)
     tenant = runtime.tenant()
     tenant.push_schema(BANK_TEXT)
