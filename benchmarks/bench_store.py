@@ -13,16 +13,23 @@ Workloads (identical for every store):
 - batch append: 100 such events in one unconditional append;
 - tagged read: the 100 events of one tag, read with limit 100, from stores of 10k and 1M events
   (the tag's events are spread evenly; the others have 1,000 other tags).
+
+A section of its own measures group commit (``--section group-commit`` runs only that one):
+conditional appends per second by 1 and 16 writer threads on one tenant of SQLite (``FULL``)
+and PostgreSQL, each writer on its own account, with group commit and without.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import shutil
 import sqlite3
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -216,6 +223,169 @@ def populate(peer: Peer, size: int) -> None:
         peer.batch_append(batch)
 
 
+GROUP_WRITERS = 16
+
+
+def concurrent_appends(store: SqlEventStore, writers: int, appends: int) -> float:
+    """Conditional appends per second: ``appends`` in all by ``writers`` threads released at
+    once, each appending to its own account on the condition that nothing else did."""
+    per_writer = appends // writers
+    barrier = threading.Barrier(writers + 1)
+    errors: list[BaseException] = []
+
+    def write(writer: int) -> None:
+        tag = f"writer:{writer:02d}"
+        query = Query([QueryItem(types=[EVENT_TYPE], tags=[tag])])
+        head: int | None = None
+        barrier.wait()
+        try:
+            for _ in range(per_writer):
+                event = Event(EVENT_TYPE, event_data(tag), [tag])
+                head = store.append(event, AppendCondition(query, after=head))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise errors[0]
+    return per_writer * writers / elapsed
+
+
+def single_writer_pair(
+    make: Callable[[bool], SqlEventStore], appends: int
+) -> tuple[list[float], list[float]]:
+    """Seconds per conditional append of one writer with group commit and without.
+
+    The two stores take turns append by append (the first alternating), so that the machine's
+    noise falls on both alike. Each half of the appends goes to a fresh pair of tenants,
+    created in the opposite order: a tenant created later appends at the right edge of the
+    tables' B-trees, which is cheaper, and neither configuration should always get it.
+    """
+    spent: tuple[list[float], list[float]] = ([], [])
+    tag = "writer:00"
+    query = Query([QueryItem(types=[EVENT_TYPE], tags=[tag])])
+    for half in (0, 1):
+        first, second = (True, False) if half == 0 else (False, True)
+        made = {first: make(first), second: make(second)}
+        stores = (made[True], made[False])
+        heads: list[int | None] = [None, None]
+        for i in range(appends // 2):
+            for k in (0, 1) if i % 2 == 0 else (1, 0):
+                event = Event(EVENT_TYPE, event_data(tag), [tag])
+                started = time.perf_counter()
+                heads[k] = stores[k].append(event, AppendCondition(query, after=heads[k]))
+                spent[k].append(time.perf_counter() - started)
+    return spent
+
+
+def measure_group_commit(
+    workdir: Path, postgres_url: str, runs: int, appends: int, single_appends: int
+) -> dict[str, list[float]]:
+    """Appends/s of each configuration in each run (and a lone writer's median microseconds
+    per append); every run measures all of them in turn, each on a fresh tenant (so that every
+    measurement starts from an empty history)."""
+    sqlite_engine = create_store_engine(
+        f"sqlite:///{workdir}/group-commit-full.db", sqlite_synchronous="FULL"
+    )
+    pg_engine = create_store_engine(postgres_url)
+    with pg_engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS esr_event_tags, esr_events, esr_tenants")
+    engines = {"SQLite FULL": sqlite_engine, "PostgreSQL": pg_engine}
+    rates: dict[str, list[float]] = {}
+    medians: dict[str, list[float]] = {}
+    tenants = iter(range(1_000_000))
+
+    def store(backend: str, group_commit: bool) -> SqlEventStore:
+        return SqlEventStore(engines[backend], f"gc-{next(tenants)}", group_commit=group_commit)
+
+    def record(run: int, name: str, rate: float) -> None:
+        rates.setdefault(name, []).append(rate)
+        print(f"run {run + 1}/{runs} {name}: {rate:,.0f} appends/s", flush=True)
+
+    try:
+        for run in range(runs):
+            for backend in engines:
+                spent = single_writer_pair(functools.partial(store, backend), single_appends)
+                for group_commit, seconds in zip((True, False), spent, strict=True):
+                    name = group_commit_row(backend, 1, group_commit)
+                    medians.setdefault(name, []).append(statistics.median(seconds) * 1e6)
+                    record(run, name, len(seconds) / sum(seconds))
+                # Alternate which goes first, so that neither always meets the same moment.
+                for group_commit in (True, False) if run % 2 == 0 else (False, True):
+                    rate = concurrent_appends(store(backend, group_commit), GROUP_WRITERS, appends)
+                    record(run, group_commit_row(backend, GROUP_WRITERS, group_commit), rate)
+    finally:
+        sqlite_engine.dispose()
+        pg_engine.dispose()
+    for name, values in medians.items():
+        rates[f"{name}, median us"] = values
+    return rates
+
+
+def group_commit_row(backend: str, writers: int, group_commit: bool) -> str:
+    plural = "writer" if writers == 1 else "writers"
+    return f"{backend}, {writers} {plural}, group commit {'on' if group_commit else 'off'}"
+
+
+def report_group_commit(runs: dict[str, list[float]]) -> None:
+    """The median of each figure over the runs, and each ratio as the median of its ratios
+    within each run: the machine's load drifts between runs, much less within one."""
+    print()
+    print("| configuration | conditional appends/s | median us per append |")
+    print("|---|---|---|")
+    for name, values in runs.items():
+        if not name.endswith("median us"):
+            latency = runs.get(f"{name}, median us")
+            shown = "-" if latency is None else f"{statistics.median(latency):,.0f}"
+            print(f"| {name} | {statistics.median(values):,.0f} | {shown} |")
+    print()
+    print("Ratios (median of the ratios within each run):")
+
+    def ratio(label: str, a: str, b: str, goal: float | None) -> None:
+        value = statistics.median(x / y for x, y in zip(runs[a], runs[b], strict=True))
+        verdict = (
+            "" if goal is None else f" (goal >= {goal}x: {'met' if value >= goal else 'MISSED'})"
+        )
+        print(f"- {label}: {value:.2f}x{verdict}")
+
+    for backend in ("SQLite FULL", "PostgreSQL"):
+        many = group_commit_row(backend, GROUP_WRITERS, True)
+        one = group_commit_row(backend, 1, True)
+        ratio(f"{backend}, {GROUP_WRITERS} writers / 1 writer, group commit on", many, one, 4.0)
+        ratio(
+            f"{backend}, {GROUP_WRITERS} writers / 1 writer, group commit off",
+            group_commit_row(backend, GROUP_WRITERS, False),
+            group_commit_row(backend, 1, False),
+            None,
+        )
+        # The median time per append, which the machine's stalls barely move.
+        ratio(
+            f"{backend}, 1 writer, speed with group commit / without (median time per append)",
+            f"{group_commit_row(backend, 1, False)}, median us",
+            f"{one}, median us",
+            0.95,
+        )
+        ratio(
+            f"{backend}, 1 writer, group commit on / off (appends/s over the run)",
+            one,
+            group_commit_row(backend, 1, False),
+            None,
+        )
+        ratio(
+            f"{backend}, {GROUP_WRITERS} writers, group commit on / off",
+            many,
+            group_commit_row(backend, GROUP_WRITERS, False),
+            None,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -225,11 +395,39 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,1000000")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--quick", action="store_true", help="small counts, 10k store only")
+    parser.add_argument(
+        "--section",
+        choices=["all", "peers", "group-commit"],
+        default="all",
+        help="the stores beside their peers, group commit, or both (the default)",
+    )
+    parser.add_argument(
+        "--group-appends", type=int, default=1600, help="appends by the 16 writers, per run"
+    )
+    parser.add_argument(
+        "--single-appends", type=int, default=800, help="appends by a lone writer, per run"
+    )
     args = parser.parse_args()
     if args.quick:
         args.runs, args.appends, args.batches, args.reads, args.sizes = 1, 300, 5, 20, "10000"
-    sizes = [int(s) for s in args.sizes.split(",")]
+        args.group_appends, args.single_appends = 320, 100
     workdir = Path(tempfile.mkdtemp(prefix="esruntime-bench-"))
+    try:
+        if args.section in ("all", "peers"):
+            measure_peers(args, workdir)
+        if args.section in ("all", "group-commit"):
+            print("group commit:", flush=True)
+            rates = measure_group_commit(
+                workdir, args.postgres_url, args.runs, args.group_appends, args.single_appends
+            )
+            report_group_commit(rates)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def measure_peers(args: argparse.Namespace, workdir: Path) -> None:
+    """The stores beside their peers: appends, batches and tagged reads."""
+    sizes = [int(s) for s in args.sizes.split(",")]
     counter = iter(range(1_000_000))
 
     def sqlite_store(synchronous: str) -> Callable[[], EventStore]:

@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
+
 from esruntime.errors import EventTooLargeError, InvalidEventError, InvalidQueryError
 from esruntime.events import AppendCondition, Event
 
@@ -48,6 +50,34 @@ EncodedEvent = tuple[Event, str, str]
 """An event with its data and metadata as JSON text."""
 
 
+_ORJSON_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+"""What orjson would encode and the standard library refuses goes back to the standard library
+(dataclasses, datetimes, subclasses of the JSON types), which accepts or refuses it as before."""
+
+
+def _dumps(value: Any) -> str:
+    """Compact JSON text of ``value``: orjson (about 5x faster), checked by the standard
+    library's encoder wherever the two could disagree.
+
+    orjson refuses what the standard library accepts (integers beyond 64 bits, non-string
+    keys) and writes NaN and infinities as ``null``: on a refusal, and on any text containing
+    ``null``, the standard library's encoder decides (it refuses NaN and infinities). orjson
+    also writes UUIDs and enum members as their values, which the standard library refuses:
+    those are stored as those values.
+    """
+    try:
+        out = orjson.dumps(value, option=_ORJSON_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError included
+        return _encoder.encode(value)
+    if b"null" in out:
+        return _encoder.encode(value)
+    return out.decode()
+
+
 def _encode(value: Any, event: Event, index: int, what: str) -> str:
     if what == "data" and isinstance(value, bytes | bytearray | memoryview):
         try:
@@ -59,7 +89,7 @@ def _encode(value: Any, event: Event, index: int, what: str) -> str:
             ) from None
     else:
         try:
-            text = _encoder.encode(value)
+            text = _dumps(value)
         except (TypeError, ValueError, RecursionError) as exc:
             raise InvalidEventError(
                 f"event {index} ({event.type!r}): {what} is not JSON-serializable: {exc}"
@@ -97,7 +127,7 @@ def encode_events(events: Event | Sequence[Event], max_event_bytes: int) -> list
         raise InvalidEventError("append needs at least one event; got none")
     encoded: list[EncodedEvent] = []
     for index, event in enumerate(events):
-        if not isinstance(event, Event):
+        if event.__class__ is not Event and not isinstance(event, Event):
             raise InvalidEventError(f"event {index} is not an esruntime Event: {event!r}")
         data = _encode(event.data, event, index, "data")
         metadata = (

@@ -9,7 +9,8 @@
     │   ├── DuplicateEventIdError     an event id already exists in the tenant's store
     │   ├── InvalidEventError         (also ValueError) malformed type, tags, id, data or metadata
     │   │   └── EventTooLargeError    an encoded event exceeds the store's size limit
-    │   ├── InvalidQueryError         (also ValueError) malformed query, start, limit or condition
+    │   ├── InvalidQueryError         (also ValueError) malformed query, start, limit or condition,
+    │   │                             or another store argument (a consumer's, a schedule's)
     │   ├── StoreQueryError           the backend can never run the call (a limit, data, bad SQL)
     │   └── StoreUnavailableError     the backend cannot be reached or timed out waiting for a lock
     ├── SubscriptionError
@@ -156,7 +157,8 @@ class EventTooLargeError(InvalidEventError):
 
 
 class InvalidQueryError(EventStoreError, ValueError):
-    """A query, read window or append condition is malformed."""
+    """A query, read window or append condition is malformed; or another argument of a store
+    call (a consumer or schedule store's name, position, lease or time), named by the message."""
 
 
 class StoreQueryError(EventStoreError):
@@ -167,7 +169,15 @@ class StoreQueryError(EventStoreError):
 
 class StoreUnavailableError(EventStoreError):
     """The backend could not be reached, or a lock could not be taken in time: a transient
-    failure, worth retrying (HTTP 503 ``store_unavailable``)."""
+    failure, worth retrying (HTTP 503 ``store_unavailable``).
+
+    The message keeps the backend's own words (its address, its driver's error) for the log and
+    the traceback; ``summary`` is the short sentence a remote caller gets instead, in the HTTP
+    API's 503 body (the message itself when the backend gives none)."""
+
+    def __init__(self, message: str, *, summary: str | None = None) -> None:
+        super().__init__(message)
+        self.summary = message if summary is None else summary
 
 
 class SubscriptionError(EsruntimeError):

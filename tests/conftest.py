@@ -93,8 +93,13 @@ def runtime_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     return postgres_url
 
 
-def sql_store_factory(engine: sqlalchemy.Engine) -> Callable[..., SqlEventStore]:
+def sql_store_factory(
+    engine: sqlalchemy.Engine, *, group_commit: bool = True
+) -> Callable[..., SqlEventStore]:
+    """Stores of ``engine``: concurrent appends are committed in groups unless told not to."""
+
     def make(tenant: str = "default", **options: Any) -> SqlEventStore:
+        options.setdefault("group_commit", group_commit)
         return SqlEventStore(engine, tenant, **options)
 
     return make

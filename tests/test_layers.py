@@ -1,7 +1,34 @@
-"""The package's layers, read from its imports: protocols and domain modules never import a
-backend, and backends are imported only by the backends themselves, the runtime, the test
-helpers and the top-level facade (others open them through the URL entry point,
-``esruntime.backends``)."""
+"""The package's layers, read from its imports.
+
+Read top-down, ``esruntime/`` is, in this order:
+
+1. **protocols** (``esruntime.protocols``): what a backend implements, stated in the domain's
+   value types; with the **domain** (events, schema, handlers, commands, scripts, auth,
+   consumers, triggers, and the modules they share: errors, checks, encoding, idempotency,
+   subscriptions, metrics, lazy, backoff): the values and the rules. This is the core.
+2. **backends** (``esruntime.backends.memory``, ``.sql``, ``.umadb``): storage only.
+3. **runtime** (``esruntime.runtime``): wires a backend's storage to the domain services.
+4. **web** (``esruntime.web``): the HTTP API and the pages, on a runtime.
+5. the **adapters** (``esruntime.contrib``: FastAPI, Flask, uvicorn), the command line
+   (``esruntime.cli``), the client (``esruntime.client``) and the test helpers
+   (``esruntime.testing``).
+6. the facade, ``esruntime/__init__.py`` (and ``__main__``), which exports the main names.
+
+The rules checked here: no module imports a layer above its own (:data:`ORDER`); no protocol
+or domain module imports a backend; and a backend module is imported only by the backends
+themselves, the runtime, the test helpers and the facade. Every other layer opens a backend
+through the URL entry point, ``esruntime.backends`` (its ``__init__`` and ``urls``: no backend
+of their own, they import one only when a URL names it).
+
+The exceptions, all deliberate:
+
+- the facade exports ``InMemoryEventStore``, ``SqlEventStore`` and the schema registries by name,
+  imported on first use (it is the one module allowed to import every layer);
+- :data:`COMPATIBILITY`: ``esruntime.scripts``, ``esruntime.consumers`` and
+  ``esruntime.triggers`` re-export their in-memory store from ``esruntime.backends.memory``,
+  lazily, for code written before the memory backend held it. The domain never uses these names
+  itself; they are resolved only when a user's code asks for them.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +63,18 @@ and ``esruntime.triggers.InMemoryScheduleStore`` stay importable for code writte
 memory backend held them; they are resolved on first use, never by the domain itself."""
 
 
+ORDER = (
+    ("protocols", *DOMAIN, "lazy", "backoff"),
+    ("backends",),
+    ("runtime",),
+    ("web",),
+    ("contrib", "cli", "client", "testing"),
+    ("__init__", "__main__"),
+)
+"""The layers from the bottom up (top-level modules and packages of ``esruntime/``): a module
+may import its own layer and those below it."""
+
+
 def imported(path: Path) -> Iterator[str]:
     """Every module ``path`` imports, at any depth (functions, ``TYPE_CHECKING`` blocks), and
     every string constant naming an esruntime module (lazy imports by name)."""
@@ -58,6 +97,8 @@ def imported(path: Path) -> Iterator[str]:
 
 def is_module(name: str) -> bool:
     """Whether ``name`` is a module of the package (not a name defined in one)."""
+    if not all(name.split(".")):  # "esruntime.": a prefix, not a module
+        return False
     path = PACKAGE.parent.joinpath(*name.split("."))
     return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
 
@@ -90,8 +131,49 @@ def violations() -> list[str]:
     return sorted(found)
 
 
+def rank(top: str) -> int:
+    """The position of a top-level module or package in :data:`ORDER`."""
+    for index, names in enumerate(ORDER):
+        if top in names:
+            return index
+    raise AssertionError(f"esruntime/{top} is in no layer: add it to ORDER")
+
+
+def upward_imports(allowed: set[tuple[str, str]] = COMPATIBILITY) -> list[str]:
+    """Every import of a module from a layer above its own, but the ``allowed`` ones."""
+    found = []
+    for path in modules():
+        relative = path.relative_to(PACKAGE).as_posix()
+        own = rank(layer(path))
+        for module in set(imported(path)):
+            if (relative, module) in allowed or not module.startswith("esruntime."):
+                continue
+            if not is_module(module):  # a string like a module's name: a route's, a logger's
+                continue
+            if rank(module.split(".")[1]) > own:
+                found.append(f"{relative} imports {module}, a layer above its own")
+    return sorted(found)
+
+
 def test_the_package_keeps_its_layers() -> None:
     assert violations() == []
+
+
+def test_no_module_imports_a_layer_above_its_own() -> None:
+    assert upward_imports() == []
+
+
+def test_the_compatibility_re_exports_are_the_only_upward_imports() -> None:
+    expected = [
+        f"{relative} imports {module}, a layer above its own" for relative, module in COMPATIBILITY
+    ]
+    assert upward_imports(allowed=set()) == sorted(expected)
+
+
+def test_every_top_level_module_has_a_layer() -> None:
+    tops = {layer(path) for path in modules()}
+    assert {top for top in tops if all(top not in names for names in ORDER)} == set()
+    assert rank("web") > rank("runtime") > rank("backends") > rank("events")
 
 
 def test_the_check_reads_every_module_and_sees_lazy_imports() -> None:

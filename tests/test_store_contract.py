@@ -38,6 +38,16 @@ class TestSqliteEventStore(EventStoreContract):
         engine.dispose()
 
 
+class TestSqliteEventStoreWithoutGroupCommit(EventStoreContract):
+    """Each append commits on its own (``group_commit=False``)."""
+
+    @pytest.fixture
+    def make_store(self, sqlite_url: str) -> Iterator[Callable[..., SqlEventStore]]:
+        engine = create_store_engine(sqlite_url)
+        yield sql_store_factory(engine, group_commit=False)
+        engine.dispose()
+
+
 @pytest.mark.postgres
 class TestPostgresEventStore(EventStoreContract):
     @pytest.fixture

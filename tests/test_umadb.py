@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -84,8 +85,10 @@ def test_a_store_needs_a_url_or_a_client_and_fits_umadbs_message_limit() -> None
 
 def test_no_server_is_a_clear_store_unavailable_error(tmp_path: Path) -> None:
     port = UmaDbServer(tmp_path).port  # free, and nothing listens on it
-    with pytest.raises(StoreUnavailableError, match="does not answer"):
+    with pytest.raises(StoreUnavailableError, match="does not answer") as caught:
         UmaDbEventStore(f"umadb://127.0.0.1:{port}")
+    assert f"127.0.0.1:{port}" in str(caught.value)  # for the log; a caller gets the summary
+    assert caught.value.summary == "the event store (UmaDB) does not answer; try again"
     with pytest.raises(StoreUnavailableError):
         Runtime.from_url(f"umadb://127.0.0.1:{port}?database=sqlite:///{tmp_path}/r.db")
 
@@ -98,8 +101,9 @@ def test_tls_and_the_api_key(tmp_path: Path) -> None:
         store = UmaDbEventStore(f"{server.url}?ca={ca}&api_key=k-0123456789abcdef")
         assert store.append(Event("Opened")) == 1
         store.close()
-        with pytest.raises(StoreUnavailableError, match="API key"):
+        with pytest.raises(StoreUnavailableError, match="API key") as refused:
             UmaDbEventStore(f"{server.url}?ca={ca}&api_key=wrong").head()
+        assert refused.value.summary == "the event store (UmaDB) refused this server's API key"
         with pytest.raises(StoreUnavailableError, match="API key"):
             UmaDbEventStore(f"{server.url}?ca={ca}").head()
         with pytest.raises(StoreUnavailableError, match="certificate"):
@@ -184,6 +188,74 @@ def test_a_server_killed_under_load_loses_no_acknowledged_event(umadb_server: Um
     assert len(stored) == len(set(stored))  # a failed append left nothing half-written
     assert [e.position for e in store.read()] == sorted(e.position for e in store.read())
     store.close()
+
+
+def test_a_runtime_served_over_http_rides_out_a_server_restart(
+    umadb_server: UmaDbServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While the server is down: 503 ``store_unavailable`` saying so in a sentence (the details
+    logged), StoreUnavailableError in Python, health unreachable. After the restart, a command
+    retried with its idempotency key runs once, and one acknowledged before the kill is replayed."""
+    import httpx
+
+    from esruntime.contrib.fastapi import create_app
+    from tests.web.apps import bank_runtime
+    from tests.web.test_servers import serve_uvicorn
+
+    runtime, keys = bank_runtime(
+        f"{umadb_server.url}?database=" + quote(f"sqlite:///{tmp_path}/rest.db", safe="")
+    )
+    acme = {"Authorization": f"Bearer {keys['acme']}"}
+    with (
+        runtime,
+        serve_uvicorn(create_app(runtime)) as base_url,
+        httpx.Client(base_url=f"{base_url}/v1", headers=acme, timeout=WAIT) as http,
+    ):
+
+        def deposit(key: str, amount: int) -> httpx.Response:
+            body = {"account_id": "alice", "amount": amount}
+            return http.post("/commands/deposit", json=body, headers={"X-Idempotency-Key": key})
+
+        opened = http.post("/commands/open_account", json={"account_id": "alice", "owner": "A"})
+        assert opened.status_code == 200, opened.text
+        before = deposit("before", 10)
+        assert before.status_code == 200, before.text
+
+        umadb_server.kill()
+        down = deposit("during", 20)
+        assert down.status_code == 503, down.text
+        error = down.json()["error"]
+        assert (error["code"], error["message"]) == (
+            "store_unavailable",
+            "the event store (UmaDB) does not answer; try again",
+        )
+        logged = [r.getMessage() for r in caplog.records if error["request_id"] in r.getMessage()]
+        assert any("the UmaDB server does not answer: " in line for line in logged), logged
+        health = http.get("/health", headers={})
+        assert (health.status_code, health.json()["umadb"]) == (503, "unreachable")
+        deposit_30 = {"account_id": "alice", "amount": 30}
+        with pytest.raises(StoreUnavailableError, match="does not answer"):
+            runtime.execute("deposit", deposit_30, tenant="acme", idempotency_key="python")
+
+        umadb_server.start()
+        wait_for(lambda: http.get("/health", headers={}).status_code == 200, "health")
+        retried = deposit("during", 20)
+        assert retried.status_code == 200, retried.text
+        assert "x-idempotent-replayed" not in retried.headers
+        again = deposit("during", 20)
+        assert again.headers["x-idempotent-replayed"] == "true"
+        assert again.json()["events"] == retried.json()["events"]
+        replayed = deposit("before", 10)
+        assert replayed.headers["x-idempotent-replayed"] == "true"
+        assert replayed.json()["events"] == before.json()["events"]
+        ran = runtime.execute("deposit", deposit_30, tenant="acme", idempotency_key="python")
+        assert (ran.outcome, ran.replayed) == ("ok", False)
+        rerun = runtime.execute("deposit", deposit_30, tenant="acme", idempotency_key="python")
+        assert (rerun.replayed, rerun.event_ids) == (True, ran.event_ids)
+
+        deposits = runtime.tenant("acme").store.read(Query([QueryItem(types=("Deposited",))]))
+        assert [e.data["amount"] for e in deposits] == [10, 20, 30]  # each ran exactly once
+        assert [e.id for e in deposits][1:] == [retried.json()["events"][0]["id"], *ran.event_ids]
 
 
 def test_a_subscription_reports_a_dead_server_and_resumes_after_a_restart(

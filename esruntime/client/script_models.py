@@ -86,7 +86,7 @@ class ScriptFailure:
 class ScriptExecution:
     """One run of a script: ``status`` is pending, running, completed, failed, timeout or
     cancelled; ``output`` the script's result; ``trigger`` what the script saw as
-    ``context.trigger``."""
+    ``context.trigger``; ``event_id`` the event an event run ran for."""
 
     id: str
     script_id: str
@@ -102,6 +102,7 @@ class ScriptExecution:
     created_at: datetime | None
     started_at: datetime | None
     completed_at: datetime | None
+    event_id: str | None = None
 
 
 @frozen

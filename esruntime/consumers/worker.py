@@ -21,24 +21,34 @@ from collections.abc import Callable
 
 from attrs import frozen
 
+from esruntime.backoff import backoff_step
 from esruntime.errors import SubscriptionClosed, SubscriptionTimeout
 from esruntime.events import Query, SequencedEvent
 from esruntime.protocols import EventStore
-from esruntime.protocols.consumers import ConsumerStore, DeadLetter, new_dead_letter
+from esruntime.protocols.consumers import (
+    MAX_LEASE_SECONDS,
+    ConsumerStore,
+    DeadLetter,
+    check_consumer,
+    new_dead_letter,
+    storable_error,
+)
 from esruntime.subscriptions import Subscription
 
 __all__ = ["Consumer", "Halt", "RetryPolicy"]
 
 logger = logging.getLogger("esruntime.consumers")
 
-MAX_ERROR_CHARS = 4000
 Handler = Callable[[SequencedEvent], None]
 
 
 @frozen
 class RetryPolicy:
     """How often a failing event is tried again: ``retries`` more times, waiting
-    ``first_delay`` seconds, then ``factor`` times longer each time (2, 4 and 8 s by default)."""
+    ``first_delay`` seconds, then ``factor`` times longer each time (2, 4 and 8 s by default).
+
+    The waits have no jitter (:func:`~esruntime.backoff.backoff_step`): they are exactly these.
+    """
 
     retries: int = 3
     first_delay: float = 2.0
@@ -57,8 +67,9 @@ class RetryPolicy:
                 raise ValueError(f"{name} must be between 0 and 3600")
 
     def delay(self, retry: int) -> float:
-        """The wait before retry ``retry`` (1 for the first)."""
-        return float(self.first_delay * self.factor ** (retry - 1))
+        """The wait before retry ``retry`` (1 for the first); never longer than the longest
+        wait a thread can make (:data:`threading.TIMEOUT_MAX`, about 292 years)."""
+        return backoff_step(retry, self.first_delay, threading.TIMEOUT_MAX, factor=self.factor)
 
 
 class Halt(Exception):
@@ -104,8 +115,12 @@ class Consumer:
         predecessor: Consumer | None = None,
         create: bool = True,
     ) -> None:
-        if lease_ttl <= 0 or claim_jitter < 0 or idle_timeout <= 0:
-            raise ValueError("lease_ttl and idle_timeout must be positive, claim_jitter at least 0")
+        if not 0 < lease_ttl <= MAX_LEASE_SECONDS or claim_jitter < 0 or idle_timeout <= 0:
+            raise ValueError(
+                f"lease_ttl must be positive and at most {MAX_LEASE_SECONDS} s, idle_timeout "
+                "positive, claim_jitter at least 0"
+            )
+        check_consumer(events.tenant, name, owner)
         self.name = name
         self.tenant = events.tenant
         self.owner = owner
@@ -231,7 +246,7 @@ class Consumer:
                 raise _Stopped from None
             except Exception as exc:
                 if attempts > self.retry.retries:
-                    error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+                    error = storable_error(f"{type(exc).__name__}: {exc}")
                     letter = new_dead_letter(
                         self.tenant,
                         self.name,

@@ -9,21 +9,46 @@ a lease that lapses (its process died) makes the row due again for another proce
 
 :class:`~esruntime.backends.memory.InMemoryScheduleStore` keeps rows in process memory (for the
 memory backend); :class:`~esruntime.backends.sql.schedules.SqlScheduleStore` keeps them in SQLite
-or PostgreSQL.
+or PostgreSQL. The ``check_*`` functions are the refusals every store makes (see
+:class:`ScheduleStore`), called first so that bad input is refused alike and before any write.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from attrs import frozen
 
-__all__ = ["Reset", "ScheduleState", "ScheduleStore"]
+from esruntime.checks import check_moment, check_name, check_names, check_tenant
+from esruntime.errors import InvalidQueryError
+
+__all__ = [
+    "MAX_SCHEDULE_LENGTH",
+    "MAX_SCRIPT_ID_LENGTH",
+    "Reset",
+    "ScheduleState",
+    "ScheduleStore",
+    "check_finish",
+    "check_lease",
+    "check_resets",
+    "check_schedule",
+    "check_script_id",
+    "check_script_ids",
+]
 
 Reset = tuple[str, str, str, datetime | None]
 """``(tenant, script_id, schedule, next_due)``: one row to reset."""
+
+MAX_SCRIPT_ID_LENGTH = 36
+"""A script's id is a UUID: 36 characters."""
+
+MAX_SCHEDULE_LENGTH = 300
+"""A cron expression, a tab and a time zone name fit."""
+
+_CONTROL_EXCEPT_TAB = re.compile(r"[\x00-\x08\x0a-\x1f\ud800-\udfff]")
 
 
 @frozen
@@ -50,9 +75,93 @@ class ScheduleState:
         )
 
 
+def check_script_id(script_id: object) -> str:
+    """A script id: a non-empty string of at most 36 characters without control characters."""
+    return check_name("script_id", script_id, MAX_SCRIPT_ID_LENGTH)
+
+
+def check_script_ids(script_ids: Iterable[str]) -> list[str]:
+    """Script ids, from an iterable that is not a single string."""
+    return check_names("script_ids", script_ids, MAX_SCRIPT_ID_LENGTH)
+
+
+def check_schedule(schedule: object) -> str:
+    """A schedule: empty, or up to 300 characters without a control character but the tab."""
+    if (
+        not isinstance(schedule, str)
+        or len(schedule) > MAX_SCHEDULE_LENGTH
+        or _CONTROL_EXCEPT_TAB.search(schedule)
+    ):
+        raise InvalidQueryError(
+            f"schedule must be a string of at most {MAX_SCHEDULE_LENGTH} characters without "
+            f"control characters other than the tab, got {schedule!r:.80}"
+        )
+    return schedule
+
+
+def check_resets(changes: Iterable[Reset]) -> list[Reset]:
+    """Every ``(tenant, script_id, schedule, next_due)`` of ``changes``, each checked."""
+    if isinstance(changes, str | bytes) or not isinstance(changes, Iterable):
+        raise InvalidQueryError(f"changes must be an iterable of tuples, got {type(changes)}")
+    checked: list[Reset] = []
+    for change in changes:
+        if not isinstance(change, tuple) or len(change) != 4:
+            raise InvalidQueryError(
+                "each change must be a (tenant, script_id, schedule, next_due) tuple, "
+                f"got {type(change).__name__}"
+            )
+        tenant, script_id, schedule, next_due = change
+        check_tenant(tenant)
+        check_script_id(script_id)
+        check_schedule(schedule)
+        if next_due is not None:
+            check_moment("next_due", next_due)
+        checked.append(change)
+    return checked
+
+
+def check_lease(owner: object, lease_until: object, now: datetime | None = None) -> None:
+    """A lease's ``owner`` (a name) and its end: an aware datetime, later than ``now``."""
+    check_name("owner", owner)
+    until = check_moment("lease_until", lease_until)
+    if now is not None and until <= check_moment("now", now):
+        raise InvalidQueryError(f"lease_until must be later than now, got {until} at {now}")
+
+
+def check_finish(
+    script_id: object, owner: object, schedule: object, next_due: object, tick: object
+) -> None:
+    """The arguments of :meth:`ScheduleStore.finish`."""
+    check_script_id(script_id)
+    check_name("owner", owner)
+    check_schedule(schedule)
+    check_moment("next_due", next_due)
+    if tick is not None:
+        check_moment("tick", tick)
+
+
 @runtime_checkable
 class ScheduleStore(Protocol):
-    """The schedule rows of every tenant's scheduled scripts."""
+    """The schedule rows of every tenant's scheduled scripts.
+
+    Bad arguments are refused before anything is written, the same way by every store (the
+    ``check_*`` functions of this module): a ``tenant`` that is not a name (a non-empty
+    string of at most 200 characters without control characters) raises
+    :class:`~esruntime.errors.ConfigurationError`, as everywhere in esruntime; every other
+    malformed argument raises :class:`~esruntime.errors.InvalidQueryError`, whose message
+    names it:
+
+    - a ``script_id`` (also each of ``script_ids``) that is not a non-empty string of at most
+      36 characters without control characters, or ``script_ids`` given as one string;
+    - a ``schedule`` that is not a string of at most 300 characters without control
+      characters other than the tab;
+    - a naive datetime, or anything but a datetime, for ``now``, ``lease_until``,
+      ``next_due`` and ``tick`` (``next_due`` of :meth:`reset` and ``tick`` may be None);
+      a claim's ``lease_until`` not later than its ``now``;
+    - an ``owner`` that is not a name, a ``limit`` below 1;
+    - a change of :meth:`reset_all` that is not a ``(tenant, script_id, schedule,
+      next_due)`` tuple: every change is checked before any is written.
+    """
 
     def states(self) -> list[ScheduleState]:
         """Every row."""

@@ -113,6 +113,14 @@ class ScriptRepository(Protocol):
 
     def get_execution(self, tenant: str, execution_id: str) -> Execution | None: ...
 
+    def completed_event_execution(
+        self, tenant: str, script_id: str, event_id: str
+    ) -> Execution | None:
+        """A ``completed`` execution of the script for the event ``event_id`` (its trigger's
+        ``event_id``), if there is one: an indexed look-up, made before each event run so that
+        an event whose run was recorded is not run again."""
+        ...
+
     def list_executions(
         self,
         tenant: str,

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from esruntime.scripts.service import ScriptService
     from esruntime.scripts.settings import ScriptResources, ScriptSettings
     from esruntime.triggers.events import EventTriggerOptions
+    from esruntime.triggers.schedule import SchedulerOptions
 
 __all__ = ["Runtime", "Worker"]
 
@@ -99,8 +100,8 @@ class Runtime:
     runtime holds, including those passed in.
 
     :meth:`start` starts the background workers that run scripts by themselves (the event
-    triggers, tuned by ``event_triggers=``, and the cron scheduler); :meth:`stop` and
-    :meth:`close` stop them.
+    triggers, tuned by ``event_triggers=``, and the cron scheduler, tuned by ``scheduler=``);
+    :meth:`stop` and :meth:`close` stop them.
     """
 
     def __init__(
@@ -121,6 +122,7 @@ class Runtime:
         script_runner: Callable[[], ScriptRunner] | None = None,
         script_settings: ScriptSettings | None = None,
         event_triggers: EventTriggerOptions | None = None,
+        scheduler: SchedulerOptions | None = None,
         state_cache: StateCache | Literal[False] | None = None,
     ) -> None:
         self.backend = backend or _backend_of(event_store)
@@ -152,6 +154,9 @@ class Runtime:
         self._script_settings = script_settings
         self._script_resources: ScriptResources | None = None
         self._event_trigger_options = event_triggers
+        if scheduler is not None and not callable(getattr(scheduler, "scheduler", None)):
+            raise ConfigurationError("scheduler must be a SchedulerOptions")
+        self._scheduler_options = scheduler
         self._consumers: ConsumerStore | None = None
         self._workers: list[Worker] | None = None
 
@@ -314,7 +319,7 @@ class Runtime:
         scripts, and the scheduler of their active scheduled scripts. Starting again does
         nothing; :meth:`close` stops them."""
         from esruntime.triggers.events import EventTriggerOptions, EventTriggers
-        from esruntime.triggers.schedule import Scheduler
+        from esruntime.triggers.schedule import SchedulerOptions
 
         scripts = self.scripts
         options = self._event_trigger_options or EventTriggerOptions()
@@ -337,7 +342,9 @@ class Runtime:
                     options=options,
                     listener=listener,
                 ),
-                Scheduler(scripts, self.backend.schedule_store()),
+                (self._scheduler_options or SchedulerOptions()).scheduler(
+                    scripts, self.backend.schedule_store()
+                ),
             ]
             workers = list(self._workers)
         for worker in workers:

@@ -131,13 +131,15 @@ class ScriptVersion:
 
 @frozen
 class Trigger:
-    """Why a script runs: the ``context.trigger`` object of a run, in Python."""
+    """Why a script runs: the ``context.trigger`` object of a run, in Python. ``event_id``
+    (event runs) is recorded with the execution but not shown to the script."""
 
     type: TriggerType = "manual"
     event_type: str | None = None
     event_payload: Any = None
     http_request: Mapping[str, Any] | None = None
     cron_expression: str | None = None
+    event_id: str | None = None
 
     @classmethod
     def manual(cls) -> Trigger:
@@ -152,8 +154,9 @@ class Trigger:
         return cls("cron", cron_expression=expression)
 
     @classmethod
-    def event(cls, event_type: str, payload: Any) -> Trigger:
-        return cls("event", event_type=event_type, event_payload=payload)
+    def event(cls, event_type: str, payload: Any, event_id: str | None = None) -> Trigger:
+        """``event_id``: the triggering event's id (recorded, so that a run is not repeated)."""
+        return cls("event", event_type=event_type, event_payload=payload, event_id=event_id)
 
     @classmethod
     def http(cls, request: Mapping[str, Any]) -> Trigger:
@@ -170,6 +173,14 @@ class Trigger:
             "cronExpression": self.cron_expression,
         }
 
+    def to_record(self) -> dict[str, Any]:
+        """The context and, for an event run, ``eventId``: what an execution record keeps (the
+        script itself sees exactly :meth:`to_context`)."""
+        record = self.to_context()
+        if self.event_id is not None:
+            record["eventId"] = self.event_id
+        return record
+
     @classmethod
     def from_context(cls, data: Mapping[str, Any]) -> Trigger:
         return cls(
@@ -178,6 +189,7 @@ class Trigger:
             event_payload=data.get("eventPayload"),
             http_request=data.get("httpRequest"),
             cron_expression=data.get("cronExpression"),
+            event_id=data.get("eventId"),
         )
 
 

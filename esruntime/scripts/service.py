@@ -39,6 +39,7 @@ from esruntime.protocols.consumers import (
     ConsumerStore,
     DeadLetter,
     DeadLetterPage,
+    storable_error,
 )
 from esruntime.protocols.scripts import ScriptRepository, ScriptRunner
 from esruntime.schema.model import Schema
@@ -471,7 +472,7 @@ class ScriptService:
             raise ScriptValidationError(
                 {"trigger": f"must be a Trigger of type {', '.join(TRIGGER_TYPES)}"}
             )
-        trigger = Trigger.from_context(json_copy(trigger.to_context(), "trigger"))
+        trigger = Trigger.from_context(json_copy(trigger.to_record(), "trigger"))
         if user_id is not None and (
             isinstance(user_id, bool) or not isinstance(user_id, str | int)
         ):
@@ -486,8 +487,17 @@ class ScriptService:
         )
 
     def run_for_event(self, script: Script, event: SequencedEvent) -> Execution:
-        """Run an event script for one event of its tenant (``context.trigger`` of type event)."""
-        return self._run(script, None, Trigger.event(event.type, event.data), None, None)
+        """Run an event script for one event of its tenant (``context.trigger`` of type event,
+        with the event's id), unless a completed run of the script for that event is recorded:
+        that execution is returned and the script does not run again (a process that died
+        after recording the run, before its consumer's checkpoint moved, left the event to be
+        handed over again). A run that never completed (failed, or cut short by a dying
+        process) does not count: the event runs again."""
+        done = self.repository.completed_event_execution(script.tenant, script.id, event.id)
+        if done is not None:
+            return done
+        trigger = Trigger.event(event.type, event.data, event.id)
+        return self._run(script, None, trigger, None, None)
 
     # -- dead letters ----------------------------------------------------------------------------
 
@@ -549,7 +559,7 @@ class ScriptService:
         else:
             error = "" if execution.error is None else execution.error.describe()
             self._consumers().save_dead_letter(
-                evolve(letter, attempts=letter.attempts + 1, error=error[:4000])
+                evolve(letter, attempts=letter.attempts + 1, error=storable_error(error))
             )
         return execution
 

@@ -23,6 +23,7 @@ from esruntime.errors import (
 from esruntime.events import AppendCondition, Event, Query, QueryItem
 from esruntime.idempotency import DuplicateIdempotencyKey, IdempotencyRecord
 from esruntime.protocols import EventStore
+from esruntime.testing.threads import run_together
 
 __all__ = ["EventStoreContract"]
 
@@ -769,3 +770,98 @@ class EventStoreContract:
                 thread.join()
             assert sorted(outcomes) == ["lost"] * (threads_count - 1) + ["won"], round_
         assert positions(store) == list(range(1, rounds + 1))
+
+    def test_racing_appends_with_disjoint_conditions_all_win(self, store: EventStore) -> None:
+        """Writers of separate lanes race: every append wins, and the position each writer is
+        told is where its own two events are, whatever the order the store chose."""
+        writers, rounds = 16, 3
+        for round_ in range(rounds):
+            head = store.head()
+
+            def write(n: int, round_: int = round_, head: int | None = head) -> int:
+                lane = f"lane:{n}"
+                events = [Event("Moved", {"n": n, "r": round_, "i": i}, [lane]) for i in range(2)]
+                return store.append(events, AppendCondition(query(item(tags=(lane,))), head))
+
+            heads = run_together(writers, write)
+            assert len(set(heads)) == writers, round_
+            for n, position in enumerate(heads):
+                own = store.read(start=position - 1, limit=2).events
+                assert [(e.data["n"], e.data["r"], e.data["i"]) for e in own] == [
+                    (n, round_, 0),
+                    (n, round_, 1),
+                ]
+                assert own[-1].position == position
+        if self.gapless_positions:
+            assert positions(store) == list(range(1, 2 * writers * rounds + 1))
+
+    def test_a_failing_condition_among_racing_appends_fails_alone(self, store: EventStore) -> None:
+        """Half of the writers' conditions fail whatever the order: only those appends fail,
+        and nothing of them is written."""
+        store.append(Event("Taken", tags=["seat:1"]))
+        taken = query(item(types=("Taken",)))
+        writers = 16
+
+        def write(n: int) -> str:
+            lane = f"lane:{n}"
+            condition = (
+                AppendCondition(taken, after=0)
+                if n % 2
+                else AppendCondition(query(item(tags=(lane,))), after=None)
+            )
+            try:
+                store.append(
+                    [Event("Moved", {"n": n}, [lane]), Event("Moved", {"n": n})], condition
+                )
+            except IntegrityError:
+                return "failed"
+            return "won"
+
+        outcomes = run_together(writers, write)
+        assert outcomes == ["won", "failed"] * (writers // 2)
+        written = sorted(e.data["n"] for e in store.read(query(item(types=("Moved",)))))
+        assert written == sorted([n for n in range(writers) if n % 2 == 0] * 2)
+
+    def test_racing_appends_with_one_idempotency_key_write_one_record(
+        self, store: EventStore
+    ) -> None:
+        """Writers race with the same key: one append and its record are written; every other
+        writer is told of that record, and none of its events is written."""
+        writers = 12
+
+        def write(n: int) -> IdempotencyRecord | None:
+            record = IdempotencyRecord("race-key", f"fp-{n}", {"n": n})
+            try:
+                store.append([Event("Paid", {"n": n}), Event("Paid", {"n": n})], record=record)
+            except DuplicateIdempotencyKey as duplicate:
+                return duplicate.existing
+            return None
+
+        outcomes = run_together(writers, write)
+        winners = [n for n, existing in enumerate(outcomes) if existing is None]
+        assert len(winners) == 1
+        winner = IdempotencyRecord("race-key", f"fp-{winners[0]}", {"n": winners[0]})
+        assert store.recall("race-key") == winner
+        assert all(existing == winner for existing in outcomes if existing is not None)
+        assert [e.data["n"] for e in store.read()] == [winners[0]] * 2
+
+    def test_racing_appends_with_a_shared_event_id_write_it_once(self, store: EventStore) -> None:
+        """Writers race to append the same event id, each with an event of its own: one
+        append is written whole, the others not at all."""
+        writers = 12
+
+        def write(n: int) -> bool:
+            events = [Event("Own", {"n": n}), Event("Shared", {"n": n}, id="evt_shared")]
+            try:
+                store.append(events)
+            except DuplicateEventIdError:
+                return False
+            return True
+
+        outcomes = run_together(writers, write)
+        assert outcomes.count(True) == 1
+        winner = outcomes.index(True)
+        assert [(e.type, e.data["n"]) for e in store.read()] == [
+            ("Own", winner),
+            ("Shared", winner),
+        ]

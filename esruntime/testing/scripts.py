@@ -388,6 +388,29 @@ class ScriptRepositoryContract:
         assert failed == [made[4], made[2], made[0]]
         assert total == 3
 
+    def test_an_event_run_is_found_once_it_completed(self, repository: ScriptRepository) -> None:
+        script, other = make_script(), make_script(name="other")
+        for each in (script, other):
+            repository.add_script(each, first_version(each))
+        trigger = Trigger.event("order.created", {"n": 1}, "event-1")
+        running = make_execution(script, status="running", trigger=trigger, started_at=NOW)
+        repository.add_execution(running)
+        assert repository.completed_event_execution("acme", script.id, "event-1") is None
+        failed = make_execution(script, status="failed", trigger=trigger)
+        repository.add_execution(failed)
+        assert repository.completed_event_execution("acme", script.id, "event-1") is None
+        done = evolve(running, status="completed", output=1, completed_at=NOW)
+        repository.save_execution(done)
+        found = repository.completed_event_execution("acme", script.id, "event-1")
+        assert found == done
+        assert found.trigger.event_id == "event-1"
+        # Another event, another script, another tenant: nothing.
+        assert repository.completed_event_execution("acme", script.id, "event-2") is None
+        assert repository.completed_event_execution("acme", other.id, "event-1") is None
+        assert repository.completed_event_execution("globex", script.id, "event-1") is None
+        assert repository.delete_script("acme", script.id)
+        assert repository.completed_event_execution("acme", script.id, "event-1") is None
+
     def test_starting_runs_stops_at_the_limit(self, repository: ScriptRepository) -> None:
         script = make_script()
         repository.add_script(script, first_version(script))

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from esruntime.protocols.schedules import ScheduleState, ScheduleStore
     from esruntime.triggers.cron import CronError, CronSchedule
     from esruntime.triggers.events import EventTriggerOptions, EventTriggers
-    from esruntime.triggers.schedule import Scheduler
+    from esruntime.triggers.schedule import Scheduler, SchedulerOptions
 
 __all__ = [
     "CronError",
@@ -30,6 +30,7 @@ __all__ = [
     "ScheduleState",
     "ScheduleStore",
     "Scheduler",
+    "SchedulerOptions",
 ]
 
 if not TYPE_CHECKING:
@@ -41,6 +42,7 @@ if not TYPE_CHECKING:
             "EventTriggerOptions": "esruntime.triggers.events",
             "EventTriggers": "esruntime.triggers.events",
             "Scheduler": "esruntime.triggers.schedule",
+            "SchedulerOptions": "esruntime.triggers.schedule",
             "InMemoryScheduleStore": "esruntime.backends.memory.schedules",
             "ScheduleState": "esruntime.protocols.schedules",
             "ScheduleStore": "esruntime.protocols.schedules",

@@ -8,6 +8,11 @@ in the script's execution history with ``context.trigger = {type: "event", event
 eventPayload}``. A script starts with the events appended after its triggers first saw it
 active (at once in the process that saved it, within ``refresh_interval`` elsewhere); a paused
 script keeps its place and catches up when it is active again.
+
+Each run records its event's id, and an event handed over again whose run completed (the
+process died between recording the run and moving the checkpoint) is not run again
+(:meth:`ScriptService.run_for_event`): every event completes once. Only a run cut short before
+it was recorded as completed starts again.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from attrs import evolve
+from attrs import evolve, frozen
 
 from esruntime.errors import EsruntimeError, ScriptNotFoundError
 from esruntime.protocols.schedules import (
@@ -48,7 +48,7 @@ from esruntime.scripts.models import Execution, ExecutionFailure, Script, Trigge
 from esruntime.scripts.service import ScriptService
 from esruntime.triggers.cron import Clock, CronError, CronSchedule, utc_now
 
-__all__ = ["Scheduler", "schedule_key"]
+__all__ = ["Scheduler", "SchedulerOptions", "schedule_key"]
 
 logger = logging.getLogger("esruntime.triggers")
 
@@ -61,6 +61,46 @@ def schedule_key(script: Script) -> str:
     if script.type != "scheduled" or script.status != "active" or not script.cron_expression:
         return ""
     return f"{script.cron_expression}\t{script.timezone}"
+
+
+@frozen
+class SchedulerOptions:
+    """How the scheduler a runtime starts runs (``Runtime(..., scheduler=SchedulerOptions())``),
+    in seconds like :class:`~esruntime.triggers.EventTriggerOptions`.
+
+    ``poll_interval``: between passes (how late a run may start after its tick);
+    ``lease_ttl``: how long a claim on a due script holds without renewal (a process that died
+    mid-run is taken over after it); ``renew_interval``: between renewals of the leases of the
+    scripts running (a third of ``lease_ttl`` when None); ``max_workers``: how many scripts run
+    at once. Out-of-range values raise ValueError naming each option.
+    """
+
+    poll_interval: float = 5.0
+    lease_ttl: float = 30.0
+    renew_interval: float | None = None
+    max_workers: int = 4
+
+    def __attrs_post_init__(self) -> None:
+        ttl = self.lease_ttl
+        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 1 <= ttl <= 86400:
+            raise ValueError("lease_ttl must be a number of seconds between 1 and 86400")
+        _check_options(self.lease, self.poll_interval, self.renew_interval, self.max_workers, None)
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_ttl)
+
+    def scheduler(self, service: ScriptService, store: ScheduleStore) -> Scheduler:
+        """A scheduler of ``service``'s scripts with these options, keeping its rows in
+        ``store``."""
+        return Scheduler(
+            service,
+            store,
+            lease=self.lease,
+            poll_interval=self.poll_interval,
+            renew_interval=self.renew_interval,
+            max_workers=self.max_workers,
+        )
 
 
 class Scheduler:

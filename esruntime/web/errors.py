@@ -53,15 +53,16 @@ def error_response(
 
 def failure_response(exc: Exception, request: WebRequest, request_id: str) -> WebResponse:
     """The answer to a request that raised ``exc``: a :class:`WebError` as it says; a store that
-    is unavailable, 503 (logged); a query the store can never run, the caller's 400; anything
-    else, a 500 whose details are in the log only, under the request id."""
+    is unavailable, 503 with the error's summary (its details logged); a query the store can
+    never run, the caller's 400; anything else, a 500 whose details are in the log only, under
+    the request id."""
     if isinstance(exc, WebError):
         return error_response(
             exc.status, exc.code, exc.message, request_id, exc.headers, exc.fields
         )
-    if isinstance(exc, StoreUnavailableError):
+    if isinstance(exc, StoreUnavailableError):  # the backend's details go to the log only
         logger.error("%s %s: %s [%s]", request.method, request.path, exc, request_id)
-        return error_response(503, "store_unavailable", str(exc), request_id)
+        return error_response(503, "store_unavailable", exc.summary, request_id)
     if isinstance(exc, StoreQueryError):  # permanent: retrying the same request cannot help
         message = f"the event store cannot run this request: {exc}"
         return error_response(400, "store_query_error", message, request_id)

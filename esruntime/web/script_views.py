@@ -86,7 +86,8 @@ def version_view(version: ScriptVersion, *, source: bool = True) -> dict[str, An
 
 
 def execution_view(execution: Execution) -> dict[str, Any]:
-    """An execution with its trigger (as the script saw it), output, error, logs and metrics."""
+    """An execution with its trigger (as the script saw it), output, error, logs and metrics;
+    ``event_id``: the event an event run ran for (null for other runs)."""
     return {
         "id": execution.id,
         "script_id": execution.script_id,
@@ -102,6 +103,7 @@ def execution_view(execution: Execution) -> dict[str, Any]:
         "created_at": _time(execution.created_at),
         "started_at": _time(execution.started_at),
         "completed_at": _time(execution.completed_at),
+        "event_id": execution.trigger.event_id,
     }
 
 

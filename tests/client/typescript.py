@@ -7,9 +7,7 @@ install; with ``ESRUNTIME_REQUIRE_TOOLCHAINS=1`` (as CI sets it) it fails instea
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,6 +16,7 @@ import pytest
 
 from esruntime.client import Client
 from tests.guests.toolchains import missing
+from tests.web.pages.browser import chromium_path, playwright_sync_api
 
 __all__ = [
     "BANK",
@@ -80,14 +79,13 @@ def node() -> str:
 
 def chromium() -> str:
     """Debian's chromium, after checking Playwright's Python package (which drives it) is
-    there; without them the test skips, except where toolchains or chromium are required."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("ESRUNTIME_REQUIRE_CHROMIUM"):
-            pytest.fail("ESRUNTIME_REQUIRE_CHROMIUM is set but no chromium binary is installed")
-        missing("no chromium binary (apt-get install chromium)")
-    if importlib.util.find_spec("playwright") is None:
-        missing("Playwright's Python package is not installed (pip install playwright)")
+    there; without them the test skips saying why, and fails where chromium
+    (``ESRUNTIME_REQUIRE_CHROMIUM=1``) or the toolchains are required."""
+    try:
+        found = chromium_path()
+        playwright_sync_api()
+    except pytest.skip.Exception as skipped:
+        missing(str(skipped))
     return found
 
 

@@ -17,6 +17,7 @@ from esruntime.backends.sql.notifications import PostgresListener
 from esruntime.consumers import Consumer, ConsumerStore, Halt, RetryPolicy
 from esruntime.events import Event, Query, QueryItem, SequencedEvent
 from esruntime.protocols import EventStore
+from esruntime.triggers import EventTriggerOptions
 from tests.triggers.helpers import wait_for
 
 QUICK = RetryPolicy(retries=2, first_delay=0.01)
@@ -267,3 +268,13 @@ def test_postgres_notifies_a_waiting_consumer_of_another_engines_appends(
         worker.stop()
         listener.stop()
         other.dispose()
+
+
+def test_the_default_retry_policy_tries_three_more_times_after_2_4_and_8_seconds() -> None:
+    policy = RetryPolicy()
+    assert policy.retries == 3
+    assert [policy.delay(retry) for retry in range(1, policy.retries + 1)] == [2.0, 4.0, 8.0]
+    # Event triggers and consumers use it unless told otherwise.
+    assert EventTriggerOptions().retry == policy
+    worker = Consumer("c", InMemoryEventStore(), InMemoryConsumerStore(), print, owner="me")
+    assert worker.retry == policy

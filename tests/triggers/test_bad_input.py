@@ -14,10 +14,15 @@ from esruntime.backends.memory import (
     InMemoryScriptRepository,
 )
 from esruntime.consumers import Consumer, RetryPolicy
-from esruntime.errors import ConfigurationError, ScriptNotFoundError, ScriptValidationError
+from esruntime.errors import (
+    ConfigurationError,
+    InvalidQueryError,
+    ScriptNotFoundError,
+    ScriptValidationError,
+)
 from esruntime.runtime import Runtime
 from esruntime.scripts.service import ScriptService
-from esruntime.triggers import EventTriggerOptions
+from esruntime.triggers import EventTriggerOptions, SchedulerOptions
 from tests.scripts.runners import PythonRunner
 
 
@@ -113,7 +118,10 @@ def test_bad_trigger_options_are_refused(options: dict[str, Any]) -> None:
         EventTriggerOptions(**options)
 
 
-@pytest.mark.parametrize("options", [{"lease_ttl": 0}, {"claim_jitter": -1}, {"idle_timeout": 0}])
+@pytest.mark.parametrize(
+    "options",
+    [{"lease_ttl": 0}, {"lease_ttl": 10**9}, {"claim_jitter": -1}, {"idle_timeout": 0}],
+)
 def test_a_consumer_refuses_bad_timings(options: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="must be"):
         Consumer(
@@ -124,3 +132,32 @@ def test_a_consumer_refuses_bad_timings(options: dict[str, Any]) -> None:
             owner="me",
             **options,
         )
+
+
+@pytest.mark.parametrize(
+    ("name", "owner", "named"),
+    [("", "me", "consumer"), ("c" * 201, "me", "consumer"), ("c", "a\x00b", "owner")],
+)
+def test_a_consumer_refuses_names_no_store_keeps(name: str, owner: str, named: str) -> None:
+    with pytest.raises(InvalidQueryError, match=named):
+        Consumer(
+            name, InMemoryEventStore(), InMemoryConsumerStore(), lambda event: None, owner=owner
+        )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"poll_interval": 0},
+        {"poll_interval": "5"},
+        {"lease_ttl": 0.5},
+        {"lease_ttl": True},
+        {"lease_ttl": 10**6},
+        {"renew_interval": -1},
+        {"max_workers": 0},
+        {"max_workers": 2.0},
+    ],
+)
+def test_bad_scheduler_options_are_refused(options: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=next(iter(options))):
+        SchedulerOptions(**options)

@@ -16,9 +16,10 @@ from fastapi import FastAPI
 
 from esruntime import SqlEventStore
 from esruntime.contrib.fastapi import create_app, install
+from esruntime.errors import ConfigurationError
 from esruntime.events import Event
 from esruntime.runtime import Runtime
-from esruntime.triggers.schedule import Scheduler
+from esruntime.triggers.schedule import Scheduler, SchedulerOptions
 from tests.cli.processes import serve
 from tests.triggers.helpers import FAST, wait_for
 
@@ -107,3 +108,26 @@ def test_a_started_runtime_runs_its_scheduled_scripts(tmp_path: Path) -> None:
         assert (execution.script_id, execution.output) == (tick.id, "cron")
         runtime.stop()
         assert runtime.workers == []
+
+
+def test_the_runtimes_scheduler_takes_its_options() -> None:
+    options = SchedulerOptions(poll_interval=0.5, lease_ttl=12, renew_interval=2, max_workers=2)
+    with Runtime(scheduler=options) as runtime:
+        runtime.start()
+        [scheduler] = [w for w in runtime.workers if isinstance(w, Scheduler)]
+        assert scheduler.poll_interval == 0.5
+        assert scheduler.lease == timedelta(seconds=12)
+        assert scheduler.renew_interval == 2
+        assert scheduler.max_workers == 2
+    with Runtime() as runtime:  # the defaults
+        runtime.start()
+        [scheduler] = [w for w in runtime.workers if isinstance(w, Scheduler)]
+        assert scheduler.poll_interval == 5.0
+        assert scheduler.lease == timedelta(seconds=30)
+        assert scheduler.renew_interval == 10
+        assert scheduler.max_workers == 4
+
+
+def test_scheduler_options_of_another_kind_are_refused() -> None:
+    with pytest.raises(ConfigurationError, match="SchedulerOptions"):
+        Runtime(scheduler={"poll_interval": 1})  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +14,8 @@ import pytest
 from attrs import evolve
 
 from esruntime.errors import ScriptNotFoundError, ScriptValidationError
+from esruntime.protocols import ScriptRepository
+from esruntime.scripts.engines import QuickJsRunner
 from esruntime.scripts.models import Execution
 from esruntime.scripts.service import ScriptService
 from esruntime.triggers.schedule import Scheduler
@@ -342,3 +344,97 @@ def test_schedulers_sharing_a_store_run_a_tick_once(
         thread.join()
     assert len(found) == 1
     assert ticks(service, script_id) == ["2026-05-01T11:59:00Z"]  # 11:59 and 12:00, run once
+
+
+class Gate:
+    """``sdk.http`` whose requests wait until the test opens them, one by one; it records when
+    each request came in and went out."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.log: list[tuple[str, int]] = []
+        self.entered: list[threading.Event] = [threading.Event() for _ in range(10)]
+        self.opened: list[threading.Event] = [threading.Event() for _ in range(10)]
+
+    def request(
+        self, method: str, url: str, body: Any = None, options: Mapping[str, Any] | None = None
+    ) -> Any:
+        with self.lock:
+            number = sum(1 for kind, _ in self.log if kind == "in")
+            self.log.append(("in", number))
+        self.entered[number].set()
+        assert self.opened[number].wait(120), "the test never let the request answer"
+        with self.lock:
+            self.log.append(("out", number))
+        return {"status": 200, "headers": {}, "body": number}
+
+    @property
+    def calls(self) -> int:
+        with self.lock:
+            return sum(1 for kind, _ in self.log if kind == "in")
+
+
+@pytest.fixture
+def gated(repository: ScriptRepository, clock: ManualClock) -> Iterator[tuple[ScriptService, Gate]]:
+    gate = Gate()
+    service = ScriptService(
+        repository, QuickJsRunner(), default_tenant="acme", clock=clock, http=gate
+    )
+    yield service, gate
+    service.close()
+
+
+def test_a_run_longer_than_the_lease_never_overlaps_the_next(
+    gated: tuple[ScriptService, Gate], clock: ManualClock
+) -> None:
+    service, gate = gated
+    script_id = scheduled(
+        service,
+        source="return (await sdk.http.get('https://example.com/')).body;",
+        limits={"max_execution_time_ms": 300_000},
+    )
+    lease = timedelta(seconds=30)
+    options: dict[str, Any] = {"clock": clock, "lease": lease, "poll_interval": 0.02}
+    first = scheduler_for(service, owner="first", renew_interval=0.02, **options)
+    second = Scheduler(service, first.store, owner="second", renew_interval=0.02, **options)
+    clock.set(NOON)
+    for scheduler in (first, second):
+        scheduler.start()
+    try:
+        assert gate.entered[0].wait(60), "the first run never started"
+        # The run lasts ten leases of clock time. The clock moves a third of a lease at a time,
+        # and the next step waits until the runner renewed its lease for the new time; both
+        # schedulers keep passing all along and find the script leased.
+        for _ in range(30):
+            now = clock.advance(lease / 3)
+            wait_for(_renewed(first, script_id, until=now + lease))
+            assert gate.calls == 1
+        gate.opened[0].set()
+        # The ticks that fell due during the run are run once, after it.
+        assert gate.entered[1].wait(60), "the missed ticks never ran"
+        gate.opened[1].set()
+        wait_for(lambda: sum(e.finished for e in history(service, script_id)) == 2)
+    finally:
+        for gate_open in gate.opened:
+            gate_open.set()
+        for scheduler in (first, second):
+            scheduler.stop()
+    assert gate.log[:4] == [("in", 0), ("out", 0), ("in", 1), ("out", 1)]
+    runs = history(service, script_id)[:2]
+    assert [run.status for run in runs] == ["completed", "completed"]
+    assert [run.output for run in runs] == [0, 1]
+    earlier, later = runs
+    assert earlier.completed_at is not None
+    assert later.started_at is not None
+    assert earlier.completed_at <= later.started_at
+    assert ticks(service, script_id)[:2] == ["2026-05-01T11:59:00Z", "2026-05-01T12:01:00Z"]
+
+
+def _renewed(scheduler: Scheduler, script_id: str, until: datetime) -> Callable[[], bool]:
+    """Whether the script's row is leased until ``until`` or later."""
+
+    def renewed() -> bool:
+        [state] = [s for s in scheduler.store.states() if s.script_id == script_id]
+        return state.lease_expires is not None and state.lease_expires >= until
+
+    return renewed

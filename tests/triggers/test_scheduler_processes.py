@@ -8,6 +8,7 @@ finish, and what it did before it died is not undone). No tick ever has two comp
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import time
 from collections import Counter
@@ -101,7 +102,32 @@ def test_each_tick_runs_exactly_once_across_processes(
     assert max(ticks.values()) == 1, ticks  # no tick ran twice
     assert script.created_at is not None
     first = script.created_at.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    assert first.isoformat().replace("+00:00", "Z") in ticks  # the first tick after creation
+    assert min(ticks) == first.isoformat().replace("+00:00", "Z")  # the first tick after creation
+    assert lost_ticks(runs, clock) == []
+
+
+def lost_ticks(runs: list[Execution], clock: SharedClock) -> list[str]:
+    """The ticks between two runs that neither covered.
+
+    A run covers its tick (``scheduledAt``) and, when it started late, the ticks that fell due
+    before it was claimed (missed ticks run once); the next run is then for the first tick
+    after the claim. The claim came just before the execution was recorded (``created_at``,
+    real time, read on the shared clock), so the next run's tick may be no later than the first
+    tick after that moment: a later one means the ticks in between never ran.
+    """
+    ordered = sorted(runs, key=lambda run: run.input["scheduledAt"])
+    lost: list[str] = []
+    for run, following in itertools.pairwise(ordered):
+        assert run.created_at is not None
+        claimed_by = clock.start + timedelta(
+            seconds=(run.created_at.timestamp() - clock.origin) * clock.speed
+        )
+        latest_next = claimed_by.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        missing = latest_next
+        while missing < datetime.fromisoformat(following.input["scheduledAt"]):
+            lost.append(missing.isoformat())
+            missing += timedelta(minutes=1)
+    return lost
 
 
 def test_a_process_killed_mid_run_loses_no_tick_and_doubles_none(

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import jsonschema_rs
+import pytest
 from attrs import define, field, frozen
 
 from esruntime.auth import PERMISSIONS
@@ -26,6 +27,9 @@ from tests.commands.bank import SCHEMA, Deposit, OpenAccount, TransferFunds
 with warnings.catch_warnings():  # starlette's TestClient asks for httpx2, which is not needed
     warnings.filterwarnings("ignore", message=".*install `httpx2`")
     from fastapi.testclient import TestClient as TestClient
+
+ON_EACH_BACKEND = pytest.mark.parametrize("bank", ["memory", "umadb"], indirect=True)
+"""A module's ``pytestmark``: its tests run with the bank in memory and on a UmaDB server."""
 
 BANK_SCHEMA = SCHEMA + "\nevent Counted { @counter_id: String }\n"
 TENANTS = ("acme", "globex")

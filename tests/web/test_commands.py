@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
-from esruntime.runtime import Runtime
-from tests.umadb_server import UmaDbServer
 from tests.wasm.modules import counter_wasm, handle_body
-from tests.web.apps import Client, bank_runtime
+from tests.web.apps import ON_EACH_BACKEND, Client
+
+pytestmark = ON_EACH_BACKEND
 
 WASM = "application/wasm"
-
-
-@pytest.fixture(params=["memory", "umadb"])
-def bank(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[tuple[Runtime, dict[str, str]]]:
-    """The bank in memory, and with its events on a UmaDB server (the rest in SQLite)."""
-    url = "memory://"
-    if request.param == "umadb":
-        server: UmaDbServer = request.getfixturevalue("umadb_server")
-        url = f"{server.url}?database=" + quote(f"sqlite:///{tmp_path}/rest.db", safe="")
-    runtime, keys = bank_runtime(url)
-    yield runtime, keys
-    runtime.close()
 
 
 def open_accounts(client: Client, *accounts: str, key: str = "acme") -> None:

@@ -62,6 +62,8 @@ def test_dead_letters_are_listed_read_retried_and_discarded(
     again = client.post(f"{LETTERS}/{first['id']}/retry").json()
     assert again["execution"]["status"] == "failed"
     assert again["execution"]["trigger"]["eventPayload"] == {"n": 0}
+    assert again["execution"]["event_id"] == first["event_id"]  # the run records its event
+    assert "eventId" not in again["execution"]["trigger"]  # the trigger is what the script saw
     assert again["execution"]["error"]["message"] == "no 0"
     assert (again["dead_letter"]["id"], again["dead_letter"]["attempts"]) == (first["id"], 5)
 

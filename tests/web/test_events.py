@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import pytest
 
-from tests.web.apps import BANK_SCHEMA, Client
+from tests.web.apps import BANK_SCHEMA, ON_EACH_BACKEND, Client
+
+pytestmark = ON_EACH_BACKEND
 
 
 @pytest.fixture
@@ -73,6 +76,37 @@ def test_pages_follow_next_position_until_has_more_is_false(history: Client) -> 
     assert (positions(integral), integral.json()["next_position"]) == ([3, 4], 4)
     beyond = query(history, {"after_position": 99})
     assert (positions(beyond), beyond.json()["next_position"]) == ([], 99)
+
+
+def shares_positions(client: Client) -> bool:
+    """Whether the tenants' events take positions from one sequence (a UmaDB server)."""
+    return client.runtime.backend.name == "umadb"
+
+
+def test_pages_skip_what_other_tenants_appended_in_between(client: Client) -> None:
+    for n in range(3):  # acme and globex take turns: on a shared sequence, acme's positions skip
+        for tenant in ("acme", "globex"):
+            opened = {"account_id": f"{tenant}-{n}", "owner": "x"}
+            assert client.command("open_account", opened, key=tenant).status == 200
+    every = query(client, {}).json()["events"]
+    assert [e["domain_ids"]["account_id"] for e in every] == ["acme-0", "acme-1", "acme-2"]
+    mine = [e["position"] for e in every]
+    if shares_positions(client):  # globex's events took the positions in between
+        assert all(later > earlier + 1 for earlier, later in pairwise(mine))
+    else:
+        assert mine == [1, 2, 3]
+    paged, after, has_more = [], 0, True
+    while has_more:
+        page = query(client, {"limit": 1, "after_position": after}).json()
+        paged += page["events"]
+        after, has_more = page["next_position"], page["has_more"]
+    assert paged == every
+    assert after == every[-1]["position"]
+    theirs = query(client, {}, key="globex").json()["events"]
+    assert [e["domain_ids"]["account_id"] for e in theirs] == ["globex-0", "globex-1", "globex-2"]
+    for event in theirs:  # another tenant's event is no event of acme's
+        assert client.get(f"/events/{event['id']}").error["code"] == "event_not_found"
+        assert client.get(f"/events/{event['id']}", key="globex").json()["id"] == event["id"]
 
 
 @pytest.mark.parametrize(

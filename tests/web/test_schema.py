@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.web.apps import BANK_SCHEMA, Client, Reply
+from tests.web.apps import BANK_SCHEMA, ON_EACH_BACKEND, Client, Reply
+
+pytestmark = ON_EACH_BACKEND
 
 ADDED = BANK_SCHEMA + "\nevent OverdraftWarning { @account_id: String }\n"
 WITHOUT_RECIPIENT = BANK_SCHEMA.replace("  @recipient_id: String\n", "")

@@ -59,6 +59,30 @@ def test_a_store_outage_is_503_store_unavailable(outage: Client) -> None:
     assert "connection refused" in reply.error["message"]
 
 
+class SummarizedOutage(InMemoryEventStore):
+    """A store whose error has details for the log and a summary for callers, as UmaDB's."""
+
+    def read(self, *args: Any, **kwargs: Any) -> Any:
+        raise StoreUnavailableError(
+            "db.internal:7000: transport error: connection refused",
+            summary="the event store does not answer; try again",
+        )
+
+
+@pytest.mark.parametrize("adapter", ["fastapi", "flask"])
+def test_a_store_outage_answers_the_summary_and_logs_the_details(
+    adapter: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with Runtime(event_store=SummarizedOutage()) as runtime:
+        keys = {"acme": runtime.api_keys.create("default", "k", ["admin"]).secret}
+        reply = make_client(adapter, runtime, keys).post("/events/query", json_body={})
+    assert reply.status == 503
+    assert reply.error["message"] == "the event store does not answer; try again"
+    assert "db.internal" not in reply.text
+    logged = [r.getMessage() for r in caplog.records if reply.error["request_id"] in r.getMessage()]
+    assert any("db.internal:7000: transport error: connection refused" in m for m in logged)
+
+
 def test_every_response_has_a_request_id_and_errors_repeat_it(client: Client) -> None:
     ok = client.get("/health", key=None)
     assert ok.headers["x-request-id"].startswith("req_")

@@ -8,8 +8,9 @@ does not load the schema parser.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from esruntime.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from esruntime.backends.memory.backend import MemoryBackend
@@ -20,20 +21,6 @@ if TYPE_CHECKING:
     from esruntime.backends.memory.schedules import InMemoryScheduleStore
     from esruntime.backends.memory.schema import InMemorySchemaRegistry, InMemorySchemaStorage
     from esruntime.backends.memory.scripts import InMemoryScriptRepository
-
-_HOMES = {
-    "InMemoryApiKeyStorage": "keys",
-    "InMemoryApiKeyStore": "keys",
-    "InMemoryConsumerStore": "consumers",
-    "InMemoryEventStore": "events",
-    "InMemoryHandlerRegistry": "handlers",
-    "InMemoryHandlerStorage": "handlers",
-    "InMemoryScheduleStore": "schedules",
-    "InMemorySchemaRegistry": "schema",
-    "InMemorySchemaStorage": "schema",
-    "InMemoryScriptRepository": "scripts",
-    "MemoryBackend": "backend",
-}
 
 __all__ = [
     "InMemoryApiKeyStorage",
@@ -49,15 +36,20 @@ __all__ = [
     "MemoryBackend",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOMES))
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "InMemoryApiKeyStorage": "esruntime.backends.memory.keys",
+            "InMemoryApiKeyStore": "esruntime.backends.memory.keys",
+            "InMemoryConsumerStore": "esruntime.backends.memory.consumers",
+            "InMemoryEventStore": "esruntime.backends.memory.events",
+            "InMemoryHandlerRegistry": "esruntime.backends.memory.handlers",
+            "InMemoryHandlerStorage": "esruntime.backends.memory.handlers",
+            "InMemoryScheduleStore": "esruntime.backends.memory.schedules",
+            "InMemorySchemaRegistry": "esruntime.backends.memory.schema",
+            "InMemorySchemaStorage": "esruntime.backends.memory.schema",
+            "InMemoryScriptRepository": "esruntime.backends.memory.scripts",
+            "MemoryBackend": "esruntime.backends.memory.backend",
+        },
+    )

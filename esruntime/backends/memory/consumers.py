@@ -9,7 +9,13 @@ import time
 
 from attrs import evolve, frozen
 
-from esruntime.protocols.consumers import DeadLetter
+from esruntime.checks import check_count, check_lookup, check_tenant
+from esruntime.protocols.consumers import (
+    DeadLetter,
+    check_consumer,
+    check_dead_letter,
+    check_ttl,
+)
 
 __all__ = ["InMemoryConsumerStore"]
 
@@ -30,10 +36,13 @@ class InMemoryConsumerStore:
         self._letters: dict[tuple[str, str], DeadLetter] = {}
 
     def ensure(self, tenant: str, consumer: str, start: int) -> int:
+        check_consumer(tenant, consumer)
+        check_count("start", start)
         with self._lock:
             return self._rows.setdefault((tenant, consumer), _Row(start)).position
 
     def checkpoint(self, tenant: str, consumer: str) -> int | None:
+        check_consumer(tenant, consumer)
         with self._lock:
             row = self._rows.get((tenant, consumer))
             return None if row is None else row.position
@@ -41,6 +50,10 @@ class InMemoryConsumerStore:
     def acquire(
         self, tenant: str, consumer: str, owner: str, *, ttl: float, start: int | None = None
     ) -> int | None:
+        check_consumer(tenant, consumer, owner)
+        check_ttl(ttl)
+        if start is not None:
+            check_count("start", start)
         now = time.time()
         with self._lock:
             if start is not None:
@@ -54,6 +67,8 @@ class InMemoryConsumerStore:
             return row.position
 
     def renew(self, tenant: str, consumer: str, owner: str, *, ttl: float) -> bool:
+        check_consumer(tenant, consumer, owner)
+        check_ttl(ttl)
         with self._lock:
             row = self._rows.get((tenant, consumer))
             if row is None or row.owner != owner:
@@ -62,6 +77,7 @@ class InMemoryConsumerStore:
             return True
 
     def release(self, tenant: str, consumer: str, owner: str) -> None:
+        check_consumer(tenant, consumer, owner)
         with self._lock:
             row = self._rows.get((tenant, consumer))
             if row is not None and row.owner == owner:
@@ -76,6 +92,10 @@ class InMemoryConsumerStore:
         *,
         dead_letter: DeadLetter | None = None,
     ) -> bool:
+        check_consumer(tenant, consumer, owner)
+        check_count("position", position)
+        if dead_letter is not None:
+            check_dead_letter(dead_letter, tenant, consumer)
         with self._lock:
             row = self._rows.get((tenant, consumer))
             if row is None or row.owner != owner:
@@ -86,6 +106,7 @@ class InMemoryConsumerStore:
             return True
 
     def delete(self, tenant: str, consumer: str) -> None:
+        check_consumer(tenant, consumer)
         with self._lock:
             self._rows.pop((tenant, consumer), None)
             for key, letter in list(self._letters.items()):
@@ -95,6 +116,11 @@ class InMemoryConsumerStore:
     def dead_letters(
         self, tenant: str, *, consumer: str | None = None, offset: int = 0, limit: int = 20
     ) -> tuple[list[DeadLetter], int]:
+        check_tenant(tenant)
+        if consumer is not None:
+            check_consumer(tenant, consumer)
+        check_count("offset", offset)
+        check_count("limit", limit, 1)
         with self._lock:
             found = [
                 letter
@@ -105,10 +131,13 @@ class InMemoryConsumerStore:
         return found[offset : offset + limit], len(found)
 
     def get_dead_letter(self, tenant: str, letter_id: str) -> DeadLetter | None:
+        check_tenant(tenant)
+        check_lookup("letter_id", letter_id)
         with self._lock:
             return self._letters.get((tenant, letter_id))
 
     def save_dead_letter(self, letter: DeadLetter) -> bool:
+        check_dead_letter(letter)
         with self._lock:
             if (letter.tenant, letter.id) not in self._letters:
                 return False
@@ -116,5 +145,7 @@ class InMemoryConsumerStore:
             return True
 
     def remove_dead_letter(self, tenant: str, letter_id: str) -> bool:
+        check_tenant(tenant)
+        check_lookup("letter_id", letter_id)
         with self._lock:
             return self._letters.pop((tenant, letter_id), None) is not None

@@ -97,7 +97,8 @@ class InMemoryHandlerStorage:
 
 
 class InMemoryHandlerRegistry(HandlerService):
-    """The handler service over :class:`InMemoryHandlerStorage`."""
+    """A convenience: the handler service over a new :class:`InMemoryHandlerStorage` (it adds
+    nothing else)."""
 
     def __init__(
         self,

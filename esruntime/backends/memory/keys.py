@@ -47,7 +47,8 @@ class InMemoryApiKeyStorage:
 
 
 class InMemoryApiKeyStore(ApiKeyService):
-    """The key service over :class:`InMemoryApiKeyStorage`."""
+    """A convenience: the key service over a new :class:`InMemoryApiKeyStorage` (it adds
+    nothing else)."""
 
     def __init__(self) -> None:
         super().__init__(InMemoryApiKeyStorage())

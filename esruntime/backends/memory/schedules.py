@@ -10,7 +10,15 @@ from datetime import datetime
 
 from attrs import evolve
 
-from esruntime.protocols.schedules import Reset, ScheduleState
+from esruntime.checks import check_count
+from esruntime.protocols.schedules import (
+    Reset,
+    ScheduleState,
+    check_finish,
+    check_lease,
+    check_resets,
+    check_script_ids,
+)
 
 __all__ = ["InMemoryScheduleStore"]
 
@@ -27,25 +35,29 @@ class InMemoryScheduleStore:
             return list(self._rows.values())
 
     def reset(self, tenant: str, script_id: str, schedule: str, next_due: datetime | None) -> None:
-        with self._lock:
-            row = self._rows.get(script_id)
-            if row is None:
-                self._rows[script_id] = ScheduleState(tenant, script_id, schedule, next_due)
-            elif row.schedule != schedule:
-                self._rows[script_id] = evolve(row, schedule=schedule, next_due=next_due)
+        self.reset_all([(tenant, script_id, schedule, next_due)])
 
     def reset_all(self, changes: Iterable[Reset]) -> None:
-        for change in changes:
-            self.reset(*change)
+        checked = check_resets(changes)
+        with self._lock:
+            for tenant, script_id, schedule, next_due in checked:
+                row = self._rows.get(script_id)
+                if row is None:
+                    self._rows[script_id] = ScheduleState(tenant, script_id, schedule, next_due)
+                elif row.schedule != schedule:
+                    self._rows[script_id] = evolve(row, schedule=schedule, next_due=next_due)
 
     def remove(self, script_ids: Iterable[str]) -> None:
+        ids = check_script_ids(script_ids)
         with self._lock:
-            for script_id in script_ids:
+            for script_id in ids:
                 self._rows.pop(script_id, None)
 
     def claim(
         self, now: datetime, owner: str, lease_until: datetime, *, limit: int
     ) -> list[ScheduleState]:
+        check_lease(owner, lease_until, now)
+        check_count("limit", limit, 1)
         with self._lock:
             due = sorted(
                 (row for row in self._rows.values() if row.is_due(now)),
@@ -62,9 +74,11 @@ class InMemoryScheduleStore:
             return due
 
     def renew(self, owner: str, script_ids: Iterable[str], lease_until: datetime) -> set[str]:
+        check_lease(owner, lease_until)
+        ids = check_script_ids(script_ids)
         held = set()
         with self._lock:
-            for script_id in script_ids:
+            for script_id in ids:
                 row = self._rows.get(script_id)
                 if row is not None and row.lease_owner == owner:
                     self._rows[script_id] = evolve(row, lease_expires=lease_until)
@@ -80,6 +94,7 @@ class InMemoryScheduleStore:
         next_due: datetime,
         tick: datetime | None,
     ) -> bool:
+        check_finish(script_id, owner, schedule, next_due, tick)
         with self._lock:
             row = self._rows.get(script_id)
             if row is None or row.lease_owner != owner:

@@ -41,8 +41,8 @@ class InMemorySchemaStorage:
 
 
 class InMemorySchemaRegistry(SchemaService):
-    """The schema service over :class:`InMemorySchemaStorage`: ``counter`` is usually the
-    tenant's event store."""
+    """A convenience: the schema service over a new :class:`InMemorySchemaStorage` (it adds
+    nothing else); ``counter`` is usually the tenant's event store."""
 
     def __init__(self, counter: EventCounter, tenant: str = "default") -> None:
         super().__init__(InMemorySchemaStorage(tenant), counter)

@@ -31,6 +31,8 @@ class InMemoryScriptRepository:
         # Per script, its executions (by id) and the start times of those running.
         self._by_script: dict[tuple[str, str], dict[str, Execution]] = {}
         self._running: dict[tuple[str, str], dict[str, datetime]] = {}
+        # Per (tenant, script, event id), a completed execution of an event run.
+        self._completed_events: dict[tuple[str, str, str], Execution] = {}
 
     def _check_unique(self, script: Script) -> None:
         for (tenant, script_id), other in self._scripts.items():
@@ -127,6 +129,9 @@ class InMemoryScriptRepository:
             self._running.pop(key, None)
             for execution_id in self._by_script.pop(key, {}):
                 del self._executions[tenant, execution_id]
+            self._completed_events = {
+                k: e for k, e in self._completed_events.items() if k[:2] != key
+            }
             return True
 
     def versions(self, tenant: str, script_id: str) -> list[ScriptVersion]:
@@ -147,6 +152,9 @@ class InMemoryScriptRepository:
             running[execution.id] = execution.started_at
         else:
             running.pop(execution.id, None)
+        event_id = execution.trigger.event_id
+        if execution.status == "completed" and event_id is not None:
+            self._completed_events[execution.tenant, execution.script_id, event_id] = execution
 
     def add_execution(self, execution: Execution) -> None:
         with self._lock:
@@ -174,6 +182,12 @@ class InMemoryScriptRepository:
     def get_execution(self, tenant: str, execution_id: str) -> Execution | None:
         with self._lock:
             return self._executions.get((tenant, execution_id))
+
+    def completed_event_execution(
+        self, tenant: str, script_id: str, event_id: str
+    ) -> Execution | None:
+        with self._lock:
+            return self._completed_events.get((tenant, script_id, event_id))
 
     def list_executions(
         self,

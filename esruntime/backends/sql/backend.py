@@ -23,13 +23,18 @@ __all__ = ["SqlBackend", "open_backend", "open_event_store"]
 class SqlBackend:
     """Every storage in one SQLite or PostgreSQL database, sharing one engine.
 
-    The tables are created when missing (``create_tables=False`` leaves that to migrations). An
-    engine passed in stays the host's; one made from a URL is disposed of by :meth:`close`.
+    The tables are created when missing (``create_tables=False`` leaves that to migrations);
+    ``group_commit=False`` turns off the event stores' group commit (see
+    :class:`SqlEventStore`). An engine passed in stays the host's; one made from a URL is
+    disposed of by :meth:`close`.
     """
 
-    def __init__(self, engine: Engine | str, *, create_tables: bool = True) -> None:
+    def __init__(
+        self, engine: Engine | str, *, create_tables: bool = True, group_commit: bool = True
+    ) -> None:
         self._owns_engine = isinstance(engine, str)
         self.engine = create_store_engine(engine) if isinstance(engine, str) else engine
+        self.group_commit = group_commit
         if create_tables:
             with translate_errors():
                 setup.create_tables(self.engine)
@@ -39,7 +44,9 @@ class SqlBackend:
         return str(self.engine.dialect.name)
 
     def event_store(self, tenant: str) -> SqlEventStore:
-        return SqlEventStore(self.engine, tenant, create_tables=False)
+        return SqlEventStore(
+            self.engine, tenant, create_tables=False, group_commit=self.group_commit
+        )
 
     def schema_storage(self, tenant: str) -> SqlSchemaStorage:
         return SqlSchemaStorage(self.engine, tenant, create_tables=False)

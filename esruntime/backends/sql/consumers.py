@@ -20,7 +20,13 @@ from esruntime.backends.sql.paging import read_page
 from esruntime.backends.sql.storage import SqlStorage
 from esruntime.backends.sql.tables import consumers, dead_letters
 from esruntime.backends.sql.timestamps import from_micros, to_micros
-from esruntime.protocols.consumers import DeadLetter
+from esruntime.checks import check_count, check_lookup, check_tenant
+from esruntime.protocols.consumers import (
+    DeadLetter,
+    check_consumer,
+    check_dead_letter,
+    check_ttl,
+)
 
 __all__ = ["SqlConsumerStore"]
 
@@ -47,6 +53,8 @@ class SqlConsumerStore(SqlStorage):
         )
 
     def ensure(self, tenant: str, consumer: str, start: int) -> int:
+        check_consumer(tenant, consumer)
+        check_count("start", start)
         with self._transaction() as conn:
             self._create(conn, tenant, consumer, start)
             position = conn.execute(
@@ -55,6 +63,7 @@ class SqlConsumerStore(SqlStorage):
         return int(position)
 
     def checkpoint(self, tenant: str, consumer: str) -> int | None:
+        check_consumer(tenant, consumer)
         with translate_errors(), self._engine.connect() as conn:
             found = conn.execute(
                 select(consumers.c.position).where(self._key(tenant, consumer))
@@ -64,6 +73,10 @@ class SqlConsumerStore(SqlStorage):
     def acquire(
         self, tenant: str, consumer: str, owner: str, *, ttl: float, start: int | None = None
     ) -> int | None:
+        check_consumer(tenant, consumer, owner)
+        check_ttl(ttl)
+        if start is not None:
+            check_count("start", start)
         now = _now()
         take = (
             update(consumers)
@@ -88,6 +101,8 @@ class SqlConsumerStore(SqlStorage):
         return int(position)
 
     def renew(self, tenant: str, consumer: str, owner: str, *, ttl: float) -> bool:
+        check_consumer(tenant, consumer, owner)
+        check_ttl(ttl)
         statement = (
             update(consumers)
             .where(self._key(tenant, consumer), consumers.c.owner == owner)
@@ -97,6 +112,7 @@ class SqlConsumerStore(SqlStorage):
             return bool(conn.execute(statement).rowcount == 1)
 
     def release(self, tenant: str, consumer: str, owner: str) -> None:
+        check_consumer(tenant, consumer, owner)
         statement = (
             update(consumers)
             .where(self._key(tenant, consumer), consumers.c.owner == owner)
@@ -114,6 +130,10 @@ class SqlConsumerStore(SqlStorage):
         *,
         dead_letter: DeadLetter | None = None,
     ) -> bool:
+        check_consumer(tenant, consumer, owner)
+        check_count("position", position)
+        if dead_letter is not None:
+            check_dead_letter(dead_letter, tenant, consumer)
         statement = (
             update(consumers)
             .where(self._key(tenant, consumer), consumers.c.owner == owner)
@@ -131,6 +151,7 @@ class SqlConsumerStore(SqlStorage):
         return True
 
     def delete(self, tenant: str, consumer: str) -> None:
+        check_consumer(tenant, consumer)
         tenant_id = self._tenant_id(tenant)
         with self._transaction() as conn:
             conn.execute(delete(consumers).where(self._key(tenant, consumer)))
@@ -143,6 +164,11 @@ class SqlConsumerStore(SqlStorage):
     def dead_letters(
         self, tenant: str, *, consumer: str | None = None, offset: int = 0, limit: int = 20
     ) -> tuple[list[DeadLetter], int]:
+        check_tenant(tenant)
+        if consumer is not None:
+            check_consumer(tenant, consumer)
+        check_count("offset", offset)
+        check_count("limit", limit, 1)
         conditions: list[Any] = [dead_letters.c.tenant_id == self._tenant_id(tenant)]
         if consumer is not None:
             conditions.append(dead_letters.c.consumer == consumer)
@@ -159,6 +185,8 @@ class SqlConsumerStore(SqlStorage):
         return [_letter(tenant, row) for row in rows], total
 
     def get_dead_letter(self, tenant: str, letter_id: str) -> DeadLetter | None:
+        check_tenant(tenant)
+        check_lookup("letter_id", letter_id)
         query = select(dead_letters).where(
             dead_letters.c.tenant_id == self._tenant_id(tenant), dead_letters.c.id == letter_id
         )
@@ -167,6 +195,7 @@ class SqlConsumerStore(SqlStorage):
         return None if row is None else _letter(tenant, row)
 
     def save_dead_letter(self, letter: DeadLetter) -> bool:
+        check_dead_letter(letter)
         row = self._letter_row(letter)
         statement = (
             update(dead_letters)
@@ -177,6 +206,8 @@ class SqlConsumerStore(SqlStorage):
             return bool(conn.execute(statement).rowcount == 1)
 
     def remove_dead_letter(self, tenant: str, letter_id: str) -> bool:
+        check_tenant(tenant)
+        check_lookup("letter_id", letter_id)
         statement = delete(dead_letters).where(
             dead_letters.c.tenant_id == self._tenant_id(tenant), dead_letters.c.id == letter_id
         )

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from esruntime.backends.sql import postgres, sqlite
 from esruntime.backends.sql.connections import ThreadConnections
+from esruntime.backends.sql.groups import PendingAppend
 from esruntime.encoding import EncodedEvent
 from esruntime.errors import ConfigurationError
 from esruntime.events import AppendCondition, Query, SequencedEvent
@@ -48,6 +49,10 @@ class EventPaths(Protocol):
         condition: AppendCondition | None,
         record: IdempotencyRecord | None,
     ) -> int: ...
+
+    def group_scope(self, store: Any) -> int | None: ...
+
+    def append_group(self, group: list[PendingAppend]) -> None: ...
 
     def read(
         self,

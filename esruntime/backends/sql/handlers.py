@@ -189,7 +189,8 @@ class SqlHandlerStorage(SqlTenantStorage):
 
 
 class SqlHandlerRegistry(HandlerService):
-    """The handler service over :class:`SqlHandlerStorage`."""
+    """A convenience: the handler service over :class:`SqlHandlerStorage` (it adds nothing
+    else)."""
 
     def __init__(
         self,

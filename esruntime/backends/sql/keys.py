@@ -81,7 +81,7 @@ class SqlApiKeyStorage:
 
 
 class SqlApiKeyStore(ApiKeyService):
-    """The key service over :class:`SqlApiKeyStorage`."""
+    """A convenience: the key service over :class:`SqlApiKeyStorage` (it adds nothing else)."""
 
     def __init__(self, engine: Engine | str, *, create_tables: bool = True) -> None:
         super().__init__(SqlApiKeyStorage(engine, create_tables=create_tables))

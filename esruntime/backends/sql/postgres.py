@@ -14,7 +14,7 @@ Connections come from the pool in autocommit mode and go back after every use.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +24,13 @@ from esruntime.backends.sql import plans
 from esruntime.backends.sql import statements as sql
 from esruntime.backends.sql.connections import ThreadConnections
 from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.groups import PendingAppend, fails_alone
 from esruntime.backends.sql.plans import MAX_POSITION
 from esruntime.backends.sql.tables import TAG_SEPARATOR, metadata
 from esruntime.backends.sql.timestamps import from_micros, now_micros
-from esruntime.encoding import EncodedEvent
-from esruntime.events import AppendCondition, Event, Query, QueryItem, SequencedEvent
+from esruntime.encoding import EncodedEvent, decode_stored
+from esruntime.errors import EventStoreError, IntegrityError
+from esruntime.events import AppendCondition, Query, QueryItem, SequencedEvent, stored_event
 from esruntime.idempotency import IdempotencyRecord
 
 if TYPE_CHECKING:
@@ -164,11 +166,20 @@ def read_statement(inner: str) -> str:
 
 
 def abort(conn: Any) -> None:
-    """End a failed append's transaction, leaving the connection idle (or broken)."""
+    """End a failed append's transaction, leaving the connection idle (or broken).
+
+    psycopg names a statement as prepared when it sends its first prepared execution; in a
+    pipeline that a failed statement aborts, that execution is skipped, yet the name stays
+    (psycopg 3.3), and every later use of the statement fails with "prepared statement does
+    not exist". So psycopg forgets its prepared statements here (and deallocates them all).
+    """
     from psycopg.pq import TransactionStatus
 
     if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
         conn.execute("ROLLBACK")
+        prepared = getattr(conn, "_prepared", None)
+        if prepared is not None and hasattr(prepared, "clear"):
+            prepared.clear()
 
 
 def create_tables(engine: Engine) -> None:
@@ -265,16 +276,7 @@ class PostgresEvents:
         condition: AppendCondition | None,
         record: IdempotencyRecord | None,
     ) -> int:
-        items = None if condition is None else plans.condition_items(condition)
-        any_event = condition is not None and condition.fail_if_events_match.matches_all
-        # A condition too long for one statement is checked on its own, under the lock.
-        check_first = condition is not None and items is None and not any_event
-        shape = sql.shape_of(items) if items else None
-        text = write_statement(shape, any_event, record is not None)
-        after = 0 if condition is None else plans.after(condition)
-        params = write_params(store._tenant_id, encoded, now_micros(), items, after, any_event)
-        if record is not None:
-            params[-1:-1] = store._record_params(record)
+        text, params, check_first = self._statement(store, encoded, condition, record)
         try:
             if check_first:
                 assert condition is not None
@@ -307,6 +309,90 @@ class PostgresEvents:
             raise plans.condition_failed(condition)
         return int(head)
 
+    def _statement(
+        self,
+        store: SqlEventStore,
+        encoded: list[EncodedEvent],
+        condition: AppendCondition | None,
+        record: IdempotencyRecord | None,
+    ) -> tuple[str, list[Any], bool]:
+        """An append's write statement, its parameters, and whether the condition is too long
+        for the statement and is checked before it."""
+        items = None if condition is None else plans.condition_items(condition)
+        any_event = condition is not None and condition.fail_if_events_match.matches_all
+        check_first = condition is not None and items is None and not any_event
+        shape = sql.shape_of(items) if items else None
+        text = write_statement(shape, any_event, record is not None)
+        after = 0 if condition is None else plans.after(condition)
+        params = write_params(store._tenant_id, encoded, now_micros(), items, after, any_event)
+        if record is not None:
+            params[-1:-1] = store._record_params(record)
+        return text, params, check_first
+
+    def group_scope(self, store: SqlEventStore) -> int | None:
+        """The tenant: its appends are serialized by its advisory lock, not the database's."""
+        return store._tenant_id
+
+    def append_group(self, group: list[PendingAppend]) -> None:
+        """Write the group's appends in one transaction, in one round trip unless a condition
+        is too long for its statement (see :mod:`~esruntime.backends.sql.groups`).
+
+        A condition that fails writes nothing and fails its append alone. A statement the
+        database refuses (a duplicate idempotency key or event id) aborts the transaction:
+        then each append of the group is made again on its own, in order, for its own outcome.
+        """
+        store = group[0].store
+        try:
+            with self.connection(store) as conn:
+                cursors = self._write_group(store, conn, group)
+        except EventStoreError as exc:
+            if not fails_alone(exc):
+                raise
+            for pending in group:
+                try:
+                    pending.succeed(
+                        self.append(
+                            pending.store, pending.encoded, pending.condition, pending.record
+                        )
+                    )
+                except Exception as error:
+                    pending.fail(error)
+            return
+        for pending, cursor in zip(group, cursors, strict=True):
+            if cursor is None:
+                continue
+            ok, head = cursor.fetchone()
+            if ok:
+                pending.succeed(int(head))
+            else:
+                assert pending.condition is not None
+                pending.fail(plans.condition_failed(pending.condition))
+
+    def _write_group(
+        self, store: SqlEventStore, conn: Any, group: list[PendingAppend]
+    ) -> list[Any]:
+        """The write statements of the group's appends in one transaction: their cursors
+        (None for an append whose long condition failed before its statement)."""
+        statements = [self._statement(p.store, p.encoded, p.condition, p.record) for p in group]
+        checks = any(check_first for _, _, check_first in statements)
+        cursors: list[Any] = []
+        with nullcontext() if checks else conn.pipeline():
+            conn.execute("BEGIN")
+            conn.execute(LOCK_TENANT, (store._tenant_id,))
+            for pending, (text, params, check_first) in zip(group, statements, strict=True):
+                if check_first:
+                    assert pending.condition is not None
+                    try:
+                        pending.store._check(conn, pending.condition)
+                    except IntegrityError as exc:
+                        pending.fail(exc)
+                        cursors.append(None)
+                        continue
+                cursors.append(conn.execute(text, params))
+            conn.execute(NOTIFY, (store._notify_payload,))
+            conn.execute("COMMIT")
+        return cursors
+
     def read(
         self,
         store: SqlEventStore,
@@ -336,12 +422,18 @@ class PostgresEvents:
         """Nothing: the connection is in autocommit mode."""
 
     def decode(self, row: Sequence[Any]) -> SequencedEvent:
-        """An event from its row (:data:`statements.EVENT_COLUMNS`): jsonb arrives decoded."""
+        """An event from its row (:data:`statements.EVENT_COLUMNS`): jsonb arrives as text
+        (:func:`statements.for_paramstyle`), decoded here by the C scanner alone."""
         position, event_id, type_, tags, data, meta, recorded_at = row
-        event = Event.from_storage(
-            type_, data, tuple(tags.split(TAG_SEPARATOR)) if tags else (), event_id, meta
+        return stored_event(
+            position,
+            type_,
+            decode_stored(data),
+            tuple(tags.split(TAG_SEPARATOR)) if tags else (),
+            event_id,
+            decode_stored(meta),
+            from_micros(recorded_at),
         )
-        return SequencedEvent(position, event, from_micros(recorded_at))
 
 
 EVENTS = PostgresEvents()

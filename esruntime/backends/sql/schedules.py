@@ -18,7 +18,15 @@ from sqlalchemy import case, delete, or_, select, update
 from esruntime.backends.sql.storage import SqlStorage
 from esruntime.backends.sql.tables import schedules, tenants
 from esruntime.backends.sql.timestamps import from_micros, to_micros
-from esruntime.protocols.schedules import Reset, ScheduleState
+from esruntime.checks import check_count
+from esruntime.protocols.schedules import (
+    Reset,
+    ScheduleState,
+    check_finish,
+    check_lease,
+    check_resets,
+    check_script_ids,
+)
 
 __all__ = ["SqlScheduleStore"]
 
@@ -42,7 +50,7 @@ class SqlScheduleStore(SqlStorage):
 
     def reset_all(self, changes: Iterable[Reset]) -> None:
         statements = []
-        for tenant, script_id, schedule, next_due in changes:
+        for tenant, script_id, schedule, next_due in check_resets(changes):
             statement = self._dialect.upsert(schedules).values(
                 script_id=script_id,
                 tenant_id=self._tenant_id(tenant),
@@ -62,7 +70,7 @@ class SqlScheduleStore(SqlStorage):
                     conn.execute(statement)
 
     def remove(self, script_ids: Iterable[str]) -> None:
-        ids = list(script_ids)
+        ids = check_script_ids(script_ids)
         if ids:
             with self._transaction() as conn:
                 conn.execute(delete(schedules).where(schedules.c.script_id.in_(ids)))
@@ -70,6 +78,8 @@ class SqlScheduleStore(SqlStorage):
     def claim(
         self, now: datetime, owner: str, lease_until: datetime, *, limit: int
     ) -> list[ScheduleState]:
+        check_lease(owner, lease_until, now)
+        check_count("limit", limit, 1)
         at = to_micros(now)
         due = (
             self._select()
@@ -117,7 +127,8 @@ class SqlScheduleStore(SqlStorage):
         return claimed
 
     def renew(self, owner: str, script_ids: Iterable[str], lease_until: datetime) -> set[str]:
-        ids = list(script_ids)
+        check_lease(owner, lease_until)
+        ids = check_script_ids(script_ids)
         if not ids:
             return set()
         held = schedules.c.script_id.in_(ids) & (schedules.c.lease_owner == owner)
@@ -134,6 +145,7 @@ class SqlScheduleStore(SqlStorage):
         next_due: datetime,
         tick: datetime | None,
     ) -> bool:
+        check_finish(script_id, owner, schedule, next_due, tick)
         statement = (
             update(schedules)
             .where(schedules.c.script_id == script_id, schedules.c.lease_owner == owner)

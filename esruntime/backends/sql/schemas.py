@@ -80,8 +80,8 @@ class SqlSchemaStorage(SqlTenantStorage):
 
 
 class SqlSchemaRegistry(SchemaService):
-    """The schema service over :class:`SqlSchemaStorage`: ``counter`` is usually the tenant's
-    ``SqlEventStore``."""
+    """A convenience: the schema service over :class:`SqlSchemaStorage` (it adds nothing else);
+    ``counter`` is usually the tenant's ``SqlEventStore``."""
 
     def __init__(
         self,

@@ -78,6 +78,18 @@ _RUNNING = (
 )
 
 
+_COMPLETED_EVENT = (
+    select(executions)
+    .where(
+        executions.c.tenant_id == bindparam("tenant_id"),
+        executions.c.script_id == bindparam("script_id"),
+        executions.c.event_id == bindparam("event_id"),
+        executions.c.status == "completed",
+    )
+    .limit(1)
+)
+
+
 class SqlScriptRepository(SqlStorage):
     """A :class:`~esruntime.protocols.ScriptRepository` on a SQLAlchemy engine."""
 
@@ -281,6 +293,14 @@ class SqlScriptRepository(SqlStorage):
             row = conn.execute(query).mappings().first()
         return None if row is None else _execution(tenant, row)
 
+    def completed_event_execution(
+        self, tenant: str, script_id: str, event_id: str
+    ) -> Execution | None:
+        keys = {"tenant_id": self._tenant_id(tenant), "script_id": script_id, "event_id": event_id}
+        with translate_errors(), self._engine.connect() as conn:
+            row = conn.execute(_COMPLETED_EVENT, keys).mappings().first()
+        return None if row is None else _execution(tenant, row)
+
     def list_executions(
         self,
         tenant: str,
@@ -408,7 +428,7 @@ def _execution_row(tenant_id: int, execution: Execution) -> dict[str, Any]:
         "script_id": execution.script_id,
         "script_version": execution.script_version,
         "status": execution.status,
-        "trigger": codec.dump(execution.trigger.to_context()),
+        "trigger": codec.dump(execution.trigger.to_record()),
         "input": codec.dump(execution.input),
         "output": None if execution.output is None else codec.dump(execution.output),
         "error": None if execution.error is None else codec.dump(execution.error.to_dict()),
@@ -418,6 +438,7 @@ def _execution_row(tenant_id: int, execution: Execution) -> dict[str, Any]:
         "created_at": to_micros(execution.created_at),
         "started_at": _micros(execution.started_at),
         "completed_at": _micros(execution.completed_at),
+        "event_id": execution.trigger.event_id,
     }
 
 

@@ -22,11 +22,13 @@ from esruntime.backends.sql import plans
 from esruntime.backends.sql import statements as sql
 from esruntime.backends.sql.connections import ThreadConnections, thread_connections
 from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.groups import PendingAppend, fails_alone
 from esruntime.backends.sql.rows import REMEMBER, event_rows
 from esruntime.backends.sql.tables import TAG_SEPARATOR, metadata
 from esruntime.backends.sql.timestamps import from_micros, now_micros
 from esruntime.encoding import EncodedEvent, decode_stored
-from esruntime.events import AppendCondition, Event, Query, SequencedEvent
+from esruntime.errors import EventStoreError
+from esruntime.events import AppendCondition, Query, SequencedEvent, stored_event
 from esruntime.idempotency import IdempotencyRecord
 
 if TYPE_CHECKING:
@@ -133,22 +135,72 @@ class SqliteEvents:
     ) -> int:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            found = self._head_unless(store, conn, condition)
-            if not found:  # only a condition can hide the head
-                assert condition is not None
-                raise plans.condition_failed(condition)
-            ((head,),) = found
-            if record is not None:
-                try:
-                    conn.execute(REMEMBER, store._record_params(record))
-                except sqlite3.IntegrityError:
-                    raise store._duplicate(conn, record.key) from None
-            insert_rows(conn, *event_rows(store._tenant_id, encoded, head + 1, now_micros()))
+            head = self._write(store, conn, encoded, condition, record)
             conn.commit()
         except BaseException:
             conn.rollback()
             raise
+        return head
+
+    def _write(
+        self,
+        store: SqlEventStore,
+        conn: Any,
+        encoded: list[EncodedEvent],
+        condition: AppendCondition | None,
+        record: IdempotencyRecord | None,
+    ) -> int:
+        """Check the condition, write the record and the events: the new head."""
+        found = self._head_unless(store, conn, condition)
+        if not found:  # only a condition can hide the head
+            assert condition is not None
+            raise plans.condition_failed(condition)
+        ((head,),) = found
+        if record is not None:
+            try:
+                conn.execute(REMEMBER, store._record_params(record))
+            except sqlite3.IntegrityError:
+                raise store._duplicate(conn, record.key) from None
+        insert_rows(conn, *event_rows(store._tenant_id, encoded, head + 1, now_micros()))
         return int(head) + len(encoded)
+
+    def group_scope(self, store: SqlEventStore) -> int | None:
+        """None: SQLite writes one transaction at a time, so a group spans the database."""
+        return None
+
+    def append_group(self, group: list[PendingAppend]) -> None:
+        """Write the group's appends in one transaction, each under a savepoint that undoes
+        it alone when it fails on its own (see :mod:`~esruntime.backends.sql.groups`)."""
+        connections = group[0].store._thread_connections
+        assert connections is not None
+        with translate_errors():
+            conn = connections.get()
+            with connections.writer:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for pending in group:
+                        self._write_in_group(conn, pending)
+                    conn.commit()
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.rollback()
+                    raise
+
+    def _write_in_group(self, conn: Any, pending: PendingAppend) -> None:
+        conn.execute("SAVEPOINT esr_append")
+        try:
+            with translate_errors():
+                head = self._write(
+                    pending.store, conn, pending.encoded, pending.condition, pending.record
+                )
+        except EventStoreError as exc:
+            if not fails_alone(exc) or not conn.in_transaction:
+                raise
+            conn.execute("ROLLBACK TO esr_append")
+            pending.fail(exc)
+        else:
+            pending.succeed(head)
+        conn.execute("RELEASE esr_append")
 
     def _head_unless(
         self, store: SqlEventStore, conn: Any, condition: AppendCondition | None
@@ -201,14 +253,15 @@ class SqliteEvents:
     def decode(self, row: Sequence[Any]) -> SequencedEvent:
         """An event from its row (:data:`statements.EVENT_COLUMNS`): data stored as JSON text."""
         position, event_id, type_, tags, data, meta, recorded_at = row
-        event = Event.from_storage(
+        return stored_event(
+            position,
             type_,
             decode_stored(data),
             tuple(tags.split(TAG_SEPARATOR)) if tags else (),
             event_id,
             decode_stored(meta),
+            from_micros(recorded_at),
         )
-        return SequencedEvent(position, event, from_micros(recorded_at))
 
 
 EVENTS = SqliteEvents()

@@ -49,6 +49,10 @@ ItemShape = tuple[int, int]
 those that change the SQL are capped, so that wide items of any width share statements."""
 
 EVENT_COLUMNS = "e.position, e.event_id, e.type, e.tags, e.data, e.metadata, e.recorded_at"
+# PostgreSQL sends jsonb as text: decoded by the store's decoder, not the driver's json.loads.
+_EVENT_COLUMNS_POSTGRES = EVENT_COLUMNS.replace(
+    "e.data, e.metadata", "e.data::text, e.metadata::text"
+)
 
 _JSON_LIST = "(SELECT value FROM json_each(?))"
 _JSON_LIST_POSTGRES = "(SELECT value FROM json_array_elements_text(?::json))"
@@ -183,8 +187,13 @@ def read_sql(shapes: tuple[ItemShape, ...] | None, backwards: bool, limited: boo
 
 @lru_cache(maxsize=4096)
 def for_paramstyle(sql: str, paramstyle: str) -> str:
-    """``sql`` for the driver: ``%s`` placeholders and PostgreSQL's JSON array function for
-    psycopg (``format``); unchanged for sqlite3 (``qmark``)."""
+    """``sql`` for the driver: ``%s`` placeholders, PostgreSQL's JSON array function and the
+    event columns with jsonb as text for psycopg (``format``); unchanged for sqlite3
+    (``qmark``)."""
     if paramstyle != "format":
         return sql
-    return sql.replace(_JSON_LIST, _JSON_LIST_POSTGRES).replace("?", "%s")
+    return (
+        sql.replace(_JSON_LIST, _JSON_LIST_POSTGRES)
+        .replace(EVENT_COLUMNS, _EVENT_COLUMNS_POSTGRES)
+        .replace("?", "%s")
+    )

@@ -21,6 +21,7 @@ from esruntime.backends.sql import statements as sql
 from esruntime.backends.sql.connections import create_store_engine
 from esruntime.backends.sql.dialects import dialect_of
 from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.groups import group_commit_for
 from esruntime.backends.sql.rows import REMEMBER, UNLESS_KNOWN
 from esruntime.backends.sql.setup import create_tables as create_tables_
 from esruntime.backends.sql.setup import register_tenant
@@ -61,8 +62,11 @@ class SqlEventStore:
     ``SqlEventStore("sqlite:///events.db")`` or ``SqlEventStore(engine, tenant="acme")``. Tables
     are created when missing (``create_tables=False`` leaves that to migrations). Several store
     objects, threads and processes may share a database: appends are serialized per tenant by
-    the database itself. Subscribers are woken at once by appends made through this process and
-    find other processes' appends within ``poll_interval`` seconds.
+    the database itself. Appends of this process that arrive while another commits are written
+    together in one transaction (group commit, see :mod:`~esruntime.backends.sql.groups`);
+    ``group_commit=False`` makes each append commit on its own. Subscribers are woken at once
+    by appends made through this process and find other processes' appends within
+    ``poll_interval`` seconds.
     """
 
     def __init__(
@@ -73,6 +77,7 @@ class SqlEventStore:
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         create_tables: bool = True,
         poll_interval: float = 0.05,
+        group_commit: bool = True,
     ) -> None:
         self._owns_engine = isinstance(engine, str)
         self._engine = create_store_engine(engine) if isinstance(engine, str) else engine
@@ -90,6 +95,10 @@ class SqlEventStore:
         self._notify_payload = str(self._tenant_id)
         signals = _signals.setdefault(self._engine, {})
         self._signal = signals.setdefault(self._tenant_id, AppendSignal(poll_interval))
+        self.group_commit = group_commit
+        self._group = (
+            group_commit_for(self._engine, self._paths.group_scope(self)) if group_commit else None
+        )
 
     @property
     def tenant(self) -> str:
@@ -107,6 +116,7 @@ class SqlEventStore:
             max_event_bytes=self.max_event_bytes,
             create_tables=False,
             poll_interval=self._poll_interval,
+            group_commit=self.group_commit,
         )
 
     def _connection(self) -> AbstractContextManager[Any]:
@@ -127,7 +137,13 @@ class SqlEventStore:
     ) -> int:
         encoded = encode_events(events, self.max_event_bytes)
         check_condition(condition)
-        head = self._paths.append(self, encoded, condition, record)
+        paths = self._paths
+        if self._group is None:
+            head = paths.append(self, encoded, condition, record)
+        else:
+            head = self._group.append(
+                self, encoded, condition, record, paths.append, paths.append_group
+            )
         self._signal.notify()
         return head
 

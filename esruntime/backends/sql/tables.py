@@ -229,9 +229,11 @@ script_executions = Table(
     Column("created_at", BigInteger, nullable=False, comment="microseconds since the epoch, UTC"),
     Column("started_at", BigInteger),
     Column("completed_at", BigInteger),
+    Column("event_id", String(200), comment="an event run's event (added later: may be missing)"),
     PrimaryKeyConstraint("tenant_id", "id", name="esr_script_executions_pk"),
     Index("esr_script_executions_script", "tenant_id", "script_id", "created_at"),
     Index("esr_script_executions_status", "tenant_id", "script_id", "status"),
+    Index("esr_script_executions_event", "tenant_id", "script_id", "event_id"),
 )
 
 schedules = Table(

@@ -14,7 +14,17 @@ def to_micros(moment: datetime) -> int:
     return (moment - EPOCH) // _MICROSECOND
 
 
+_fromtimestamp = datetime.fromtimestamp
+_FLOAT_EXACT = 4_000_000_000_000_000
+"""Below this (the year 2096) ``micros / 1e6`` is within 0.25 µs of the exact time, so that
+``datetime.fromtimestamp`` rounds it back to the exact microsecond."""
+
+
 def from_micros(micros: int) -> datetime:
+    """The UTC time ``micros`` microseconds after the epoch (by a float where that is exact:
+    twice as fast, on the read path of every event)."""
+    if 0 <= micros < _FLOAT_EXACT:
+        return _fromtimestamp(micros / 1e6, UTC)
     return EPOCH + timedelta(microseconds=micros)
 
 

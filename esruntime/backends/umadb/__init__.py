@@ -6,7 +6,8 @@ API keys and scripts in SQL. Importing this package without ``umadb`` installed 
 ImportError naming the extra.
 """
 
+from esruntime.backends.umadb.backend import UmaDbBackend
 from esruntime.backends.umadb.connection import UmaDbUrl, translate_errors
 from esruntime.backends.umadb.store import MAX_APPEND_BYTES, UmaDbEventStore
 
-__all__ = ["MAX_APPEND_BYTES", "UmaDbEventStore", "UmaDbUrl", "translate_errors"]
+__all__ = ["MAX_APPEND_BYTES", "UmaDbBackend", "UmaDbEventStore", "UmaDbUrl", "translate_errors"]

@@ -51,6 +51,10 @@ __all__ = ["UmaDbUrl", "connect", "translate_errors"]
 _OPTIONS = {"tls", "ca", "api_key", "batch_size", "database"}
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 MAX_BATCH_SIZE = 100_000
+NOT_ANSWERING = "the event store (UmaDB) does not answer; try again"
+"""The summary of a lost or refused connection: what the HTTP API's 503 says."""
+REFUSED_KEY = "the event store (UmaDB) refused this server's API key"
+"""The summary of a refused API key (the runtime's configuration, not the caller's request)."""
 _TRANSIENT = re.compile(
     r"unavailable|connect|transport|broken pipe|cancel|timed? ?out|deadline", re.I
 )
@@ -131,15 +135,16 @@ def _batch_size(value: str | None) -> int | None:
 
 def connect(url: UmaDbUrl) -> umadb.Client:
     """A client of the server at ``url``; StoreUnavailableError when it does not answer."""
-    with translate_errors():
+    with translate_errors(url.address):
         return umadb.Client(
             url.address, ca_path=url.ca_path, batch_size=url.batch_size, api_key=url.api_key
         )
 
 
 @contextmanager
-def translate_errors() -> Iterator[None]:
-    """Raise the client's errors as esruntime's, keeping the server's message."""
+def translate_errors(address: str | None = None) -> Iterator[None]:
+    """Raise the client's errors as esruntime's, keeping the server's message (and naming the
+    server's ``address`` when given)."""
     try:
         yield
     except EsruntimeError:
@@ -147,12 +152,10 @@ def translate_errors() -> Iterator[None]:
     except umadb.IntegrityError as exc:
         raise IntegrityError(f"append condition failed: {_first_line(exc)}") from exc
     except (umadb.TransportError, umadb.CancelledByUserError) as exc:
-        raise StoreUnavailableError(
-            f"the UmaDB server does not answer: {_first_line(exc)}"
-        ) from exc
+        raise _not_answering(exc, address) from exc
     except umadb.AuthenticationError as exc:
         raise StoreUnavailableError(
-            f"the UmaDB server refused the API key: {_first_line(exc)}"
+            f"the UmaDB server refused the API key: {_first_line(exc)}", summary=REFUSED_KEY
         ) from exc
     except umadb.CorruptionError as exc:
         raise EventStoreError(f"the UmaDB server reports corruption: {_first_line(exc)}") from exc
@@ -164,10 +167,17 @@ def translate_errors() -> Iterator[None]:
         if type(exc) not in (Exception, RuntimeError, OSError):
             raise
         if _TRANSIENT.search(str(exc)):
-            raise StoreUnavailableError(
-                f"the UmaDB server does not answer: {_first_line(exc)}"
-            ) from exc
+            raise _not_answering(exc, address) from exc
         raise StoreQueryError(f"the UmaDB server refused the request: {_first_line(exc)}") from exc
+
+
+def _not_answering(exc: BaseException, address: str | None) -> StoreUnavailableError:
+    # The client's text (a gRPC status, the transport's error) and the server's address are for
+    # the log; a caller over HTTP gets the summary.
+    server = "the UmaDB server" if address is None else f"the UmaDB server at {address}"
+    return StoreUnavailableError(
+        f"{server} does not answer: {_first_line(exc)}", summary=NOT_ANSWERING
+    )
 
 
 def _first_line(exc: BaseException) -> str:

@@ -170,6 +170,7 @@ EXECUTION = _object(
         "created_at": _NULLABLE_TIME,
         "started_at": _NULLABLE_TIME,
         "completed_at": _NULLABLE_TIME,
+        "event_id": _NULLABLE_STRING,
     }
 )
 EXECUTION_PAGE = _object(

@@ -2,9 +2,9 @@
 
 For every request: the route found under the prefix (``_method`` lets a plain form PUT or
 DELETE), who it is from (the host's principal, else the session cookie, else the principal
-resolver reading ``Authorization``), the route's permission, the CSRF token of every
-state-changing request, and every failure turned into a page (or, for htmx, a message in the
-page's flash area). Adapters only translate; the routes are in :mod:`.routes`.
+resolver), the route's permission, the CSRF token of every state-changing request not
+authenticated by a bearer token, and every failure turned into a page (or, for htmx, a
+message in the page's flash area). Adapters only translate; the routes are in :mod:`.routes`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from esruntime.errors import (
 )
 from esruntime.web.api import RESOLVE, _Resolve
 from esruntime.web.errors import WebError
-from esruntime.web.messages import WebRequest, WebResponse, new_request_id
+from esruntime.web.messages import Headers, WebRequest, WebResponse, new_request_id
 from esruntime.web.pages.config import PagesConfig
 from esruntime.web.pages.context import PageCall
 from esruntime.web.pages.forms import FormData, parse_form
@@ -187,8 +187,13 @@ class ScriptPages:
     def _authenticate(
         self, call: PageCall, cookies: dict[str, str], given: Principal | _Resolve | None
     ) -> bool:
-        """Find the principal; True when it came from the Authorization header (a request
-        no browser sends by itself, so it needs no CSRF token)."""
+        """Find the principal; True when the ``Authorization: Bearer`` header alone gave it.
+
+        Such a request needs no CSRF token: no browser attaches a bearer token by itself (as
+        it does cookies and the Basic or Negotiate credentials it caches), and another site's
+        page can send the header only through a CORS preflight. Every other principal (the
+        host's, the session's, or one a host resolver finds in its own cookie) needs the token.
+        """
         if not isinstance(given, _Resolve):
             call.principal = given
             return False
@@ -196,11 +201,17 @@ class ScriptPages:
             call.principal = self.sessions.principal(cookies.get(SESSION_COOKIE), self._alive)
             if call.principal is not None:
                 return False
+        headers = call.request.headers
+        bearer = _bearer_only(headers)
         try:
-            call.principal = self.resolver(call.request.headers)
+            if bearer is not None:
+                call.principal = self.resolver(bearer)
+                if call.principal is not None:
+                    return True
+            call.principal = self.resolver(headers)
         except AuthenticationError as exc:
             raise WebError(401, "unauthorized", str(exc)) from None
-        return call.principal is not None
+        return False
 
     def _alive(self, key_id: str) -> bool:
         key = self.runtime.api_keys.get(key_id)
@@ -248,6 +259,14 @@ class ScriptPages:
 
     def sign_out(self) -> list[tuple[str, str]]:
         return [self._cookie(SESSION_COOKIE, "", 0)]
+
+
+def _bearer_only(headers: Headers) -> Headers | None:
+    """The request's ``Authorization`` header alone when it holds a bearer token, else None."""
+    value = headers.get("authorization")
+    if value is None or value.strip().partition(" ")[0].lower() != "bearer":
+        return None
+    return Headers({"authorization": value})
 
 
 def _origin(url: str | None) -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from esruntime.runtime import Runtime
 from esruntime.web.pages import PagesConfig
+from tests.web.pages.browser import screenshot_folder
 from tests.web.pages.harness import PageClient, make_app, page_keys
 
 CONFIG = PagesConfig(secret_key=b"a test secret of enough bytes", execute_wait_s=60)
@@ -34,3 +36,9 @@ def client(adapter: str, runtime: Runtime) -> PageClient:
 def admin(client: PageClient) -> PageClient:
     client.login("admin")
     return client
+
+
+@pytest.fixture
+def screenshots(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty folder, kept after the run, for the test's screenshots (``browser.py``)."""
+    return screenshot_folder(request, tmp_path_factory.getbasetemp())

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from attrs import define, field, frozen
 
 from esruntime.auth import PERMISSIONS, Principal
+from esruntime.auth.resolver import PrincipalResolver
 from esruntime.runtime import Runtime
 from esruntime.web.pages import PagesConfig
 from tests.web.pages.html import Element, parse
@@ -67,7 +68,13 @@ class Page:
         return found.get("value") or ""
 
 
-Send = Callable[[str, str, bytes, dict[str, str]], Page]
+class Send(Protocol):
+    """Sends a request to one app, keeping its cookies as a browser does."""
+
+    def __call__(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Page: ...
+
+    def set_cookie(self, name: str, value: str) -> None:
+        """Put a cookie in the jar, as another part of the host app would have."""
 
 
 @define
@@ -138,11 +145,12 @@ class PageClient:
         return page.location.rsplit("/", 1)[1]
 
 
-def _fastapi(app: Any) -> Send:
-    client = TestClient(app, raise_server_exceptions=False)
+class _FastAPISend:
+    def __init__(self, app: Any) -> None:
+        self.client = TestClient(app, raise_server_exceptions=False)
 
-    def send(method: str, path: str, body: bytes, headers: dict[str, str]) -> Page:
-        response = client.request(
+    def __call__(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Page:
+        response = self.client.request(
             method, path, content=body, headers=headers, follow_redirects=False
         )
         return Page(
@@ -152,15 +160,17 @@ def _fastapi(app: Any) -> Send:
             response.content,
         )
 
-    return send
+    def set_cookie(self, name: str, value: str) -> None:
+        self.client.cookies.set(name, value)
 
 
-def _flask(app: Any) -> Send:
-    client = app.test_client()
+class _FlaskSend:
+    def __init__(self, app: Any) -> None:
+        self.client = app.test_client()
 
-    def send(method: str, path: str, body: bytes, headers: dict[str, str]) -> Page:
+    def __call__(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Page:
         environ = {} if "content-type" in headers else {"CONTENT_TYPE": ""}
-        response = client.open(
+        response = self.client.open(
             path, method=method, data=body, headers=headers, environ_overrides=environ
         )
         lowered = {k.lower(): v for k, v in response.headers.items()}
@@ -171,7 +181,8 @@ def _flask(app: Any) -> Send:
             response.get_data(),
         )
 
-    return send
+    def set_cookie(self, name: str, value: str) -> None:
+        self.client.set_cookie(name, value)
 
 
 def make_app(
@@ -179,9 +190,11 @@ def make_app(
     runtime: Runtime,
     config: PagesConfig | None = None,
     host_principal: Principal | bool | None = False,
+    resolver: PrincipalResolver | None = None,
 ) -> Send:
     """The pages in a new app of ``adapter``. ``host_principal`` (not False): the host signs
-    people in itself and says the request is from this principal (None: anonymous)."""
+    people in itself and says the request is from this principal (None: anonymous).
+    ``resolver``: the host's own principal resolver instead of the runtime's."""
     if adapter == "fastapi":
         from fastapi import FastAPI
 
@@ -189,10 +202,10 @@ def make_app(
 
         app = FastAPI()
         if host_principal is False:
-            install_pages(app, runtime, config)
+            install_pages(app, runtime, config, resolver=resolver)
         else:
-            install_pages(app, runtime, config, principal=lambda: host_principal)
-        return _fastapi(app)
+            install_pages(app, runtime, config, principal=lambda: host_principal, resolver=resolver)
+        return _FastAPISend(app)
     from flask import Flask, g
 
     from esruntime.contrib.flask.pages import EsruntimePages
@@ -204,5 +217,5 @@ def make_app(
         def who() -> None:
             g.esruntime_principal = host_principal
 
-    EsruntimePages(flask_app, runtime, config)
-    return _flask(flask_app)
+    EsruntimePages(flask_app, runtime, config, resolver=resolver)
+    return _FlaskSend(flask_app)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pytest
 
@@ -156,6 +157,64 @@ def test_an_authorization_header_needs_no_csrf_token(client: PageClient) -> None
     assert page.status == 303
     bad = client.get("", headers={"authorization": "Bearer esr_nope"})
     assert bad.status == 401
+
+
+HOST_USER = Principal("acme", {"admin"}, "host user")
+NEW_SCRIPT = {"Name": "made-here", "Type": "oneoff", "Source": "return 1;"}
+
+
+def _host_resolver(headers: Mapping[str, str]) -> Principal | None:
+    """A host's own resolver: its session cookie, or its own bearer token."""
+    if headers.get("authorization") == "Bearer host-token":
+        return HOST_USER
+    return HOST_USER if "hostsession=ok" in headers.get("cookie", "") else None
+
+
+def _host_client(adapter: str, runtime: Runtime, **options: Any) -> PageClient:
+    config = PagesConfig(secret_key=b"a test secret of enough bytes", login=False)
+    return PageClient(adapter, make_app(adapter, runtime, config, **options), {}, runtime)
+
+
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer not-the-host-token", "Basic dXNlcjpwYXNz", "Negotiate abc"]
+)
+def test_a_host_resolver_reading_its_own_cookie_needs_the_csrf_token(
+    adapter: str, runtime: Runtime, authorization: str | None
+) -> None:
+    client = _host_client(adapter, runtime, resolver=_host_resolver)
+    client.send.set_cookie("hostsession", "ok")
+    assert client.get("/new").status == 200  # the browser now has the CSRF cookie and token
+    # the cookie gives the principal whatever else the request carries (a browser sends its
+    # cached Basic or Negotiate credentials by itself): without the token it is refused
+    headers = {} if authorization is None else {"authorization": authorization}
+    refused = client.post("", NEW_SCRIPT, headers=headers, csrf=False)
+    assert refused.status == 403
+    assert "reload the page" in refused.text
+    assert runtime.scripts.list(tenant="acme").total == 0
+    accepted = client.post("", NEW_SCRIPT, headers=headers)
+    assert accepted.status == 303
+    assert runtime.scripts.list(tenant="acme").total == 1
+
+
+def test_a_host_resolver_reading_a_bearer_token_needs_no_csrf_token(
+    adapter: str, runtime: Runtime
+) -> None:
+    client = _host_client(adapter, runtime, resolver=_host_resolver)
+    bearer = {"authorization": "Bearer host-token"}
+    page = client.post("", NEW_SCRIPT, headers=bearer, csrf=False)
+    assert page.status == 303
+    assert runtime.scripts.list(tenant="acme").total == 1
+
+
+def test_the_host_principal_needs_the_csrf_token(adapter: str, runtime: Runtime) -> None:
+    client = _host_client(adapter, runtime, host_principal=HOST_USER)
+    assert client.get("/new").status == 200
+    for headers in ({}, {"authorization": "Bearer host-token"}):
+        refused = client.post("", NEW_SCRIPT, headers=headers, csrf=False)
+        assert refused.status == 403
+    assert runtime.scripts.list(tenant="acme").total == 0
+    assert client.post("", NEW_SCRIPT).status == 303
+    assert runtime.scripts.list(tenant="acme").total == 1
 
 
 @pytest.mark.parametrize("who", [Principal("acme", {"scripts.read"}, "host user"), None])

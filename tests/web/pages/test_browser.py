@@ -1,7 +1,9 @@
 """The pages in a real headless Chromium: sign in, write, run, edit and delete scripts.
 
-Screenshots of the list, the editor and a script's page are saved in the test's temporary
-folder. Every wait is for a condition, bounded by a generous limit.
+Screenshots of the list, the editor and a script's page are saved in the test's screenshot
+folder, kept after the run (the ``screenshots`` fixture:
+``/tmp/pytest-of-<user>/esruntime-screenshots/<test>``). Every wait is for a condition, bounded
+by a generous limit.
 """
 
 from __future__ import annotations
@@ -14,9 +16,14 @@ import pytest
 
 from esruntime.runtime import Runtime
 from tests.client.servers import LiveServer
-from tests.web.pages.browser import WAIT_MS, chromium_path, pages_server, sign_in_with, type_source
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+from tests.web.pages.browser import (
+    WAIT_MS,
+    expect,
+    headless_chromium,
+    pages_server,
+    sign_in_with,
+    type_source,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -29,11 +36,8 @@ return { waited: true };"""
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    path = chromium_path()
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
+    with headless_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -77,10 +81,10 @@ def create(page: Any, site: tuple[LiveServer, Runtime, str], name: str, source: 
 
 
 def test_sign_in_write_run_edit_delete(
-    page: Any, site: tuple[LiveServer, Runtime, str], tmp_path: Path
+    page: Any, site: tuple[LiveServer, Runtime, str], screenshots: Path
 ) -> None:
     sign_in(page, site)
-    page.screenshot(path=tmp_path / "empty-list.png")
+    page.screenshot(path=screenshots / "empty-list.png")
 
     create(page, site, "slow report", SLOW_SOURCE)
     page.wait_for_selector("h1:has-text('slow report')")
@@ -88,19 +92,19 @@ def test_sign_in_write_run_edit_delete(
 
     page.click("button:has-text('Run')")
     row = page.locator("#executions tr.execution").first
-    sync_api.expect(row).to_have_attribute("data-status", "running")
-    page.screenshot(path=tmp_path / "detail-running.png", full_page=True)
-    sync_api.expect(row).to_have_attribute("data-status", "completed", timeout=WAIT_MS)
+    expect(row).to_have_attribute("data-status", "running")
+    page.screenshot(path=screenshots / "detail-running.png", full_page=True)
+    expect(row).to_have_attribute("data-status", "completed", timeout=WAIT_MS)
     assert '"waited":true' in row.inner_text().replace(" ", "")
     polling = page.locator("#executions")
-    sync_api.expect(polling).not_to_have_attribute("data-polling", "true")
+    expect(polling).not_to_have_attribute("data-polling", "true")
     row.locator("a").click()
     page.wait_for_selector("#execution-detail .logs li.log-info:has-text('done waiting')")
-    page.screenshot(path=tmp_path / "detail.png", full_page=True)
+    page.screenshot(path=screenshots / "detail.png", full_page=True)
 
     page.click("a:has-text('Edit')")
     type_source(page, "return { version: 2 };")
-    page.screenshot(path=tmp_path / "editor.png", full_page=True)
+    page.screenshot(path=screenshots / "editor.png", full_page=True)
     page.click("button:has-text('Save changes')")
     page.wait_for_selector("h1:has-text('v2')")
     assert page.locator("ol.versions li").count() == 2
@@ -108,10 +112,10 @@ def test_sign_in_write_run_edit_delete(
     create(page, site, "another", "return 1;")
     page.wait_for_selector("h1:has-text('another')")
     page.goto(site[0].origin + "/scripts")
-    page.screenshot(path=tmp_path / "list.png", full_page=True)
+    page.screenshot(path=screenshots / "list.png", full_page=True)
     assert page.locator("table tbody tr").count() == 2
     page.locator("tr:has-text('another') button:has-text('Delete')").click()
-    sync_api.expect(page.locator("table tbody tr")).to_have_count(1)
+    expect(page.locator("table tbody tr")).to_have_count(1)
     assert page.locator("tr:has-text('slow report')").count() == 1
     page.reload()
     assert page.locator("table tbody tr").count() == 1
@@ -120,12 +124,12 @@ def test_sign_in_write_run_edit_delete(
     page.wait_for_selector("h2:has-text('No script matches')")
     assert "q=nothing%20like%20it" in page.url  # the address can be shared
     page.fill("input[name=q]", "slow")
-    sync_api.expect(page.locator("table tbody tr")).to_have_count(1)
+    expect(page.locator("table tbody tr")).to_have_count(1)
     assert page.csp_violations == []
 
 
 def test_a_validation_error_shows_inline_with_the_input_kept(
-    page: Any, site: tuple[LiveServer, Runtime, str], tmp_path: Path
+    page: Any, site: tuple[LiveServer, Runtime, str], screenshots: Path
 ) -> None:
     sign_in(page, site)
     create(page, site, "ab", "return 'kept';")
@@ -134,7 +138,7 @@ def test_a_validation_error_shows_inline_with_the_input_kept(
     assert page.input_value("#Name") == "ab"
     page.wait_for_selector("html[data-editor-ready=codemirror]", state="attached")
     assert page.inner_text(".cm-content") == "return 'kept';"
-    page.screenshot(path=tmp_path / "invalid.png", full_page=True)
+    page.screenshot(path=screenshots / "invalid.png", full_page=True)
     assert page.csp_violations == []
 
 
@@ -151,22 +155,22 @@ def test_a_duplicate_name_is_refused_on_the_field(
 
 
 def test_the_editor_completes_the_sdk(
-    page: Any, site: tuple[LiveServer, Runtime, str], tmp_path: Path
+    page: Any, site: tuple[LiveServer, Runtime, str], screenshots: Path
 ) -> None:
     sign_in(page, site)
     page.goto(site[0].origin + "/scripts/new")
     type_source(page, "const r = await sdk.http.")
     options = page.locator(".cm-tooltip-autocomplete li")
-    sync_api.expect(options.first).to_be_visible()
+    expect(options.first).to_be_visible()
     labels = options.all_inner_texts()
     assert any(label.startswith("get") for label in labels), labels
-    page.screenshot(path=tmp_path / "completion.png")
+    page.screenshot(path=screenshots / "completion.png")
     page.keyboard.type("g")
-    sync_api.expect(options).to_have_count(1)
+    expect(options).to_have_count(1)
     page.keyboard.press("Enter")
     assert "sdk.http.get" in page.inner_text(".cm-content")
     page.keyboard.type("('https://example.com');\ncon")
-    sync_api.expect(page.locator(".cm-tooltip-autocomplete li:has-text('context')")).to_be_visible()
+    expect(page.locator(".cm-tooltip-autocomplete li:has-text('context')")).to_be_visible()
     assert page.csp_violations == []
 
 

@@ -1,6 +1,6 @@
 """In a real headless Chromium: an event script's dead letters retried and discarded from its
 page with htmx, the section updating in place, under the pages' strict Content-Security-Policy.
-A screenshot of the section is saved in the test's temporary folder."""
+A screenshot of the section is saved in the test's screenshot folder (``screenshots``)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from tests.client.servers import LiveServer
 from tests.web.letters import TRIGGERS, dead_letters_of, failing_script
 from tests.web.pages.browser import pages_server
 from tests.web.pages.test_browser import browser, page, sign_in
-
-pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
 pytestmark = pytest.mark.slow
 __all__ = ["browser", "page"]  # the fixtures this module shares with the other browser tests
@@ -33,7 +31,7 @@ def site() -> Iterator[tuple[LiveServer, Runtime, str]]:
 
 
 def test_dead_letters_are_retried_and_discarded_in_place(
-    page: Any, site: tuple[LiveServer, Runtime, str], tmp_path: Path
+    page: Any, site: tuple[LiveServer, Runtime, str], screenshots: Path
 ) -> None:
     server, runtime, _ = site
     script = failing_script(runtime, "acme", 2)
@@ -41,7 +39,7 @@ def test_dead_letters_are_retried_and_discarded_in_place(
     sign_in(page, site)
     page.goto(f"{server.origin}/scripts/{script.id}")
     page.wait_for_selector(f"#dead-letter-{first.id}")
-    page.screenshot(path=tmp_path / "dead-letters.png", full_page=True)
+    page.screenshot(path=screenshots / "dead-letters.png", full_page=True)
 
     page.click(f"#dead-letter-{first.id} button:has-text('Retry')")
     page.wait_for_selector("#dead-letters .flash-error:has-text('the dead letter stays')")

@@ -28,13 +28,12 @@ from tests.client.servers import LiveServer
 from tests.commands.bank import SCHEMA, OpenAccount
 from tests.web.pages.browser import (
     WAIT_MS,
-    chromium_path,
+    expect,
     full_server,
+    headless_chromium,
     sign_in_with,
     type_source,
 )
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
 pytestmark = pytest.mark.slow
 
@@ -47,11 +46,8 @@ Site = tuple[LiveServer, Runtime, str]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    path = chromium_path()
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
+    with headless_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -96,9 +92,7 @@ def create(page: Any, site: Site, name: str, kind: str, source: str, **fields: s
     page.select_option("#Status", "active")
     for selector, value in fields.items():
         field = page.locator(f"#{selector}")
-        sync_api.expect(field).to_be_visible(
-            timeout=WAIT_MS
-        )  # the form shows the type's own fields
+        expect(field).to_be_visible(timeout=WAIT_MS)  # the form shows the type's own fields
         field.fill(value)
     if kind == "http":
         page.check("input[name=HTTPMethods][value=POST]")
@@ -115,7 +109,7 @@ def assert_not_reloaded(page: Any) -> None:
 
 
 def test_a_scheduled_script_s_runs_appear_on_its_page(
-    page: Any, site: Site, tmp_path: Path
+    page: Any, site: Site, screenshots: Path
 ) -> None:
     script_id = create(
         page,
@@ -127,10 +121,10 @@ def test_a_scheduled_script_s_runs_appear_on_its_page(
         CronExpression="* * * * *",
     )
     assert "next tick" in page.inner_text("#executions")  # the empty state says what comes
-    page.screenshot(path=tmp_path / "scheduled-waiting.png", full_page=True)
+    page.screenshot(path=screenshots / "scheduled-waiting.png", full_page=True)
 
     row = page.locator("#executions tr.execution").first
-    sync_api.expect(row).to_have_attribute("data-status", "completed", timeout=FIRST_TICK_MS)
+    expect(row).to_have_attribute("data-status", "completed", timeout=FIRST_TICK_MS)
     recorded = site[1].scripts.executions(script_id, tenant="acme").items[0]
     tick = recorded.input["scheduledAt"]
     assert recorded.trigger.type == "cron"
@@ -144,10 +138,12 @@ def test_a_scheduled_script_s_runs_appear_on_its_page(
     row.locator("a").click()
     page.wait_for_selector(f"#execution-detail .logs li.log-info:has-text('tick {tick}')")
     assert "schedule * * * * *" in page.inner_text("#execution-detail dl.facts")
-    page.screenshot(path=tmp_path / "scheduled-ran.png", full_page=True)
+    page.screenshot(path=screenshots / "scheduled-ran.png", full_page=True)
 
 
-def test_an_http_script_s_calls_appear_on_its_page(page: Any, site: Site, tmp_path: Path) -> None:
+def test_an_http_script_s_calls_appear_on_its_page(
+    page: Any, site: Site, screenshots: Path
+) -> None:
     server, _, key = site
     create(
         page,
@@ -159,7 +155,7 @@ def test_an_http_script_s_calls_appear_on_its_page(page: Any, site: Site, tmp_pa
         HTTPPath="/greetings",
     )
     history = page.locator("#executions")
-    sync_api.expect(history).to_have_attribute("data-watching", "true", timeout=WAIT_MS)
+    expect(history).to_have_attribute("data-watching", "true", timeout=WAIT_MS)
     assert "/greetings" in history.inner_text()
 
     answer = httpx.post(
@@ -171,13 +167,13 @@ def test_an_http_script_s_calls_appear_on_its_page(page: Any, site: Site, tmp_pa
     assert (answer.status_code, answer.json()) == (201, {"hello": "Ada"})
 
     row = page.locator("#executions tr.execution").first
-    sync_api.expect(row).to_have_attribute("data-status", "completed", timeout=WAIT_MS)
+    expect(row).to_have_attribute("data-status", "completed", timeout=WAIT_MS)
     cell = row.locator("td.trigger-cell")
     assert cell.locator(".badge").inner_text() == "http"
     assert cell.locator("code").inner_text() == "POST /hooks/greetings"
     assert '"hello":"Ada"' in row.inner_text().replace(" ", "")
     assert_not_reloaded(page)
-    page.screenshot(path=tmp_path / "http-called.png", full_page=True)
+    page.screenshot(path=screenshots / "http-called.png", full_page=True)
 
     # A refused call (a method the script does not declare) runs nothing: still one row.
     refused = httpx.get(
@@ -193,14 +189,16 @@ def test_an_http_script_s_calls_appear_on_its_page(page: Any, site: Site, tmp_pa
         timeout=WAIT_MS / 1000,
     )
     assert second.status_code == 201
-    sync_api.expect(page.locator("#executions tr.execution")).to_have_count(2, timeout=WAIT_MS)
+    expect(page.locator("#executions tr.execution")).to_have_count(2, timeout=WAIT_MS)
     assert '"hello":"Grace"' in row.inner_text().replace(" ", "")
     assert_not_reloaded(page)
     page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=tmp_path / "http-called-narrow.png", full_page=True)
+    page.screenshot(path=screenshots / "http-called-narrow.png", full_page=True)
 
 
-def test_an_event_script_s_runs_appear_on_its_page(page: Any, site: Site, tmp_path: Path) -> None:
+def test_an_event_script_s_runs_appear_on_its_page(
+    page: Any, site: Site, screenshots: Path
+) -> None:
     server, runtime, key = site
     script_id = create(
         page,
@@ -211,16 +209,14 @@ def test_an_event_script_s_runs_appear_on_its_page(page: Any, site: Site, tmp_pa
         "return { welcomed: context.trigger.eventPayload.account_id };",
         EventTypes="AccountOpened",
     )
-    sync_api.expect(page.locator("#executions")).to_have_attribute(
-        "data-watching", "true", timeout=WAIT_MS
-    )
+    expect(page.locator("#executions")).to_have_attribute("data-watching", "true", timeout=WAIT_MS)
 
     with Client(server.origin + "/v1", api_key=key, timeout=WAIT_MS / 1000) as client:
         result = client.execute("open_account", {"account_id": "acc-7", "owner": "Ada"})
     assert isinstance(result, CommandOk)
 
     row = page.locator("#executions tr.execution").first
-    sync_api.expect(row).to_have_attribute("data-status", "completed", timeout=WAIT_MS)
+    expect(row).to_have_attribute("data-status", "completed", timeout=WAIT_MS)
     cell = row.locator("td.trigger-cell")
     assert cell.locator(".badge").inner_text() == "event"
     assert cell.locator("code").inner_text() == "AccountOpened"
@@ -231,16 +227,16 @@ def test_an_event_script_s_runs_appear_on_its_page(page: Any, site: Site, tmp_pa
 
     row.locator("a").click()
     page.wait_for_selector("#execution-detail .logs li.log-info:has-text('welcoming Ada')")
-    page.screenshot(path=tmp_path / "event-ran.png", full_page=True)
+    page.screenshot(path=screenshots / "event-ran.png", full_page=True)
     page.emulate_media(color_scheme="dark")
-    page.screenshot(path=tmp_path / "event-ran-dark.png", full_page=True)
+    page.screenshot(path=screenshots / "event-ran-dark.png", full_page=True)
 
 
-def test_a_manual_run_shows_its_trigger_and_who(page: Any, site: Site, tmp_path: Path) -> None:
+def test_a_manual_run_shows_its_trigger_and_who(page: Any, site: Site) -> None:
     create(page, site, "by hand", "oneoff", "return 1;")
     page.click("button:has-text('Run')")
     row = page.locator("#executions tr.execution").first
-    sync_api.expect(row).to_have_attribute("data-status", "completed", timeout=WAIT_MS)
+    expect(row).to_have_attribute("data-status", "completed", timeout=WAIT_MS)
     cell = row.locator("td.trigger-cell")
     assert cell.inner_text().split() == ["manual", "alice"]
     assert page.locator("#executions").get_attribute("data-watching") is None

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import pytest
 from attrs import evolve
 
+from esruntime.events import Event
 from esruntime.scripts.models import Execution, Script, Trigger
 from esruntime.web.pages.executions import RECHECK_S, WATCH_S, wake_after_s
 from tests.web.pages.harness import PageClient
@@ -137,6 +138,24 @@ def test_an_execution_opens_with_input_output_logs_and_levels(admin: PageClient)
     page = admin.get(href)
     assert page.html.find("html") is not None
     assert "manual" in page.html.one("article").text
+
+
+def test_an_event_runs_execution_names_its_event(admin: PageClient) -> None:
+    script_id = admin.create(Source="return context.trigger.eventPayload;")
+    script = admin.runtime.scripts.get(script_id, tenant="acme")
+    store = admin.runtime.tenant("acme").store
+    store.append(Event("order.created", {"n": 1}))
+    (event,) = store.read()
+    execution = admin.runtime.scripts.run_for_event(script, event)
+    article = admin.get(f"/{script_id}/executions/{execution.id}", htmx=True).html.one("article")
+    assert f"event {event.id}" in article.text
+    assert "event" not in admin.get(href_of(admin, script_id)).html.one("article").text
+
+
+def href_of(admin: PageClient, script_id: str) -> str:
+    """A manual run's execution page."""
+    row = admin.post(f"/{script_id}/execute", {}, htmx=True).html.one("tr")
+    return (row.one("a").get("href") or "").removeprefix("/scripts")
 
 
 def test_an_execution_of_another_script_is_404(admin: PageClient) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.pages.harness import PageClient
+from esruntime.runtime import Runtime
+from esruntime.web.pages import PagesConfig
+from tests.web.pages.harness import Page, PageClient, make_app, page_keys
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -253,3 +255,60 @@ def test_one_tenant_never_sees_anothers_scripts(client: PageClient) -> None:
     assert client.get(f"/{script_id}").status == 404
     assert client.get().html.find("tr", id=f"script-{script_id}") is None
     assert client.post(f"/{script_id}", {"_method": "DELETE"}).status == 404
+
+
+def _scripts(page: Page) -> list[str]:
+    """The addresses of the page's scripts."""
+    return [script.get("src") or "" for script in page.html.find_all("script")]
+
+
+def _policy(page: Page) -> dict[str, list[str]]:
+    """The page's Content-Security-Policy: each directive's sources."""
+    directives = page.headers["content-security-policy"].split(";")
+    return {name: sources for name, *sources in (d.split() for d in directives)}
+
+
+def _origins(policy: dict[str, list[str]]) -> set[str]:
+    """The sources a policy names other than keywords and ``data:``."""
+    return {s for sources in policy.values() for s in sources if s[0] != "'" and s != "data:"}
+
+
+@pytest.mark.parametrize(
+    ("monaco_url", "origins"),
+    [
+        ("https://cdn.example:8443/monaco-editor/min", {"https://cdn.example:8443"}),
+        ("/m/min", set()),
+    ],
+)
+def test_a_configured_monaco_replaces_the_bundled_editor(
+    adapter: str, runtime: Runtime, monaco_url: str, origins: set[str]
+) -> None:
+    config = PagesConfig(secret_key=b"a test secret of enough bytes", monaco_url=monaco_url)
+    client = PageClient(adapter, make_app(adapter, runtime, config), page_keys(runtime), runtime)
+    client.login()
+    script_id = client.create()
+    for path in ("/new", f"/{script_id}/edit"):
+        page = client.get(path)
+        assert page.status == 200
+        assert "/scripts/static/monaco.js" in _scripts(page)
+        assert "/scripts/static/editor.js" not in _scripts(page)
+        source = page.html.one("textarea", name="Source")
+        assert source.get("data-monaco-url") == monaco_url
+        policy = _policy(page)
+        assert _origins(policy) == origins
+        assert policy["script-src"] == ["'self'", *origins]
+        assert policy["font-src"] == ["'self'", *origins]
+        assert policy["style-src"] == ["'self'", *origins, "'unsafe-inline'"]  # Monaco's styles
+        assert policy["connect-src"] == ["'self'"]
+    loader = client.get("/static/monaco.js")
+    assert loader.status == 200
+    assert b"data-monaco-url" in loader.body
+
+
+def test_without_monaco_the_form_loads_the_bundled_editor(admin: PageClient) -> None:
+    page = admin.get("/new")
+    assert "/scripts/static/editor.js" in _scripts(page)
+    assert "/scripts/static/monaco.js" not in _scripts(page)
+    assert "data-monaco-url" not in page.html.one("textarea", name="Source").attrs
+    assert _origins(_policy(page)) == set()
+    assert _policy(page)["script-src"] == ["'self'"]
