@@ -35,7 +35,7 @@ def measure(commands: int) -> dict[str, float]:
     populate(store, 2 * commands + 50, 10)
     executor = executor_for(store, "wasm C")
     time_commands(executor, 0, 50)  # warm up
-    command_us = time_commands(executor, 50, commands) * 1e6
+    command_us = time_commands(executor, 50, commands)[0] * 1e6
     _, factory = load_wasm_handler(WASM)
     started = time.perf_counter()
     for _ in range(commands):

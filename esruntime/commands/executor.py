@@ -12,6 +12,10 @@ the append (or on its own when nothing is appended), a repeat returns it without
 handler, and concurrent repeats converge on it (the loser's conditional append conflicts, or its
 record collides, and either way it finds the winner's record). Conflicts and faults are not
 recorded: the same key may try again.
+
+With a :class:`~esruntime.commands.statecache.StateCache` (the default) the handler's state
+after its fold is kept, and the next command with the same handler, schema and query restores
+it and folds only the events appended since (``docs/commands.md``, "Cached decision state").
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import logging
 import reprlib
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any, Literal
 
 from attrs import evolve, field, frozen
@@ -28,6 +32,8 @@ from attrs import evolve, field, frozen
 from esruntime.backoff import backoff_delay
 from esruntime.commands.emitted import emitted_event
 from esruntime.commands.query import build_query
+from esruntime.commands.statecache import CachedState, StateCache
+from esruntime.commands.statecache import state_cache_of as _cache
 from esruntime.errors import (
     EventValidationError,
     HandlerFault,
@@ -36,7 +42,7 @@ from esruntime.errors import (
     InvalidCommandInput,
     UnknownCommandError,
 )
-from esruntime.events import AppendCondition, Event, new_id
+from esruntime.events import AppendCondition, Event, Query, ReadResult, new_id
 from esruntime.handlers.checks import check_manifest
 from esruntime.handlers.executions import ExecutionCounter
 from esruntime.handlers.manifest import HandlerManifest
@@ -113,8 +119,13 @@ class CommandExecutor:
         max_backoff: float = 0.05,
         executions: ExecutionCounter | None = None,
         schema_required: bool = False,
+        state_cache: StateCache | Literal[False] | None = None,
+        cache_owner: Hashable | None = None,
     ) -> None:
         self._store = store
+        self._states = _cache(state_cache)
+        self._token = 0 if self._states is None else self._states.token()
+        self._owner = self._token if cache_owner is None else cache_owner
         self._schema_required = schema_required
         self._fits: dict[str, Schema] = {}
         self._executions = executions
@@ -138,6 +149,17 @@ class CommandExecutor:
         with self._lock:
             self._handlers[manifest.name] = _Registered(manifest, factory)
             self._fits.pop(manifest.name, None)
+        self.discard_states(manifest.name)
+
+    @property
+    def state_cache(self) -> StateCache | None:
+        """Where decision states are kept (None: caching is off)."""
+        return self._states
+
+    def discard_states(self, name: str | None = None) -> None:
+        """Drop this executor's kept states of handler ``name`` (of every handler when None)."""
+        if self._states is not None:
+            self._states.discard(self._owner, name, executor=self._token)
 
     def _check_fit(self, manifest: HandlerManifest, schema: Schema | None) -> None:
         """Fault unless ``manifest`` passes the upload checks against ``schema`` (remembered per
@@ -273,11 +295,7 @@ class CommandExecutor:
                 except InvalidCommandInput as exc:
                     return CommandResult("rejected", code="invalid_input", message=str(exc))
             schema = self._schema()
-            result = self._store.read(query)
-            replayed = result.events
-            if schema is not None:
-                replayed = upcast_events(schema, replayed)
-            _guarded(manifest, "apply", handler.apply_all, replayed)
+            result = self._fold(registered, handler, query, schema)
             decision = _decision(manifest, handler, command)
             if isinstance(decision, Rejection):
                 return CommandResult(
@@ -308,6 +326,55 @@ class CommandExecutor:
             ),
             retries=self.max_retries,
         )
+
+    def _fold(
+        self,
+        registered: _Registered,
+        handler: CommandHandler,
+        query: Query,
+        schema: Schema | None,
+    ) -> ReadResult:
+        """Fold the events ``query`` selects into ``handler`` (after ``validate``): all of
+        them, or those after a kept state restored into it; keep the state it reaches."""
+        manifest = registered.manifest
+        states = self._states
+        key = (self._owner, self._token, manifest.name, query)
+        kept = None if states is None else states.get(key)
+        start = None
+        if kept is not None and kept.handler is registered and kept.schema is schema:
+            restore = getattr(handler, "restore_state", None)
+            if restore is not None and _guarded(manifest, "restore_state", restore, kept.snapshot):
+                start = 1 if kept.position is None else kept.position + 1
+            else:
+                kept = None
+        else:
+            kept = None
+        result = self._store.read(query) if start is None else self._store.read(query, start=start)
+        replayed = result.events
+        if schema is not None and replayed:
+            replayed = upcast_events(schema, replayed)
+        _guarded(manifest, "apply", handler.apply_all, replayed)
+        if states is None:
+            return result
+        if kept is not None:
+            if not replayed:
+                if result.head != kept.position:
+                    states.put(key, evolve(kept, position=result.head))
+                return result
+            events = kept.events + len(replayed)
+        else:
+            events = len(replayed)
+            if events < states.min_events or not states.admit(key):
+                return result
+        snapshot_state = getattr(handler, "snapshot_state", None)
+        try:
+            snapshot = None if snapshot_state is None else snapshot_state()
+        except Exception:  # a state that cannot be kept costs a replay, never the command
+            logger.warning("could not keep the state of %r", manifest.name, exc_info=True)
+            snapshot = None
+        if snapshot is not None:
+            states.put(key, CachedState(registered, schema, result.head, events, snapshot))
+        return result
 
 
 def _guarded(manifest: HandlerManifest, step: str, call: Callable[..., Any], *args: Any) -> Any:

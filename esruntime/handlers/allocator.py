@@ -9,8 +9,14 @@ under both, so the compiled-module cache is shared.
 ``ESRUNTIME_WASM_INSTANCES`` sets how many instances may be alive at once in the process
 (default 10,000; each slot reserves the 4 GiB of address space a 32-bit memory may span, as the
 on-demand allocator does per live instance, and commits only what guests touch). ``0`` selects
-the on-demand allocator. When the slots cannot be reserved (a limit on address space), the engine
-falls back to the on-demand allocator and logs a warning.
+the on-demand allocator. A slot keeps the first :data:`KEEP_RESIDENT` bytes of its memory
+resident when its instance is dropped (zeroed rather than returned to the kernel), so that
+the next instance does not page-fault on them: restoring a 512 KiB decision state into a fresh
+instance measured ~1,000 µs without, ~400 µs with (``docs/commands.md``, "Cached decision
+state"). At most wasmtime's warm slots (100) hold that much each.
+
+When the slots cannot be reserved (a limit on address space), the engine falls back to the
+on-demand allocator and logs a warning.
 
 A slot holds one memory and one table of up to :data:`TABLE_ELEMENTS` elements, and
 :data:`INSTANCE_SIZE` bytes of instance state (globals, function references): far beyond what a
@@ -33,6 +39,7 @@ __all__ = [
     "AVAILABLE",
     "DEFAULT_INSTANCES",
     "INSTANCES_VARIABLE",
+    "KEEP_RESIDENT",
     "address_space_limit",
     "configure_pooling",
     "pool_size",
@@ -47,6 +54,9 @@ TABLE_ELEMENTS = 65_536
 INSTANCE_SIZE = 4 << 20
 """Bytes of an instance's own state (globals, function references) under the pool."""
 
+KEEP_RESIDENT = 1 << 20
+"""Bytes of a slot's memory kept resident (zeroed) between instances."""
+
 try:
     from wasmtime import _ffi
 
@@ -60,6 +70,7 @@ try:
     _MAX_MEMORY_SIZE = _ffi.wasmtime_pooling_allocation_config_max_memory_size_set
     _TABLE_ELEMENTS = _ffi.wasmtime_pooling_allocation_config_table_elements_set
     _INSTANCE_SIZE = _ffi.wasmtime_pooling_allocation_config_max_core_instance_size_set
+    _KEEP_RESIDENT = _ffi.wasmtime_pooling_allocation_config_linear_memory_keep_resident_set
     _STRATEGY = _ffi.wasmtime_pooling_allocation_strategy_set
     AVAILABLE = True
 except (ImportError, AttributeError):  # pragma: no cover - depends on the wasmtime release
@@ -119,6 +130,7 @@ def configure_pooling(config: wasmtime.Config, instances: int) -> None:
         _MAX_MEMORY_SIZE(pooling, _MAX_MEMORY)
         _TABLE_ELEMENTS(pooling, TABLE_ELEMENTS)
         _INSTANCE_SIZE(pooling, INSTANCE_SIZE)
+        _KEEP_RESIDENT(pooling, KEEP_RESIDENT)
         _STRATEGY(config.ptr(), pooling)
     finally:
         _DELETE(pooling)

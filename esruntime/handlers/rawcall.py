@@ -22,7 +22,7 @@ from typing import Any
 
 import wasmtime
 
-__all__ = ["AVAILABLE", "RawFunction", "RawMemory", "raw_exports"]
+__all__ = ["AVAILABLE", "RawFunction", "RawGlobals", "RawMemory", "raw_exports"]
 
 try:
     from wasmtime import _ffi
@@ -38,6 +38,11 @@ try:
     _MEMORY_KIND = _ffi.WASMTIME_EXTERN_MEMORY.value
     _MEMORY_DATA = _ffi.wasmtime_memory_data
     _MEMORY_SIZE = _ffi.wasmtime_memory_data_size
+    _MEMORY_GROW = _ffi.wasmtime_memory_grow
+    _GLOBAL_KIND = _ffi.WASMTIME_EXTERN_GLOBAL.value
+    _GLOBAL_GET = _ffi.wasmtime_global_get
+    _GLOBAL_SET = _ffi.wasmtime_global_set
+    _VALUE: Any = _ffi.wasmtime_val_t
     AVAILABLE = True
 except (ImportError, AttributeError):  # pragma: no cover - depends on the wasmtime release
     AVAILABLE = False
@@ -134,3 +139,51 @@ class RawMemory:
     def read(self, offset: int, length: int) -> bytes:
         """``length`` bytes from ``offset``; the caller has checked the bounds."""
         return ctypes.string_at(self._base() + offset, length)
+
+    def clear(self, offset: int, length: int) -> None:
+        """Zero ``length`` bytes from ``offset``; the caller has checked the bounds."""
+        ctypes.memset(self._base() + offset, 0, length)
+
+    def grow(self, pages: int) -> None:
+        """Grow by ``pages`` pages of 64 KiB (WasmtimeError past the store's limit)."""
+        previous = ctypes.c_uint64(0)
+        error = _MEMORY_GROW(self._context, self._memory, pages, ctypes.byref(previous))
+        if error:
+            raise _ERROR_FROM_POINTER(error)
+
+
+class RawGlobals:
+    """Exported globals of one instance, read and written as the C API's tagged values (their
+    bytes), so that every number type round-trips exactly. KeyError when one is missing."""
+
+    __slots__ = ("_context", "_globals", "_store")
+
+    def __init__(
+        self, store: wasmtime.Store, instance: wasmtime.Instance, names: Iterable[str]
+    ) -> None:
+        self._store = store
+        self._context = _context(store)
+        handle = ctypes.byref(instance._instance)
+        self._globals = []
+        for name in names:
+            encoded = _encoded(name)
+            extern = _EXTERN()
+            found = _EXPORT_GET(self._context, handle, encoded, len(encoded), ctypes.byref(extern))
+            if not found or extern.kind != _GLOBAL_KIND:
+                raise KeyError(name)
+            self._globals.append(extern.of.global_)
+
+    def get(self) -> tuple[bytes, ...]:
+        values = []
+        for handle in self._globals:
+            value = _VALUE()
+            _GLOBAL_GET(self._context, ctypes.byref(handle), ctypes.byref(value))
+            values.append(bytes(value))
+        return tuple(values)
+
+    def set(self, values: Iterable[object]) -> None:
+        for handle, data in zip(self._globals, values, strict=True):
+            value = _VALUE.from_buffer_copy(data)  # bytes from get
+            error = _GLOBAL_SET(self._context, ctypes.byref(handle), ctypes.byref(value))
+            if error:
+                raise _ERROR_FROM_POINTER(error)

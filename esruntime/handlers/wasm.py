@@ -54,14 +54,18 @@ from esruntime.handlers.abi import (
 )
 from esruntime.handlers.compiled_cache import CompiledCache
 from esruntime.handlers.costs import compiled_bytes_limit, module_shape
+from esruntime.handlers.guest_state import GuestState, export_globals, used_length
 from esruntime.handlers.manifest import ABI_VERSION, HandlerManifest, parse_manifest
 from esruntime.handlers.python import Decision, Rejection
+from esruntime.handlers.state import StateSnapshot
 
 __all__ = ["NO_NAMES", "WasmHandler", "WasmModule", "load_wasm_handler", "wasm_engine"]
 
 logger = logging.getLogger("esruntime.handlers")
 
 _U32 = (1 << 32) - 1
+_PAGE = 65536
+_ZERO_PAGE = bytes(_PAGE)
 
 
 _engine: wasmtime.Engine | None = None
@@ -272,6 +276,33 @@ class _Memory:
     def read(self, offset: int, length: int) -> bytes:
         return bytes(self._memory.read(self._store, offset, offset + length))
 
+    def clear(self, offset: int, length: int) -> None:
+        self._memory.write(self._store, bytes(length), offset)
+
+    def grow(self, pages: int) -> None:
+        self._memory.grow(self._store, pages)
+
+
+class _Globals:
+    """Exported globals through wasmtime-py's public API (the interface of RawGlobals)."""
+
+    def __init__(self, store: wasmtime.Store, instance: wasmtime.Instance, names: Sequence[str]):
+        self._store = store
+        exports = instance.exports(store)
+        self._globals = []
+        for name in names:
+            found = exports.get(name)
+            if not isinstance(found, wasmtime.Global):
+                raise KeyError(name)
+            self._globals.append(found)
+
+    def get(self) -> tuple[object, ...]:
+        return tuple(g.value(self._store) for g in self._globals)
+
+    def set(self, values: Sequence[object]) -> None:
+        for found, value in zip(self._globals, values, strict=True):
+            found.set_value(self._store, value)
+
 
 class _Instance:
     """One fresh instance in its own store, called with the ABI's buffer rules.
@@ -287,6 +318,9 @@ class _Instance:
         self.store.set_fuel(limits.fuel)
         self._dead = False
         instance = self._guard("instantiate", pre.instantiate, self.store)
+        self._handle = instance
+        self._raw = raw
+        self._globals: rawcall.RawGlobals | _Globals | None = None
         signatures = {**REQUIRED_FUNCTIONS, **OPTIONAL_FUNCTIONS}
         self.funcs: dict[str, Callable[..., Any]] = {}
         self.memory: rawcall.RawMemory | _Memory
@@ -308,6 +342,44 @@ class _Instance:
                     self.funcs[name] = functools.partial(public_func, self.store)
         if "_initialize" in self.funcs:
             self.call("_initialize")
+
+    def _state_globals(self, names: Sequence[str]) -> rawcall.RawGlobals | _Globals:
+        if self._globals is None:
+            kind = rawcall.RawGlobals if self._raw else _Globals
+            self._globals = kind(self.store, self._handle, names)
+        return self._globals
+
+    def snapshot(self, names: Sequence[str]) -> GuestState:
+        """Memory and the mutable globals ``names`` now (see :mod:`.guest_state`)."""
+        size = end = self.memory.size()
+        while end >= _PAGE:  # the trailing zero pages, then the zero KiBs of the last page
+            page = self.memory.read(end - _PAGE, _PAGE)
+            if page != _ZERO_PAGE:
+                end -= _PAGE - used_length(page)
+                break
+            end -= _PAGE
+        memory = self.memory.read(0, end)  # one copy of what is used
+        return GuestState(size, memory, tuple(self._state_globals(names).get()))
+
+    def restore(self, state: GuestState, names: Sequence[str], *, larger: bool) -> bool:
+        """Make memory and globals what ``state`` says; False (and this instance unusable)
+        when they cannot be: the memory is larger than the state's, unless ``larger``
+        (a pooled instance's memory stays grown), or cannot grow to it."""
+        size = self.memory.size()
+        if size > state.size and not larger:
+            return False
+        try:
+            if size < state.size:  # grown pages are zero: only the rest needs clearing
+                self.memory.grow((state.size - size) // _PAGE)
+            self.memory.write(state.memory, 0)
+            if len(state.memory) < size:
+                self.memory.clear(len(state.memory), size - len(state.memory))
+            self._state_globals(names).set(state.globals)
+        except (wasmtime.WasmtimeError, KeyError, ValueError):
+            logger.warning("could not restore a guest state", exc_info=True)
+            self._dead = True
+            return False
+        return True
 
     @property
     def dead(self) -> bool:
@@ -393,6 +465,9 @@ class WasmModule:
         self._local = threading.local()
         self.compiled_size = 0
         """Bytes of the compiled module (machine code and metadata), for caches to weigh."""
+        self.state_globals: tuple[str, ...] | None = None
+        """The export names of the guest's mutable globals, when its state can be snapshotted
+        (:mod:`.guest_state`); None when every command replays in full."""
 
     @classmethod
     def load(
@@ -415,7 +490,9 @@ class WasmModule:
         too_costly = _cost_problems(wasm, limits)
         if too_costly:
             raise InvalidWasmModuleError(too_costly)
-        sha256, module, compiled_size = _compile(wasm)
+        exported = export_globals(wasm)
+        sha256 = hashlib.sha256(wasm).hexdigest()
+        _, module, compiled_size = _compile(wasm if exported is None else exported[0])
         problems = _signature_problems(module)
         if problems:
             raise InvalidWasmModuleError(problems)
@@ -424,6 +501,7 @@ class WasmModule:
         manifest = _describe(pre, limits, raw)
         loaded = cls(sha256, pre, manifest, limits, pooled=pooled, raw_calls=raw)
         loaded.compiled_size = compiled_size
+        loaded.state_globals = None if exported is None else exported[1]
         return loaded
 
     def instance(self) -> _Instance:
@@ -523,6 +601,34 @@ class WasmHandler:
         if not self._initialized:
             decode_status(self._instance.call_buffer("esr_init"), "esr_init", self.module.limits)
             self._initialized = True
+
+    def snapshot_state(self) -> StateSnapshot | None:
+        """The guest's memory and mutable globals after ``apply_all`` (None when the module's
+        globals cannot all be read, or the instance faulted)."""
+        names = self.module.state_globals
+        if names is None or self._instance.dead or not self._initialized:
+            return None
+        state = self._instance.snapshot(names)
+        return StateSnapshot(state, len(state.memory) + 64 * len(state.globals))
+
+    def restore_state(self, snapshot: StateSnapshot) -> bool:
+        """Start this command from ``snapshot`` instead of ``esr_init`` and the full replay.
+
+        ``validate`` has run on this instance; what it left in memory is overwritten. When the
+        instance's memory has grown past the snapshot's, a fresh instance takes its place.
+        """
+        names = self.module.state_globals
+        state = snapshot.data
+        if names is None or not isinstance(state, GuestState):
+            return False
+        larger = self.module.pooled
+        if not self._instance.restore(state, names, larger=larger):
+            self._instance = self.module.instance()
+            if not self._instance.restore(state, names, larger=larger):
+                self._instance = self.module.instance()
+                return False
+        self._initialized = True
+        return True
 
     def apply_all(self, events: Sequence[SequencedEvent]) -> None:
         self._init()

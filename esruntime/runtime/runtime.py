@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from esruntime.auth.keys import ApiKeyService
 from esruntime.auth.resolver import ApiKeyResolver, PrincipalResolver
@@ -28,6 +28,8 @@ from esruntime.backends.sql.store import SqlEventStore
 from esruntime.backends.urls import open_backend
 from esruntime.checks import check_tenant
 from esruntime.commands.executor import CommandResult
+from esruntime.commands.statecache import StateCache
+from esruntime.commands.statecache import state_cache_of as _cache
 from esruntime.errors import ConfigurationError
 from esruntime.handlers.abi import WasmLimits
 from esruntime.handlers.manifest import HandlerManifest
@@ -83,6 +85,11 @@ class Runtime:
     in, and the memory backend's, are looked up for every command. A positive value reuses what
     was looked up for that long and sees other processes' changes within the interval.
 
+    ``state_cache`` keeps handlers' decision states between commands, so that a command folds
+    only the events appended since the last one (``docs/commands.md``, "Cached decision
+    state"): None (default) for a :class:`~esruntime.commands.statecache.StateCache` with its
+    default bounds shared by every tenant, a cache of your own, or False for none.
+
     :attr:`scripts` is the JavaScript script service (``scripts=`` one of your own, or one built
     on first use that runs scripts on ``script_runner()``, its ``sdk.db``, ``sdk.http`` and
     ``sdk.cache`` as ``script_settings`` says: a :class:`~esruntime.scripts.ScriptSettings`).
@@ -119,6 +126,7 @@ class Runtime:
         script_settings: ScriptSettings | None = None,
         event_triggers: EventTriggerOptions | None = None,
         scheduler: SchedulerOptions | None = None,
+        state_cache: StateCache | Literal[False] | None = None,
     ) -> None:
         self.backend = backend or _backend_of(event_store)
         given = (event_store, schema_registry, handler_registry)
@@ -136,6 +144,8 @@ class Runtime:
         self.modules = ModuleCache(wasm_limits)
         self.metrics = metrics or RuntimeMetrics()
         self._max_retries = max_retries
+        self.state_cache = _cache(state_cache)
+        """Decision states kept between commands, shared by every tenant (None: off)."""
         self._refresh_interval = refresh_interval
         self._given = {self.default_tenant: given}
         self._tenants: dict[str, Tenant] = {}
@@ -197,6 +207,7 @@ class Runtime:
             metrics=self.metrics,
             refresh_interval=self._refresh_interval,
             revision=revision,
+            state_cache=False if self.state_cache is None else self.state_cache,
         )
         for handler in self._python.values():
             tenant.serve(handler)  # checked by its first command: this tenant's schema may differ

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from attrs import evolve, frozen
 
 from esruntime.commands.executor import CommandExecutor, CommandResult
+from esruntime.commands.statecache import StateCache
+from esruntime.commands.statecache import state_cache_of as _cache
 from esruntime.errors import HandlerFault, UnknownCommandError
 from esruntime.handlers.checks import ManifestProblem, check_handler
 from esruntime.handlers.executions import ExecutionCounter
@@ -90,8 +92,11 @@ class Tenant:
         metrics: RuntimeMetrics | None = None,
         refresh_interval: float = 0.0,
         revision: Callable[[], int] | None = None,
+        state_cache: StateCache | Literal[False] | None = None,
     ) -> None:
         self.name = name
+        self._states = _cache(state_cache)
+        self._states_owner = object()  # this tenant's entries in a cache shared by tenants
         self.store = store
         self.schema_registry = schema_registry
         self.handler_registry = handler_registry
@@ -121,6 +126,8 @@ class Tenant:
             max_retries=self._max_retries,
             executions=self._executions,
             schema_required=True,
+            state_cache=False if self._states is None else self._states,
+            cache_owner=self._states_owner,
         )
 
     def _refresh(self) -> None:
@@ -131,6 +138,12 @@ class Tenant:
             with self._lock:
                 if revision > self._seen:
                     self._seen = revision
+
+    def discard_states(self, name: str | None = None) -> None:
+        """Drop the decision states kept for handler ``name`` (every handler when None): a
+        new version or schema would miss them anyway, this frees their memory now."""
+        if self._states is not None:
+            self._states.discard(self._states_owner, name)
 
     def _schema(self) -> Schema | None:
         if self._revision is not None:
@@ -199,7 +212,8 @@ class Tenant:
         with self._lock:
             executor = self._uploaded.setdefault(key, executor)
             while len(self._uploaded) > _EXECUTORS_PER_TENANT:
-                self._uploaded.popitem(last=False)
+                _, dropped = self._uploaded.popitem(last=False)
+                dropped.discard_states()
         return executor
 
     # -- handlers ----------------------------------------------------------------------------
@@ -239,6 +253,7 @@ class Tenant:
             return self.handler_registry.upload(name, module, version)
         finally:
             self._versions.forget(name)
+            self.discard_states(name)
 
     def make_current(self, name: str, version: str) -> UploadResult:
         """Run stored ``version`` of uploaded handler ``name`` from the next command on (a
@@ -250,6 +265,7 @@ class Tenant:
             return self.handler_registry.make_current(name, version)
         finally:
             self._versions.forget(name)
+            self.discard_states(name)
 
     def _in_code(self, name: str, what_then: str) -> UploadRejected | None:
         """The refusal of an upload or rollback of a name served by a handler in code."""
@@ -272,6 +288,7 @@ class Tenant:
             return self.handler_registry.delete(name)
         finally:
             self._versions.forget(name)
+            self.discard_states(name)
 
     # -- schema ------------------------------------------------------------------------------
 
@@ -288,6 +305,7 @@ class Tenant:
             return self.schema_registry.push(text, force=force)
         finally:
             self._schemas.forget(None)
+            self.discard_states()
 
     def handler(self, name: str) -> HandlerInfo | None:
         """The handler that would run command ``name``, or None."""
