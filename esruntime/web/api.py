@@ -18,7 +18,7 @@ from attrs import frozen
 
 from esruntime.auth.principal import Principal
 from esruntime.auth.resolver import PrincipalResolver
-from esruntime.errors import AuthenticationError
+from esruntime.errors import AuthenticationError, StoreUnavailableError
 from esruntime.handlers.registry import MAX_MODULE_BYTES
 from esruntime.web.bodies import (
     MAX_DEPTH,
@@ -31,7 +31,7 @@ from esruntime.web.call import Call, Route
 from esruntime.web.errors import WebError, error_response, failure_response
 from esruntime.web.messages import JSON, Headers, WebRequest, WebResponse, new_request_id
 from esruntime.web.routes import API_ROUTES
-from esruntime.web.system import store_known_reachable
+from esruntime.web.system import store_known_reachable, store_unanswered
 
 if TYPE_CHECKING:
     from esruntime.runtime import Runtime
@@ -116,6 +116,8 @@ class JsonApi:
             query = parse_query(request.query, route.query)
             response = route.endpoint(Call(request, request_id, self.runtime, found, body, query))
         except Exception as exc:
+            if isinstance(exc, StoreUnavailableError):
+                store_unanswered(self.runtime)
             response = failure_response(exc, request, request_id)
         return self._finish(request, response, request_id, request.route or "unmatched", tenant)
 

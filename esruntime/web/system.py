@@ -3,7 +3,8 @@
 A store that answered is trusted for :data:`PROBE_SECONDS` before it is asked again, so that a
 load balancer's checks cost no database round trip each, and an async adapter can answer them
 on its event loop (:func:`store_known_reachable`) rather than in a thread. A store that did not
-answer is asked again at the next check.
+answer, at a check or at any request (:func:`store_unanswered`), is asked again at the next
+check.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from esruntime.web.messages import WebResponse, json_response
 if TYPE_CHECKING:
     from esruntime.runtime import Runtime
 
-__all__ = ["PROBE_SECONDS", "health", "metrics", "store_known_reachable"]
+__all__ = ["PROBE_SECONDS", "health", "metrics", "store_known_reachable", "store_unanswered"]
 
 logger = logging.getLogger("esruntime.web")
 
@@ -38,6 +39,13 @@ def store_known_reachable(runtime: Runtime) -> bool:
     with _lock:
         until = _answered.get(runtime)
     return until is not None and until > time.monotonic()
+
+
+def store_unanswered(runtime: Runtime) -> None:
+    """Forget that the runtime's store answered: a request just found it unavailable, so the
+    next ``GET /health`` asks it again rather than trusting the last probe."""
+    with _lock:
+        _answered.pop(runtime, None)
 
 
 def _store_reachable(runtime: Runtime) -> bool:

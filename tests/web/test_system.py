@@ -138,3 +138,32 @@ def test_unknown_routes_and_methods_get_the_error_body(
         assert reply.error["code"] == ("route_not_found" if status == 404 else "method_not_allowed")
         if message is not None:
             assert message in reply.error["message"]
+
+
+class FailingStore(InMemoryEventStore):
+    """A store that answers until its database goes away (``down`` set)."""
+
+    down = False
+
+    def head(self) -> int | None:
+        if self.down:
+            raise StoreUnavailableError("could not connect to the database: connection refused")
+        return super().head()
+
+    def read(self, *args: Any, **kwargs: Any) -> Any:
+        if self.down:
+            raise StoreUnavailableError("could not connect to the database: connection refused")
+        return super().read(*args, **kwargs)
+
+
+@pytest.mark.parametrize("adapter", ["fastapi", "flask"])
+def test_health_asks_again_once_a_request_found_the_store_gone(adapter: str) -> None:
+    store = FailingStore()
+    with Runtime(event_store=store) as runtime:
+        keys = {"acme": runtime.api_keys.create("default", "k", ["admin"]).secret}
+        client = make_client(adapter, runtime, keys)
+        assert client.get("/health", key=None).status == 200  # trusted for a second from now
+        store.down = True
+        assert client.post("/events/query", json_body={}).status == 503
+        reply = client.get("/health", key=None)
+    assert (reply.status, reply.json()["store"]) == (503, "unreachable")
