@@ -14,7 +14,7 @@ Connections come from the pool in autocommit mode and go back after every use.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +45,7 @@ __all__ = [
     "PostgresEvents",
     "WriteShape",
     "abort",
+    "autocommit_connection",
     "bytewise",
     "create_tables",
     "read_statement",
@@ -222,6 +223,36 @@ def bytewise(column: ColumnElement[str]) -> ColumnElement[str]:
     return column.collate("C")
 
 
+@contextmanager
+def autocommit_connection(engine: Engine) -> Iterator[Any]:
+    """A pooled psycopg connection of ``engine`` in autocommit mode, with driver errors
+    translated.
+
+    The hot paths say BEGIN themselves; a failed transaction is rolled back, and a broken
+    connection is invalidated so that the pool opens a new one. A host's engine that is not in
+    autocommit mode gets its connection back as it was.
+    """
+    with translate_errors():
+        pooled = engine.raw_connection()
+        conn: Any = pooled.driver_connection
+        toggle = not conn.autocommit
+        try:
+            if toggle:
+                conn.autocommit = True
+            yield conn
+        except BaseException:
+            if conn.broken or conn.closed:
+                pooled.invalidate()
+                toggle = False
+            else:
+                abort(conn)
+            raise
+        finally:
+            if toggle:
+                conn.autocommit = False
+            pooled.close()
+
+
 class PostgresEvents:
     """The PostgreSQL side of :class:`~esruntime.backends.sql.store.SqlEventStore`."""
 
@@ -231,32 +262,9 @@ class PostgresEvents:
     def thread_connections(self, engine: Engine) -> ThreadConnections | None:
         return None  # pooled connections, one per use
 
-    @contextmanager
-    def connection(self, store: SqlEventStore) -> Iterator[Any]:
-        """A pooled psycopg connection in autocommit mode, with driver errors translated.
-
-        The hot paths say BEGIN themselves; a broken connection is invalidated so that the
-        pool opens a new one.
-        """
-        with translate_errors():
-            pooled = store.engine.raw_connection()
-            conn: Any = pooled.driver_connection
-            toggle = not conn.autocommit  # an engine of the host's, not in autocommit mode
-            try:
-                if toggle:
-                    conn.autocommit = True
-                yield conn
-            except BaseException:
-                if conn.broken or conn.closed:
-                    pooled.invalidate()
-                    toggle = False
-                else:
-                    abort(conn)
-                raise
-            finally:
-                if toggle:
-                    conn.autocommit = False
-                pooled.close()
+    def connection(self, store: SqlEventStore) -> AbstractContextManager[Any]:
+        """A pooled psycopg connection in autocommit mode (:func:`autocommit_connection`)."""
+        return autocommit_connection(store.engine)
 
     def append(
         self,

@@ -20,8 +20,7 @@ SQLite on the thread's own connection, writes under the process's writer lock), 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, func, literal_column, select, update
@@ -30,7 +29,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from esruntime.backends.sql.connections import thread_connections
 from esruntime.backends.sql.errors import translate_errors
-from esruntime.backends.sql.postgres import abort
+from esruntime.backends.sql.postgres import autocommit_connection
 from esruntime.backends.sql.tables import script_executions as executions
 from esruntime.backends.sql.tables import scripts
 
@@ -155,25 +154,6 @@ class RunPath:
                     raise
         return count
 
-    @contextmanager
-    def _postgres(self) -> Iterator[Any]:
+    def _postgres(self) -> AbstractContextManager[Any]:
         """A pooled psycopg connection in autocommit mode, with driver errors translated."""
-        with translate_errors():
-            pooled = self._engine.raw_connection()
-            conn: Any = pooled.driver_connection
-            toggle = not conn.autocommit  # an engine of the host's, not in autocommit mode
-            try:
-                if toggle:
-                    conn.autocommit = True
-                yield conn
-            except BaseException:
-                if conn.broken or conn.closed:
-                    pooled.invalidate()
-                    toggle = False
-                else:
-                    abort(conn)
-                raise
-            finally:
-                if toggle:
-                    conn.autocommit = False
-                pooled.close()
+        return autocommit_connection(self._engine)
