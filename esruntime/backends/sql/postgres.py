@@ -26,11 +26,12 @@ from esruntime.backends.sql.connections import ThreadConnections
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.groups import PendingAppend, fails_alone
 from esruntime.backends.sql.plans import MAX_POSITION
+from esruntime.backends.sql.rows import event_from_row
 from esruntime.backends.sql.tables import TAG_SEPARATOR, metadata
-from esruntime.backends.sql.timestamps import from_micros, now_micros
-from esruntime.encoding import EncodedEvent, decode_stored
+from esruntime.backends.sql.timestamps import now_micros
+from esruntime.encoding import EncodedEvent
 from esruntime.errors import EventStoreError, IntegrityError
-from esruntime.events import AppendCondition, Query, QueryItem, SequencedEvent, stored_event
+from esruntime.events import AppendCondition, Query, QueryItem, SequencedEvent
 from esruntime.idempotency import IdempotencyRecord
 
 if TYPE_CHECKING:
@@ -429,19 +430,8 @@ class PostgresEvents:
     def finish_write(self, conn: Any) -> None:
         """Nothing: the connection is in autocommit mode."""
 
-    def decode(self, row: Sequence[Any]) -> SequencedEvent:
-        """An event from its row (:data:`statements.EVENT_COLUMNS`): jsonb arrives as text
-        (:func:`statements.for_paramstyle`), decoded here by the C scanner alone."""
-        position, event_id, type_, tags, data, meta, recorded_at = row
-        return stored_event(
-            position,
-            type_,
-            decode_stored(data),
-            tuple(tags.split(TAG_SEPARATOR)) if tags else (),
-            event_id,
-            decode_stored(meta),
-            from_micros(recorded_at),
-        )
+    decode = staticmethod(event_from_row)
+    """An event from its row (:data:`statements.EVENT_COLUMNS`)."""
 
 
 EVENTS = PostgresEvents()

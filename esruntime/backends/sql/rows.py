@@ -1,15 +1,18 @@
 """Events as rows of ``esr_events`` and ``esr_event_tags``, and the idempotency insert.
 
-Rows are read back into events by each dialect (its ``decode``), on the read hot path."""
+Rows are read back into events by :func:`event_from_row`, on the read hot path."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from esruntime.backends.sql.tables import TAG_SEPARATOR
-from esruntime.encoding import EncodedEvent
+from esruntime.backends.sql.timestamps import from_micros
+from esruntime.encoding import EncodedEvent, decode_stored
+from esruntime.events import SequencedEvent, stored_event
 
-__all__ = ["REMEMBER", "UNLESS_KNOWN", "event_rows"]
+__all__ = ["REMEMBER", "UNLESS_KNOWN", "event_from_row", "event_rows"]
 
 REMEMBER = (
     "INSERT INTO esr_idempotency (tenant_id, key, fingerprint, result, created_at)"
@@ -32,3 +35,19 @@ def event_rows(
         rows.append((tenant_id, position, event.id, event.type, joined, data, meta, now))
         tag_rows.extend((tenant_id, tag, position, event.type) for tag in tags)
     return rows, tag_rows
+
+
+def event_from_row(row: Sequence[Any]) -> SequencedEvent:
+    """An event from its row (:data:`statements.EVENT_COLUMNS`), on the read path of every
+    event: data and metadata arrive as JSON text on both dialects (PostgreSQL's jsonb as text:
+    :func:`statements.for_paramstyle`), decoded by the C scanner alone."""
+    position, event_id, type_, tags, data, meta, recorded_at = row
+    return stored_event(
+        position,
+        type_,
+        decode_stored(data),
+        tuple(tags.split(TAG_SEPARATOR)) if tags else (),
+        event_id,
+        decode_stored(meta),
+        from_micros(recorded_at),
+    )

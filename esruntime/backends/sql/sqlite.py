@@ -23,12 +23,12 @@ from esruntime.backends.sql import statements as sql
 from esruntime.backends.sql.connections import ThreadConnections, thread_connections
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.groups import PendingAppend, fails_alone
-from esruntime.backends.sql.rows import REMEMBER, event_rows
-from esruntime.backends.sql.tables import TAG_SEPARATOR, metadata
-from esruntime.backends.sql.timestamps import from_micros, now_micros
-from esruntime.encoding import EncodedEvent, decode_stored
+from esruntime.backends.sql.rows import REMEMBER, event_from_row, event_rows
+from esruntime.backends.sql.tables import metadata
+from esruntime.backends.sql.timestamps import now_micros
+from esruntime.encoding import EncodedEvent
 from esruntime.errors import EventStoreError
-from esruntime.events import AppendCondition, Query, SequencedEvent, stored_event
+from esruntime.events import AppendCondition, Query, SequencedEvent
 from esruntime.idempotency import IdempotencyRecord
 
 if TYPE_CHECKING:
@@ -250,18 +250,8 @@ class SqliteEvents:
         """Commit a write made outside an append (the thread's connection is not autocommit)."""
         conn.commit()
 
-    def decode(self, row: Sequence[Any]) -> SequencedEvent:
-        """An event from its row (:data:`statements.EVENT_COLUMNS`): data stored as JSON text."""
-        position, event_id, type_, tags, data, meta, recorded_at = row
-        return stored_event(
-            position,
-            type_,
-            decode_stored(data),
-            tuple(tags.split(TAG_SEPARATOR)) if tags else (),
-            event_id,
-            decode_stored(meta),
-            from_micros(recorded_at),
-        )
+    decode = staticmethod(event_from_row)
+    """An event from its row (:data:`statements.EVENT_COLUMNS`)."""
 
 
 EVENTS = SqliteEvents()
