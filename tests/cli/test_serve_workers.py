@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,11 +31,6 @@ WAIT_SECONDS = 120
 SECRET = "a-long-configured-secret"
 INFO = ("--log-level", "info")  # uvicorn then logs each worker's completed startup
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"),
-    reason="the tests find the workers in /proc/PID/task/PID/children (Linux)",
-)
-
 
 @pytest.fixture
 def database(postgres_url: str) -> Iterator[str]:
@@ -50,10 +46,29 @@ def database(postgres_url: str) -> Iterator[str]:
     admin.dispose()
 
 
+def processes() -> list[tuple[int, int, str, str]]:
+    """(pid, parent pid, state, command line) of every process, as ``ps`` lists them."""
+    listed = subprocess.run(
+        ["ps", "-A", "-o", "pid=", "-o", "ppid=", "-o", "stat=", "-o", "args="],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rows = (line.split(None, 3) for line in listed.splitlines())
+    return [(int(row[0]), int(row[1]), row[2], row[3]) for row in rows if len(row) == 4]
+
+
 def workers(served: Served) -> list[int]:
-    """The pids of the serve process's children: its workers."""
+    """The pids of the serve process's running workers: children forked from it, so with its
+    command line (the scripts' pool processes it may start have their own)."""
     pid = served.process.pid
-    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    listed = processes()
+    command = next(args for child, _, _, args in listed if child == pid)
+    return [
+        child
+        for child, parent, state, args in listed
+        if parent == pid and args == command and state[0] != "Z"
+    ]
 
 
 def wait_for_workers(served: Served, count: int, *, without: int | None = None) -> list[int]:
@@ -105,11 +120,9 @@ def stop_with_sigterm(served: Served) -> int:
 
 
 def gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in ("Z", "X")  # a zombie is no longer running; its parent (init) reaps it
+    """No longer running: not listed, or a zombie (its parent, init, reaps it)."""
+    state = next((state for child, _, state, _ in processes() if child == pid), None)
+    return state is None or state[0] in ("Z", "X")
 
 
 @pytest.mark.postgres
