@@ -27,8 +27,7 @@ import sqlalchemy
 from sqlalchemy.engine import make_url
 
 from esruntime.backends.memory import InMemoryScriptRepository
-from esruntime.backends.sql import create_store_engine
-from esruntime.backends.sql.scripts import SqlScriptRepository
+from esruntime.backends.sql import SqlBackend
 from esruntime.protocols import ScriptRepository
 from esruntime.scripts.engines import QuickJsRunner
 from esruntime.scripts.models import ExecutionMetrics
@@ -141,15 +140,17 @@ def main() -> None:
     runs, repeats = (20, 2) if args.quick else (args.runs, args.repeats)
     runner = QuickJsRunner()
     directory = tempfile.mkdtemp(prefix="esruntime-bench-scripts-")
-    engine = create_store_engine(f"sqlite:///{directory}/scripts.db")
+    # Repositories as a runtime has them: its backend's (on PostgreSQL with its listener for
+    # the tenants' revisions, which lets a script's lookup be reused while nothing changed).
+    sqlite = SqlBackend(f"sqlite:///{directory}/scripts.db")
     repositories: dict[str, ScriptRepository] = {
         "memory": InMemoryScriptRepository(),
-        "sqlite": SqlScriptRepository(engine),
+        "sqlite": sqlite.script_repository(),
     }
     postgres = None
     if not args.no_postgres:
-        postgres = create_store_engine(own_database(args.postgres_url))
-        repositories["postgres"] = SqlScriptRepository(postgres)
+        postgres = SqlBackend(own_database(args.postgres_url))
+        repositories["postgres"] = postgres.script_repository()
     cleanup: list[Callable[[], None]] = []
     tenant = f"bench-{uuid.uuid4().hex[:8]}"
     print(f"{runs} runs x {repeats} interleaved repeats, median of the mean per run (µs)")
@@ -176,9 +177,9 @@ def main() -> None:
     for delete in cleanup:
         delete()
     runner.close()
-    engine.dispose()
+    sqlite.close()
     if postgres is not None:
-        postgres.dispose()
+        postgres.close()
         own_database(args.postgres_url, drop=True)
 
 

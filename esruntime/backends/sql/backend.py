@@ -62,7 +62,7 @@ class SqlBackend:
         return SqlApiKeyStorage(self.engine, create_tables=False)
 
     def script_repository(self) -> SqlScriptRepository:
-        return SqlScriptRepository(self.engine, create_tables=False)
+        return SqlScriptRepository(self.engine, create_tables=False, notified=self._notified())
 
     def consumer_store(self) -> SqlConsumerStore:
         return SqlConsumerStore(self.engine, create_tables=False)
@@ -73,14 +73,17 @@ class SqlBackend:
     def tenant_revision(self, tenant: str) -> SqlTenantRevision:
         """Reads the tenant's revision (see :mod:`esruntime.backends.sql.revisions`): on
         PostgreSQL as heard by one listening connection, started on first use."""
-        notified = None
-        if self.engine.dialect.name == "postgresql":
-            with self._lock:
-                if self._revisions is None:
-                    self._revisions = PostgresRevisions(self.engine)
-                notified = self._revisions
         tenant_id = setup.register_tenant(self.engine, tenant)
-        return SqlTenantRevision(self.engine, tenant_id, notified=notified)
+        return SqlTenantRevision(self.engine, tenant_id, notified=self._notified())
+
+    def _notified(self) -> PostgresRevisions | None:
+        """On PostgreSQL, the one listener for revisions' notifications (started now)."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        with self._lock:
+            if self._revisions is None:
+                self._revisions = PostgresRevisions(self.engine)
+            return self._revisions
 
     def close(self) -> None:
         with self._lock:

@@ -1,15 +1,24 @@
 """A script run's hot path: its script's lookup and its two writes, each one round trip.
 
-The lookup reads the script by id, name or HTTP path. A run is written when it starts and
-when it ends:
+The lookup reads the script by id, name or HTTP path, unless the same lookup was made before
+and the tenant's revision has not moved since: every change to a script bumps it
+(:mod:`esruntime.backends.sql.revisions`), so a kept row is reused only while it is current. On
+SQLite the revision is read on the thread's own connection; on PostgreSQL it is known from
+``NOTIFY`` when the repository was given its backend's listener (elsewhere every lookup reads
+the script).
+
+A run is written when it starts and when it ends:
 
 - **start**: one statement records the execution ``running`` (inserting it, or updating the
   ``pending`` row of a run that had to wait for capacity) only if fewer than ``max_running``
   other runs of its script are running. On SQLite that statement takes the write lock before it
   counts, so counting and recording cannot interleave with another writer. On PostgreSQL it
-  follows a no-op ``UPDATE`` of the script's row (a row lock) in one transaction, and the
-  transaction's four statements go in one pipeline: one round trip.
-- **end**: one upsert of the whole finished execution (one round trip, autocommit).
+  follows the script's transaction-scoped advisory lock, and ``BEGIN``, the lock, the statement
+  and ``COMMIT`` go as one simple query: one round trip. That transaction commits without
+  waiting for its WAL to reach the disk (``synchronous_commit = off``): other processes see it
+  at once, and only a crash of the database server within a fraction of a second could lose it
+  (the run's final record is written in full by the end's upsert, which waits).
+- **end**: one upsert of the whole finished execution (one round trip, autocommit, durable).
 
 So a run in progress always shows as ``running`` in the history, and a run that returned is
 committed (under the database's own durability settings). The statements are built with
@@ -20,34 +29,40 @@ SQLite on the thread's own connection, writes under the process's writer lock), 
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, bindparam, func, literal_column, select, update
+from cachetools import LRUCache
+from sqlalchemy import Engine, bindparam, func, literal_column, select
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from esruntime.backends.sql.connections import thread_connections
 from esruntime.backends.sql.errors import translate_errors
-from esruntime.backends.sql.postgres import autocommit_connection
+from esruntime.backends.sql.postgres import LOCK_NAMESPACE, autocommit_connection
+from esruntime.backends.sql.revisions import PostgresRevisions, SqlTenantRevision
 from esruntime.backends.sql.tables import script_executions as executions
 from esruntime.backends.sql.tables import scripts
 
-__all__ = ["RunPath"]
+__all__ = ["MAX_KEPT_SCRIPTS", "RunPath"]
 
+T = TypeVar("T")
+
+MAX_KEPT_SCRIPTS = 4096
+"""How many looked-up scripts a repository keeps (the least recently used go first)."""
+
+_SCRIPT_LOCK = (
+    f"SELECT pg_advisory_xact_lock({LOCK_NAMESPACE + 1}, "
+    "hashtext(%(tenant_id)s::text || '/' || %(script_id)s))"
+)
 _COLUMNS = [column.name for column in executions.columns]
 _KEY = ("tenant_id", "id")
 
 
-def _statements(upsert: Any) -> tuple[Any, Any, Any]:
-    """(lock the script, start the run, save the run) in ``upsert``'s dialect."""
-    lock = (
-        update(scripts)
-        .where(
-            scripts.c.tenant_id == bindparam("tenant_id"), scripts.c.id == bindparam("script_id")
-        )
-        .values(version=scripts.c.version)
-    )
+def _statements(upsert: Any) -> tuple[Any, Any]:
+    """(start the run, save the run) in ``upsert``'s dialect."""
     others = executions.alias("others")
     running = (
         select(func.count())
@@ -74,14 +89,15 @@ def _statements(upsert: Any) -> tuple[Any, Any, Any]:
         index_elements=list(_KEY),
         set_={name: save.excluded[name] for name in _COLUMNS if name not in _KEY},
     )
-    return lock, start, save
+    return start, save
 
 
 class RunPath:
     """The lookups and writes of runs on ``engine`` (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, notified: PostgresRevisions | None = None) -> None:
         self._engine = engine
+        self._notified = notified
         self._sqlite = engine.dialect.name == "sqlite"
         if self._sqlite:
             # Named parameters, which sqlite3 takes from a dict as psycopg does.
@@ -89,10 +105,9 @@ class RunPath:
             upsert: Any = sqlite_dialect.insert
         else:
             dialect, upsert = engine.dialect, pg_dialect.insert
-        lock, start, save = _statements(upsert)
-        self._lock, self._start, self._save = (
-            str(statement.compile(dialect=dialect)) for statement in (lock, start, save)
-        )
+        start, save = _statements(upsert)
+        self._start = str(start.compile(dialect=dialect))
+        self._save = str(save.compile(dialect=dialect))
         self._scripts = {
             key: str(
                 select(scripts)
@@ -106,9 +121,48 @@ class RunPath:
         }
         self._script_columns = [column.name for column in scripts.columns]
         self._connections = thread_connections(engine) if self._sqlite else None
+        self._start_postgres = (
+            f"BEGIN; SET LOCAL synchronous_commit = off; {_SCRIPT_LOCK}; {self._start}; COMMIT"
+        )
+        # Rows looked up, each kept with the tenant's revision it was read under.
+        self._found: LRUCache[tuple[int, str, str], tuple[int, object]] = LRUCache(MAX_KEPT_SCRIPTS)
+        self._revisions: dict[int, SqlTenantRevision] = {}
+        self._found_lock = threading.Lock()
 
-    def script(self, tenant_id: int, key: str, value: str) -> dict[str, Any] | None:
-        """The row of the script whose ``key`` (id, name or http_path) is ``value``."""
+    def script(
+        self, tenant_id: int, key: str, value: str, build: Callable[[dict[str, Any]], T]
+    ) -> T | None:
+        """``build(row)`` of the script whose ``key`` (id, name or http_path) is ``value``:
+        what was built before while the tenant's revision has not moved since (every change to
+        a script bumps it), else read and built now. ``build`` must return an immutable value."""
+        revision = self._revision(tenant_id)
+        if revision is not None:
+            with self._found_lock:
+                kept = self._found.get((tenant_id, key, value))
+            if kept is not None and kept[0] == revision:
+                return cast(T, kept[1])
+        row = self._read_script(tenant_id, key, value)
+        if row is None:
+            return None
+        found = build(row)
+        if revision is not None:
+            # Read after the revision: a value is never older than the revision it is kept with.
+            with self._found_lock:
+                self._found[tenant_id, key, value] = (revision, found)
+        return found
+
+    def _revision(self, tenant_id: int) -> int | None:
+        """The tenant's revision, when reading it is cheaper than reading the script: always
+        on SQLite (this thread's connection), on PostgreSQL when announced by ``NOTIFY``."""
+        if not self._sqlite and self._notified is None:
+            return None
+        reader = self._revisions.get(tenant_id)
+        if reader is None:
+            reader = SqlTenantRevision(self._engine, tenant_id, notified=self._notified)
+            self._revisions[tenant_id] = reader
+        return reader()
+
+    def _read_script(self, tenant_id: int, key: str, value: str) -> dict[str, Any] | None:
         params = {"tenant_id": tenant_id, "value": value}
         with translate_errors():
             if self._connections is not None:
@@ -124,13 +178,14 @@ class RunPath:
         params = {**row, "max_running": max_running, "stale_before": stale_before}
         if self._connections is not None:
             return self._sqlite_write(self._start, params) == 1
-        lock = {"tenant_id": row["tenant_id"], "script_id": row["script_id"]}
+        from psycopg import ClientCursor  # the PostgreSQL extra
+
         with self._postgres() as conn:
-            with conn.pipeline():
-                conn.execute("BEGIN")
-                conn.execute(self._lock, lock, prepare=True)
-                cursor = conn.execute(self._start, params, prepare=True)
-                conn.execute("COMMIT")
+            # One simple query (parameters bound here): one message each way.
+            cursor = ClientCursor(conn)
+            cursor.execute(self._start_postgres, params)
+            for _ in range(3):  # past BEGIN, SET and the lock, to the INSERT
+                cursor.nextset()
             return int(cursor.rowcount) == 1
 
     def save(self, row: dict[str, Any]) -> None:

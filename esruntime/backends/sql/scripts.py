@@ -2,8 +2,11 @@
 ``esr_script_versions``, ``esr_script_executions``).
 
 Names and HTTP paths are unique per tenant by index, so of two concurrent creates only one can
-commit. A run is written twice, when it starts (counting the runs in progress and recording it
-cannot interleave with another process doing the same) and when it ends:
+commit. Every change to a script bumps its tenant's revision in the same transaction, which is
+what lets a lookup made before be reused while nothing changed.
+
+A run is written twice, when it starts (counting the runs in progress and recording it cannot
+interleave with another process doing the same) and when it ends:
 :mod:`esruntime.backends.sql.runs`.
 """
 
@@ -18,6 +21,7 @@ from sqlalchemy import exc as sa_exc
 
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.paging import read_page
+from esruntime.backends.sql.revisions import PostgresRevisions, bump_revision, committed
 from esruntime.backends.sql.runs import RunPath
 from esruntime.backends.sql.storage import SqlStorage
 from esruntime.backends.sql.tables import script_executions as executions
@@ -55,9 +59,15 @@ _COMPLETED_EVENT = (
 class SqlScriptRepository(SqlStorage):
     """A :class:`~esruntime.protocols.ScriptRepository` on a SQLAlchemy engine."""
 
-    def __init__(self, engine: Engine | str, *, create_tables: bool = True) -> None:
+    def __init__(
+        self,
+        engine: Engine | str,
+        *,
+        create_tables: bool = True,
+        notified: PostgresRevisions | None = None,
+    ) -> None:
         super().__init__(engine, create_tables=create_tables)
-        self._runs = RunPath(self._engine)
+        self._runs = RunPath(self._engine, notified=notified)
 
     # -- scripts ---------------------------------------------------------------------------------
 
@@ -68,8 +78,10 @@ class SqlScriptRepository(SqlStorage):
                 with self._driver_transaction() as conn:
                     conn.execute(insert(scripts).values(_script_row(tenant_id, script)))
                     conn.execute(insert(versions).values(_version_row(tenant_id, version)))
+                    revision = bump_revision(conn, tenant_id)
             except sa_exc.IntegrityError as exc:
                 raise _conflict(script, exc) from None
+        committed(self._engine, tenant_id, revision)
 
     def save_script(
         self, script: Script, *, expected_version: int, new_version: ScriptVersion | None = None
@@ -93,15 +105,18 @@ class SqlScriptRepository(SqlStorage):
                         return False
                     if new_version is not None:
                         conn.execute(insert(versions).values(_version_row(tenant_id, new_version)))
+                    revision = bump_revision(conn, tenant_id)
             except sa_exc.IntegrityError as exc:
                 if "esr_script_versions" in str(exc.orig):
                     return False
                 raise _conflict(script, exc) from None
+        committed(self._engine, tenant_id, revision)
         return True
 
     def get_script(self, tenant: str, script_id: str) -> Script | None:
-        row = self._runs.script(self._tenant_id(tenant), "id", script_id)
-        return None if row is None else _script(tenant, row)
+        return self._runs.script(
+            self._tenant_id(tenant), "id", script_id, lambda row: _script(tenant, row)
+        )
 
     def find_script(
         self, tenant: str, *, name: str | None = None, http_path: str | None = None
@@ -110,8 +125,9 @@ class SqlScriptRepository(SqlStorage):
             return None
         key, value = ("name", name) if name is not None else ("http_path", http_path)
         assert value is not None
-        row = self._runs.script(self._tenant_id(tenant), key, value)
-        return None if row is None else _script(tenant, row)
+        return self._runs.script(
+            self._tenant_id(tenant), key, value, lambda row: _script(tenant, row)
+        )
 
     def list_scripts(
         self,
@@ -188,6 +204,8 @@ class SqlScriptRepository(SqlStorage):
                     executions.c.tenant_id == tenant_id, executions.c.script_id == script_id
                 )
             )
+            revision = bump_revision(conn, tenant_id)
+        committed(self._engine, tenant_id, revision)
         return bool(deleted)
 
     def versions(self, tenant: str, script_id: str) -> list[ScriptVersion]:
