@@ -117,6 +117,8 @@ def test_sqlite_locked_database_is_store_unavailable(sqlite_url: str) -> None:
         with pytest.raises(StoreUnavailableError, match="locked") as raised:
             store.append([Event("Blocked", id="evt_blocked"), Event("Blocked")])
         assert isinstance(raised.value.__cause__, sqlite3.OperationalError)
+        # A remote caller gets a summary without the driver's words.
+        assert raised.value.summary == "the SQLite database is busy or unavailable; try again"
         # ...and a write through SQLAlchemy (registering a tenant) are both translated.
         with pytest.raises(StoreUnavailableError, match="locked") as raised:
             store.for_tenant("other")
@@ -245,6 +247,7 @@ def test_postgres_server_that_does_not_answer_is_store_unavailable() -> None:
     url = f"postgresql://postgres@127.0.0.1:{port}/test"
     with pytest.raises(StoreUnavailableError, match=str(port)) as raised:
         SqlEventStore(url)
+    assert raised.value.summary == "the PostgreSQL database does not answer or is busy; try again"
     cause = raised.value.__cause__
     assert isinstance(cause, sqlalchemy.exc.OperationalError)
     assert isinstance(cause.orig, psycopg.OperationalError)
@@ -364,9 +367,10 @@ def test_postgres_pool_exhausted_is_store_unavailable(postgres_url: str) -> None
     store = SqlEventStore(engine)
     with (
         engine.connect(),  # the pool's only connection, held
-        pytest.raises(StoreUnavailableError, match="no database connection was free"),
+        pytest.raises(StoreUnavailableError, match="no database connection was free") as raised,
     ):
         store.read()
+    assert raised.value.summary == "no database connection was free in time; try again"
     assert store.append(Event("After")) == 1
     store.close()
     engine.dispose()

@@ -7,6 +7,7 @@ backend. A request the database can never run is the caller's 400 ``store_query_
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 
@@ -14,10 +15,12 @@ import pytest
 import sqlalchemy
 
 from esruntime import Event, SqlEventStore
-from esruntime.backends.sql import SqlBackend
-from esruntime.errors import SdkError
+from esruntime.backends.sql import SqlBackend, create_store_engine
+from esruntime.errors import SdkError, StoreQueryError
 from esruntime.runtime import Runtime
 from esruntime.scripts.sdk.events import EventPublisher
+from esruntime.web.errors import failure_response
+from esruntime.web.messages import WebRequest
 from tests.web.apps import Client, make_client
 
 
@@ -93,6 +96,54 @@ def test_a_query_the_database_can_never_run_is_a_400(sqlite_url: str, adapter: s
     assert len(reply.json()["events"]) == 1
     runtime.close()
     engine.dispose()
+
+
+@pytest.mark.parametrize("adapter", ["fastapi", "flask"])
+def test_a_locked_database_is_a_503_that_names_no_file_or_statement(
+    tmp_path: object, adapter: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = f"{tmp_path}/locked.db"
+    engine = create_store_engine(f"sqlite:///{path}", sqlite_busy_timeout=0.1)
+    runtime = Runtime(backend=SqlBackend(engine))
+    key = runtime.api_keys.create("acme", "writer", ["admin"]).secret
+    client = make_client(adapter, runtime, {"acme": key})
+    locker = sqlite3.connect(path, isolation_level=None)
+    try:
+        locker.execute("BEGIN IMMEDIATE")
+        reply = client.post(
+            "/scripts", json_body={"name": "hello", "type": "oneoff", "source": "return 1"}
+        )
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert reply.status == 503, reply.body
+    error = reply.json()["error"]
+    assert error["code"] == "store_unavailable"
+    assert error["message"] == "the SQLite database is busy or unavailable; try again"
+    # The details are in the server's log, under the request id.
+    assert any(
+        "locked" in record.getMessage() and error["request_id"] in record.getMessage()
+        for record in caplog.records
+    )
+    runtime.close()
+    engine.dispose()
+
+
+def test_a_refused_statement_is_reported_by_its_first_line_only() -> None:
+    # PostgreSQL's errors go on to quote the statement (LINE 1: ...): that stays in the log.
+    refused = StoreQueryError(
+        'PostgreSQL [22P02]: invalid input syntax for type integer: "x"\n'
+        "LINE 1: SELECT position FROM esr_events WHERE ...\n               ^"
+    )
+    response = failure_response(refused, WebRequest("POST", "events.query"), "req-1")
+    assert response.status == 400
+    error = json.loads(response.body)["error"]
+    assert error == {
+        "code": "store_query_error",
+        "message": "the event store cannot run this request: PostgreSQL [22P02]: invalid input "
+        'syntax for type integer: "x"',
+        "request_id": "req-1",
+    }
 
 
 def test_a_script_is_not_told_to_retry_what_the_store_never_takes(sqlite_url: str) -> None:

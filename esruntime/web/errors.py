@@ -64,7 +64,9 @@ def failure_response(exc: Exception, request: WebRequest, request_id: str) -> We
         logger.error("%s %s: %s [%s]", request.method, request.path, exc, request_id)
         return error_response(503, "store_unavailable", exc.summary, request_id)
     if isinstance(exc, StoreQueryError):  # permanent: retrying the same request cannot help
-        message = f"the event store cannot run this request: {exc}"
+        # Its first line: what the database refused; further lines may quote the statement.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = f"the event store cannot run this request: {first}"
         return error_response(400, "store_query_error", message, request_id)
     logger.error(
         "%s %s failed [%s]",

@@ -73,7 +73,8 @@ class SqlBackend:
     def tenant_revision(self, tenant: str) -> SqlTenantRevision:
         """Reads the tenant's revision (see :mod:`esruntime.backends.sql.revisions`): on
         PostgreSQL as heard by one listening connection, started on first use."""
-        tenant_id = setup.register_tenant(self.engine, tenant)
+        with translate_errors():
+            tenant_id = setup.register_tenant(self.engine, tenant)
         return SqlTenantRevision(self.engine, tenant_id, notified=self._notified())
 
     def _notified(self) -> PostgresRevisions | None:

@@ -72,6 +72,13 @@ class TranslateErrors:
 translate_errors = TranslateErrors
 
 
+# What a remote caller is told of an outage (the message, for the log, has the driver's words:
+# addresses, file paths, statements).
+_POOL_SUMMARY = "no database connection was free in time; try again"
+_SQLITE_SUMMARY = "the SQLite database is busy or unavailable; try again"
+_POSTGRES_SUMMARY = "the PostgreSQL database does not answer or is busy; try again"
+
+
 def _translate(exc: BaseException) -> EventStoreError | None:
     """The esruntime error for a driver error, or None to let it pass unchanged."""
     if isinstance(exc, UnicodeEncodeError):
@@ -81,7 +88,9 @@ def _translate(exc: BaseException) -> EventStoreError | None:
     if isinstance(exc, OverflowError) and "SQLite INTEGER" in str(exc):
         return StoreQueryError(f"SQLite: {exc}")
     if isinstance(exc, sa_exc.TimeoutError):
-        return StoreUnavailableError(f"no database connection was free in time: {exc}")
+        return StoreUnavailableError(
+            f"no database connection was free in time: {exc}", summary=_POOL_SUMMARY
+        )
     if isinstance(exc, sa_exc.DBAPIError):
         # SQLAlchemy wraps the driver's error: translate that one.
         translated = None if exc.orig is None else _translate(exc.orig)
@@ -102,7 +111,7 @@ def _translate_sqlite(exc: sqlite3.Error) -> EventStoreError:
     ):
         return StoreQueryError(f"SQLite: {exc}")
     if isinstance(exc, sqlite3.OperationalError):  # busy, locked, I/O, disk full, no memory
-        return StoreUnavailableError(f"SQLite: {exc}")
+        return StoreUnavailableError(f"SQLite: {exc}", summary=_SQLITE_SUMMARY)
     return EventStoreError(f"SQLite: {exc}")
 
 
@@ -118,10 +127,10 @@ def _translate_psycopg(exc: BaseException) -> EventStoreError:
         if _LIBPQ_TOO_MANY_PARAMETERS in str(exc):
             return StoreQueryError(f"PostgreSQL client: {exc}")
         if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
-            return StoreUnavailableError(f"PostgreSQL: {exc}")
+            return StoreUnavailableError(f"PostgreSQL: {exc}", summary=_POSTGRES_SUMMARY)
         return StoreQueryError(f"PostgreSQL client: {exc}")
     if sqlstate[:2] in _UNAVAILABLE_CLASSES:
-        return StoreUnavailableError(f"PostgreSQL: {exc}")
+        return StoreUnavailableError(f"PostgreSQL: {exc}", summary=_POSTGRES_SUMMARY)
     if sqlstate[:2] in _REFUSED_CLASSES and sqlstate != _INSUFFICIENT_PRIVILEGE:
         return StoreQueryError(f"PostgreSQL [{sqlstate}]: {exc}")
     return EventStoreError(f"PostgreSQL [{sqlstate}]: {exc}")
