@@ -335,12 +335,21 @@ def _executions(args: argparse.Namespace) -> int:
     return OK
 
 
+def _trigger(execution: ScriptExecution) -> str:
+    """The trigger's type, and for an event run its event: ``event AccountOpened evt_...``."""
+    kind = str(execution.trigger.get("type", "-"))
+    if execution.event_id is None:
+        return kind
+    event_type = execution.trigger.get("eventType")
+    return " ".join(str(part) for part in (kind, event_type, execution.event_id) if part)
+
+
 def _print_execution(execution: ScriptExecution) -> None:
     print_table(
         [
             ("id:", execution.id),
             ("status:", execution.status),
-            ("trigger:", str(execution.trigger.get("type", "-"))),
+            ("trigger:", _trigger(execution)),
             ("version:", str(execution.script_version)),
             ("input:", json.dumps(execution.input, ensure_ascii=False)),
             ("output:", json.dumps(execution.output, ensure_ascii=False)),

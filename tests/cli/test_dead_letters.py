@@ -121,3 +121,16 @@ def test_refusals_have_their_exit_codes(cli: Any, runtime: Runtime) -> None:
         cli("scripts", "dead-letters", "list", "--offset", "many")
     assert usage.value.code == 2
     assert runtime.scripts.dead_letter(letter.id, tenant="acme").attempts == 4
+
+
+def test_an_event_runs_execution_names_its_event(cli: Any, runtime: Runtime) -> None:
+    script = failing_script(runtime, "acme", 1, name="invoice sync")
+    (letter,) = dead_letters_of(runtime, "acme", 1)
+    code, out, _ = cli("scripts", "executions", "invoice sync", "--json")
+    assert code == 0
+    execution = json.loads(out)["executions"][0]
+    assert execution["event_id"] == letter.event_id
+    code, out, _ = cli("scripts", "executions", script.id, execution["id"])
+    assert code == 0
+    (trigger,) = [line.split() for line in out.splitlines() if line.startswith("trigger:")]
+    assert trigger == ["trigger:", "event", "order.created", letter.event_id]
