@@ -335,7 +335,7 @@ def _executions(args: argparse.Namespace) -> int:
     return OK
 
 
-def _trigger(execution: ScriptExecution) -> str:
+def _execution_trigger(execution: ScriptExecution) -> str:
     """The trigger's type, and for an event run its event: ``event AccountOpened evt_...``."""
     kind = str(execution.trigger.get("type", "-"))
     if execution.event_id is None:
@@ -349,7 +349,7 @@ def _print_execution(execution: ScriptExecution) -> None:
         [
             ("id:", execution.id),
             ("status:", execution.status),
-            ("trigger:", _trigger(execution)),
+            ("trigger:", _execution_trigger(execution)),
             ("version:", str(execution.script_version)),
             ("input:", json.dumps(execution.input, ensure_ascii=False)),
             ("output:", json.dumps(execution.output, ensure_ascii=False)),
