@@ -76,6 +76,9 @@ NOT_RUNNABLE: frozenset[ScriptStatus] = frozenset(("disabled", "archived"))
 MAX_PER_PAGE = 100
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 _SAVE_ATTEMPTS = 20
+# The service's own triggers (immutable): used as they are, where a caller's is checked and copied.
+_MANUAL = Trigger.manual()
+_API = Trigger.api()
 
 Versions = list[ScriptVersion]
 Times = list[datetime]
@@ -434,7 +437,7 @@ class ScriptService:
             raise ScriptStateError(
                 f"Script {name!r} is a {script.type} script; call() runs embedded scripts"
             )
-        execution = self._run(script, input, Trigger.api(), user_id, organization_id)
+        execution = self._run(script, input, _API, user_id, organization_id)
         if execution.status == "completed":
             return execution.output
         failure = execution.error
@@ -467,12 +470,14 @@ class ScriptService:
         input = {} if input is None else json_copy(input, "input")
         if not isinstance(input, dict):
             raise ScriptValidationError({"input": "must be a JSON object"})
-        trigger = trigger or Trigger.manual()
-        if not isinstance(trigger, Trigger) or trigger.type not in TRIGGER_TYPES:
-            raise ScriptValidationError(
-                {"trigger": f"must be a Trigger of type {', '.join(TRIGGER_TYPES)}"}
-            )
-        trigger = Trigger.from_context(json_copy(trigger.to_record(), "trigger"))
+        if trigger is None:
+            trigger = _MANUAL
+        elif trigger is not _API:  # a caller's: checked, and copied so that it cannot change
+            if not isinstance(trigger, Trigger) or trigger.type not in TRIGGER_TYPES:
+                raise ScriptValidationError(
+                    {"trigger": f"must be a Trigger of type {', '.join(TRIGGER_TYPES)}"}
+                )
+            trigger = Trigger.from_context(json_copy(trigger.to_record(), "trigger"))
         if user_id is not None and (
             isinstance(user_id, bool) or not isinstance(user_id, str | int)
         ):
