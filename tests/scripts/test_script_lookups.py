@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from esruntime.backends.sql import SqlBackend
+from esruntime.backends.sql import SqlBackend, runs
 from esruntime.errors import ScriptNotFoundError, ScriptStateError
 from esruntime.scripts.runner import SdkHost
 from esruntime.scripts.service import ScriptService
@@ -131,3 +131,22 @@ def test_a_change_made_by_another_process_is_seen_once_it_arrived(
     with pytest.raises(ScriptNotFoundError):
         here.execute(script.id)
     assert here.find("renamed") is None
+
+
+def test_kept_lookups_are_bounded_in_bytes(
+    url: str, runner: PythonRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runs, "MAX_KEPT_BYTES", 300_000)
+    backend = SqlBackend(url)
+    service = ScriptService(backend.script_repository(), runner, default_tenant="acme")
+    padding = "// " + "x" * 90_000 + "\n"
+    ids = [
+        service.create(name=f"script {n}", type="oneoff", source=padding + "py:one").id
+        for n in range(5)
+    ]
+    for script_id in ids:
+        assert service.get(script_id).source.startswith(padding)
+    kept: Any = service.repository._runs._found  # type: ignore[attr-defined]
+    assert 0 < len(kept) < 5
+    assert kept.currsize <= 300_000
+    backend.close()

@@ -29,6 +29,7 @@ SQLite on the thread's own connection, writes under the process's writer lock), 
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -46,12 +47,14 @@ from esruntime.backends.sql.revisions import PostgresRevisions, SqlTenantRevisio
 from esruntime.backends.sql.tables import script_executions as executions
 from esruntime.backends.sql.tables import scripts
 
-__all__ = ["MAX_KEPT_SCRIPTS", "RunPath"]
+__all__ = ["MAX_KEPT_BYTES", "RunPath"]
 
 T = TypeVar("T")
+_ROW_OVERHEAD = 1024  # the key, the built value's objects, the cache's bookkeeping, roughly
 
-MAX_KEPT_SCRIPTS = 4096
-"""How many looked-up scripts a repository keeps (the least recently used go first)."""
+MAX_KEPT_BYTES = 32 * 1024 * 1024
+"""How much looked-up scripts a repository keeps, in bytes of their rows' text (roughly; the
+least recently used go first): a few thousand scripts of typical size, 300 of the largest."""
 
 _SCRIPT_LOCK = (
     f"SELECT pg_advisory_xact_lock({LOCK_NAMESPACE + 1}, "
@@ -125,7 +128,9 @@ class RunPath:
             f"BEGIN; SET LOCAL synchronous_commit = off; {_SCRIPT_LOCK}; {self._start}; COMMIT"
         )
         # Rows looked up, each kept with the tenant's revision it was read under.
-        self._found: LRUCache[tuple[int, str, str], tuple[int, object]] = LRUCache(MAX_KEPT_SCRIPTS)
+        self._found: LRUCache[tuple[int, str, str], tuple[int, object, int]] = LRUCache(
+            MAX_KEPT_BYTES, getsizeof=lambda kept: kept[2]
+        )
         self._revisions: dict[int, SqlTenantRevision] = {}
         self._found_lock = threading.Lock()
 
@@ -147,8 +152,11 @@ class RunPath:
         found = build(row)
         if revision is not None:
             # Read after the revision: a value is never older than the revision it is kept with.
+            weight = _ROW_OVERHEAD + sum(
+                sys.getsizeof(cell) for cell in row.values() if isinstance(cell, str)
+            )
             with self._found_lock:
-                self._found[tenant_id, key, value] = (revision, found)
+                self._found[tenant_id, key, value] = (revision, found, weight)
         return found
 
     def _revision(self, tenant_id: int) -> int | None:
