@@ -42,6 +42,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 from esruntime import __version__
 from esruntime.auth.resolver import PrincipalResolver
+from esruntime.contrib.fastapi.direct import DirectApi
 from esruntime.contrib.fastapi.threads import DEFAULT_THREADS, ApiThreads
 from esruntime.runtime import Runtime
 from esruntime.web import RESOLVE, JsonApi, Limits, Route, WebRequest, WebResponse
@@ -88,6 +89,7 @@ def create_router(
             "/{path:path}", unmatched, methods=list(METHODS), include_in_schema=False
         )
     router.esruntime_api = api  # type: ignore[attr-defined]
+    router.esruntime_threads = pool  # type: ignore[attr-defined]
     return router
 
 
@@ -265,11 +267,50 @@ def create_app(
     **options: Any,
 ) -> FastAPI:
     """A FastAPI application serving the runtime's JSON API under ``prefix`` and its ``http``
-    scripts under ``hooks_prefix``."""
-    app = FastAPI(
+    scripts under ``hooks_prefix``.
+
+    With the API's own authentication (no ``principal``) and no router ``dependencies``, the
+    API's requests are answered around FastAPI's request handling while the host adds no
+    middleware, dependency overrides or ``root_path`` and FastAPI's OpenTelemetry is off
+    (:mod:`esruntime.contrib.fastapi.direct`): the same answers, for less CPU.
+    """
+    app = _Application(
         title="esruntime",
         version=__version__,
         description="An event-sourcing command runtime: commands, schemas, handlers, events.",
     )
-    install(app, runtime, prefix=prefix, hooks_prefix=hooks_prefix, **options)
+    direct = options.get("principal") is None and not options.get("dependencies")
+    router = install(app, runtime, prefix=prefix, hooks_prefix=hooks_prefix, **options)
+    if direct:
+        api: JsonApi = router.esruntime_api  # type: ignore[attr-defined]
+        app.direct = DirectApi(api, router.esruntime_threads, prefix)  # type: ignore[attr-defined]
     return app
+
+
+class _Application(FastAPI):
+    """FastAPI, with the API's requests answered by :class:`DirectApi` when nothing of the
+    host's own would see them."""
+
+    direct: DirectApi | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        direct = self.direct
+        if (
+            direct is not None
+            and scope["type"] == "http"
+            and not self.user_middleware
+            and not self.dependency_overrides
+            and not self.root_path
+            and not _telemetry_on(self)
+        ):
+            found = direct.match(scope)
+            if found is not None:
+                await direct.serve(found, scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def _telemetry_on(app: FastAPI) -> bool:
+    """Whether FastAPI's own OpenTelemetry would observe requests (FastAPI 0.16x)."""
+    telemetry = getattr(app, "_native_telemetry", None)
+    return telemetry is not None and bool(telemetry.enabled())
