@@ -25,6 +25,7 @@ translates requests and responses.
 
 # No ``from __future__ import annotations``: FastAPI reads the endpoints' annotations, which
 # name a dependency chosen at run time.
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -51,6 +52,10 @@ from esruntime.web.messages import METHODS, BodyReader
 from esruntime.web.openapi import operation
 
 __all__ = ["create_app", "create_hooks_router", "create_router", "install"]
+
+TELEMETRY_RECHECK = 1.0
+"""Seconds between two looks at whether FastAPI's OpenTelemetry is on (:class:`_Application`):
+a provider configured while serving observes the API's requests from at most this long after."""
 
 _bearer = HTTPBearer(auto_error=False, description="An esruntime API key")
 
@@ -292,6 +297,8 @@ class _Application(FastAPI):
     host's own would see them."""
 
     direct: DirectApi | None = None
+    _otel_checked = -TELEMETRY_RECHECK
+    _otel_on = False
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         direct = self.direct
@@ -301,7 +308,7 @@ class _Application(FastAPI):
             and not self.user_middleware
             and not self.dependency_overrides
             and not self.root_path
-            and not _telemetry_on(self)
+            and not self._otel_observes()
         ):
             found = direct.match(scope)
             if found is not None:
@@ -309,8 +316,13 @@ class _Application(FastAPI):
                 return
         await super().__call__(scope, receive, send)
 
-
-def _telemetry_on(app: FastAPI) -> bool:
-    """Whether FastAPI's own OpenTelemetry would observe requests (FastAPI 0.16x)."""
-    telemetry = getattr(app, "_native_telemetry", None)
-    return telemetry is not None and bool(telemetry.enabled())
+    def _otel_observes(self) -> bool:
+        """Whether FastAPI's own OpenTelemetry observes requests (FastAPI 0.16x), looked at
+        once a second: OpenTelemetry's lookup of its providers reads the environment every
+        time, a tenth of a request's time on the event loop."""
+        now = time.monotonic()
+        if now - self._otel_checked >= TELEMETRY_RECHECK:
+            telemetry = getattr(self, "_native_telemetry", None)
+            self._otel_on = telemetry is not None and bool(telemetry.enabled())
+            self._otel_checked = now
+        return self._otel_on
