@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from esruntime.commands.executor import CommandResult
-from esruntime.encoding import decode, encode_events
+from esruntime.encoding import stored_data
 from esruntime.errors import (
     HandlerFault,
     IdempotencyKeyReused,
@@ -89,8 +88,7 @@ def appended_events(
         and getattr(store, "reads_back_as_appended", False) is True
     ):
         recorded = timestamp(datetime.fromtimestamp(began // _NS, UTC))
-        encoded = encode_events(list(result.events), sys.maxsize)
-        return [appended(event, decode(data), recorded) for event, data, _ in encoded]
+        return [appended(event, stored_data(event), recorded) for event in result.events]
     found = store.read(start=result.position - len(ids) + 1, limit=len(ids)).events
     if [event.id for event in found] != ids:
         found = [event for event in map(store.get, ids) if event is not None]

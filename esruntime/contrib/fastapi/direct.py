@@ -86,7 +86,7 @@ class DirectApi:
             route.name,
             request_path(scope),
             params,
-            tuple(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)),
+            _query(scope["query_string"]),
             headers,
             body,
             oversized,
@@ -140,6 +140,13 @@ def raw_headers(response: WebResponse) -> list[tuple[bytes, bytes]]:
             kind += "; charset=utf-8"
         raw.append((b"content-type", kind.encode("latin-1")))
     return raw
+
+
+def _query(query_string: bytes) -> tuple[tuple[str, str], ...]:
+    """The query string's pairs, as Starlette's ``request.query_params.multi_items()``."""
+    if not query_string:
+        return ()
+    return tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
 
 
 def _content_length(headers: Any) -> str | None:
