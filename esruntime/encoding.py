@@ -24,6 +24,7 @@ __all__ = [
     "decode_stored",
     "encode_events",
     "json_depth",
+    "stored_data",
 ]
 
 DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
@@ -111,6 +112,12 @@ def _size(text: str, event: Event, index: int, what: str) -> int:
         raise InvalidEventError(
             f"event {index} ({event.type!r}): {what} contains an unpaired surrogate ({exc.reason})"
         ) from None
+
+
+def stored_data(event: Event) -> Any:
+    """``event``'s data as a store that keeps the JSON text :func:`encode_events` writes reads
+    it back (that text, decoded); the event must be one that :func:`encode_events` accepts."""
+    return decode(_encode(event.data, event, 0, "data"))
 
 
 def encode_events(events: Event | Sequence[Event], max_event_bytes: int) -> list[EncodedEvent]:

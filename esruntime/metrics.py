@@ -8,6 +8,7 @@ names are never used as labels (a client could otherwise grow the registry witho
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
@@ -80,6 +81,9 @@ class RuntimeMetrics:
             ("tenant", "route", "method", "status"),
             registry=self.registry,
         )
+        # The counter of each label set, found once (``labels`` takes a lock and checks every
+        # label on each call: a few µs of every request).
+        self._request_counters: dict[tuple[str, str, str, int], Any] = {}
 
     def record_command(
         self, tenant: str, handler: str, result: CommandResult, seconds: float
@@ -104,7 +108,12 @@ class RuntimeMetrics:
 
     def record_request(self, tenant: str | None, route: str, method: str, status: int) -> None:
         """Count an HTTP request (``tenant`` None before authentication)."""
-        self.http_requests.labels(tenant or "", route, method, str(status)).inc()
+        key = (tenant or "", route, method, status)
+        counter = self._request_counters.get(key)
+        if counter is None:
+            counter = self.http_requests.labels(tenant or "", route, method, str(status))
+            self._request_counters[key] = counter
+        counter.inc()
 
     def render(self, tenant: str | None = None) -> bytes:
         """The Prometheus text of every series, or of ``tenant``'s series only."""

@@ -77,6 +77,8 @@ class CommandResult:
     retries: int = 0
     replayed: bool = False
     """True when this is the recorded result of an earlier request with the same key."""
+    events: tuple[Event, ...] = field(default=(), eq=False, repr=False)
+    """The events this call appended, as the handler emitted them (empty for a replay)."""
 
     def to_record(self) -> dict[str, Any]:
         """This result as JSON-ready data, as an idempotency record keeps it for replays."""
@@ -317,7 +319,7 @@ class CommandExecutor:
             except DuplicateIdempotencyKey as exc:  # a concurrent repeat recorded first
                 assert key is not None
                 return self._replay(exc.existing, key[1])
-            return evolve(outcome, position=position)
+            return evolve(outcome, position=position, events=tuple(events))
         return CommandResult(
             "conflict",
             message=(

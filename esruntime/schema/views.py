@@ -13,7 +13,10 @@ __all__ = ["push_view", "schema_view", "timestamp"]
 
 def timestamp(moment: datetime) -> str:
     """RFC 3339 in UTC with a ``Z``, to the second: ``2025-01-10T08:00:00Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = moment.astimezone(UTC)
+    if utc.year < 1000:  # strftime writes such a year unpadded (glibc), isoformat padded
+        return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def _field(f: Field) -> dict[str, Any]:

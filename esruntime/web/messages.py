@@ -156,10 +156,12 @@ class WebResponse:
         return json.loads(self.body)
 
 
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def json_response(status: int, body: Any, headers: Iterable[tuple[str, str]] = ()) -> WebResponse:
     """A JSON response; NaN and infinities are refused rather than sent as invalid JSON."""
-    data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return WebResponse(status, data.encode(), JSON, tuple(headers))
+    return WebResponse(status, _encoder.encode(body).encode(), JSON, tuple(headers))
 
 
 def new_request_id(headers: Mapping[str, str] | None = None) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from esruntime.commands.executor import CommandResult
-from esruntime.events import SequencedEvent
+from esruntime.events import Event, SequencedEvent
 from esruntime.handlers.registry import (
     HandlerVersion,
     UploadAccepted,
@@ -21,6 +21,8 @@ from esruntime.schema.views import timestamp
 
 __all__ = [
     "CONFLICT_MESSAGE",
+    "appended",
+    "appended_view",
     "command_view",
     "domain_ids",
     "event_view",
@@ -32,20 +34,25 @@ __all__ = [
 CONFLICT_MESSAGE = "Concurrent modification detected, please retry"
 
 
-def command_view(result: CommandResult, events: Sequence[SequencedEvent]) -> dict[str, Any]:
-    """``POST /commands/{name}``: ok (with the appended events), rejected or conflict."""
+def command_view(result: CommandResult, events: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """``POST /commands/{name}``: ok (with the appended events, :func:`appended_view`),
+    rejected or conflict."""
     if result.outcome == "ok":
-        return {
-            "status": "ok",
-            "events": [
-                {"id": e.id, "type": e.type, "data": e.data, "timestamp": timestamp(e.timestamp)}
-                for e in events
-            ],
-            "position": result.position,
-        }
+        return {"status": "ok", "events": list(events), "position": result.position}
     if result.outcome == "rejected":
         return {"status": "rejected", "code": result.code, "message": result.message}
     return {"status": "conflict", "message": CONFLICT_MESSAGE}
+
+
+def appended_view(event: SequencedEvent) -> dict[str, Any]:
+    """An event of ``POST /commands/{name}``'s answer."""
+    return appended(event.event, event.data, timestamp(event.timestamp))
+
+
+def appended(event: Event, data: Any, recorded: str) -> dict[str, Any]:
+    """An event of ``POST /commands/{name}``'s answer with its ``data`` as stored, recorded at
+    ``recorded`` (RFC 3339)."""
+    return {"id": event.id, "type": event.type, "data": data, "timestamp": recorded}
 
 
 def domain_ids(event: SequencedEvent) -> dict[str, Any]:

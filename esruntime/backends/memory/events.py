@@ -32,6 +32,10 @@ class InMemoryEventStore:
     is shared between readers: treat it as read-only.
     """
 
+    reads_back_as_appended = True
+    """An appended event reads back as its data's JSON text decoded, stamped with this
+    process's clock during the append (``esruntime.web.commands``)."""
+
     def __init__(self, tenant: str = "default", *, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES):
         self._tenant = check_tenant(tenant)
         self.max_event_bytes = max_event_bytes

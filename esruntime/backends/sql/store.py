@@ -85,6 +85,10 @@ class SqlEventStore:
         self._paramstyle = self._paths.paramstyle
         self._thread_connections = self._paths.thread_connections(self._engine)
         self._decode = self._paths.decode
+        # SQLite keeps the JSON text as written; PostgreSQL's jsonb normalizes it.
+        self.reads_back_as_appended = self._engine.dialect.name == "sqlite"
+        """Whether an appended event reads back as its data's JSON text decoded, stamped with
+        this process's clock during the append (``esruntime.web.commands``)."""
         self._tenant = check_tenant(tenant)
         self.max_event_bytes = max_event_bytes
         self._poll_interval = poll_interval

@@ -25,6 +25,7 @@ translates requests and responses.
 
 # No ``from __future__ import annotations``: FastAPI reads the endpoints' annotations, which
 # name a dependency chosen at run time.
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -42,6 +43,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 from esruntime import __version__
 from esruntime.auth.resolver import PrincipalResolver
+from esruntime.contrib.fastapi.direct import DirectApi
 from esruntime.contrib.fastapi.threads import DEFAULT_THREADS, ApiThreads
 from esruntime.runtime import Runtime
 from esruntime.web import RESOLVE, JsonApi, Limits, Route, WebRequest, WebResponse
@@ -50,6 +52,10 @@ from esruntime.web.messages import METHODS, BodyReader
 from esruntime.web.openapi import operation
 
 __all__ = ["create_app", "create_hooks_router", "create_router", "install"]
+
+TELEMETRY_RECHECK = 1.0
+"""Seconds between two looks at whether FastAPI's OpenTelemetry is on (:class:`_Application`):
+a provider configured while serving observes the API's requests from at most this long after."""
 
 _bearer = HTTPBearer(auto_error=False, description="An esruntime API key")
 
@@ -88,6 +94,7 @@ def create_router(
             "/{path:path}", unmatched, methods=list(METHODS), include_in_schema=False
         )
     router.esruntime_api = api  # type: ignore[attr-defined]
+    router.esruntime_threads = pool  # type: ignore[attr-defined]
     return router
 
 
@@ -265,11 +272,57 @@ def create_app(
     **options: Any,
 ) -> FastAPI:
     """A FastAPI application serving the runtime's JSON API under ``prefix`` and its ``http``
-    scripts under ``hooks_prefix``."""
-    app = FastAPI(
+    scripts under ``hooks_prefix``.
+
+    With the API's own authentication (no ``principal``) and no router ``dependencies``, the
+    API's requests are answered around FastAPI's request handling while the host adds no
+    middleware, dependency overrides or ``root_path`` and FastAPI's OpenTelemetry is off
+    (:mod:`esruntime.contrib.fastapi.direct`): the same answers, for less CPU.
+    """
+    app = _Application(
         title="esruntime",
         version=__version__,
         description="An event-sourcing command runtime: commands, schemas, handlers, events.",
     )
-    install(app, runtime, prefix=prefix, hooks_prefix=hooks_prefix, **options)
+    direct = options.get("principal") is None and not options.get("dependencies")
+    router = install(app, runtime, prefix=prefix, hooks_prefix=hooks_prefix, **options)
+    if direct:
+        api: JsonApi = router.esruntime_api  # type: ignore[attr-defined]
+        app.direct = DirectApi(api, router.esruntime_threads, prefix)  # type: ignore[attr-defined]
     return app
+
+
+class _Application(FastAPI):
+    """FastAPI, with the API's requests answered by :class:`DirectApi` when nothing of the
+    host's own would see them."""
+
+    direct: DirectApi | None = None
+    _otel_checked = -TELEMETRY_RECHECK
+    _otel_on = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        direct = self.direct
+        if (
+            direct is not None
+            and scope["type"] == "http"
+            and not self.user_middleware
+            and not self.dependency_overrides
+            and not self.root_path
+            and not self._otel_observes()
+        ):
+            found = direct.match(scope)
+            if found is not None:
+                await direct.serve(found, scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    def _otel_observes(self) -> bool:
+        """Whether FastAPI's own OpenTelemetry observes requests (FastAPI 0.16x), looked at
+        once a second: OpenTelemetry's lookup of its providers reads the environment every
+        time, a tenth of a request's time on the event loop."""
+        now = time.monotonic()
+        if now - self._otel_checked >= TELEMETRY_RECHECK:
+            telemetry = getattr(self, "_native_telemetry", None)
+            self._otel_on = telemetry is not None and bool(telemetry.enabled())
+            self._otel_checked = now
+        return self._otel_on

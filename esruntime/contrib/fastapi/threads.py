@@ -109,10 +109,14 @@ class _Worker:
     def __init__(self, pool: _Pool, first: _Call, name: str) -> None:
         self._pool = pool
         self._given: _Call | None = None
-        self._wake = threading.Semaphore(0)
+        # A lock held while the thread has nothing to do, released to hand it a call: taken
+        # and released in C, where a Semaphore's Condition runs Python on both threads.
+        self._wake = threading.Lock()
+        self._wake.acquire()
         threading.Thread(target=self._work, args=(first,), name=name, daemon=True).start()
 
     def give(self, call: _Call | None) -> None:
+        """Hand the idle thread its next call (None: end); only ever once per idle spell."""
         self._given = call
         self._wake.release()
 
