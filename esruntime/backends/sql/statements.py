@@ -111,19 +111,20 @@ def item_sql(shape: ItemShape, bounds: str) -> str:
         return f"SELECT position AS pos FROM esr_events WHERE {where} AND " + bounds.replace(
             "pos", "position"
         )
-    return _tag_item_sql(shape, bounds, "t0.position AS pos FROM esr_event_tags t0")
+    return _tag_item_sql(shape, bounds, "t0.position AS pos")
 
 
-_TAG_ROWS_EVENTS = f"{EVENT_COLUMNS} FROM esr_event_tags t0 CROSS JOIN esr_events e"
-"""The events of an item's tag rows: its first tag's rows joined to their events (SQLite keeps
-a ``CROSS JOIN``'s order: the tag's rows drive, in position order, and each finds its event by
-primary key; PostgreSQL plans it as any join)."""
+_EVENTS_OF_TAG_ROWS = " CROSS JOIN esr_events e"
+"""The events of an item's tag rows, joined last: SQLite keeps a ``CROSS JOIN``'s order, so the
+first tag's rows drive, in position order, the other tags filter them, and only the rows left
+find their event by primary key (PostgreSQL plans it as any join)."""
 _OF_TAG_ROWS = " AND e.tenant_id = t0.tenant_id AND e.position = t0.position"
 
 
-def _tag_item_sql(shape: ItemShape, bounds: str, select: str) -> str:
-    """``SELECT {select}`` (which names ``esr_event_tags t0``) for the rows of one item with
-    tags, the item's other tags joined (parameters first) or probed."""
+def _tag_item_sql(shape: ItemShape, bounds: str, columns: str, joined: str = "") -> str:
+    """``SELECT {columns}`` of the rows of one item with tags: its first tag's rows
+    (``esr_event_tags t0``), the item's other tags joined (parameters first) or probed, then
+    the tables of ``joined``."""
     n_types, n_tags = shape
     joins = ""
     where = f"t0.tenant_id = ? AND t0.tag = ?{_types_sql('t0.type', n_types)}"
@@ -139,7 +140,7 @@ def _tag_item_sql(shape: ItemShape, bounds: str, select: str) -> str:
             f" AND t{k}.position = t0.position AND t{k}.tag = ?"
             for k in range(1, n_tags)
         )
-    sql = f"SELECT {select}{joins} WHERE {where}"
+    sql = f"SELECT {columns} FROM esr_event_tags t0{joins}{joined} WHERE {where}"
     return f"{sql} AND {bounds.replace('pos', 't0.position')}"
 
 
@@ -198,7 +199,7 @@ def read_sql(shapes: tuple[ItemShape, ...] | None, backwards: bool, limited: boo
     head = f"SELECT {EVENT_COLUMNS} FROM esr_events e WHERE e.tenant_id = ?"
     if joins_tag_rows(shapes):
         assert shapes is not None
-        rows = _tag_item_sql(shapes[0], "pos BETWEEN ? AND ?", _TAG_ROWS_EVENTS)
+        rows = _tag_item_sql(shapes[0], "pos BETWEEN ? AND ?", EVENT_COLUMNS, _EVENTS_OF_TAG_ROWS)
         sql = f"{rows}{_OF_TAG_ROWS} ORDER BY t0.position {order}"
     elif shapes is None:
         sql = f"{head} AND e.position BETWEEN ? AND ? ORDER BY e.position {order}"
