@@ -181,7 +181,7 @@ json_texts = st.recursive(
 ).map(lambda text: text if len(text) % 3 else f" {text}\n")  # some with spaces around
 
 
-@settings(deadline=None, max_examples=2000)
+@settings(deadline=None, max_examples=1000)
 @given(json_texts)
 def test_stored_text_decodes_as_the_standard_library_decodes_it(text: str) -> None:
     assert same(decode_stored(text), json.loads(text))
