@@ -18,13 +18,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from esruntime import Event, Query, QueryItem, SqlEventStore
-from esruntime.backends.sql import plans
-from esruntime.backends.sql import statements as sql
 from esruntime.backends.sql.postgres import read_statement
 
 EVENTS = 1000
@@ -40,14 +37,11 @@ def measure(name: str, url: str, rounds: int) -> None:
         with store.engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE esr_events")
             conn.exec_driver_sql("ANALYZE esr_event_tags")
-    items = plans.expand(query.items)
-    inner = sql.read_sql(sql.shape_of(items), False, False)
-    tenant = store._tenant_id
-    params: list[Any] = sql.item_params(tenant, items, (1, EVENTS))
+    plan = store._read_plan(query, 1, EVENTS, False, None)  # the statement the store runs
+    assert plan is not None
+    text, params = plan
     if name == "PostgreSQL":
-        text, params = read_statement(inner), [tenant, tenant, *params]
-    else:
-        text, params = inner, [tenant, *params]
+        text, params = read_statement(text), [store._tenant_id, *params]
 
     def bare() -> int:
         with store._connection() as conn:

@@ -10,13 +10,15 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from esruntime.encoding import DEFAULT_MAX_EVENT_BYTES, encode_events
+from esruntime.backends.sql import SqlEventStore
+from esruntime.encoding import DEFAULT_MAX_EVENT_BYTES, decode_stored, encode_events
 from esruntime.errors import InvalidEventError
 from esruntime.events import Event
 
@@ -108,3 +110,106 @@ def test_subclasses_of_json_types_are_stored_as_those_types() -> None:
 def test_what_the_standard_library_refuses_is_refused(data: Any) -> None:
     with pytest.raises(InvalidEventError, match="not JSON-serializable"):
         stored(data)
+
+
+# -- decoding stored text ------------------------------------------------------------------------
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal with the same types all the way down (``1 == 1.0`` and ``0.0 == -0.0`` are not)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return math.copysign(1, a) == math.copysign(1, b) and (a == b or (a != a and b != b))
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+json_numbers = st.one_of(
+    st.integers(min_value=-(2**200), max_value=2**200).map(str),
+    st.sampled_from(
+        [
+            "123456789012345678901234567890",
+            "-9223372036854775809",
+            "-9223372036854775808",
+            "9223372036854775807",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-0",
+            "-0.0",
+            "0.0",
+            "1e400",
+            "-1e400",
+            "1e-400",
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "5e-324",
+            "1.7976931348623157e308",
+            "2.2250738585072011e-308",
+        ]
+    ),
+    st.floats(allow_nan=False).map(repr).filter(lambda r: "inf" not in r),
+    # decimal texts of up to 18 digits, which orjson decodes: rounded as float() rounds them
+    st.builds(
+        lambda sign, digits, point, exponent: (
+            f"{sign}{digits[:point].lstrip('0') or '0'}.{digits[point:] or '0'}{exponent}"
+        ),
+        st.sampled_from(["", "-"]),
+        st.text("0123456789", min_size=1, max_size=16),
+        st.integers(min_value=0, max_value=16),
+        st.sampled_from(["", "e5", "E-5", "e+300", "e-320", "e308", "e-330", "e400"]),
+    ),
+)
+json_strings = st.one_of(
+    st.text().map(lambda s: json.dumps(s, ensure_ascii=False)),
+    st.text().map(json.dumps),  # \u escapes, surrogate pairs for what is beyond the BMP
+    st.sampled_from(['"\\ud800"', '"\\udfff x"', '"\\ud83d\\ude00"', '"a\\/b\\u00e9\\t"']),
+)
+json_texts = st.recursive(
+    st.sampled_from(["null", "true", "false"]) | json_numbers | json_strings,
+    lambda children: (
+        st.lists(children, max_size=4).map(lambda items: f"[{','.join(items)}]")
+        | st.lists(st.tuples(json_strings, children), max_size=4).map(
+            lambda pairs: "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
+        )
+    ),
+    max_leaves=12,
+).map(lambda text: text if len(text) % 3 else f" {text}\n")  # some with spaces around
+
+
+@settings(deadline=None, max_examples=1000)
+@given(json_texts)
+def test_stored_text_decodes_as_the_standard_library_decodes_it(text: str) -> None:
+    assert same(decode_stored(text), json.loads(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"big":123456789012345678901234567890,"low":-9223372036854775809}',
+        '{"n":[-9223372036854775808,18446744073709551615,18446744073709551616]}',
+        '{"n":[1e400,-1e400,NaN,-0.0,-0,1.0,1]}',
+        '{"s":"\\ud800","t":"\\udc00\\ud83d\\ude00","u":"é😀"}',
+        '{"a":1,"b":2,"a":3}',
+        '{"deep":' + "[" * 200 + "-0.0" + "]" * 200 + "}",
+        ' {"spaced": [1, 2]} ',
+        "{}",
+        "null",
+    ],
+)
+def test_values_orjson_would_alter_or_refuse_are_decoded_as_the_standard_library_does(
+    text: str,
+) -> None:
+    assert same(decode_stored(text), json.loads(text))
+
+
+def test_data_stored_as_bytes_with_spaces_around_is_read_back(tmp_path: Path) -> None:
+    store = SqlEventStore(f"sqlite:///{tmp_path}/spaces.db")
+    store.append(Event("E", b' {"a": [1, 2]}\n'))
+    (event,) = store.read().events
+    assert event.data == {"a": [1, 2]}
+    store.close()

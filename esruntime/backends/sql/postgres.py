@@ -26,7 +26,7 @@ from esruntime.backends.sql.connections import ThreadConnections
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.groups import PendingAppend, fails_alone
 from esruntime.backends.sql.plans import MAX_POSITION
-from esruntime.backends.sql.rows import event_from_row
+from esruntime.backends.sql.rows import event_from_row, events_from_rows
 from esruntime.backends.sql.tables import TAG_SEPARATOR, metadata
 from esruntime.backends.sql.timestamps import now_micros
 from esruntime.encoding import EncodedEvent
@@ -158,7 +158,7 @@ def read_statement(inner: str) -> str:
 
     Parameters: the tenant, then those of ``inner`` (a :func:`statements.read_sql` text).
     """
-    order = "DESC" if " ORDER BY e.position DESC" in inner else "ASC"
+    order = "DESC" if " DESC" in inner.rpartition(" ORDER BY ")[2] else "ASC"
     text = (
         f"SELECT h.head, e.* FROM (SELECT max(position) AS head FROM esr_events"
         f" WHERE tenant_id = ?) h LEFT JOIN LATERAL ({inner}) e ON TRUE"
@@ -420,8 +420,9 @@ class PostgresEvents:
         text, params = plan
         rows = conn.execute(read_statement(text), [store._tenant_id, *params]).fetchall()
         head = None if rows[0][0] is None else int(rows[0][0])
-        decode = self.decode
-        return head, [decode(row[1:]) for row in rows if row[1] is not None]
+        if rows[0][1] is None:  # no event: the head's row alone
+            return head, []
+        return head, events_from_rows([row[1:] for row in rows])
 
     def having_field(self, field: str) -> tuple[str, str]:
         """The condition and parameter that keep events whose data has the top-level field."""

@@ -1,10 +1,11 @@
 """Events as rows of ``esr_events`` and ``esr_event_tags``, and the idempotency insert.
 
-Rows are read back into events by :func:`event_from_row`, on the read hot path."""
+Rows are read back into events by :func:`events_from_rows`, on the read hot path."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from esruntime.backends.sql.tables import TAG_SEPARATOR
@@ -12,7 +13,7 @@ from esruntime.backends.sql.timestamps import from_micros
 from esruntime.encoding import EncodedEvent, decode_stored
 from esruntime.events import SequencedEvent, stored_event
 
-__all__ = ["REMEMBER", "UNLESS_KNOWN", "event_from_row", "event_rows"]
+__all__ = ["REMEMBER", "UNLESS_KNOWN", "event_from_row", "event_rows", "events_from_rows"]
 
 REMEMBER = (
     "INSERT INTO esr_idempotency (tenant_id, key, fingerprint, result, created_at)"
@@ -38,16 +39,39 @@ def event_rows(
 
 
 def event_from_row(row: Sequence[Any]) -> SequencedEvent:
-    """An event from its row (:data:`statements.EVENT_COLUMNS`), on the read path of every
-    event: data and metadata arrive as JSON text on both dialects (PostgreSQL's jsonb as text:
-    :func:`statements.for_paramstyle`), decoded by the C scanner alone."""
-    position, event_id, type_, tags, data, meta, recorded_at = row
-    return stored_event(
-        position,
-        type_,
-        decode_stored(data),
-        tuple(tags.split(TAG_SEPARATOR)) if tags else (),
-        event_id,
-        decode_stored(meta),
-        from_micros(recorded_at),
-    )
+    """An event from its row (:data:`statements.EVENT_COLUMNS`): data and metadata arrive as
+    JSON text on both dialects (PostgreSQL's jsonb as text: :func:`statements.for_paramstyle`)."""
+    return events_from_rows((row,))[0]
+
+
+def events_from_rows(rows: Iterable[Sequence[Any]]) -> list[SequencedEvent]:
+    """Events from their rows, in order: the read path of every event.
+
+    Events appended together share their time, and a tag's events often their tags: a row with
+    the previous row's time or tags takes the same (immutable) ``datetime`` or tuple.
+    """
+    events: list[SequencedEvent] = []
+    append = events.append
+    last_micros: int | None = None
+    timestamp = datetime.min  # replaced at the first row
+    last_tags: str | None = None
+    tag_tuple: tuple[str, ...] = ()
+    for position, event_id, type_, tags, data, meta, recorded_at in rows:
+        if recorded_at != last_micros:
+            timestamp = from_micros(recorded_at)
+            last_micros = recorded_at
+        if tags != last_tags:
+            tag_tuple = tuple(tags.split(TAG_SEPARATOR)) if tags else ()
+            last_tags = tags
+        append(
+            stored_event(
+                position,
+                type_,
+                decode_stored(data),
+                tag_tuple,
+                event_id,
+                {} if meta == "{}" else decode_stored(meta),
+                timestamp,
+            )
+        )
+    return events

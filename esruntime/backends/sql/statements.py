@@ -30,6 +30,7 @@ __all__ = [
     "head_unless_sql",
     "item_params",
     "item_sql",
+    "joins_tag_rows",
     "positions_sql",
     "read_sql",
     "shape_of",
@@ -110,6 +111,21 @@ def item_sql(shape: ItemShape, bounds: str) -> str:
         return f"SELECT position AS pos FROM esr_events WHERE {where} AND " + bounds.replace(
             "pos", "position"
         )
+    return _tag_item_sql(shape, bounds, "t0.position AS pos")
+
+
+_EVENTS_OF_TAG_ROWS = " CROSS JOIN esr_events e"
+"""The events of an item's tag rows, joined last: SQLite keeps a ``CROSS JOIN``'s order, so the
+first tag's rows drive, in position order, the other tags filter them, and only the rows left
+find their event by primary key (PostgreSQL plans it as any join)."""
+_OF_TAG_ROWS = " AND e.tenant_id = t0.tenant_id AND e.position = t0.position"
+
+
+def _tag_item_sql(shape: ItemShape, bounds: str, columns: str, joined: str = "") -> str:
+    """``SELECT {columns}`` of the rows of one item with tags: its first tag's rows
+    (``esr_event_tags t0``), the item's other tags joined (parameters first) or probed, then
+    the tables of ``joined``."""
+    n_types, n_tags = shape
     joins = ""
     where = f"t0.tenant_id = ? AND t0.tag = ?{_types_sql('t0.type', n_types)}"
     if _is_wide(n_tags):
@@ -124,7 +140,7 @@ def item_sql(shape: ItemShape, bounds: str) -> str:
             f" AND t{k}.position = t0.position AND t{k}.tag = ?"
             for k in range(1, n_tags)
         )
-    sql = f"SELECT t0.position AS pos FROM esr_event_tags t0{joins} WHERE {where}"
+    sql = f"SELECT {columns} FROM esr_event_tags t0{joins}{joined} WHERE {where}"
     return f"{sql} AND {bounds.replace('pos', 't0.position')}"
 
 
@@ -165,15 +181,27 @@ def positions_sql(shapes: tuple[ItemShape, ...], backwards: bool, limited: bool)
 
 
 @lru_cache(maxsize=1024)
+def joins_tag_rows(shapes: tuple[ItemShape, ...] | None) -> bool:
+    """Whether :func:`read_sql` joins the events to one item's tag rows (one item with tags)."""
+    return shapes is not None and len(shapes) == 1 and shapes[0][1] > 0
+
+
 def read_sql(shapes: tuple[ItemShape, ...] | None, backwards: bool, limited: bool) -> str:
     """Full events matching the items (every event when ``shapes`` is None) between two bounds.
 
     Parameters: tenant, then the item parameters (or the type and the two bounds), then the
-    limit if any.
+    limit if any. One item with tags (:func:`joins_tag_rows`) reads its first tag's rows in
+    position order joined to their events, without a set of positions to build and sort;
+    its parameters are the item's, with the two bounds, then the limit if any (no tenant
+    first).
     """
     order = "DESC" if backwards else "ASC"
     head = f"SELECT {EVENT_COLUMNS} FROM esr_events e WHERE e.tenant_id = ?"
-    if shapes is None:
+    if joins_tag_rows(shapes):
+        assert shapes is not None
+        rows = _tag_item_sql(shapes[0], "pos BETWEEN ? AND ?", EVENT_COLUMNS, _EVENTS_OF_TAG_ROWS)
+        sql = f"{rows}{_OF_TAG_ROWS} ORDER BY t0.position {order}"
+    elif shapes is None:
         sql = f"{head} AND e.position BETWEEN ? AND ? ORDER BY e.position {order}"
     elif shapes == ((1, 0),):
         # One type: an ordered range of the events' (tenant, type, position) index.

@@ -22,7 +22,7 @@ from esruntime.backends.sql.connections import create_store_engine
 from esruntime.backends.sql.dialects import dialect_of
 from esruntime.backends.sql.errors import translate_errors
 from esruntime.backends.sql.groups import group_commit_for
-from esruntime.backends.sql.rows import REMEMBER, UNLESS_KNOWN
+from esruntime.backends.sql.rows import REMEMBER, UNLESS_KNOWN, events_from_rows
 from esruntime.backends.sql.setup import create_tables as create_tables_
 from esruntime.backends.sql.setup import register_tenant
 from esruntime.backends.sql.timestamps import now_micros
@@ -212,7 +212,7 @@ class SqlEventStore:
             return head, self._select_in_chunks(conn, query, low, high, backwards, limit)
         text, params = plan
         rows = conn.execute(self._sql(text), params).fetchall()
-        return head, [self._decode(row) for row in rows]
+        return head, events_from_rows(rows)
 
     def _read_plan(
         self, query: Query, low: int, high: int, backwards: bool, limit: int | None
@@ -227,6 +227,8 @@ class SqlEventStore:
             return None
         shapes = sql.shape_of(items)
         text = sql.read_sql(shapes, backwards, limited)
+        if sql.joins_tag_rows(shapes):
+            return text, [*sql.item_params(self._tenant_id, items, (low, high)), *tail]
         if shapes == ((1, 0),):
             return text, [self._tenant_id, items[0].types[0], low, high, *tail]
         bounds = (low, high, *tail)
@@ -253,7 +255,7 @@ class SqlEventStore:
             batch = merged[start : start + 500]
             text = f"{_BY_POSITIONS} ({', '.join('?' * len(batch))})"
             rows = conn.execute(self._sql(text), [self._tenant_id, *batch]).fetchall()
-            events.extend(self._decode(row) for row in rows)
+            events.extend(events_from_rows(rows))
         events.sort(key=lambda e: e.position, reverse=backwards)
         return events
 
