@@ -7,12 +7,15 @@ a log line). Baseline in the same run: the same source through ``QuickJsRunner.r
 with the same SDK host but nothing recorded; the ratio is the cost of the service (validation of
 the input, the script's lookup, the execution's two writes: running, finished; the context and
 host). Goals for the trivial script (printed met or MISSED): at most 1.5x on SQLite and 3x on
-PostgreSQL.
+PostgreSQL. Floors in the same run, under the trivial script: the run's two writes alone (the
+``running`` row, then the finished one, in the same table) by the bare driver, as a multiple of
+the runner: what any recording of both writes costs at least.
 """
 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -118,6 +121,61 @@ def service_run(
     return run
 
 
+_COLUMNS = (
+    "tenant_id, id, script_id, script_version, status, trigger, input, logs, metrics,"
+    " created_at, started_at"
+)
+_RUNNING = (
+    f"INSERT INTO esr_script_executions ({_COLUMNS})"
+    " VALUES (0, {p}, 'floor', 1, 'running', '{{\"type\":\"manual\"}}', '{{\"n\":1}}',"
+    " '[]', '{{}}', {p}, {p})"
+)
+_COMPLETED = (
+    "UPDATE esr_script_executions SET status = 'completed', output = '2',"
+    " metrics = '{{\"duration_ms\":0.1}}', completed_at = {p} WHERE tenant_id = 0 AND id = {p}"
+)
+
+
+def bare_sqlite_writes(path: str) -> Callable[[], object]:
+    """The floor of a run's two writes on SQLite: the same rows in the same table (tenant 0),
+    written by bare ``sqlite3`` (constant columns in the statement text), each in its own
+    transaction, as the service commits them."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    running, completed = _RUNNING.format(p="?"), _COMPLETED.format(p="?")
+
+    def run() -> object:
+        execution, now = str(uuid.uuid4()), time.time_ns() // 1000
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(running, (execution, now, now))
+        conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(completed, (now, execution))
+        return conn.execute("COMMIT")
+
+    return run
+
+
+def bare_postgres_writes(url: str) -> Callable[[], object]:
+    """The floor of a run's two writes on PostgreSQL, by bare psycopg: the ``running`` row
+    committed without waiting for the disk, the finished one durably, one round trip each."""
+    import psycopg
+
+    conn = psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
+    conn.autocommit = True
+    running = "BEGIN; SET LOCAL synchronous_commit = off; " + _RUNNING.format(p="%s") + "; COMMIT"
+    completed = _COMPLETED.format(p="%s")
+    cursor = psycopg.ClientCursor(conn)
+
+    def run() -> object:
+        execution, now = str(uuid.uuid4()), time.time_ns() // 1000
+        cursor.execute(running, (execution, now, now))
+        return conn.execute(completed, (now, execution), prepare=True)
+
+    return run
+
+
 def own_database(url: str, *, drop: bool = False) -> str:
     """A database of this benchmark's own beside ``url``'s (others may drop tables there)."""
     admin = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT")
@@ -147,10 +205,13 @@ def main() -> None:
         "memory": InMemoryScriptRepository(),
         "sqlite": sqlite.script_repository(),
     }
+    floors = {"sqlite": bare_sqlite_writes(f"{directory}/scripts.db")}
     postgres = None
     if not args.no_postgres:
-        postgres = SqlBackend(own_database(args.postgres_url))
+        postgres_url = own_database(args.postgres_url)
+        postgres = SqlBackend(postgres_url)
         repositories["postgres"] = postgres.script_repository()
+        floors["postgres"] = bare_postgres_writes(postgres_url)
     cleanup: list[Callable[[], None]] = []
     tenant = f"bench-{uuid.uuid4().hex[:8]}"
     print(f"{runs} runs x {repeats} interleaved repeats, median of the mean per run (µs)")
@@ -163,6 +224,8 @@ def main() -> None:
                 repository, runner, limiter=SlidingWindowLimiter(1e-9), default_tenant=tenant
             )
             actions[backend] = service_run(service, source, label, cleanup)
+        if label == "trivial":
+            actions.update({f"{name} floor": floor for name, floor in floors.items()})
         timings = interleaved_us(actions, runs, repeats)
         base = timings["runner only"]
         for backend in repositories:
@@ -174,6 +237,14 @@ def main() -> None:
                 f"{label:<14} {backend:<8} {base:>12.0f} {measured:>10.0f} {ratio:>7.2f}{verdict}",
                 flush=True,
             )
+        for name in floors:
+            if f"{name} floor" in timings:
+                floor = timings[f"{name} floor"]
+                print(
+                    f"{'':<14} {name:<8} {'':>12} {floor:>10.0f} {floor / base:>7.2f}"
+                    "  the run's two writes alone, bare driver (floor)",
+                    flush=True,
+                )
     for delete in cleanup:
         delete()
     runner.close()
