@@ -78,8 +78,11 @@ def _dumps(value: Any) -> str:
     return out.decode()
 
 
+_BYTES = (bytes, bytearray, memoryview)
+
+
 def _encode(value: Any, event: Event, index: int, what: str) -> str:
-    if what == "data" and isinstance(value, bytes | bytearray | memoryview):
+    if what == "data" and isinstance(value, _BYTES):
         try:
             text = bytes(value).decode("utf-8")
             decode(text)

@@ -33,6 +33,7 @@ class AppendSignal:
         self.poll_interval = poll_interval
         self._condition = threading.Condition()
         self._generation = 0
+        self._waiting = 0  # threads in wait(), counted under the condition's lock
 
     @property
     def generation(self) -> int:
@@ -41,14 +42,19 @@ class AppendSignal:
     def notify(self) -> None:
         with self._condition:
             self._generation += 1
-            self._condition.notify_all()
+            if self._waiting:  # notify_all() costs a microsecond even with nobody to wake
+                self._condition.notify_all()
 
     def wait(self, generation: int, timeout: float | None) -> None:
         """Return when the generation moved past ``generation``, or after the timeout/poll."""
         if self.poll_interval is not None:
             timeout = self.poll_interval if timeout is None else min(timeout, self.poll_interval)
         with self._condition:
-            self._condition.wait_for(lambda: self._generation != generation, timeout)
+            self._waiting += 1
+            try:
+                self._condition.wait_for(lambda: self._generation != generation, timeout)
+            finally:
+                self._waiting -= 1
 
 
 class Subscription:
