@@ -31,7 +31,8 @@ class AppendSignal:
 
     def __init__(self, poll_interval: float | None = None) -> None:
         self.poll_interval = poll_interval
-        self._condition = threading.Condition()
+        self._lock = threading.RLock()
+        self._condition = threading.Condition(self._lock)
         self._generation = 0
         self._waiting = 0  # threads in wait(), counted under the condition's lock
 
@@ -40,7 +41,7 @@ class AppendSignal:
         return self._generation
 
     def notify(self) -> None:
-        with self._condition:
+        with self._lock:  # the condition's own lock: Condition's __enter__ is Python-level
             self._generation += 1
             if self._waiting:  # notify_all() costs a microsecond even with nobody to wake
                 self._condition.notify_all()

@@ -21,7 +21,7 @@ from sqlalchemy import exc as sa_exc
 from esruntime.backends.sql import plans
 from esruntime.backends.sql import statements as sql
 from esruntime.backends.sql.connections import ThreadConnections, thread_connections
-from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.errors import raise_translated, translate_errors
 from esruntime.backends.sql.groups import PendingAppend, fails_alone
 from esruntime.backends.sql.rows import REMEMBER, event_from_row, event_rows
 from esruntime.backends.sql.tables import TAG_SEPARATOR, metadata
@@ -123,7 +123,9 @@ class SqliteEvents:
     ) -> int:
         connections = store._thread_connections
         assert connections is not None
-        with translate_errors():  # the hot path, without connection()'s generator
+        # The hot path: errors translated by try/except rather than translate_errors()'s
+        # calls, without connection()'s generator.
+        try:
             conn = connections.get()
             with connections.writer:
                 conn.execute("BEGIN IMMEDIATE")
@@ -134,6 +136,9 @@ class SqliteEvents:
                     conn.rollback()
                     raise
                 return head
+        except Exception as exc:
+            raise_translated(exc)
+            raise
 
     def _write(
         self,
