@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from attrs import field, frozen
+from attrs import frozen
 from ulid_transform import bytes_to_ulid
 
 from esruntime.checks import CONTROL_CHARACTERS, is_name

@@ -168,8 +168,16 @@ class SqliteEvents:
             type_ = event.type
             conn.execute(
                 INSERT_EVENT,
-                (tenant_id, head, event.id, type_, TAG_SEPARATOR.join(tags), data, meta,
-                 now_micros()),
+                (
+                    tenant_id,
+                    head,
+                    event.id,
+                    type_,
+                    TAG_SEPARATOR.join(tags),
+                    data,
+                    meta,
+                    now_micros(),
+                ),
             )
             if len(tags) == 1:
                 conn.execute(INSERT_TAG, (tenant_id, tags[0], head, type_))
