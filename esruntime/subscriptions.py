@@ -31,24 +31,31 @@ class AppendSignal:
 
     def __init__(self, poll_interval: float | None = None) -> None:
         self.poll_interval = poll_interval
-        self._condition = threading.Condition()
+        self._lock = threading.RLock()
+        self._condition = threading.Condition(self._lock)
         self._generation = 0
+        self._waiting = 0  # threads in wait(), counted under the condition's lock
 
     @property
     def generation(self) -> int:
         return self._generation
 
     def notify(self) -> None:
-        with self._condition:
+        with self._lock:  # the condition's own lock: Condition's __enter__ is Python-level
             self._generation += 1
-            self._condition.notify_all()
+            if self._waiting:  # notify_all() costs a microsecond even with nobody to wake
+                self._condition.notify_all()
 
     def wait(self, generation: int, timeout: float | None) -> None:
         """Return when the generation moved past ``generation``, or after the timeout/poll."""
         if self.poll_interval is not None:
             timeout = self.poll_interval if timeout is None else min(timeout, self.poll_interval)
         with self._condition:
-            self._condition.wait_for(lambda: self._generation != generation, timeout)
+            self._waiting += 1
+            try:
+                self._condition.wait_for(lambda: self._generation != generation, timeout)
+            finally:
+                self._waiting -= 1
 
 
 class Subscription:

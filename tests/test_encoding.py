@@ -213,3 +213,31 @@ def test_data_stored_as_bytes_with_spaces_around_is_read_back(tmp_path: Path) ->
     (event,) = store.read().events
     assert event.data == {"a": [1, 2]}
     store.close()
+
+
+@given(json_values, st.dictionaries(st.text(max_size=4), st.integers(), max_size=2))
+def test_an_event_with_metadata_is_stored_as_one_without(data: Any, metadata: Any) -> None:
+    """Events without metadata take a shorter path: their data is stored the same."""
+    try:
+        plain = stored(data)
+    except InvalidEventError:
+        with pytest.raises(InvalidEventError):
+            encode_events([Event("E", data, metadata=metadata or {"k": 1})], 10**9)
+        return
+    ((_, text, _),) = encode_events([Event("E", data, metadata=metadata or {"k": 1})], 10**9)
+    assert text == plain
+
+
+@pytest.mark.parametrize("text", ["x", "é", "€" * 3])
+def test_the_size_limit_counts_utf8_bytes_of_data_and_metadata(text: str) -> None:
+    data = {"v": text}
+    size = len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()) + 2
+    encode_events([Event("E", data)], size)  # exactly at the limit: accepted
+    with pytest.raises(InvalidEventError, match="the limit is"):
+        encode_events([Event("E", data)], size - 1)
+
+
+def test_a_nul_character_is_refused_and_an_escaped_backslash_u_is_not() -> None:
+    with pytest.raises(InvalidEventError, match="U\\+0000"):
+        encode_events([Event("E", {"v": "a\x00b"})], DEFAULT_MAX_EVENT_BYTES)
+    assert stored({"v": "\\u0000"}) == '{"v":"\\\\u0000"}'

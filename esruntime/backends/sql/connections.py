@@ -112,16 +112,31 @@ def configure_sqlite(engine: Engine, synchronous: SqliteSynchronous, busy_timeou
         cursor.close()
 
 
+class _Process:
+    """This process's id, kept up to date across ``fork``: the hot paths compare it on every
+    call, which ``os.getpid()`` (a system call) would cost each time."""
+
+    pid = os.getpid()
+
+
+def _forked() -> None:
+    _Process.pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
 class _Checkout:
     """A pooled connection kept by one thread; returned to the pool when the thread ends."""
 
     def __init__(self, engine: Engine) -> None:
-        self.pid = os.getpid()
+        self.pid = _Process.pid
         self._pooled = engine.raw_connection()
         self.driver_connection = self._pooled.driver_connection
 
-    def __del__(self) -> None:
-        if self.pid == os.getpid():
+    def __del__(self, _process: type[_Process] = _Process) -> None:
+        # _Process by default argument: a module's globals may be gone at interpreter exit.
+        if self.pid == _process.pid:
             self._pooled.close()
 
 
@@ -134,7 +149,7 @@ class ThreadConnections:
     def __init__(self, engine: Engine) -> None:
         self._engine = weakref.ref(engine)  # the registry below is keyed weakly by the engine
         self._local = threading.local()
-        self._writer = (os.getpid(), threading.Lock())
+        self._writer = (_Process.pid, threading.Lock())
 
     @property
     def writer(self) -> threading.Lock:
@@ -146,13 +161,13 @@ class ThreadConnections:
         Other processes still meet in the busy handler. A child process gets its own lock.
         """
         pid, lock = self._writer
-        if pid != os.getpid():
-            self._writer = pid, lock = os.getpid(), threading.Lock()
+        if pid != _Process.pid:
+            self._writer = pid, lock = _Process.pid, threading.Lock()
         return lock
 
     def get(self) -> Any:
         checkout: _Checkout | None = getattr(self._local, "checkout", None)
-        if checkout is None or checkout.pid != os.getpid():
+        if checkout is None or checkout.pid != _Process.pid:
             engine = self._engine()
             if engine is None:
                 raise RuntimeError("the engine of this store was garbage-collected")

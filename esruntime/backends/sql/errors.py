@@ -25,7 +25,7 @@ from esruntime.errors import (
     StoreUnavailableError,
 )
 
-__all__ = ["translate_errors"]
+__all__ = ["raise_translated", "translate_errors"]
 
 # SQLSTATE classes that mean "not now": connection, resources, lock or deadlock, shutdown.
 _UNAVAILABLE_CLASSES = {"08", "40", "53", "55", "57", "58", "HY"}
@@ -62,11 +62,9 @@ class TranslateErrors:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if exc is None or isinstance(exc, EsruntimeError) or not isinstance(exc, Exception):
+        if exc is None or not isinstance(exc, Exception):
             return
-        translated = _translate(exc)
-        if translated is not None:
-            raise translated from exc
+        raise_translated(exc)
 
 
 translate_errors = TranslateErrors
@@ -77,6 +75,17 @@ translate_errors = TranslateErrors
 _POOL_SUMMARY = "no database connection was free in time; try again"
 _SQLITE_SUMMARY = "the SQLite database is busy or unavailable; try again"
 _POSTGRES_SUMMARY = "the PostgreSQL database does not answer or is busy; try again"
+
+
+def raise_translated(exc: Exception) -> None:
+    """Raise the esruntime error for a driver error (from it); return for any other error,
+    which the caller re-raises unchanged (``except Exception as exc: raise_translated(exc);
+    raise``, the same as :class:`TranslateErrors` without its calls when nothing fails)."""
+    if isinstance(exc, EsruntimeError):
+        return
+    translated = _translate(exc)
+    if translated is not None:
+        raise translated from exc
 
 
 def _translate(exc: BaseException) -> EventStoreError | None:

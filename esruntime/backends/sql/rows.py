@@ -30,11 +30,18 @@ def event_rows(
     """The event rows and tag rows of a batch whose first event takes position ``first``."""
     rows: Rows = []
     tag_rows: Rows = []
+    add_row, add_tag_row = rows.append, tag_rows.append
     for position, (event, data, meta) in enumerate(encoded, first):
         tags = event.tags
-        joined = TAG_SEPARATOR.join(tags)
-        rows.append((tenant_id, position, event.id, event.type, joined, data, meta, now))
-        tag_rows.extend((tenant_id, tag, position, event.type) for tag in tags)
+        type_ = event.type
+        if len(tags) == 1:  # the common event: its one tag, without a join and a generator
+            tag = tags[0]
+            add_row((tenant_id, position, event.id, type_, tag, data, meta, now))
+            add_tag_row((tenant_id, tag, position, type_))
+        else:
+            joined = TAG_SEPARATOR.join(tags)
+            add_row((tenant_id, position, event.id, type_, joined, data, meta, now))
+            tag_rows.extend((tenant_id, tag, position, type_) for tag in tags)
     return rows, tag_rows
 
 

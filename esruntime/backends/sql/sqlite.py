@@ -21,10 +21,10 @@ from sqlalchemy import exc as sa_exc
 from esruntime.backends.sql import plans
 from esruntime.backends.sql import statements as sql
 from esruntime.backends.sql.connections import ThreadConnections, thread_connections
-from esruntime.backends.sql.errors import translate_errors
+from esruntime.backends.sql.errors import raise_translated, translate_errors
 from esruntime.backends.sql.groups import PendingAppend, fails_alone
 from esruntime.backends.sql.rows import REMEMBER, event_from_row, event_rows
-from esruntime.backends.sql.tables import metadata
+from esruntime.backends.sql.tables import TAG_SEPARATOR, metadata
 from esruntime.backends.sql.timestamps import now_micros
 from esruntime.encoding import EncodedEvent
 from esruntime.errors import EventStoreError
@@ -53,6 +53,9 @@ INSERT_EVENT = (
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_TAG = "INSERT INTO esr_event_tags (tenant_id, tag, position, type) VALUES (?, ?, ?, ?)"
+_HEAD_UNLESS_ONE = sql.head_unless_sql(((1, 1),))
+"""The head unless an event of one type with one tag follows a position (tenant, tenant, tag,
+type, position)."""
 
 
 def insert_rows(
@@ -120,27 +123,22 @@ class SqliteEvents:
     ) -> int:
         connections = store._thread_connections
         assert connections is not None
-        with translate_errors():  # the hot path, without connection()'s generator
+        # The hot path: errors translated by try/except rather than translate_errors()'s
+        # calls, without connection()'s generator.
+        try:
             conn = connections.get()
             with connections.writer:
-                return self._append(store, conn, encoded, condition, record)
-
-    def _append(
-        self,
-        store: SqlEventStore,
-        conn: Any,
-        encoded: list[EncodedEvent],
-        condition: AppendCondition | None,
-        record: IdempotencyRecord | None,
-    ) -> int:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            head = self._write(store, conn, encoded, condition, record)
-            conn.commit()
-        except BaseException:
-            conn.rollback()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    head = self._write(store, conn, encoded, condition, record)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.rollback()
+                    raise
+                return head
+        except Exception as exc:
+            raise_translated(exc)
             raise
-        return head
 
     def _write(
         self,
@@ -161,7 +159,32 @@ class SqliteEvents:
                 conn.execute(REMEMBER, store._record_params(record))
             except sqlite3.IntegrityError:
                 raise store._duplicate(conn, record.key) from None
-        insert_rows(conn, *event_rows(store._tenant_id, encoded, head + 1, now_micros()))
+        tenant_id = store._tenant_id
+        if len(encoded) == 1:
+            # One event (the common append): its rows without the batch's loop.
+            ((event, data, meta),) = encoded
+            head += 1
+            tags = event.tags
+            type_ = event.type
+            conn.execute(
+                INSERT_EVENT,
+                (
+                    tenant_id,
+                    head,
+                    event.id,
+                    type_,
+                    TAG_SEPARATOR.join(tags),
+                    data,
+                    meta,
+                    now_micros(),
+                ),
+            )
+            if len(tags) == 1:
+                conn.execute(INSERT_TAG, (tenant_id, tags[0], head, type_))
+            elif tags:
+                conn.executemany(INSERT_TAG, [(tenant_id, tag, head, type_) for tag in tags])
+            return int(head)
+        insert_rows(conn, *event_rows(tenant_id, encoded, head + 1, now_micros()))
         return int(head) + len(encoded)
 
     def group_scope(self, store: SqlEventStore) -> int | None:
@@ -210,18 +233,29 @@ class SqliteEvents:
         With one statement's worth of items the condition is part of the head's SELECT; longer
         conditions are checked first, in the same (write-locked) transaction.
         """
-        items = None if condition is None else plans.condition_items(condition)
-        if condition is not None and items is None:
-            store._check(conn, condition)
-        if condition is None or items is None:
-            rows: list[tuple[int]] = conn.execute(sql.HEAD, (store._tenant_id,)).fetchall()
+        tenant_id = store._tenant_id
+        if condition is None:
+            rows: list[tuple[int]] = conn.execute(sql.HEAD, (tenant_id,)).fetchall()
             return rows
-        text = sql.head_unless_sql(sql.shape_of(items))
-        params = [
-            store._tenant_id,
-            *sql.item_params(store._tenant_id, items, (plans.after(condition),)),
-        ]
-        rows = conn.execute(text, params).fetchall()
+        items = condition.fail_if_events_match.items
+        if len(items) == 1:
+            (item,) = items
+            types, tags = item.types, item.tags
+            if len(types) == 1 and len(tags) == 1:
+                # The common condition (one type, one tag): its statement and parameters
+                # without the general path's planning; the same as that path's.
+                after = condition.after or 0
+                params = (tenant_id, tenant_id, tags[0], types[0], min(after, plans.MAX_POSITION))
+                rows = conn.execute(_HEAD_UNLESS_ONE, params).fetchall()
+                return rows
+        planned = plans.condition_items(condition)
+        if planned is None:
+            store._check(conn, condition)
+            rows = conn.execute(sql.HEAD, (tenant_id,)).fetchall()
+            return rows
+        text = sql.head_unless_sql(sql.shape_of(planned))
+        params_ = [tenant_id, *sql.item_params(tenant_id, planned, (plans.after(condition),))]
+        rows = conn.execute(text, params_).fetchall()
         return rows
 
     def read(

@@ -140,7 +140,8 @@ class SqlEventStore:
         record: IdempotencyRecord | None = None,
     ) -> int:
         encoded = encode_events(events, self.max_event_bytes)
-        check_condition(condition)
+        if condition is not None and condition.__class__ is not AppendCondition:
+            check_condition(condition)
         paths = self._paths
         if self._group is None:
             head = paths.append(self, encoded, condition, record)

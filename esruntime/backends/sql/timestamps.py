@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 __all__ = ["from_micros", "now_micros", "to_micros"]
@@ -29,4 +30,6 @@ def from_micros(micros: int) -> datetime:
 
 
 def now_micros() -> int:
-    return to_micros(datetime.now(UTC))
+    """Microseconds since the epoch now: what ``to_micros(datetime.now(UTC))`` gives (the same
+    clock, rounded down), without building a datetime on every append."""
+    return time.time_ns() // 1000
