@@ -150,3 +150,24 @@ def test_kept_lookups_are_bounded_in_bytes(
     assert 0 < len(kept) < 5
     assert kept.currsize <= 300_000
     backend.close()
+
+
+@pytest.mark.postgres
+def test_a_start_prepared_on_a_connection_that_forgot_it_is_prepared_again(
+    postgres_engine: Any, postgres_url: str, runner: PythonRunner
+) -> None:
+    # The start's statement is prepared once per connection; a connection reset by
+    # DISCARD ALL or DEALLOCATE (a pooler's, a host's) no longer has it.
+    backend = SqlBackend(postgres_url)
+    service = ScriptService(backend.script_repository(), runner, default_tenant="acme")
+    script = service.create(name="counter", type="oneoff", source="py:one")
+    assert service.execute(script.id).output == 1
+    pooled = backend.engine.raw_connection()  # the one connection the runs used
+    try:
+        pooled.driver_connection.execute("DEALLOCATE ALL")
+    finally:
+        pooled.close()
+    assert service.execute(script.id).output == 1
+    assert service.execute(script.id).output == 1
+    assert service.executions(script.id).total == 3
+    backend.close()

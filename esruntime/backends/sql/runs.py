@@ -14,7 +14,8 @@ A run is written when it starts and when it ends:
   other runs of its script are running. On SQLite that statement takes the write lock before it
   counts, so counting and recording cannot interleave with another writer. On PostgreSQL it
   follows the script's transaction-scoped advisory lock, and ``BEGIN``, the lock, the statement
-  and ``COMMIT`` go as one simple query: one round trip. That transaction commits without
+  (prepared once per connection, run by ``EXECUTE``) and ``COMMIT`` go as one simple query: one
+  round trip. That transaction commits without
   waiting for its WAL to reach the disk (``synchronous_commit = off``): other processes see it
   at once, and only a crash of the database server within a fraction of a second could lose it
   (the run's final record is written in full by the end's upsert, which waits).
@@ -29,10 +30,13 @@ SQLite on the thread's own connection, writes under the process's writer lock), 
 
 from __future__ import annotations
 
+import hashlib
+import re
 import sys
 import threading
+import weakref
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from typing import Any, TypeVar, cast
 
 from cachetools import LRUCache
@@ -50,6 +54,8 @@ from esruntime.backends.sql.tables import scripts
 __all__ = ["MAX_KEPT_BYTES", "RunPath"]
 
 T = TypeVar("T")
+_PREPARED: weakref.WeakSet[Any] = weakref.WeakSet()
+"""The PostgreSQL connections the start's statement was prepared on."""
 _ROW_OVERHEAD = 1024  # the key, the built value's objects, the cache's bookkeeping, roughly
 
 MAX_KEPT_BYTES = 32 * 1024 * 1024
@@ -62,6 +68,13 @@ _SCRIPT_LOCK = (
 )
 _COLUMNS = [column.name for column in executions.columns]
 _KEY = ("tenant_id", "id")
+
+
+def _position(names: list[str], name: str) -> str:
+    """``$n``, the position of parameter ``name`` in ``names`` (added when new)."""
+    if name not in names:
+        names.append(name)
+    return f"${names.index(name) + 1}"
 
 
 def _statements(upsert: Any) -> tuple[Any, Any]:
@@ -109,7 +122,7 @@ class RunPath:
         else:
             dialect, upsert = engine.dialect, pg_dialect.insert
         start, save = _statements(upsert)
-        self._start = str(start.compile(dialect=dialect))
+        self._start = start_sql = str(start.compile(dialect=dialect))
         self._save = str(save.compile(dialect=dialect))
         self._scripts = {
             key: str(
@@ -124,9 +137,18 @@ class RunPath:
         }
         self._script_columns = [column.name for column in scripts.columns]
         self._connections = thread_connections(engine) if self._sqlite else None
-        self._start_postgres = (
-            f"BEGIN; SET LOCAL synchronous_commit = off; {_SCRIPT_LOCK}; {self._start}; COMMIT"
-        )
+        if not self._sqlite:
+            # The start's statement is prepared once per connection (planning it took as long
+            # as running it) and run by EXECUTE within the one simple query.
+            names: list[str] = []
+            positional = re.sub(r"%\((\w+)\)s", lambda found: _position(names, found[1]), start_sql)
+            name = "esr_start_run_" + hashlib.sha256(positional.encode()).hexdigest()[:16]
+            self._prepare_start = f"PREPARE {name} AS {positional}"
+            arguments = ", ".join(f"%({argument})s" for argument in names)
+            self._start_postgres = (
+                f"BEGIN; SET LOCAL synchronous_commit = off; {_SCRIPT_LOCK};"
+                f" EXECUTE {name}({arguments}); COMMIT"
+            )
         # Rows looked up, each kept with the tenant's revision it was read under.
         self._found: LRUCache[tuple[int, str, str], tuple[int, object, int]] = LRUCache(
             MAX_KEPT_BYTES, getsizeof=lambda kept: kept[2]
@@ -186,15 +208,28 @@ class RunPath:
         params = {**row, "max_running": max_running, "stale_before": stale_before}
         if self._connections is not None:
             return self._sqlite_write(self._start, params) == 1
-        from psycopg import ClientCursor  # the PostgreSQL extra
+        from psycopg import ClientCursor, errors  # the PostgreSQL extra
 
         with self._postgres() as conn:
-            # One simple query (parameters bound here): one message each way.
-            cursor = ClientCursor(conn)
-            cursor.execute(self._start_postgres, params)
-            for _ in range(3):  # past BEGIN, SET and the lock, to the INSERT
-                cursor.nextset()
-            return int(cursor.rowcount) == 1
+            for attempt in (1, 2):
+                if conn not in _PREPARED or attempt == 2:
+                    # Another repository on this engine may have prepared it already.
+                    with suppress(errors.DuplicatePreparedStatement):
+                        conn.execute(self._prepare_start)
+                    _PREPARED.add(conn)
+                # One simple query (parameters bound here): one message each way.
+                cursor = ClientCursor(conn)
+                try:
+                    cursor.execute(self._start_postgres, params)
+                except errors.InvalidSqlStatementName:  # dropped (DISCARD ALL): prepare again
+                    conn.execute("ROLLBACK")
+                    if attempt == 2:
+                        raise
+                    continue
+                for _ in range(3):  # past BEGIN, SET and the lock, to the EXECUTE
+                    cursor.nextset()
+                return int(cursor.rowcount) == 1
+        raise AssertionError("unreachable")
 
     def save(self, row: dict[str, Any]) -> None:
         """Record ``row`` (an execution) in full, over what was recorded of it before."""
