@@ -84,21 +84,32 @@ class RuntimeMetrics:
         # The counter of each label set, found once (``labels`` takes a lock and checks every
         # label on each call: a few µs of every request).
         self._request_counters: dict[tuple[str, str, str, int], Any] = {}
+        # The same for the commands' series (the metrics live as long as this object).
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
 
     def record_command(
         self, tenant: str, handler: str, result: CommandResult, seconds: float
     ) -> None:
         """Count a command's result and how long it took."""
-        self.commands.labels(tenant, handler, result.outcome).inc()
-        self.command_seconds.labels(tenant, handler).observe(seconds)
+        child = self._child
+        child(self.commands, tenant, handler, result.outcome).inc()
+        child(self.command_seconds, tenant, handler).observe(seconds)
         if result.retries:
-            self.retries.labels(tenant, handler).inc(result.retries)
+            child(self.retries, tenant, handler).inc(result.retries)
         if result.outcome == "conflict":
-            self.conflicts.labels(tenant, handler).inc()
+            child(self.conflicts, tenant, handler).inc()
         if result.replayed:
-            self.replays.labels(tenant, handler).inc()
+            child(self.replays, tenant, handler).inc()
         elif result.event_ids:
-            self.events_appended.labels(tenant, handler).inc(len(result.event_ids))
+            child(self.events_appended, tenant, handler).inc(len(result.event_ids))
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, found once per label set (as the request counters)."""
+        key = (id(metric), labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
 
     def record_fault(self, tenant: str, handler: str, code: str, seconds: float) -> None:
         """Count a handler fault (its command's outcome is ``fault``)."""
