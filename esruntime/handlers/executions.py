@@ -12,9 +12,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
 
-from esruntime.handlers.registry import epoch_hour
 from esruntime.protocols.handlers import HandlerRegistry
 
 __all__ = ["ExecutionCounter"]
@@ -40,7 +38,7 @@ class ExecutionCounter:
     def record(self, name: str) -> None:
         """Count one execution of handler ``name`` now."""
         now = self._clock()
-        hour = epoch_hour(datetime.fromtimestamp(now, UTC))
+        hour = int(now // 3600)  # epoch_hour of that moment, without building a datetime
         with self._lock:
             self._pending.setdefault(hour, Counter())[name] += 1
             due = now - self._last_flush >= self._flush_interval
