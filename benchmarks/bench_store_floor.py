@@ -24,6 +24,7 @@ from benchmarks.bench_store import (
     batch_appends,
     conditional_appends,
 )
+from benchmarks.peers import Peer
 from esruntime import EventStore, SqlEventStore, create_store_engine
 
 
@@ -44,7 +45,7 @@ def main() -> None:
     floor = SqliteFloor("NORMAL", workdir)
     rates: dict[str, tuple[list[float], list[float]]] = {"store": ([], []), "floor": ([], [])}
     for round_ in range(args.rounds):
-        pair = [("store", store), ("floor", floor)]
+        pair: list[tuple[str, Peer]] = [("store", store), ("floor", floor)]
         for name, peer in pair if round_ % 2 == 0 else pair[::-1]:
             rates[name][0].append(conditional_appends(peer, args.appends))
             rates[name][1].append(batch_appends(peer, args.batches))

@@ -164,7 +164,8 @@ def test_a_start_prepared_on_a_connection_that_forgot_it_is_prepared_again(
     assert service.execute(script.id).output == 1
     pooled = backend.engine.raw_connection()  # the one connection the runs used
     try:
-        pooled.driver_connection.execute("DEALLOCATE ALL")
+        driver: Any = pooled.driver_connection
+        driver.execute("DEALLOCATE ALL")
     finally:
         pooled.close()
     assert service.execute(script.id).output == 1
